@@ -1,0 +1,17 @@
+namespace Frugal.Models;
+
+/// <summary>A loaded decoder-only transformer: evaluates tokens against a KV cache and produces logits.</summary>
+public interface ILanguageModel : IDisposable
+{
+    ModelConfig Config { get; }
+
+    /// <summary>A KV cache for one sequence of up to <paramref name="maxTokens"/> positions.</summary>
+    KvCache CreateCache(int maxTokens);
+
+    /// <summary>
+    /// Evaluates <paramref name="tokens"/> at positions cache.Count .. cache.Count + tokens.Length - 1 and appends
+    /// their keys and values to <paramref name="cache"/>. <paramref name="logits"/> receives [tokens.Length, vocab]
+    /// floats when <paramref name="allLogits"/> is set, otherwise the [vocab] logits of the last token.
+    /// </summary>
+    void Forward(ReadOnlySpan<int> tokens, KvCache cache, Span<float> logits, bool allLogits = false);
+}
