@@ -13,7 +13,7 @@ public static class QuantTestData
     ];
 
     public static readonly string[] Distributions =
-        ["gaussian", "uniform", "positive", "zeros", "constant", "sparse", "outliers", "tiny", "subnormal-scale", "huge", "fp16-overflow"];
+        ["gaussian", "uniform", "positive", "zeros", "constant", "sparse", "outliers", "tiny", "float-subnormal", "subnormal-scale", "huge", "fp16-overflow"];
 
     public static IEnumerable<object[]> DistributionCases() => Distributions.Select(d => new object[] { d });
 
@@ -42,6 +42,7 @@ public static class QuantTestData
                 "sparse" => rng.Next(16) == 0 ? Gaussian(rng) : 0f,
                 "outliers" => rng.Next(64) == 0 ? 100 * Gaussian(rng) : Gaussian(rng),
                 "tiny" => 1e-30f * Gaussian(rng),
+                "float-subnormal" => 1e-39f * Gaussian(rng), // the scale underflows and 1/d overflows to inf
                 "subnormal-scale" => 1e-6f * Gaussian(rng),
                 "huge" => 3e4f * Gaussian(rng),
                 "fp16-overflow" => 1e7f * Gaussian(rng),
