@@ -31,6 +31,20 @@ public class QuantizeOracleTests
     }
 
     [Theory]
+    [MemberData(nameof(QuantTestData.BlockTypeCases), MemberType = typeof(QuantTestData))]
+    public void Row_by_row_quantization_matches_a_multi_row_ggml_chunk(GgmlType type)
+    {
+        const int rows = 3;
+        int perRow = GgmlTypeInfo.BlockSize(type) * 5, rowBytes = (int)GgmlTypeInfo.RowBytes(type, perRow);
+        float[] x = QuantTestData.Generate("outliers", rows * perRow);
+        byte[] expected = GgmlNative.QuantizeChunk(type, x, rows, perRow);
+        var actual = new byte[expected.Length];
+        for (int r = 0; r < rows; r++)
+            Quantize.Row(type, x.AsSpan(r * perRow, perRow), actual.AsSpan(r * rowBytes, rowBytes));
+        QuantTestData.AssertBytesEqual(expected, actual, $"{type} {rows} rows", GgmlTypeInfo.TypeSize(type));
+    }
+
+    [Theory]
     [MemberData(nameof(QuantTestData.DistributionCases), MemberType = typeof(QuantTestData))]
     public void Q8_K_activation_quantization_matches_ggml_byte_for_byte(string distribution)
     {
