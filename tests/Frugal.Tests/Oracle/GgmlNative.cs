@@ -12,7 +12,13 @@ public static unsafe class GgmlNative
     private static readonly Lazy<nint> Library = new(() =>
         NativeLibrary.Load(Path.Combine(LlamaCppRuntime.NativeDirectory, "libggml-base.so")));
 
+    private static readonly Lazy<nint> CpuLibrary = new(() =>
+        NativeLibrary.Load(Path.Combine(LlamaCppRuntime.NativeDirectory, "libggml-cpu.so")));
+
     private static nint Export(string name) => NativeLibrary.GetExport(Library.Value, name);
+
+    /// <summary>True when the loaded CPU backend is a SIMD build (its activation quantizers take the AVX path).</summary>
+    public static bool CpuBackendIsAvx => !LlamaCppRuntime.NativeDirectory.EndsWith("noavx", StringComparison.Ordinal);
 
     /// <summary>ggml_quantize_chunk without an importance matrix: <paramref name="nrows"/> rows of <paramref name="nPerRow"/> floats.</summary>
     public static byte[] QuantizeChunk(GgmlType type, ReadOnlySpan<float> src, int nrows, int nPerRow)
@@ -30,11 +36,16 @@ public static unsafe class GgmlNative
         return dst;
     }
 
-    /// <summary>quantize_row_q8_K_ref (ggml_quantize_chunk has no Q8_K case). The output starts zeroed.</summary>
-    public static byte[] QuantizeRowQ8_K(ReadOnlySpan<float> src)
+    /// <summary>
+    /// A row quantizer by name, into a zeroed buffer: the reference ones (quantize_row_q8_K_ref, ...) from
+    /// libggml-base, or, with <paramref name="cpuBackend"/>, the ones the CPU backend runs on activations
+    /// (quantize_row_q8_0, quantize_row_q8_1, quantize_row_q8_K) from libggml-cpu.
+    /// </summary>
+    public static byte[] QuantizeRow(string function, GgmlType type, ReadOnlySpan<float> src, bool cpuBackend = false)
     {
-        var dst = new byte[GgmlTypeInfo.RowBytes(GgmlType.Q8_K, src.Length)];
-        var fn = (delegate* unmanaged<float*, void*, long, void>)Export("quantize_row_q8_K_ref");
+        var dst = new byte[GgmlTypeInfo.RowBytes(type, src.Length)];
+        nint address = cpuBackend ? NativeLibrary.GetExport(CpuLibrary.Value, function) : Export(function);
+        var fn = (delegate* unmanaged<float*, void*, long, void>)address;
         fixed (float* s = src)
         fixed (byte* d = dst)
             fn(s, d, src.Length);

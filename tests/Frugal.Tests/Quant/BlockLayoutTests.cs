@@ -21,6 +21,7 @@ public class BlockLayoutTests
         Assert.Equal(176, Unsafe.SizeOf<BlockQ5_K>());
         Assert.Equal(210, Unsafe.SizeOf<BlockQ6_K>());
         Assert.Equal(292, Unsafe.SizeOf<BlockQ8_K>());
+        Assert.Equal(36, Unsafe.SizeOf<BlockQ8_1>());
     }
 
     [Fact]

@@ -13,7 +13,7 @@ public static class QuantTestData
     ];
 
     public static readonly string[] Distributions =
-        ["gaussian", "uniform", "positive", "zeros", "constant", "sparse", "outliers", "tiny", "float-subnormal", "subnormal-scale", "huge", "fp16-overflow"];
+        ["gaussian", "uniform", "positive", "zeros", "constant", "sparse", "outliers", "tiny", "float-subnormal", "subnormal-scale", "huge", "fp16-overflow", "half-steps"];
 
     public static IEnumerable<object[]> DistributionCases() => Distributions.Select(d => new object[] { d });
 
@@ -46,6 +46,8 @@ public static class QuantTestData
                 "subnormal-scale" => 1e-6f * Gaussian(rng),
                 "huge" => 3e4f * Gaussian(rng),
                 "fp16-overflow" => 1e7f * Gaussian(rng),
+                // With 127 in every 32 the 8-bit scale is exactly 1, so every other value is a rounding tie.
+                "half-steps" => i % 32 == 0 ? 127f : rng.Next(-127, 127) + 0.5f,
                 _ => throw new ArgumentException($"unknown distribution '{distribution}'"),
             };
         }

@@ -46,4 +46,37 @@ public unsafe struct BlockQ8_0
                 b.Qs[j] = (sbyte)GgmlScalar.ToInt8(MathF.Round(x[j] * id, MidpointRounding.AwayFromZero));
         }
     }
+
+    /// <summary>
+    /// Activation quantization as llama.cpp's x86 CPU backend does it for Q4_0/Q5_0/Q8_0 dot products
+    /// (ggml-cpu quantize_row_q8_0, AVX/AVX2/AVX-512 builds): id = 127 / amax, round half to even, and a
+    /// saturating pack to int8. The reference <see cref="Quantize"/> instead uses 1 / (amax / 127) and rounds half
+    /// away from zero, so a few quants differ by one; use this one to reproduce llama.cpp's matmul results.
+    /// </summary>
+    public static void QuantizeActivations(ReadOnlySpan<float> src, Span<BlockQ8_0> blocks)
+    {
+        QuantChecks.Lengths(blocks.Length, Elements, src.Length);
+        for (int i = 0; i < blocks.Length; i++)
+        {
+            ReadOnlySpan<float> x = src.Slice(i * Elements, Elements);
+            ref BlockQ8_0 b = ref blocks[i];
+            float id = ActivationScale(x, out float d);
+            b.D = GgmlScalar.FloatToFp16(d);
+            for (int j = 0; j < Elements; j++)
+                b.Qs[j] = (sbyte)Math.Clamp(RoundToInt32Like(x[j] * id), sbyte.MinValue, sbyte.MaxValue);
+        }
+    }
+
+    /// <summary>The AVX path's scale: d = amax / 127 and the returned multiplier 127 / amax (0 for an all-zero block).</summary>
+    internal static float ActivationScale(ReadOnlySpan<float> x, out float d)
+    {
+        float amax = 0f;
+        for (int j = 0; j < x.Length; j++)
+            amax = MathF.Max(amax, MathF.Abs(x[j]));
+        d = amax / 127f;
+        return amax != 0f ? 127f / amax : 0f;
+    }
+
+    /// <summary>_mm256_round_ps(nearest) then _mm256_cvtps_epi32: half to even, int.MinValue for NaN or out of range.</summary>
+    internal static int RoundToInt32Like(float value) => GgmlScalar.TruncateToInt32(MathF.Round(value, MidpointRounding.ToEven));
 }
