@@ -74,5 +74,41 @@ public class ActivationQuantTests
         Assert.Equal((0, -2), Quants(activations[0]));
     }
 
+    [Fact]
+    public void Q8_0_activations_use_127_over_amax_like_the_cpu_backend()
+    {
+        // Blocks built so that x * (127 / amax) and x * (1 / (amax / 127)) round to different integers: only the
+        // CPU backend's exact multiplier reproduces its bytes here.
+        var x = new List<float>();
+        for (int k = 1; x.Count < 32 * 8 && k < 200_000; k++)
+        {
+            float amax = 1f + k * 1e-5f;
+            float idCpu = 127f / amax, idRef = 1f / (amax / 127f);
+            if (idCpu == idRef) continue;
+            var block = new List<float> { amax };
+            for (int q = 0; q < 127 && block.Count < 32; q++)
+            {
+                float v = (q + 0.5f) / idCpu;
+                for (int ulp = -4; ulp <= 4; ulp++)
+                {
+                    float c = BitStep(v, ulp);
+                    if (MathF.Abs(c) < amax && MathF.Round(c * idCpu) != MathF.Round(c * idRef)) { block.Add(c); break; }
+                }
+            }
+            if (block.Count == 32) x.AddRange(block);
+        }
+        Assert.Equal(32 * 8, x.Count);
+        float[] row = x.ToArray();
+        byte[] expected = GgmlNative.QuantizeRow("quantize_row_q8_0", GgmlType.Q8_0, row, cpuBackend: true);
+        var actual = new byte[expected.Length];
+        if (GgmlNative.CpuBackendIsAvx)
+            BlockQ8_0.QuantizeActivations(row, MemoryMarshal.Cast<byte, BlockQ8_0>(actual.AsSpan()));
+        else
+            BlockQ8_0.Quantize(row, MemoryMarshal.Cast<byte, BlockQ8_0>(actual.AsSpan()));
+        QuantTestData.AssertBytesEqual(expected, actual, "Q8_0 activations at multiplier boundaries", 34);
+    }
+
+    private static float BitStep(float v, int ulps) => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(v) + ulps);
+
     private static unsafe (int, int) Quants(BlockQ8_0 b) => (b.Qs[1], b.Qs[2]);
 }
