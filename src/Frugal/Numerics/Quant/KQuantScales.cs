@@ -1,0 +1,242 @@
+namespace Frugal.Numerics.Quant;
+
+/// <summary>
+/// The scale searches shared by the k-quant reference quantizers (ggml-quants.c: make_qx_quants, make_q3_quants,
+/// make_qkx2_quants) and the 6-bit scale packing of Q4_K/Q5_K. Float operations are written in ggml's order
+/// (no fused multiply-add, no reassociation) so the chosen scales and quants match llama.cpp bit for bit.
+/// </summary>
+internal static class KQuantScales
+{
+    /// <summary>Groups whose largest magnitude is below this are treated as all zero.</summary>
+    public const float GroupMaxEps = 1e-15f;
+
+    /// <summary>
+    /// make_qx_quants with rmse_type 1 and no importance weights (weight = x²): symmetric quants in
+    /// [-nmax, nmax - 1] stored as l + nmax in <paramref name="levels"/>; returns the scale.
+    /// </summary>
+    public static float SymmetricSearch(int nmax, ReadOnlySpan<float> x, Span<sbyte> levels)
+    {
+        int n = x.Length;
+        float max = 0, amax = 0;
+        for (int i = 0; i < n; i++)
+        {
+            float ax = MathF.Abs(x[i]);
+            if (ax > amax) { amax = ax; max = x[i]; }
+        }
+        if (amax < GroupMaxEps)
+        {
+            levels[..n].Clear();
+            return 0f;
+        }
+        float iscale = -nmax / max;
+        float sumlx = 0, suml2 = 0;
+        for (int i = 0; i < n; i++)
+        {
+            int l = Math.Clamp(GgmlScalar.NearestInt(iscale * x[i]), -nmax, nmax - 1);
+            levels[i] = (sbyte)(l + nmax);
+            float w = x[i] * x[i];
+            sumlx += w * x[i] * l;
+            suml2 += w * l * l;
+        }
+        float scale = suml2 != 0 ? sumlx / suml2 : 0.0f;
+        float best = scale * sumlx;
+        for (int step = -9; step <= 9; step++)
+        {
+            if (step == 0) continue;
+            iscale = -(nmax + 0.1f * step) / max;
+            sumlx = suml2 = 0;
+            for (int i = 0; i < n; i++)
+            {
+                int l = Math.Clamp(GgmlScalar.NearestInt(iscale * x[i]), -nmax, nmax - 1);
+                float w = x[i] * x[i];
+                sumlx += w * x[i] * l;
+                suml2 += w * l * l;
+            }
+            if (suml2 > 0 && sumlx * sumlx > best * suml2)
+            {
+                for (int i = 0; i < n; i++)
+                    levels[i] = (sbyte)(nmax + Math.Clamp(GgmlScalar.NearestInt(iscale * x[i]), -nmax, nmax - 1));
+                scale = sumlx / suml2;
+                best = scale * sumlx;
+            }
+        }
+        return scale;
+    }
+
+    /// <summary>
+    /// make_q3_quants with do_rmse: symmetric quants in [-nmax, nmax - 1] refined one element at a time for
+    /// up to five passes (weight = x²); stored as l + nmax; returns the scale.
+    /// </summary>
+    public static float SymmetricRefine(int nmax, ReadOnlySpan<float> x, Span<sbyte> levels)
+    {
+        int n = x.Length;
+        float max = 0, amax = 0;
+        for (int i = 0; i < n; i++)
+        {
+            float ax = MathF.Abs(x[i]);
+            if (ax > amax) { amax = ax; max = x[i]; }
+        }
+        if (amax < GroupMaxEps)
+        {
+            levels[..n].Clear();
+            return 0f;
+        }
+        float iscale = -nmax / max;
+        float sumlx = 0, suml2 = 0;
+        for (int i = 0; i < n; i++)
+        {
+            int l = Math.Clamp(GgmlScalar.NearestInt(iscale * x[i]), -nmax, nmax - 1);
+            levels[i] = (sbyte)l;
+            float w = x[i] * x[i];
+            sumlx += w * x[i] * l;
+            suml2 += w * l * l;
+        }
+        for (int pass = 0; pass < 5; pass++)
+        {
+            int changed = 0;
+            for (int i = 0; i < n; i++)
+            {
+                float w = x[i] * x[i];
+                float slx = sumlx - w * x[i] * levels[i];
+                if (slx > 0)
+                {
+                    float sl2 = suml2 - w * levels[i] * levels[i];
+                    int newL = Math.Clamp(GgmlScalar.NearestInt(x[i] * sl2 / slx), -nmax, nmax - 1);
+                    if (newL != levels[i])
+                    {
+                        slx += w * x[i] * newL;
+                        sl2 += w * newL * newL;
+                        if (sl2 > 0 && slx * slx * suml2 > sumlx * sumlx * sl2)
+                        {
+                            levels[i] = (sbyte)newL;
+                            sumlx = slx;
+                            suml2 = sl2;
+                            changed++;
+                        }
+                    }
+                }
+            }
+            if (changed == 0) break;
+        }
+        for (int i = 0; i < n; i++)
+            levels[i] = (sbyte)(levels[i] + nmax);
+        return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
+    }
+
+    /// <summary>
+    /// make_qkx2_quants: asymmetric quants in [0, nmax] with x ≈ scale * l - theMin, trying nstep + 1 candidate
+    /// scales around nmax / (max - min) and keeping the one of least weighted error (squared, or absolute when
+    /// <paramref name="useMad"/>). Returns the scale; <paramref name="theMin"/> is the (non-negative) offset.
+    /// </summary>
+    public static float AsymmetricSearch(int nmax, ReadOnlySpan<float> x, ReadOnlySpan<float> weights, Span<byte> levels,
+        out float theMin, Span<byte> scratch, float rmin, float rdelta, int nstep, bool useMad)
+    {
+        int n = x.Length;
+        float min = x[0], max = x[0];
+        float sumW = weights[0];
+        float sumX = sumW * x[0];
+        for (int i = 1; i < n; i++)
+        {
+            if (x[i] < min) min = x[i];
+            if (x[i] > max) max = x[i];
+            float w = weights[i];
+            sumW += w;
+            sumX += w * x[i];
+        }
+        if (min > 0) min = 0;
+        if (max == min)
+        {
+            levels[..n].Clear();
+            theMin = -min;
+            return 0f;
+        }
+        float iscale = nmax / (max - min);
+        float scale = 1 / iscale;
+        float bestError = 0;
+        for (int i = 0; i < n; i++)
+        {
+            int l = GgmlScalar.NearestInt(iscale * (x[i] - min));
+            levels[i] = (byte)Math.Max(0, Math.Min(nmax, l));
+            float diff = scale * levels[i] + min - x[i];
+            diff = useMad ? MathF.Abs(diff) : diff * diff;
+            bestError += weights[i] * diff;
+        }
+        for (int step = 0; step <= nstep; step++)
+        {
+            iscale = (rmin + rdelta * step + nmax) / (max - min);
+            float sumL = 0, sumL2 = 0, sumXL = 0;
+            for (int i = 0; i < n; i++)
+            {
+                int l = Math.Max(0, Math.Min(nmax, GgmlScalar.NearestInt(iscale * (x[i] - min))));
+                scratch[i] = (byte)l;
+                float w = weights[i];
+                sumL += w * l;
+                sumL2 += w * l * l;
+                sumXL += w * l * x[i];
+            }
+            float det = sumW * sumL2 - sumL * sumL;
+            if (det > 0)
+            {
+                float thisScale = (sumW * sumXL - sumX * sumL) / det;
+                float thisMin = (sumL2 * sumX - sumL * sumXL) / det;
+                if (thisMin > 0)
+                {
+                    thisMin = 0;
+                    thisScale = sumXL / sumL2;
+                }
+                float error = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    float diff = thisScale * scratch[i] + thisMin - x[i];
+                    diff = useMad ? MathF.Abs(diff) : diff * diff;
+                    error += weights[i] * diff;
+                }
+                if (error < bestError)
+                {
+                    scratch[..n].CopyTo(levels);
+                    bestError = error;
+                    scale = thisScale;
+                    min = thisMin;
+                }
+            }
+        }
+        theMin = -min;
+        return scale;
+    }
+
+    /// <summary>get_scale_min_k4: the 6-bit scale and min of sub-block <paramref name="j"/> (0..7) from the 12 packed bytes.</summary>
+    public static void ScaleMinK4(int j, ReadOnlySpan<byte> q, out byte scale, out byte min)
+    {
+        if (j < 4)
+        {
+            scale = (byte)(q[j] & 63);
+            min = (byte)(q[j + 4] & 63);
+        }
+        else
+        {
+            scale = (byte)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+            min = (byte)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+        }
+    }
+
+    /// <summary>The inverse of <see cref="ScaleMinK4"/>, as quantize_row_q4_K_ref packs it (12 bytes, zeroed first).</summary>
+    public static void PackScaleMinK4(ReadOnlySpan<byte> scales, ReadOnlySpan<byte> mins, Span<byte> q)
+    {
+        q[..12].Clear();
+        for (int j = 0; j < 8; j++)
+        {
+            byte ls = scales[j], lm = mins[j];
+            if (j < 4)
+            {
+                q[j] = ls;
+                q[j + 4] = lm;
+            }
+            else
+            {
+                q[j + 4] = (byte)((ls & 0xF) | ((lm & 0xF) << 4));
+                q[j - 4] |= (byte)((ls >> 4) << 6);
+                q[j] |= (byte)((lm >> 4) << 6);
+            }
+        }
+    }
+}
