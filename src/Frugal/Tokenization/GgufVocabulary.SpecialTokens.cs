@@ -26,7 +26,7 @@ internal sealed partial class GgufVocabulary
     {
         "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>", "<end_of_turn>",
         "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>", "<end_of_utterance>",
-        "<｜end▁of▁sentence｜>",
+        "<｜end▁of▁sentence｜>", "</s>", "<eos>", "<turn|>", "<|tool_response>", "[e~[",
     };
 
     /// <summary>
@@ -79,6 +79,13 @@ internal sealed partial class GgufVocabulary
         {
             EndOfGeneration.Remove(endId);
             Attributes[endId] = TokenAttributes.UserDefined;
+        }
+
+        // gemma4 / paddleocr: with "<|tool_response>" present, "</s>" is an ordinary token.
+        if (Ids.TryGetValue("</s>", out int sId) && EndOfGeneration.Contains(sId) && Has("<|tool_response>"))
+        {
+            EndOfGeneration.Remove(sId);
+            Attributes[sId] = TokenAttributes.Normal;
         }
     }
 

@@ -1,0 +1,149 @@
+using System.Text;
+using Frugal.Tokenization;
+
+namespace Frugal.Tests.Tokenization;
+
+/// <summary>Token ids, pieces and detokenized text against llama.cpp on real vocabularies, for every corpus string.</summary>
+public class TokenizerParityTests
+{
+    public static TheoryData<HfTokenizer> Models => [HfTokenizer.Llama2, HfTokenizer.Llama3, HfTokenizer.Qwen3];
+
+    [Fact]
+    public void Corpus_has_at_least_300_strings_including_empty_and_special_text()
+    {
+        Assert.True(TokenizerCorpus.All.Count >= 300, $"corpus has {TokenizerCorpus.All.Count} strings");
+        Assert.Contains("", TokenizerCorpus.All);
+        Assert.Contains("<|im_end|><|im_end|>", TokenizerCorpus.All);
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Encode_gives_llama_cpp_ids_for_every_corpus_string(HfTokenizer model)
+    {
+        var ours = LoadedTokenizers.Frugal(model);
+        var oracle = LoadedTokenizers.LlamaCpp(model);
+        var failures = new List<string>();
+        foreach (string text in TokenizerCorpus.All)
+        {
+            foreach (var (addSpecial, parseSpecial) in new[] { (true, true), (false, false) })
+            {
+                int[] expected = oracle.Tokenize(text, addSpecial, parseSpecial);
+                int[] actual = ours.Encode(text, addSpecial, parseSpecial);
+                if (!expected.AsSpan().SequenceEqual(actual))
+                    failures.Add($"{Show(text)} special={addSpecial}/{parseSpecial}: llama.cpp [{string.Join(",", expected)}] ours [{string.Join(",", actual)}]");
+            }
+        }
+        Assert.True(failures.Count == 0, $"{failures.Count} mismatches:\n{string.Join("\n", failures.Take(25))}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Decode_matches_llama_cpp_detokenize_and_round_trips_where_llama_cpp_does(HfTokenizer model)
+    {
+        var ours = (GgufTokenizer)LoadedTokenizers.Frugal(model);
+        var oracle = LoadedTokenizers.LlamaCpp(model);
+        var failures = new List<string>();
+        int roundTrips = 0;
+        foreach (string text in TokenizerCorpus.All)
+        {
+            int[] ids = ours.Encode(text, addSpecial: false, parseSpecial: false);
+            byte[] expected = oracle.Detokenize(ids, removeSpecial: false, unparseSpecial: true);
+            string decoded = ours.Decode(ids);
+            if (decoded != Encoding.UTF8.GetString(expected))
+                failures.Add($"{Show(text)}: llama.cpp {Show(Encoding.UTF8.GetString(expected))} ours {Show(decoded)}");
+            else if (decoded == text)
+                roundTrips++;
+            else if (!LlamaCppDoesNotRoundTrip(model, text))
+                failures.Add($"{Show(text)} decodes to {Show(decoded)} (llama.cpp agrees, but no known rule explains it)");
+
+            // With BOS and special tokens parsed, both removal and rendering flags must agree too.
+            int[] withSpecial = ours.Encode(text);
+            foreach (var (remove, unparse) in new[] { (true, false), (false, true), (true, true) })
+            {
+                var want = oracle.Detokenize(withSpecial, remove, unparse);
+                var got = ours.Detokenize(withSpecial, remove, unparse);
+                if (!want.AsSpan().SequenceEqual(got))
+                    failures.Add($"{Show(text)} remove={remove} unparse={unparse}: llama.cpp {Show(Encoding.UTF8.GetString(want))} ours {Show(Encoding.UTF8.GetString(got))}");
+            }
+        }
+        Assert.True(failures.Count == 0, $"{failures.Count} mismatches:\n{string.Join("\n", failures.Take(25))}");
+        Assert.True(roundTrips > TokenizerCorpus.All.Count * 9 / 10, $"only {roundTrips} of {TokenizerCorpus.All.Count} round-trip");
+    }
+
+    /// <summary>
+    /// Where llama.cpp's own detokenize does not give the input back: SentencePiece spells spaces "▁", so a "▁"
+    /// in the input comes back as a space; llama3's clean_spaces removes the space before ? ! . , and in
+    /// " 's", " 'm", " 're", " 've" and around a lone apostrophe. Qwen2 vocabularies round-trip everything.
+    /// </summary>
+    private static bool LlamaCppDoesNotRoundTrip(HfTokenizer model, string text) => model switch
+    {
+        HfTokenizer.Llama2 => text.Contains('\u2581'),
+        HfTokenizer.Llama3 => new[] { " ?", " !", " .", " ,", " '" }.Any(p => text.Contains(p, StringComparison.Ordinal)),
+        _ => false,
+    };
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Token_bytes_match_llama_cpp_pieces_for_every_id(HfTokenizer model)
+    {
+        var ours = LoadedTokenizers.Frugal(model);
+        var oracle = LoadedTokenizers.LlamaCpp(model);
+        Assert.Equal(oracle.Count, ours.VocabSize);
+        var failures = new List<string>();
+        for (int id = 0; id < ours.VocabSize; id++)
+        {
+            byte[] want = oracle.TokenToPiece(id, special: true);
+            byte[] got = ours.TokenBytes(id);
+            if (!want.AsSpan().SequenceEqual(got))
+                failures.Add($"id {id} {Show(ours.TokenText(id))}: llama.cpp {Convert.ToHexString(want)} ours {Convert.ToHexString(got)}");
+        }
+        Assert.True(failures.Count == 0, $"{failures.Count} mismatches:\n{string.Join("\n", failures.Take(25))}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Special_ids_and_end_of_generation_set_match_llama_cpp(HfTokenizer model)
+    {
+        var ours = LoadedTokenizers.Frugal(model);
+        var oracle = LoadedTokenizers.LlamaCpp(model);
+        Assert.Equal(oracle.Bos, ours.BosId ?? -1);
+        Assert.Equal(oracle.Eos, ours.EosId ?? -1);
+        Assert.Equal(oracle.AddBos, ours.AddBos);
+        var expected = Enumerable.Range(0, oracle.Count).Where(oracle.IsEog).ToArray();
+        Assert.Equal(expected, ours.EndOfGeneration.Order().ToArray());
+    }
+
+    [Fact]
+    public void End_of_generation_holds_the_chat_end_tokens_of_each_family()
+    {
+        var llama3 = LoadedTokenizers.Frugal(HfTokenizer.Llama3);
+        var qwen3 = LoadedTokenizers.Frugal(HfTokenizer.Qwen3);
+        var llama2 = LoadedTokenizers.Frugal(HfTokenizer.Llama2);
+        Assert.Equal(new HashSet<int> { 128001, 128009 }, llama3.EndOfGeneration.ToHashSet()); // end_of_text, eot_id
+        Assert.Superset(new HashSet<int> { 151643, 151645 }, qwen3.EndOfGeneration.ToHashSet()); // endoftext, im_end
+        Assert.Equal(new HashSet<int> { 2 }, llama2.EndOfGeneration.ToHashSet());
+        Assert.Equal("<|im_end|>", qwen3.TokenText(151645));
+    }
+
+    [Fact]
+    public void Parse_special_maps_special_text_to_its_id_and_adds_bos_per_metadata()
+    {
+        var llama3 = LoadedTokenizers.Frugal(HfTokenizer.Llama3);
+        int[] ids = llama3.Encode("<|begin_of_text|><|eot_id|>");
+        Assert.Equal([128000, 128000, 128009], ids); // BOS added by default for llama-bpe, then the two parsed tokens
+        Assert.DoesNotContain(128009, llama3.Encode("<|eot_id|>", addSpecial: false, parseSpecial: false));
+
+        var qwen3 = LoadedTokenizers.Frugal(HfTokenizer.Qwen3);
+        Assert.Equal([151644], qwen3.Encode("<|im_start|>")); // add_bos_token = false
+        // <think> is user-defined: split out even without parse_special, as llama.cpp does.
+        Assert.Equal([151667], qwen3.Encode("<think>", addSpecial: false, parseSpecial: false));
+    }
+
+    private static string Show(string s)
+    {
+        var sb = new StringBuilder("\"");
+        foreach (char c in s)
+            sb.Append(c < 0x20 || c is '\u2028' or '\u2029' or '\u0085' ? $"\\u{(int)c:X4}" : c.ToString());
+        return sb.Append('"').ToString();
+    }
+}
