@@ -58,7 +58,7 @@ public class TokenizerParityTests
 
             // With BOS and special tokens parsed, both removal and rendering flags must agree too.
             int[] withSpecial = ours.Encode(text);
-            foreach (var (remove, unparse) in new[] { (true, false), (false, true), (true, true) })
+            foreach (var (remove, unparse) in new[] { (false, false), (true, false), (false, true), (true, true) })
             {
                 var want = oracle.Detokenize(withSpecial, remove, unparse);
                 var got = ours.Detokenize(withSpecial, remove, unparse);
@@ -68,6 +68,38 @@ public class TokenizerParityTests
         }
         Assert.True(failures.Count == 0, $"{failures.Count} mismatches:\n{string.Join("\n", failures.Take(25))}");
         Assert.True(roundTrips > TokenizerCorpus.All.Count * 9 / 10, $"only {roundTrips} of {TokenizerCorpus.All.Count} round-trip");
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Encode_gives_llama_cpp_ids_for_random_mixtures_of_hard_characters(HfTokenizer model)
+    {
+        // Fixed seed: random interleavings of the character classes the pre-tokenizers treat differently.
+        string[] pool =
+        [
+            " ", "  ", "\t", "\n", "\r\n", "\u00A0", "\u3000", "a", "Z", "é", "ß", "Ω", "ж", "ا", "ह", "\u094D", "中", "日", "한", "ｱ",
+            "0", "7", "٣", "²", "'", "'s", "'LL", "'re", ".", ",", "?", "!", "-", "_", "(", "\"", "$", "+", "<", "|", "`",
+            "😀", "👍🏽", "👨‍👩‍👧", "\u0301", "\u200B", "\u200D", "▁", "𝐀", "𠀀", "<s>", "<|im_end|>", "<think>", "<|eot_id|>",
+        ];
+        var random = new Random(20240601);
+        var ours = LoadedTokenizers.Frugal(model);
+        var oracle = LoadedTokenizers.LlamaCpp(model);
+        var failures = new List<string>();
+        for (int i = 0; i < 300; i++)
+        {
+            var sb = new StringBuilder();
+            int parts = random.Next(1, 14);
+            for (int p = 0; p < parts; p++) sb.Append(pool[random.Next(pool.Length)]);
+            string text = sb.ToString();
+            bool special = random.Next(2) == 0;
+            int[] expected = oracle.Tokenize(text, special, special);
+            int[] actual = ours.Encode(text, special, special);
+            if (!expected.AsSpan().SequenceEqual(actual))
+                failures.Add($"{Show(text)} special={special}: llama.cpp [{string.Join(",", expected)}] ours [{string.Join(",", actual)}]");
+            if (ours.Decode(actual) != Encoding.UTF8.GetString(oracle.Detokenize(actual, false, true)))
+                failures.Add($"{Show(text)}: decode differs");
+        }
+        Assert.True(failures.Count == 0, $"{failures.Count} mismatches:\n{string.Join("\n", failures.Take(25))}");
     }
 
     /// <summary>
