@@ -68,8 +68,11 @@ internal sealed unsafe class GgufReader
         if (tensorCount > (ulong)Remaining / 24)
             throw Error("tensor_count", tensorCountAt, $"{tensorCount} tensors cannot fit in the {Remaining} bytes that follow");
 
-        var metadata = new Dictionary<string, GgufValue>((int)kvCount, StringComparer.Ordinal);
-        var order = new List<string>((int)kvCount);
+        // The counts are bounded by the file's length, which for a memory-mapped file of tens of GB can exceed
+        // int.MaxValue: cap the pre-sizing so a corrupt count fails as a format error, not as a negative capacity.
+        int kvCapacity = (int)Math.Min(kvCount, 1 << 16);
+        var metadata = new Dictionary<string, GgufValue>(kvCapacity, StringComparer.Ordinal);
+        var order = new List<string>(kvCapacity);
         for (ulong i = 0; i < kvCount; i++)
         {
             long keyAt = _pos;
@@ -93,7 +96,7 @@ internal sealed unsafe class GgufReader
             alignment = a;
         }
 
-        var tensors = new List<GgufTensorInfo>((int)tensorCount);
+        var tensors = new List<GgufTensorInfo>((int)Math.Min(tensorCount, 1 << 16));
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (ulong i = 0; i < tensorCount; i++)
             tensors.Add(ReadTensorInfo(i, alignment, names));

@@ -217,3 +217,33 @@ public class GgufMalformedFileTests
         Assert.Equal("tensor data", e.Field);
     }
 }
+
+public class GgufHugeFileCountTests
+{
+    [Fact]
+    public void Counts_above_int_max_in_a_huge_file_fail_as_format_errors()
+    {
+        // A 100 GB mapping could declare 3e9 entries that "fit"; the reader must not turn that into a negative
+        // capacity. The buffer holds only the first two entries (a duplicate), which is where parsing stops.
+        var keys = RawGguf.Header(0, 3_000_000_000UL).Key("k", 0).U8(1).Key("k", 0).U8(2).ToArray();
+        Assert.Contains("duplicate metadata key", ParseClaimingHugeLength(keys).Message);
+        var tensors = RawGguf.Header(3_000_000_000UL, 0).Tensor("t", [1], 0, 0).Tensor("t", [1], 0, 32).ToArray();
+        Assert.Contains("duplicate tensor name", ParseClaimingHugeLength(tensors).Message);
+    }
+
+    private static unsafe GgufFormatException ParseClaimingHugeLength(byte[] bytes)
+    {
+        fixed (byte* p = bytes)
+        {
+            try
+            {
+                new GgufReader(p, 100L << 30, "huge.gguf").Parse();
+            }
+            catch (GgufFormatException e)
+            {
+                return e;
+            }
+        }
+        throw new Xunit.Sdk.XunitException("expected a GgufFormatException");
+    }
+}
