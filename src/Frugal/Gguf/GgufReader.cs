@@ -221,6 +221,8 @@ internal sealed unsafe class GgufReader
         };
         if (count > (ulong)(Remaining / minSize))
             throw Error(key, countAt, $"array length {count} cannot fit in the {Remaining} bytes that remain");
+        if (count > (ulong)Array.MaxLength)
+            throw Error(key, countAt, $"array length {count} is more than one array can hold ({Array.MaxLength})");
         int n = (int)count;
         object value = elemType switch
         {
@@ -293,9 +295,11 @@ internal sealed unsafe class GgufReader
         _pos += sizeof(ulong);
         if (len > (ulong)Remaining)
             throw Error(FieldName(field, index), at, $"string length {len} runs past the end of the file ({Remaining} bytes remain)");
+        if (len > MaxStringBytes)
+            throw Error(FieldName(field, index), at, $"string length {len} is too large (at most {MaxStringBytes} bytes)");
         try
         {
-            string s = StrictUtf8.GetString(_base + _pos, (int)Math.Min(len, int.MaxValue));
+            string s = StrictUtf8.GetString(_base + _pos, (int)len);
             _pos += (long)len;
             return s;
         }
@@ -303,13 +307,12 @@ internal sealed unsafe class GgufReader
         {
             throw Error(FieldName(field, index), at + 8, "string is not valid UTF-8");
         }
-        catch (ArgumentException) when (len > int.MaxValue)
-        {
-            throw Error(FieldName(field, index), at, $"string length {len} is too large");
-        }
     }
 
     private const ulong NoIndex = ulong.MaxValue;
+
+    /// <summary>Longest string accepted: .NET strings hold at most about 2^30 UTF-16 chars.</summary>
+    private const int MaxStringBytes = 1 << 30;
 
     private static string FieldName(string field, ulong index) =>
         index == NoIndex ? field : field + index.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -229,6 +229,10 @@ public class GgufHugeFileCountTests
         Assert.Contains("duplicate metadata key", ParseClaimingHugeLength(keys).Message);
         var tensors = RawGguf.Header(3_000_000_000UL, 0).Tensor("t", [1], 0, 0).Tensor("t", [1], 0, 32).ToArray();
         Assert.Contains("duplicate tensor name", ParseClaimingHugeLength(tensors).Message);
+        var array = RawGguf.Header(0, 1).Key("a", 9).U32(0).U64(3_000_000_000UL).ToArray();
+        Assert.Contains("more than one array can hold", ParseClaimingHugeLength(array).Message);
+        var text = RawGguf.Header(0, 1).Key("s", 8).U64(3_000_000_000UL).ToArray();
+        Assert.Contains("string length 3000000000 is too large", ParseClaimingHugeLength(text).Message);
     }
 
     private static unsafe GgufFormatException ParseClaimingHugeLength(byte[] bytes)
