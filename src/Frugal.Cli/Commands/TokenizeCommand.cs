@@ -11,7 +11,7 @@ internal static class TokenizeCommand
         var model = CommonArguments.Model();
         var text = new Argument<string>("TEXT") { Description = "text to tokenize" };
         var json = CommonArguments.Json();
-        var noSpecial = new Option<bool>("--no-special") { Description = "do not add BOS/EOS (llama_tokenize add_special = false)" };
+        var noSpecial = new Option<bool>("--no-bos") { Description = "add no BOS or other special tokens (llama_tokenize add_special = false)" };
         var command = new Command("tokenize", "print the token ids of a text") { model, text, json, noSpecial };
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {

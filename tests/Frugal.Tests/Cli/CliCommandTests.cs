@@ -63,7 +63,7 @@ public sealed class CliCommandTests : IDisposable
         var o = _cli.Run(null, _ => new ByteTokenizer(), "tokenize", path, "hé", "--json");
         Assert.Equal(0, o.ExitCode);
         Assert.Equal("{\"ids\":[256,104,195,169]}", o.Out.TrimEnd());
-        var none = _cli.Run(null, _ => new ByteTokenizer(), "tokenize", path, "h", "--json", "--no-special");
+        var none = _cli.Run(null, _ => new ByteTokenizer(), "tokenize", path, "h", "--json", "--no-bos");
         Assert.Equal("{\"ids\":[104]}", none.Out.TrimEnd());
     }
 

@@ -58,6 +58,16 @@ public class GgufMalformedFileTests
     {
         var boundaries = new List<long>();
         var bytes = FileWithBoundaries(boundaries);
+        // The field-by-field file is exactly what GgufWriter writes for the same content, so the boundaries are the
+        // writer's section boundaries.
+        var written = new GgufWriter()
+            .Add("general.architecture", "llama")
+            .Add("n", 7u)
+            .Add("list", ["x", "yz"])
+            .AddTensor("w", [8, 1], Enumerable.Range(0, 8).Select(i => (float)i).ToArray())
+            .AddTensor("v", [4], Enumerable.Range(0, 4).Select(i => (float)i).ToArray())
+            .ToArray();
+        Assert.Equal(written, bytes);
         using (var ok = GgufFile.FromBytes(bytes))
             Assert.Equal(["w", "v"], ok.Tensors.Select(t => t.Name));
         foreach (long b in boundaries.Where(b => b < bytes.Length))

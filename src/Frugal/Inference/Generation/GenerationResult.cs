@@ -34,7 +34,7 @@ public sealed record GenerationTimings(int PromptTokens, TimeSpan Prefill, int D
 
 /// <summary>The outcome of a generation.</summary>
 /// <param name="PromptTokens">the prompt as token ids (with BOS when added).</param>
-/// <param name="Tokens">generated ids; an end-of-generation token that stopped it is not included.</param>
+/// <param name="Tokens">generated ids, including those that spelled a stop string; an end-of-generation token that stopped it is not included.</param>
 /// <param name="Text">the emitted text, without a stop string that ended it.</param>
 /// <param name="StopReason">why it ended.</param>
 /// <param name="Timings">throughput.</param>
