@@ -67,15 +67,24 @@ public sealed class Sampler
     /// <summary>Samples a token id from <paramref name="logits"/> ([vocab]); it does not <see cref="Accept"/> it.</summary>
     public int Sample(ReadOnlySpan<float> logits)
     {
-        if (logits.Length != _vocab)
-            throw new ArgumentException($"expected {_vocab} logits, got {logits.Length}", nameof(logits));
-        var work = _work.AsSpan();
-        logits.CopyTo(work);
-        if (_window > 0)
-            RepetitionPenalties.Apply(work, RecentTokens, _counts, _options.RepeatPenalty, _options.FrequencyPenalty, _options.PresencePenalty);
-
         if (_options.Temperature <= 0)
-            return TensorPrimitives.IndexOfMax(work);
+        {
+            ApplyPenalties(logits);
+            return TensorPrimitives.IndexOfMax(_work);
+        }
+        return Draw(Filter(logits));
+    }
+
+    /// <summary>
+    /// Runs the chain up to and including temperature (not the final draw) and returns how many candidates remain;
+    /// they are <see cref="CandidateIds"/> and <see cref="CandidateLogits"/>[0 .. count). For temperature 0 it stops
+    /// after the penalties with every token a candidate, as llama.cpp's chain would before its greedy pick.
+    /// </summary>
+    internal int Filter(ReadOnlySpan<float> logits)
+    {
+        ApplyPenalties(logits);
+        if (_options.Temperature <= 0)
+            return AllCandidates();
 
         int n;
         bool sorted;
@@ -86,9 +95,7 @@ public sealed class Sampler
         }
         else
         {
-            n = _vocab;
-            for (int i = 0; i < n; i++) _ids[i] = i;
-            work.CopyTo(_values);
+            n = AllCandidates();
             sorted = false;
         }
 
@@ -103,7 +110,28 @@ public sealed class Sampler
 
         var values = _values.AsSpan(0, n);
         TensorPrimitives.Divide(values, _options.Temperature, values);
-        return Draw(n);
+        return n;
+    }
+
+    internal ReadOnlySpan<int> CandidateIds => _ids;
+
+    internal ReadOnlySpan<float> CandidateLogits => _values;
+
+    private void ApplyPenalties(ReadOnlySpan<float> logits)
+    {
+        if (logits.Length != _vocab)
+            throw new ArgumentException($"expected {_vocab} logits, got {logits.Length}", nameof(logits));
+        var work = _work.AsSpan();
+        logits.CopyTo(work);
+        if (_window > 0)
+            RepetitionPenalties.Apply(work, RecentTokens, _counts, _options.RepeatPenalty, _options.FrequencyPenalty, _options.PresencePenalty);
+    }
+
+    private int AllCandidates()
+    {
+        for (int i = 0; i < _vocab; i++) _ids[i] = i;
+        _work.AsSpan().CopyTo(_values);
+        return _vocab;
     }
 
     /// <summary>Puts the k largest logits in _ids/_values[0..k), sorted descending (a size-k min-heap, O(V log k)).</summary>
