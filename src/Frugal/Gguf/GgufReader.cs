@@ -68,16 +68,20 @@ internal sealed unsafe class GgufReader
         if (tensorCount > (ulong)Remaining / 24)
             throw Error("tensor_count", tensorCountAt, $"{tensorCount} tensors cannot fit in the {Remaining} bytes that follow");
 
-        var metadata = new Dictionary<string, GgufValue>((int)kvCount, StringComparer.Ordinal);
-        var order = new List<string>((int)kvCount);
+        // The counts are bounded by the file's length, which for a memory-mapped file of tens of GB can exceed
+        // int.MaxValue: cap the pre-sizing so a corrupt count fails as a format error, not as a negative capacity.
+        int kvCapacity = (int)Math.Min(kvCount, 1 << 16);
+        var metadata = new Dictionary<string, GgufValue>(kvCapacity, StringComparer.Ordinal);
+        var order = new List<string>(kvCapacity);
         for (ulong i = 0; i < kvCount; i++)
         {
             long keyAt = _pos;
-            string key = ReadString($"metadata key #{i}");
+            string key = ReadString(MetadataKeyField, i);
             if (key.Length == 0)
                 throw Error($"metadata key #{i}", keyAt, "empty key");
             long typeAt = _pos;
-            var type = (GgufValueType)ReadU32($"type of '{key}'");
+            if (Remaining < sizeof(uint)) Need($"type of '{key}'", sizeof(uint)); // message built only on failure
+            var type = (GgufValueType)ReadU32(key);
             var value = ReadValue(key, type, typeAt, 0);
             if (!metadata.TryAdd(key, value))
                 throw Error(key, keyAt, "duplicate metadata key");
@@ -92,7 +96,7 @@ internal sealed unsafe class GgufReader
             alignment = a;
         }
 
-        var tensors = new List<GgufTensorInfo>((int)tensorCount);
+        var tensors = new List<GgufTensorInfo>((int)Math.Min(tensorCount, 1 << 16));
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (ulong i = 0; i < tensorCount; i++)
             tensors.Add(ReadTensorInfo(i, alignment, names));
@@ -133,7 +137,7 @@ internal sealed unsafe class GgufReader
             throw Error($"tensor '{name}'", nameAt, "duplicate tensor name");
 
         long dimsAt = _pos;
-        uint nDims = ReadU32($"tensor '{name}' n_dims");
+        uint nDims = ReadTensorField<uint>(name, "n_dims");
         if (nDims > MaxDimensions)
             throw Error($"tensor '{name}' n_dims", dimsAt, $"{nDims} dimensions (at most {MaxDimensions})");
         var dims = new long[nDims];
@@ -141,7 +145,7 @@ internal sealed unsafe class GgufReader
         for (int d = 0; d < nDims; d++)
         {
             long at = _pos;
-            ulong ne = ReadU64($"tensor '{name}' ne[{d}]");
+            ulong ne = ReadTensorField<ulong>(name, "ne[", d);
             if (ne > long.MaxValue || (ne != 0 && elements > long.MaxValue / (long)ne))
                 throw Error($"tensor '{name}' ne[{d}]", at, $"dimension {ne} overflows the element count");
             dims[d] = (long)ne;
@@ -149,7 +153,7 @@ internal sealed unsafe class GgufReader
         }
 
         long typeAt = _pos;
-        var type = (GgmlType)ReadU32($"tensor '{name}' type");
+        var type = (GgmlType)ReadTensorField<uint>(name, "type");
         if (!GgmlTypeInfo.IsKnown(type))
             throw Error($"tensor '{name}' type", typeAt, $"unknown tensor type id {(uint)type}");
         int blockSize = GgmlTypeInfo.BlockSize(type);
@@ -163,7 +167,7 @@ internal sealed unsafe class GgufReader
         long byteSize = blocks * typeSize;
 
         long offsetAt = _pos;
-        ulong offset = ReadU64($"tensor '{name}' offset");
+        ulong offset = ReadTensorField<ulong>(name, "offset");
         if (offset > long.MaxValue || offset % alignment != 0)
             throw Error($"tensor '{name}' offset", offsetAt, $"offset {offset} is not a multiple of the alignment {alignment}");
         return new GgufTensorInfo(name, dims, type, (long)offset, byteSize);
@@ -201,9 +205,11 @@ internal sealed unsafe class GgufReader
         if (depth >= MaxArrayDepth)
             throw Error(key, _pos, $"arrays nested deeper than {MaxArrayDepth} levels");
         long typeAt = _pos;
-        var elemType = (GgufValueType)ReadU32(key + " array element type");
+        if (Remaining < sizeof(uint)) Need(key + " array element type", sizeof(uint)); // message built only on failure
+        var elemType = (GgufValueType)ReadU32(key);
         long countAt = _pos;
-        ulong count = ReadU64(key + " array length");
+        if (Remaining < sizeof(ulong)) Need(key + " array length", sizeof(ulong));
+        ulong count = ReadU64(key);
         int minSize = elemType switch
         {
             GgufValueType.UInt8 or GgufValueType.Int8 or GgufValueType.Bool => 1,
@@ -215,6 +221,8 @@ internal sealed unsafe class GgufReader
         };
         if (count > (ulong)(Remaining / minSize))
             throw Error(key, countAt, $"array length {count} cannot fit in the {Remaining} bytes that remain");
+        if (count > (ulong)Array.MaxLength)
+            throw Error(key, countAt, $"array length {count} is more than one array can hold ({Array.MaxLength})");
         int n = (int)count;
         object value = elemType switch
         {
@@ -272,26 +280,49 @@ internal sealed unsafe class GgufReader
         return result;
     }
 
-    private string ReadString(string field)
+    private const string MetadataKeyField = "metadata key #";
+
+    /// <summary>
+    /// Reads a string. Error texts are built only when a check fails: this runs once per vocabulary entry (150k+
+    /// times for a real tokenizer), where an eagerly concatenated field name would be most of the garbage.
+    /// </summary>
+    private string ReadString(string field, ulong index = NoIndex)
     {
         long at = _pos;
-        ulong len = ReadU64(field + " string length");
+        if (Remaining < sizeof(ulong))
+            throw Error(FieldName(field, index) + " string length", _pos, $"needs {sizeof(ulong)} bytes but the file ends after {Remaining}");
+        ulong len = Unsafe.ReadUnaligned<ulong>(_base + _pos);
+        _pos += sizeof(ulong);
         if (len > (ulong)Remaining)
-            throw Error(field, at, $"string length {len} runs past the end of the file ({Remaining} bytes remain)");
+            throw Error(FieldName(field, index), at, $"string length {len} runs past the end of the file ({Remaining} bytes remain)");
+        if (len > MaxStringBytes)
+            throw Error(FieldName(field, index), at, $"string length {len} is too large (at most {MaxStringBytes} bytes)");
         try
         {
-            string s = StrictUtf8.GetString(_base + _pos, (int)Math.Min(len, int.MaxValue));
+            string s = StrictUtf8.GetString(_base + _pos, (int)len);
             _pos += (long)len;
             return s;
         }
         catch (DecoderFallbackException)
         {
-            throw Error(field, at + 8, "string is not valid UTF-8");
+            throw Error(FieldName(field, index), at + 8, "string is not valid UTF-8");
         }
-        catch (ArgumentException) when (len > int.MaxValue)
-        {
-            throw Error(field, at, $"string length {len} is too large");
-        }
+    }
+
+    private const ulong NoIndex = ulong.MaxValue;
+
+    /// <summary>Longest string accepted: .NET strings hold at most about 2^30 UTF-16 chars.</summary>
+    private const int MaxStringBytes = 1 << 30;
+
+    private static string FieldName(string field, ulong index) =>
+        index == NoIndex ? field : field + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Reads a field of a tensor's directory entry; the field's name is formatted only if the file ends first.</summary>
+    private T ReadTensorField<T>(string tensor, string field, int dimension = -1) where T : unmanaged
+    {
+        if (Remaining < sizeof(T))
+            Need(dimension < 0 ? $"tensor '{tensor}' {field}" : $"tensor '{tensor}' {field}{dimension}]", sizeof(T));
+        return Read<T>(tensor);
     }
 
     private uint ReadU32(string field) => Read<uint>(field);

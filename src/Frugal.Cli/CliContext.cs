@@ -1,0 +1,25 @@
+using Frugal.Gguf;
+using Frugal.Models;
+using Frugal.Tokenization;
+
+namespace Frugal.Cli;
+
+/// <summary>
+/// Everything a command touches outside its arguments: where text goes, how models and tokenizers are built from a
+/// file, and cancellation. Tests run the CLI in-process with string writers and small fake models.
+/// </summary>
+public sealed class CliContext(TextWriter output, TextWriter error)
+{
+    public TextWriter Out { get; } = output;
+
+    public TextWriter Error { get; } = error;
+
+    public Func<GgufFile, ILanguageModel> LoadModel { get; init; } = ModelLoader.Load;
+
+    public Func<GgufFile, Tokenizer> LoadTokenizer { get; init; } = Tokenizer.FromGguf;
+
+    /// <summary>Where <c>run --demo</c> keeps its generated model file.</summary>
+    public string DemoDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "frugal-demo");
+
+    public CancellationToken Cancellation { get; init; }
+}

@@ -1,0 +1,49 @@
+using Frugal.Inference.Sampling;
+
+namespace Frugal.Inference.Generation;
+
+/// <summary>What one generation does: how many tokens, how to sample them, and where to stop.</summary>
+public sealed record GenerationOptions
+{
+    /// <summary>Most tokens to generate; -1 generates until an end-of-generation token or a full context.</summary>
+    public int MaxTokens
+    {
+        get;
+        init => field = value >= -1 ? value : throw new ArgumentException($"MaxTokens must be >= -1 (-1 = until the context is full), got {value}", nameof(MaxTokens));
+    } = 128;
+
+    public SamplingOptions Sampling
+    {
+        get;
+        init => field = value ?? throw new ArgumentNullException(nameof(Sampling));
+    } = new();
+
+    /// <summary>Strings that end generation when they appear in the output; the stop string itself is not emitted.</summary>
+    public IReadOnlyList<string> StopStrings
+    {
+        get;
+        init => field = value is null ? throw new ArgumentNullException(nameof(StopStrings))
+            : value.Any(string.IsNullOrEmpty) ? throw new ArgumentException("stop strings must not be empty", nameof(StopStrings))
+            : value;
+    } = [];
+
+    /// <summary>Add BOS (and other special tokens) the way llama.cpp does when tokenizing the prompt.</summary>
+    public bool AddSpecial { get; init; } = true;
+
+    /// <summary>Recognize special-token text such as &lt;|im_start|&gt; in the prompt.</summary>
+    public bool ParseSpecial { get; init; } = true;
+
+    /// <summary>KV cache length; null uses the model's context length.</summary>
+    public int? ContextLength
+    {
+        get;
+        init => field = value is null or > 0 ? value : throw new ArgumentException($"ContextLength must be positive, got {value}", nameof(ContextLength));
+    }
+
+    /// <summary>Prompt tokens evaluated per forward call during prefill (bounds the model's scratch memory).</summary>
+    public int PrefillChunk
+    {
+        get;
+        init => field = value > 0 ? value : throw new ArgumentException($"PrefillChunk must be positive, got {value}", nameof(PrefillChunk));
+    } = 512;
+}

@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Frugal.Inference.Sampling;
+using Frugal.Models;
+using Frugal.Tokenization;
+
+namespace Frugal.Inference.Generation;
+
+/// <summary>
+/// Prompt text -> tokens -> prefill -> decode loop for one sequence: samples each token, streams its text through a
+/// UTF-8-safe decoder and the stop-string filter, and stops on end-of-generation tokens, the token limit, a stop
+/// string or a full context.
+/// </summary>
+public sealed class TextGenerator
+{
+    private readonly ILanguageModel _model;
+    private readonly Tokenizer _tokenizer;
+
+    public TextGenerator(ILanguageModel model, Tokenizer tokenizer)
+    {
+        _model = model ?? throw new ArgumentNullException(nameof(model));
+        _tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
+    }
+
+    /// <summary>The prompt's token ids as generation will see them.</summary>
+    public int[] Tokenize(string prompt, GenerationOptions options) =>
+        _tokenizer.Encode(prompt ?? throw new ArgumentNullException(nameof(prompt)), options.AddSpecial, options.ParseSpecial);
+
+    /// <summary>Generates from <paramref name="prompt"/>, calling <paramref name="onPiece"/> as text becomes final.</summary>
+    /// <exception cref="ArgumentException">the prompt is empty or longer than the context.</exception>
+    public GenerationResult Generate(string prompt, GenerationOptions options, Action<GeneratedPiece>? onPiece = null,
+        CancellationToken cancellationToken = default) =>
+        Generate(Tokenize(prompt, options), options, onPiece, cancellationToken);
+
+    /// <summary>Generates from prompt token ids.</summary>
+    public GenerationResult Generate(IReadOnlyList<int> promptTokens, GenerationOptions options, Action<GeneratedPiece>? onPiece = null,
+        CancellationToken cancellationToken = default)
+    {
+        var run = new Run(this, promptTokens, options);
+        foreach (var piece in run.Pieces(cancellationToken))
+            onPiece?.Invoke(piece);
+        return run.Result!;
+    }
+
+    /// <summary>Streams the pieces of a generation. The work runs on the caller's enumeration, token by token.</summary>
+    public async IAsyncEnumerable<GeneratedPiece> GenerateAsync(string prompt, GenerationOptions options,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var run = new Run(this, Tokenize(prompt, options), options);
+        await Task.Yield(); // prefill must not run inside the caller's synchronous GetAsyncEnumerator/MoveNextAsync start
+        foreach (var piece in run.Pieces(cancellationToken))
+            yield return piece;
+    }
+
+    /// <summary>The state of one generation.</summary>
+    private sealed class Run
+    {
+        private readonly TextGenerator _owner;
+        private readonly int[] _prompt;
+        private readonly GenerationOptions _options;
+        private readonly int _context;
+
+        public Run(TextGenerator owner, IReadOnlyList<int> prompt, GenerationOptions options)
+        {
+            ArgumentNullException.ThrowIfNull(prompt);
+            ArgumentNullException.ThrowIfNull(options);
+            _owner = owner;
+            _prompt = prompt.ToArray();
+            _options = options;
+            var config = owner._model.Config;
+            _context = options.ContextLength ?? config.ContextLength;
+            if (_prompt.Length == 0)
+                throw new ArgumentException("the prompt has no tokens (empty text and no BOS): nothing to continue from", nameof(prompt));
+            if (_prompt.Length > _context)
+                throw new ArgumentException($"the prompt is {_prompt.Length} tokens but the context holds only {_context}", nameof(prompt));
+            for (int i = 0; i < _prompt.Length; i++)
+                if ((uint)_prompt[i] >= (uint)config.VocabSize)
+                    throw new ArgumentException($"prompt token #{i} is id {_prompt[i]}, outside the vocabulary [0, {config.VocabSize})", nameof(prompt));
+        }
+
+        public GenerationResult? Result { get; private set; }
+
+        public IEnumerable<GeneratedPiece> Pieces(CancellationToken ct)
+        {
+            var model = _owner._model;
+            int vocab = model.Config.VocabSize;
+            int max = _options.MaxTokens;
+            int cacheSize = max < 0 ? _context : (int)Math.Min(_context, (long)_prompt.Length + max);
+            var cache = model.CreateCache(cacheSize);
+            var sampler = new Sampler(_options.Sampling, vocab, _context);
+            foreach (int t in _prompt) sampler.Accept(t);
+            var logits = new float[vocab]; // [vocab] logits of the last evaluated position
+            var endTokens = _owner._tokenizer.EndOfGeneration;
+            var decoder = new TokenTextDecoder(_owner._tokenizer);
+            var stops = new StopStringFilter(_options.StopStrings);
+            var generated = new List<int>();
+            var text = new StringBuilder();
+
+            var clock = Stopwatch.StartNew();
+            for (int start = 0; start < _prompt.Length; start += _options.PrefillChunk)
+            {
+                ct.ThrowIfCancellationRequested();
+                int n = Math.Min(_options.PrefillChunk, _prompt.Length - start);
+                model.Forward(_prompt.AsSpan(start, n), cache, logits);
+            }
+            var prefill = clock.Elapsed;
+
+            var decode = TimeSpan.Zero;
+            var sampling = TimeSpan.Zero;
+            int decodeTokens = 0;
+            int[] one = new int[1];
+            StopReason reason;
+            while (true)
+            {
+                ct.ThrowIfCancellationRequested();
+                if (max >= 0 && generated.Count >= max) { reason = StopReason.MaxTokens; break; }
+                long t0 = Stopwatch.GetTimestamp();
+                int token = sampler.Sample(logits);
+                sampling += Stopwatch.GetElapsedTime(t0);
+                if (endTokens.Contains(token)) { reason = StopReason.EndOfGeneration; break; }
+                sampler.Accept(token);
+                generated.Add(token);
+                string released = stops.Push(decoder.Push(token));
+                text.Append(released);
+                yield return new GeneratedPiece(token, released);
+                if (stops.Stopped) { reason = StopReason.StopString; break; }
+                if (max >= 0 && generated.Count >= max) { reason = StopReason.MaxTokens; break; }
+                if (cache.Count >= cache.Capacity) { reason = StopReason.ContextFull; break; }
+                one[0] = token;
+                t0 = Stopwatch.GetTimestamp();
+                model.Forward(one, cache, logits);
+                decode += Stopwatch.GetElapsedTime(t0);
+                decodeTokens++;
+            }
+
+            if (reason != StopReason.StopString)
+            {
+                string tail = stops.Push(decoder.Flush());
+                if (stops.Stopped) reason = StopReason.StopString;
+                else tail += stops.Flush();
+                if (tail.Length > 0)
+                {
+                    text.Append(tail);
+                    yield return new GeneratedPiece(-1, tail);
+                }
+            }
+
+            var timings = new GenerationTimings(_prompt.Length, prefill, decodeTokens, decode, generated.Count + (reason == StopReason.EndOfGeneration ? 1 : 0), sampling);
+            Result = new GenerationResult(_prompt, generated, text.ToString(), reason, timings);
+        }
+    }
+}
