@@ -116,17 +116,18 @@ public static class SyntheticModelWriter
             case GgmlType.F32:
                 return MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
             case GgmlType.F16:
-                var half = new Half[values.Length];
-                TensorPrimitives.ConvertToHalf(values, half);
-                return MemoryMarshal.AsBytes(half.AsSpan()).ToArray();
+                var half = new byte[values.Length * 2L];
+                TensorPrimitives.ConvertToHalf(values, MemoryMarshal.Cast<byte, Half>(half.AsSpan()));
+                return half;
             case GgmlType.BF16:
-                var bf = new ushort[values.Length];
+                var bf = new byte[values.Length * 2L];
+                var words = MemoryMarshal.Cast<byte, ushort>(bf.AsSpan());
                 for (int i = 0; i < values.Length; i++)
                 {
                     uint bits = BitConverter.SingleToUInt32Bits(values[i]);
-                    bf[i] = (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);  // round to nearest even
+                    words[i] = (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);  // round to nearest even
                 }
-                return MemoryMarshal.AsBytes(bf.AsSpan()).ToArray();
+                return bf;
             default:
                 throw new NotSupportedException($"synthetic tensor '{name}': weight type {GgmlTypeInfo.Name(type)} cannot be written yet (F32, F16, BF16)");
         }
@@ -140,20 +141,46 @@ public static class SyntheticModelWriter
         _ => throw new NotSupportedException($"no llama_ftype for synthetic weight type {GgmlTypeInfo.Name(type)}"),
     };
 
-    /// <summary>Seeded N(mean, std) samples by the Box-Muller transform.</summary>
+    /// <summary>
+    /// Seeded N(mean, std) samples by the Box-Muller transform. Each tensor is its own stream and each chunk of
+    /// it its own SplitMix64 sequence, so chunks fill in parallel and the result never depends on thread count.
+    /// </summary>
     private sealed class NormalSampler(int seed)
     {
-        private readonly Random _random = new(seed);
+        private const int Chunk = 1 << 16;
+        private int _stream;
 
-        public void Fill(Span<float> dst, float mean, float std)
+        public void Fill(float[] dst, float mean, float std)
         {
-            for (int i = 0; i < dst.Length; i += 2)
+            ulong stream = (ulong)_stream++;
+            int chunks = (dst.Length + Chunk - 1) / Chunk;
+            Parallel.For(0, chunks, c =>
             {
-                double u1 = 1.0 - _random.NextDouble(), u2 = _random.NextDouble();
-                double r = Math.Sqrt(-2.0 * Math.Log(u1));
-                dst[i] = mean + std * (float)(r * Math.Cos(2 * Math.PI * u2));
-                if (i + 1 < dst.Length) dst[i + 1] = mean + std * (float)(r * Math.Sin(2 * Math.PI * u2));
-            }
+                ulong state = Mix(((ulong)(uint)seed << 32) ^ (stream * 0xD1B54A32D192ED03UL) ^ ((ulong)c * 0x9E3779B97F4A7C15UL));
+                int end = Math.Min(dst.Length, (c + 1) * Chunk);
+                for (int i = c * Chunk; i < end; i += 2)
+                {
+                    double u1 = 1.0 - Uniform(ref state), u2 = Uniform(ref state);
+                    double r = Math.Sqrt(-2.0 * Math.Log(u1));
+                    var (sin, cos) = Math.SinCos(2 * Math.PI * u2);
+                    dst[i] = mean + std * (float)(r * cos);
+                    if (i + 1 < end) dst[i + 1] = mean + std * (float)(r * sin);
+                }
+            });
+        }
+
+        /// <summary>A uniform double in [0, 1) from the next SplitMix64 output.</summary>
+        private static double Uniform(ref ulong state)
+        {
+            state += 0x9E3779B97F4A7C15UL;
+            return (Mix(state) >> 11) * (1.0 / (1UL << 53));
+        }
+
+        private static ulong Mix(ulong z)
+        {
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            return z ^ (z >> 31);
         }
     }
 }
