@@ -47,7 +47,7 @@ public class LlamaCppParityTests(ITestOutputHelper output)
         }
         var actual = Evaluate(path, prompt);
 
-        double worst = LogitComparison.AssertClose(expected, actual, spec.VocabSize, minCosine: 0.9999);
+        double worst = LogitComparison.AssertClose(expected, actual, spec.VocabSize, minCosine: 0.9999, margin: ArgMaxMargin(type));
         output.WriteLine($"{spec.Name}: worst cosine {worst:F8}, max |diff| {LogitComparison.MaxAbsDiff(expected, actual):G3}, " +
                          $"logit range [{expected.Min():F2}, {expected.Max():F2}]");
     }
@@ -79,6 +79,13 @@ public class LlamaCppParityTests(ITestOutputHelper output)
 
         Assert.Equal(expected, actual);
     }
+
+    /// <summary>
+    /// The top-2 margin above which the argmax must agree. F32: 1e-3 (logits agree to ~1e-5). F16: llama.cpp rounds
+    /// the activations to F16 before every F16 matmul (ggml's vec_dot_type), which moves logits by up to ~0.01 here,
+    /// so two logits within 0.025 of each other may legitimately swap.
+    /// </summary>
+    private static float ArgMaxMargin(GgmlType type) => type == GgmlType.F16 ? 0.025f : 1e-3f;
 
     /// <summary>A fixed pseudo-random prompt: BOS, then tokens from the whole vocabulary (bytes and pieces).</summary>
     internal static int[] Prompt(int vocab, int seed, int length = PromptLength)
