@@ -52,6 +52,28 @@ public class LlamaCppParityTests(ITestOutputHelper output)
                          $"logit range [{expected.Min():F2}, {expected.Max():F2}]");
     }
 
+    [Fact]
+    public void Linear_rope_scaling_matches_llama_cpp()
+    {
+        var spec = SyntheticModelSpec.Tiny(SyntheticFamily.Qwen2, GgmlType.F32, seed: 77);
+        string path = SyntheticFixtures.NewPath("qwen2-linear-rope");
+        File.WriteAllBytes(path, SyntheticFixtures.Rewrite(SyntheticFixtures.PathOf(spec), new Dictionary<string, GgufValue?>
+        {
+            ["qwen2.rope.scaling.type"] = new(GgufValueType.String, "linear"),
+            ["qwen2.rope.scaling.factor"] = new(GgufValueType.Float32, 4f),
+        }));
+        var prompt = Prompt(spec.VocabSize, seed: 12);
+
+        float[] expected;
+        using (var oracle = LlamaCppModel.Load(path))
+            expected = oracle.Logits(prompt);
+        var actual = Evaluate(path, prompt);
+
+        LogitComparison.AssertClose(expected, actual, spec.VocabSize, minCosine: 0.9999);
+        // The scaling really changed the model: the unscaled file gives other logits.
+        Assert.True(LogitComparison.MaxAbsDiff(Evaluate(SyntheticFixtures.PathOf(spec), prompt), actual) > 0.01f);
+    }
+
     [Theory]
     [MemberData(nameof(Families))]
     public void Greedy_continuation_matches_llama_cpp_token_for_token(SyntheticFamily family, GgmlType type)

@@ -65,6 +65,15 @@ public class ModelLoadErrorTests
     }
 
     [Fact]
+    public void Unsupported_rope_scaling_is_named()
+    {
+        var e = LoadError(SyntheticFixtures.Rewrite(Source,
+            metadata: new Dictionary<string, GgufValue?> { ["qwen2.rope.scaling.type"] = new(GgufValueType.String, "yarn") }));
+        var ns = Assert.IsType<NotSupportedException>(e);
+        Assert.Contains("qwen2.rope.scaling.type 'yarn'", ns.Message);
+    }
+
+    [Fact]
     public void Forward_rejects_bad_tokens_small_buffers_and_a_full_cache()
     {
         using var file = GgufFile.Open(Source);
