@@ -1,3 +1,5 @@
+using Frugal.Numerics.Ops;
+
 namespace Frugal.Models;
 
 /// <summary>Hyper-parameters read from GGUF metadata ({arch}.* keys).</summary>
@@ -14,4 +16,25 @@ public sealed record ModelConfig
     public required int FeedForwardLength { get; init; }
     public required float RmsNormEpsilon { get; init; }
     public required float RopeFreqBase { get; init; }
+
+    /// <summary>How RoPE pairs dimensions: normal for llama, NeoX for qwen2/qwen3.</summary>
+    public RopeStyle RopeStyle { get; init; } = RopeStyle.Normal;
+
+    /// <summary>Leading dimensions of each head that RoPE rotates ({arch}.rope.dimension_count); 0 means all of them.</summary>
+    public int RopeDimensionCount { get; init; }
+
+    /// <summary>Linear position scaling (1 / {arch}.rope.scaling.factor); 1 when unscaled.</summary>
+    public float RopeFreqScale { get; init; } = 1.0f;
+
+    /// <summary>True when the file has no output.weight and the token embedding doubles as the output projection.</summary>
+    public bool TiedEmbeddings { get; init; }
+
+    /// <summary>Width of the keys (and values) of all KV heads of one position: HeadCountKv · HeadDim.</summary>
+    public int KvDim => HeadCountKv * HeadDim;
+
+    /// <summary>Width of the queries of all heads of one position: HeadCount · HeadDim.</summary>
+    public int QueryDim => HeadCount * HeadDim;
+
+    /// <summary>Rotated dimensions per head, resolved (<see cref="RopeDimensionCount"/> or <see cref="HeadDim"/>).</summary>
+    public int RopeDims => RopeDimensionCount > 0 ? RopeDimensionCount : HeadDim;
 }

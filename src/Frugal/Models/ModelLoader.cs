@@ -5,6 +5,27 @@ namespace Frugal.Models;
 /// <summary>Builds the model a GGUF file describes, choosing the architecture by general.architecture.</summary>
 public static class ModelLoader
 {
-    public static ILanguageModel Load(GgufFile file) =>
-        throw new NotSupportedException($"architecture '{file.GetString("general.architecture")}' is not supported yet");
+    /// <summary>
+    /// Builds the model over <paramref name="file"/>'s memory. The model does not own the file: keep the file open
+    /// while the model is used and dispose it after.
+    /// </summary>
+    /// <exception cref="NotSupportedException">unknown architecture, or a tensor type with no kernel (both named).</exception>
+    /// <exception cref="ModelFormatException">a tensor or key is missing or has the wrong shape (named).</exception>
+    public static ILanguageModel Load(GgufFile file) => ArchitectureRegistry.Load(file);
+
+    /// <summary>Opens (memory-maps) <paramref name="path"/> and builds its model; disposing the model closes the file.</summary>
+    public static ILanguageModel Load(string path)
+    {
+        var file = GgufFile.Open(path);
+        try
+        {
+            var model = (DecoderTransformer)ArchitectureRegistry.Load(file);
+            return model.Owning(file);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
 }

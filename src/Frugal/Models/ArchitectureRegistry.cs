@@ -1,0 +1,44 @@
+using Frugal.Gguf;
+
+namespace Frugal.Models;
+
+/// <summary>The architectures this engine builds, keyed by general.architecture, with aliases onto shared code.</summary>
+public static class ArchitectureRegistry
+{
+    private static readonly Dictionary<string, Func<GgufFile, string, ILanguageModel>> Loaders = new(StringComparer.Ordinal)
+    {
+        ["llama"] = Llama.Load,
+        ["qwen2"] = Qwen2.Load,
+        ["qwen3"] = Qwen3.Load,
+    };
+
+    /// <summary>Names some converters write for files that are llama in every tensor and key but the prefix.</summary>
+    private static readonly Dictionary<string, string> Aliases = new(StringComparer.Ordinal)
+    {
+        ["mistral"] = "llama",
+    };
+
+    /// <summary>Every general.architecture value <see cref="ModelLoader"/> accepts, aliases included.</summary>
+    public static IReadOnlyCollection<string> Supported { get; } = Loaders.Keys.Concat(Aliases.Keys).Order().ToArray();
+
+    public static bool IsSupported(string architecture) => Loaders.ContainsKey(Resolve(architecture));
+
+    internal static ILanguageModel Load(GgufFile file)
+    {
+        string arch = file.Find("general.architecture")?.AsString()
+            ?? throw new ModelFormatException(file.Path, "general.architecture", "metadata key is missing");
+        if (!Loaders.TryGetValue(Resolve(arch), out var load))
+            throw new NotSupportedException($"architecture '{arch}' is not supported (supported: {string.Join(", ", Supported)})");
+        // Metadata keys keep the file's own prefix ("mistral.block_count" for an aliased file).
+        return load(file, arch);
+    }
+
+    internal static ILanguageModel Build(GgufFile file, string arch, TransformerParts parts)
+    {
+        var config = HyperParameters.Read(file, arch, parts.Rope);
+        var weights = TransformerWeights.Load(new ModelTensors(file), config, parts);
+        return new DecoderTransformer(config, weights, parts);
+    }
+
+    private static string Resolve(string architecture) => Aliases.GetValueOrDefault(architecture, architecture);
+}

@@ -1,0 +1,39 @@
+using Frugal.Numerics.Ops;
+
+namespace Frugal.Models;
+
+/// <summary>
+/// Activation buffers of one forward step over up to <see cref="Tokens"/> tokens, allocated once and reused
+/// (the RunState of llama2.c). Keys and values go straight into the KV cache, so they have no buffer here.
+/// </summary>
+internal sealed class ForwardScratch
+{
+    public ForwardScratch(ModelConfig c, int tokens)
+    {
+        Tokens = tokens;
+        Residual = new float[tokens * c.EmbeddingLength];
+        Normed = new float[tokens * c.EmbeddingLength];
+        Queries = new float[tokens * c.QueryDim];
+        Attended = new float[tokens * c.QueryDim];
+        Projected = new float[tokens * c.EmbeddingLength];
+        Gate = new float[tokens * c.FeedForwardLength];
+        Up = new float[tokens * c.FeedForwardLength];
+        Cos = new float[tokens * (c.RopeDims / 2)];
+        Sin = new float[tokens * (c.RopeDims / 2)];
+        Scores = new float[Attention.TileSize];
+    }
+
+    /// <summary>Most tokens one step can hold.</summary>
+    public int Tokens { get; }
+
+    public float[] Residual { get; }   // [tokens, dim]: the residual stream
+    public float[] Normed { get; }     // [tokens, dim]: RMSNorm of the residual stream
+    public float[] Queries { get; }    // [tokens, heads·headDim]
+    public float[] Attended { get; }   // [tokens, heads·headDim]: attention output before attn_output
+    public float[] Projected { get; }  // [tokens, dim]: attn_output / ffn_down result, added to the residual
+    public float[] Gate { get; }       // [tokens, ff]
+    public float[] Up { get; }         // [tokens, ff]
+    public float[] Cos { get; }        // [tokens, ropeDims/2]
+    public float[] Sin { get; }        // [tokens, ropeDims/2]
+    public float[] Scores { get; }     // [Attention.TileSize]: one key tile's scores
+}

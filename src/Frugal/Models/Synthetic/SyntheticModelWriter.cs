@@ -1,0 +1,186 @@
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using Frugal.Gguf;
+using Frugal.Numerics;
+
+namespace Frugal.Models.Synthetic;
+
+/// <summary>
+/// Writes random-weight GGUF models with the exact tensor names, metadata keys and shapes llama.cpp expects of
+/// each family, so the same file can be run by this engine and by llama.cpp and the two compared.
+/// </summary>
+/// <remarks>
+/// Init: each projection is normal with std 1/sqrt(fan-in) (unit-scale activations, attention scores of order 1),
+/// token embedding and output std 2/sqrt(width) (logits of std ~2, so top-2 margins are well above rounding),
+/// norm weights 1 + N(0, 0.1), biases N(0, 0.3). Deterministic for a given spec (seeded).
+/// </remarks>
+public static class SyntheticModelWriter
+{
+    public static void Write(SyntheticModelSpec spec, string path) => Build(spec).WriteTo(path);
+
+    public static GgufWriter Build(SyntheticModelSpec spec)
+    {
+        Validate(spec);
+        var rng = new NormalSampler(spec.Seed);
+        var w = new GgufWriter();
+        string arch = spec.Architecture;
+        int dim = spec.EmbeddingLength, qDim = spec.HeadCount * spec.HeadDim, kvDim = spec.HeadCountKv * spec.HeadDim;
+        int ff = spec.FeedForwardLength, vocab = spec.VocabSize;
+
+        w.Add("general.architecture", arch);
+        w.Add("general.name", $"frugal-synthetic-{spec.Name}");
+        w.Add("general.file_type", FileType(spec.WeightType));
+        w.Add($"{arch}.vocab_size", (uint)vocab);
+        w.Add($"{arch}.context_length", (uint)spec.ContextLength);
+        w.Add($"{arch}.embedding_length", (uint)dim);
+        w.Add($"{arch}.block_count", (uint)spec.BlockCount);
+        w.Add($"{arch}.feed_forward_length", (uint)ff);
+        w.Add($"{arch}.attention.head_count", (uint)spec.HeadCount);
+        w.Add($"{arch}.attention.head_count_kv", (uint)spec.HeadCountKv);
+        w.Add($"{arch}.attention.key_length", (uint)spec.HeadDim);
+        w.Add($"{arch}.attention.value_length", (uint)spec.HeadDim);
+        w.Add($"{arch}.attention.layer_norm_rms_epsilon", spec.RmsNormEpsilon);
+        w.Add($"{arch}.rope.freq_base", spec.RopeFreqBase);
+        w.Add($"{arch}.rope.dimension_count", (uint)spec.HeadDim);
+        SyntheticVocabulary.AddTo(w, vocab);
+
+        float embedStd = 2f / MathF.Sqrt(dim);
+        Matrix(w, spec, rng, "token_embd.weight", vocab, dim, embedStd);
+        if (spec.RopeScaling is { } scaling)
+            w.AddTensor("rope_freqs.weight", [spec.HeadDim / 2], Llama3RopeFactors.Compute(scaling, spec.HeadDim, spec.RopeFreqBase));
+        for (int i = 0; i < spec.BlockCount; i++)
+        {
+            string p = $"blk.{i}.";
+            Norm(w, rng, p + "attn_norm.weight", dim);
+            Matrix(w, spec, rng, p + "attn_q.weight", qDim, dim, 1f / MathF.Sqrt(dim));
+            Matrix(w, spec, rng, p + "attn_k.weight", kvDim, dim, 1f / MathF.Sqrt(dim));
+            Matrix(w, spec, rng, p + "attn_v.weight", kvDim, dim, 1f / MathF.Sqrt(dim));
+            if (spec.Family == SyntheticFamily.Qwen2)
+            {
+                Vector(w, rng, p + "attn_q.bias", qDim, 0f, 0.3f);
+                Vector(w, rng, p + "attn_k.bias", kvDim, 0f, 0.3f);
+                Vector(w, rng, p + "attn_v.bias", kvDim, 0f, 0.3f);
+            }
+            if (spec.Family == SyntheticFamily.Qwen3)
+            {
+                Norm(w, rng, p + "attn_q_norm.weight", spec.HeadDim);
+                Norm(w, rng, p + "attn_k_norm.weight", spec.HeadDim);
+            }
+            Matrix(w, spec, rng, p + "attn_output.weight", dim, qDim, 1f / MathF.Sqrt(qDim));
+            Norm(w, rng, p + "ffn_norm.weight", dim);
+            Matrix(w, spec, rng, p + "ffn_gate.weight", ff, dim, 1f / MathF.Sqrt(dim));
+            Matrix(w, spec, rng, p + "ffn_up.weight", ff, dim, 1f / MathF.Sqrt(dim));
+            Matrix(w, spec, rng, p + "ffn_down.weight", dim, ff, 1f / MathF.Sqrt(ff));
+        }
+        Norm(w, rng, "output_norm.weight", dim);
+        if (!spec.TiedEmbeddings)
+            Matrix(w, spec, rng, "output.weight", vocab, dim, embedStd);
+        return w;
+    }
+
+    private static void Validate(SyntheticModelSpec s)
+    {
+        if (s.EmbeddingLength <= 0 || s.BlockCount <= 0 || s.HeadCount <= 0 || s.HeadCountKv <= 0 || s.HeadDim <= 0 || s.FeedForwardLength <= 0)
+            throw new ArgumentException($"synthetic model '{s.Name}': every size must be positive");
+        if (s.HeadCount % s.HeadCountKv != 0)
+            throw new ArgumentException($"synthetic model '{s.Name}': head_count {s.HeadCount} is not a multiple of head_count_kv {s.HeadCountKv}");
+        if (s.HeadDim % 2 != 0)
+            throw new ArgumentException($"synthetic model '{s.Name}': RoPE needs an even head size, got {s.HeadDim}");
+        if (s.RopeScaling is not null && s.Family != SyntheticFamily.Llama3)
+            throw new ArgumentException($"synthetic model '{s.Name}': rope_freqs scaling is a llama-family tensor");
+        if (s.Family != SyntheticFamily.Qwen3 && s.HeadCount * s.HeadDim != s.EmbeddingLength)
+            throw new ArgumentException($"synthetic model '{s.Name}': {s.Architecture} needs head_count x head size = width ({s.HeadCount} x {s.HeadDim} != {s.EmbeddingLength})");
+    }
+
+    private static void Matrix(GgufWriter w, SyntheticModelSpec spec, NormalSampler rng, string name, int rows, int cols, float std)
+    {
+        var values = new float[(long)rows * cols];  // [rows, cols]
+        rng.Fill(values, 0f, std);
+        w.AddTensor(name, spec.WeightType, [cols, rows], Encode(spec.WeightType, values, name));
+    }
+
+    private static void Norm(GgufWriter w, NormalSampler rng, string name, int length) => Vector(w, rng, name, length, 1f, 0.1f);
+
+    private static void Vector(GgufWriter w, NormalSampler rng, string name, int length, float mean, float std)
+    {
+        var values = new float[length];
+        rng.Fill(values, mean, std);
+        w.AddTensor(name, [length], values);
+    }
+
+    /// <summary>Encodes float weights in <paramref name="type"/>'s block format.</summary>
+    public static byte[] Encode(GgmlType type, float[] values, string name = "")
+    {
+        switch (type)
+        {
+            case GgmlType.F32:
+                return MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+            case GgmlType.F16:
+                var half = new byte[values.Length * 2L];
+                TensorPrimitives.ConvertToHalf(values, MemoryMarshal.Cast<byte, Half>(half.AsSpan()));
+                return half;
+            case GgmlType.BF16:
+                var bf = new byte[values.Length * 2L];
+                var words = MemoryMarshal.Cast<byte, ushort>(bf.AsSpan());
+                for (int i = 0; i < values.Length; i++)
+                {
+                    uint bits = BitConverter.SingleToUInt32Bits(values[i]);
+                    words[i] = (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);  // round to nearest even
+                }
+                return bf;
+            default:
+                throw new NotSupportedException($"synthetic tensor '{name}': weight type {GgmlTypeInfo.Name(type)} cannot be written yet (F32, F16, BF16)");
+        }
+    }
+
+    private static uint FileType(GgmlType type) => type switch
+    {
+        GgmlType.F32 => 0u,
+        GgmlType.F16 => 1u,
+        GgmlType.BF16 => 32u,
+        _ => throw new NotSupportedException($"no llama_ftype for synthetic weight type {GgmlTypeInfo.Name(type)}"),
+    };
+
+    /// <summary>
+    /// Seeded N(mean, std) samples by the Box-Muller transform. Each tensor is its own stream and each chunk of
+    /// it its own SplitMix64 sequence, so chunks fill in parallel and the result never depends on thread count.
+    /// </summary>
+    private sealed class NormalSampler(int seed)
+    {
+        private const int Chunk = 1 << 16;
+        private int _stream;
+
+        public void Fill(float[] dst, float mean, float std)
+        {
+            ulong stream = (ulong)_stream++;
+            int chunks = (dst.Length + Chunk - 1) / Chunk;
+            Parallel.For(0, chunks, c =>
+            {
+                ulong state = Mix(((ulong)(uint)seed << 32) ^ (stream * 0xD1B54A32D192ED03UL) ^ ((ulong)c * 0x9E3779B97F4A7C15UL));
+                int end = Math.Min(dst.Length, (c + 1) * Chunk);
+                for (int i = c * Chunk; i < end; i += 2)
+                {
+                    double u1 = 1.0 - Uniform(ref state), u2 = Uniform(ref state);
+                    double r = Math.Sqrt(-2.0 * Math.Log(u1));
+                    var (sin, cos) = Math.SinCos(2 * Math.PI * u2);
+                    dst[i] = mean + std * (float)(r * cos);
+                    if (i + 1 < end) dst[i + 1] = mean + std * (float)(r * sin);
+                }
+            });
+        }
+
+        /// <summary>A uniform double in [0, 1) from the next SplitMix64 output.</summary>
+        private static double Uniform(ref ulong state)
+        {
+            state += 0x9E3779B97F4A7C15UL;
+            return (Mix(state) >> 11) * (1.0 / (1UL << 53));
+        }
+
+        private static ulong Mix(ulong z)
+        {
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            return z ^ (z >> 31);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+using Frugal.Numerics.Ops;
+
+namespace Frugal.Models;
+
+/// <summary>Whether an architecture's tensor is never there, may be there, or must be there.</summary>
+internal enum Presence
+{
+    Absent,
+    Optional,
+    Required,
+}
+
+/// <summary>
+/// What distinguishes one llama-family decoder from another: the parts llama.cpp's graph builders
+/// (llm_build_llama, llm_build_qwen2, llm_build_qwen3) switch on. Everything else is shared.
+/// </summary>
+internal sealed record TransformerParts
+{
+    public required RopeStyle Rope { get; init; }
+
+    /// <summary>attn_q.bias, attn_k.bias, attn_v.bias.</summary>
+    public Presence QkvBias { get; init; } = Presence.Absent;
+
+    /// <summary>attn_output.bias.</summary>
+    public Presence OutputBias { get; init; } = Presence.Absent;
+
+    /// <summary>attn_q_norm / attn_k_norm: RMSNorm of each query and key head before RoPE.</summary>
+    public Presence QkNorm { get; init; } = Presence.Absent;
+
+    /// <summary>rope_freqs.weight: per-dimension frequency divisors (Llama 3.1 long-context scaling).</summary>
+    public Presence RopeFreqs { get; init; } = Presence.Absent;
+}

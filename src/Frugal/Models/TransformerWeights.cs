@@ -1,0 +1,79 @@
+using Frugal.Numerics;
+
+namespace Frugal.Models;
+
+/// <summary>The weights of one decoder block. Matrices are [rows = out, cols = in].</summary>
+internal sealed class LayerWeights
+{
+    public required float[] AttnNorm { get; init; }     // [dim]
+    public required WeightMatrix Q { get; init; }       // [heads·headDim, dim]
+    public required WeightMatrix K { get; init; }       // [kvDim, dim]
+    public required WeightMatrix V { get; init; }       // [kvDim, dim]
+    public required WeightMatrix Output { get; init; }  // [dim, heads·headDim]
+    public float[]? QBias { get; init; }                // [heads·headDim]
+    public float[]? KBias { get; init; }                // [kvDim]
+    public float[]? VBias { get; init; }                // [kvDim]
+    public float[]? OutputBias { get; init; }           // [dim]
+    public float[]? QNorm { get; init; }                // [headDim]
+    public float[]? KNorm { get; init; }                // [headDim]
+    public required float[] FfnNorm { get; init; }      // [dim]
+    public required WeightMatrix Gate { get; init; }    // [ff, dim]
+    public required WeightMatrix Up { get; init; }      // [ff, dim]
+    public required WeightMatrix Down { get; init; }    // [dim, ff]
+}
+
+/// <summary>All weights of a decoder-only transformer, looked up by llama.cpp's tensor names.</summary>
+internal sealed class TransformerWeights
+{
+    public required WeightMatrix TokenEmbedding { get; init; }  // [vocab, dim]
+    public required LayerWeights[] Layers { get; init; }        // [blocks]
+    public required float[] OutputNorm { get; init; }           // [dim]
+    public required WeightMatrix Output { get; init; }          // [vocab, dim]; the token embedding when tied
+    public float[]? RopeFreqFactors { get; init; }              // [ropeDims/2]
+
+    public static TransformerWeights Load(ModelTensors t, ModelConfig c, TransformerParts parts)
+    {
+        int dim = c.EmbeddingLength, q = c.QueryDim, kv = c.KvDim, ff = c.FeedForwardLength, hd = c.HeadDim;
+        var embedding = t.Matrix("token_embd.weight", c.VocabSize, dim);
+        var layers = new LayerWeights[c.BlockCount];
+        for (int i = 0; i < layers.Length; i++)
+        {
+            string p = $"blk.{i}.";
+            layers[i] = new LayerWeights
+            {
+                AttnNorm = t.Vector(p + "attn_norm.weight", dim),
+                Q = t.Matrix(p + "attn_q.weight", q, dim),
+                K = t.Matrix(p + "attn_k.weight", kv, dim),
+                V = t.Matrix(p + "attn_v.weight", kv, dim),
+                Output = t.Matrix(p + "attn_output.weight", dim, q),
+                QBias = Vector(t, parts.QkvBias, p + "attn_q.bias", q),
+                KBias = Vector(t, parts.QkvBias, p + "attn_k.bias", kv),
+                VBias = Vector(t, parts.QkvBias, p + "attn_v.bias", kv),
+                OutputBias = Vector(t, parts.OutputBias, p + "attn_output.bias", dim),
+                QNorm = Vector(t, parts.QkNorm, p + "attn_q_norm.weight", hd),
+                KNorm = Vector(t, parts.QkNorm, p + "attn_k_norm.weight", hd),
+                FfnNorm = t.Vector(p + "ffn_norm.weight", dim),
+                Gate = t.Matrix(p + "ffn_gate.weight", ff, dim),
+                Up = t.Matrix(p + "ffn_up.weight", ff, dim),
+                Down = t.Matrix(p + "ffn_down.weight", dim, ff),
+            };
+        }
+        var weights = new TransformerWeights
+        {
+            TokenEmbedding = embedding,
+            Layers = layers,
+            OutputNorm = t.Vector("output_norm.weight", dim),
+            Output = t.OptionalMatrix("output.weight", c.VocabSize, dim) ?? embedding,
+            RopeFreqFactors = Vector(t, parts.RopeFreqs, "rope_freqs.weight", c.RopeDims / 2),
+        };
+        t.EnsureAllUsed();
+        return weights;
+    }
+
+    private static float[]? Vector(ModelTensors t, Presence presence, string name, int length) => presence switch
+    {
+        Presence.Required => t.Vector(name, length),
+        Presence.Optional => t.OptionalVector(name, length),
+        _ => null,
+    };
+}

@@ -1,0 +1,102 @@
+using LLama;
+using LLama.Common;
+using LLama.Native;
+
+namespace Frugal.Tests.Oracle;
+
+/// <summary>
+/// A GGUF model run by llama.cpp (through LLamaSharp), the reference the engine's logits are compared with.
+/// Keys and values are cached in F32 and flash attention is off, so that llama.cpp's own rounding (an F16 KV
+/// cache) does not blur the comparison of the forward pass itself.
+/// </summary>
+public sealed class LlamaCppModel : IDisposable
+{
+    private readonly LLamaWeights _weights;
+    private readonly ModelParams _params;
+
+    private LlamaCppModel(LLamaWeights weights, ModelParams parameters)
+    {
+        _weights = weights;
+        _params = parameters;
+    }
+
+    public static LlamaCppModel Load(string path, uint contextSize = 256)
+    {
+        LlamaCppRuntime.EnsureLoaded();
+        var p = new ModelParams(path)
+        {
+            ContextSize = contextSize,
+            BatchSize = contextSize,
+            UBatchSize = contextSize,
+            Threads = 2,
+            BatchThreads = 2,
+            GpuLayerCount = 0,
+            TypeK = GGMLType.GGML_TYPE_F32,
+            TypeV = GGMLType.GGML_TYPE_F32,
+            FlashAttention = false,
+        };
+        return new LlamaCppModel(LLamaWeights.LoadFromFile(p), p);
+    }
+
+    public int VocabSize => _weights.Vocab.Count;
+
+    /// <summary>Evaluates <paramref name="tokens"/> from position 0 in one batch; returns [tokens, vocab] logits.</summary>
+    public float[] Logits(IReadOnlyList<int> tokens)
+    {
+        using var context = _weights.CreateContext(_params);
+        var batch = new LLamaBatch();
+        for (int i = 0; i < tokens.Count; i++)
+            batch.Add(tokens[i], i, (LLamaSeqId)0, true);
+        Decode(context, batch);
+        int vocab = VocabSize;
+        var result = new float[tokens.Count * vocab];
+        for (int i = 0; i < tokens.Count; i++)
+            context.NativeHandle.GetLogitsIth(i).CopyTo(result.AsSpan(i * vocab, vocab));
+        return result;
+    }
+
+    /// <summary>Greedy (argmax) continuation of <paramref name="prompt"/> by <paramref name="count"/> tokens.</summary>
+    public int[] Greedy(IReadOnlyList<int> prompt, int count)
+    {
+        using var context = _weights.CreateContext(_params);
+        var batch = new LLamaBatch();
+        for (int i = 0; i < prompt.Count; i++)
+            batch.Add(prompt[i], i, (LLamaSeqId)0, i == prompt.Count - 1);
+        Decode(context, batch);
+        var output = new int[count];
+        int position = prompt.Count;
+        for (int t = 0; t < count; t++)
+        {
+            output[t] = ArgMax(context.NativeHandle.GetLogitsIth(batch.TokenCount - 1));
+            batch.Clear();
+            batch.Add(output[t], position++, (LLamaSeqId)0, true);
+            Decode(context, batch);
+        }
+        return output;
+    }
+
+    /// <summary>Quantizes a GGUF file with llama.cpp's own quantizer (the reference for quantized parity).</summary>
+    public static void Quantize(string source, string destination, LLamaFtype type)
+    {
+        LlamaCppRuntime.EnsureLoaded();
+        if (!LLamaQuantizer.Quantize(source, destination, type, nthread: 2, allowRequantize: true, quantizeOutputTensor: false))
+            throw new InvalidOperationException($"llama.cpp could not quantize '{source}' to {type}");
+    }
+
+    public static int ArgMax(ReadOnlySpan<float> logits)
+    {
+        int best = 0;
+        for (int i = 1; i < logits.Length; i++)
+            if (logits[i] > logits[best]) best = i;
+        return best;
+    }
+
+    private static void Decode(LLamaContext context, LLamaBatch batch)
+    {
+        var result = context.NativeHandle.Decode(batch);
+        if (result != DecodeResult.Ok)
+            throw new InvalidOperationException($"llama_decode failed: {result}");
+    }
+
+    public void Dispose() => _weights.Dispose();
+}
