@@ -1,4 +1,6 @@
 using Frugal.Gguf;
+using Frugal.Models;
+using Frugal.Tokenization;
 
 namespace Frugal.Cli;
 
@@ -40,7 +42,7 @@ internal static class CliErrors
         ? e.Message.Replace($" (Parameter '{p}')", "", StringComparison.Ordinal)
         : e.Message;
 
-    private static bool IsUserError(Exception e) => e is CliError or GgufFormatException or FileNotFoundException
+    private static bool IsUserError(Exception e) => e is CliError or GgufFormatException or ModelFormatException or TokenizerFormatException or FileNotFoundException
         or DirectoryNotFoundException or UnauthorizedAccessException or IOException or NotSupportedException
         or ArgumentException or KeyNotFoundException or InvalidCastException or InvalidDataException;
 }

@@ -1,3 +1,5 @@
+using Frugal.Models.Synthetic;
+
 namespace Frugal.Cli.Commands;
 
 /// <summary>
@@ -28,11 +30,7 @@ internal static class DemoModel
         return path;
     }
 
-    /// <summary>
-    /// THE single call site for the synthetic-model writer (src/Frugal/Models/Synthetic, added by the model work):
-    /// write a small random-weight Llama-family GGUF with a tokenizer to <paramref name="path"/>. Until it is
-    /// connected, <c>run --demo</c> fails with this message.
-    /// </summary>
+    /// <summary>A small random-weight Llama-3-shaped GGUF with a SentencePiece vocabulary llama.cpp also loads.</summary>
     internal static void WriteSyntheticDemoModel(string path) =>
-        throw new NotSupportedException("run --demo needs the synthetic-model writer (Frugal.Models.Synthetic), which is not in this build yet");
+        SyntheticModelWriter.Write(SyntheticModelSpec.Tiny(SyntheticFamily.Llama3), path);
 }

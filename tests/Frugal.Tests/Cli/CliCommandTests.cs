@@ -153,11 +153,19 @@ public sealed class CliCommandTests : IDisposable
     }
 
     [Fact]
-    public void Demo_fails_cleanly_until_the_synthetic_writer_is_connected()
+    public void Demo_writes_its_model_once_and_generates_from_it()
     {
-        var o = _cli.RunFake("ok", 64, "run", "--demo", "-n", "4");
-        Assert.Equal(1, o.ExitCode);
-        Assert.Contains("run --demo needs the synthetic-model writer", o.Error);
+        var o = _cli.Run("run", "--demo", "-p", "hi", "-n", "4", "--temp", "0", "--json");
+        Assert.Equal(0, o.ExitCode);
+        Assert.Contains("wrote the demo model", o.Error);
+        using var json = System.Text.Json.JsonDocument.Parse(o.Out);
+        Assert.InRange(json.RootElement.GetProperty("tokens").GetArrayLength(), 1, 4);
+        Assert.True(json.RootElement.GetProperty("prompt_tokens").GetArrayLength() >= 2);
+        var again = _cli.Run("run", "--demo", "-p", "hi", "-n", "4", "--temp", "0", "--json");
+        Assert.Equal(0, again.ExitCode);
+        Assert.DoesNotContain("wrote the demo model", again.Error);
+        using var againJson = System.Text.Json.JsonDocument.Parse(again.Out);
+        Assert.Equal(json.RootElement.GetProperty("tokens").GetRawText(), againJson.RootElement.GetProperty("tokens").GetRawText());
         Assert.Empty(Directory.GetFiles(_cli.Directory, "*.partial", SearchOption.AllDirectories));
     }
 }

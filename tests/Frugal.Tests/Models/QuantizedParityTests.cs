@@ -39,4 +39,31 @@ public class QuantizedParityTests(ITestOutputHelper output)
         double worst = LogitComparison.AssertClose(expected, actual, spec.VocabSize, minCosine: 0.999, margin: float.PositiveInfinity);
         output.WriteLine($"{spec.Name} {type}: worst cosine {worst:F6}, max |diff| {LogitComparison.MaxAbsDiff(expected, actual):G3}");
     }
+
+    public static TheoryData<SyntheticFamily, GgmlType> OwnQuantizerCases()
+    {
+        var data = new TheoryData<SyntheticFamily, GgmlType>();
+        foreach (var family in Enum.GetValues<SyntheticFamily>())
+            foreach (var type in new[] { GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K })
+                data.Add(family, type);
+        return data;
+    }
+
+    /// <summary>Files whose every matrix our own quantizer wrote, run by both engines.</summary>
+    [Theory]
+    [MemberData(nameof(OwnQuantizerCases))]
+    public void Logits_of_a_file_quantized_by_frugal_match_llama_cpp(SyntheticFamily family, GgmlType type)
+    {
+        var spec = SyntheticModelSpec.Tiny(family, type) with { EmbeddingLength = 256, HeadDim = 64, FeedForwardLength = 512 };
+        string path = SyntheticFixtures.PathOf(spec);
+        var prompt = LlamaCppParityTests.Prompt(spec.VocabSize, seed: 22);
+
+        float[] expected;
+        using (var oracle = LlamaCppModel.Load(path))
+            expected = oracle.Logits(prompt);
+        var actual = LlamaCppParityTests.Evaluate(path, prompt);
+
+        double worst = LogitComparison.AssertClose(expected, actual, spec.VocabSize, minCosine: 0.999, margin: float.PositiveInfinity);
+        output.WriteLine($"{spec.Name}: worst cosine {worst:F6}, max |diff| {LogitComparison.MaxAbsDiff(expected, actual):G3}");
+    }
 }

@@ -129,7 +129,11 @@ public static class SyntheticModelWriter
                 }
                 return bf;
             default:
-                throw new NotSupportedException($"synthetic tensor '{name}': weight type {GgmlTypeInfo.Name(type)} cannot be written yet (F32, F16, BF16)");
+                if (!Quantize.CanQuantizeTo(type))
+                    throw new NotSupportedException($"synthetic tensor '{name}': cannot quantize to {GgmlTypeInfo.Name(type)}");
+                var blocks = new byte[GgmlTypeInfo.RowBytes(type, values.Length)];
+                Quantize.Row(type, values, blocks);
+                return blocks;
         }
     }
 
@@ -138,6 +142,17 @@ public static class SyntheticModelWriter
         GgmlType.F32 => 0u,
         GgmlType.F16 => 1u,
         GgmlType.BF16 => 32u,
+        // llama_ftype ids of the files whose weights are all of one block type.
+        GgmlType.Q4_0 => 2u,
+        GgmlType.Q4_1 => 3u,
+        GgmlType.Q8_0 => 7u,
+        GgmlType.Q5_0 => 8u,
+        GgmlType.Q5_1 => 9u,
+        GgmlType.Q2_K => 10u,
+        GgmlType.Q3_K => 11u,
+        GgmlType.Q4_K => 14u,
+        GgmlType.Q5_K => 16u,
+        GgmlType.Q6_K => 18u,
         _ => throw new NotSupportedException($"no llama_ftype for synthetic weight type {GgmlTypeInfo.Name(type)}"),
     };
 
