@@ -276,7 +276,8 @@ internal sealed partial class JinjaParser
                     if (kw.Count > 0)
                         throw Error(a, $"test '{name}' does not take keyword arguments");
                 }
-                else if (a.Kind is JinjaTokenKind.Name or JinjaTokenKind.String or JinjaTokenKind.Integer or JinjaTokenKind.Float
+                else if ((a.Kind is JinjaTokenKind.Name or JinjaTokenKind.String or JinjaTokenKind.Integer or JinjaTokenKind.Float
+                          || a.IsOperator("[") || a.IsOperator("{"))
                          && !(a.Kind == JinjaTokenKind.Name && NotATestArgument.Contains(a.Value)))
                     args.Add(ParsePostfix(ParsePrimary()));
                 node = new TestExpr(node, name, args, negated, t.Offset);

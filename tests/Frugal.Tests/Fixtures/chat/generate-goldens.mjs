@@ -103,8 +103,53 @@ for (const t of templates) {
     }
   }
 }
+// Small templates for constructs the model templates above do not reach.
+const featureContext = {
+  messages: conversations.multi_turn.messages,
+  items: [{ name: "b", n: 2, tags: ["x"] }, { name: "a", n: 1, tags: [] }, { name: "c", n: 3, tags: ["y", "z"] }],
+  text: "  Hello, World  ",
+  nested: { z: 1, a: [1, 2.5, "s", true, null], m: { k: "v\n\"q\"" } },
+};
+const featureSources = {
+  loop_variables: "{% for m in messages %}{{ loop.index }}/{{ loop.length }}:{{ loop.index0 }},{{ loop.revindex }},{{ loop.revindex0 }},{{ loop.first }},{{ loop.last }};{% endfor %}",
+  loop_previtem: "{% for i in [1, 2, 3] %}{% if not loop.first %}{{ loop.previtem }}<{% endif %}{{ i }}{% endfor %}",
+  for_else_and_filter: "{% for i in [] %}x{% else %}empty{% endfor %}|{% for i in range(10) if i is odd %}{{ i }}{% endfor %}",
+  for_unpacking_items: "{% for k, v in nested.m.items() %}{{ k }}={{ v }}{% endfor %}|{% for k in nested %}{{ k }},{% endfor %}",
+  break_continue: "{% for i in range(10) %}{% if i == 2 %}{% continue %}{% endif %}{% if i > 5 %}{% break %}{% endif %}{{ i }}{% endfor %}",
+  namespace_counter: "{% set ns = namespace(count=0, names='') %}{% for it in items %}{% set ns.count = ns.count + it.n %}{% set ns.names = ns.names ~ it.name %}{% endfor %}{{ ns.count }} {{ ns.names }}",
+  set_scoping: "{% set x = 1 %}{% for i in [1] %}{% set x = 2 %}{{ x }}{% endfor %}{{ x }}{% if true %}{% set x = 3 %}{% endif %}{{ x }}",
+  set_block: "{% set greeting %}Hi {{ items[0].name }}!{% endset %}[{{ greeting }}]",
+  slicing: "{{ [1, 2, 3, 4, 5][::-1] }}|{{ [1, 2, 3, 4, 5][1:4] }}|{{ [1, 2, 3, 4, 5][::2] }}|{{ 'abcdef'[-3:] }}|{{ 'abcdef'[:-2] }}|{{ [1, 2, 3][-1] }}",
+  reverse_messages: "{% for m in messages[::-1] %}{{ m.role[0] }}{% endfor %}",
+  string_methods: "[{{ text.strip() }}][{{ text.lstrip() }}][{{ text.rstrip() }}][{{ 'xxhixx'.strip('x') }}]{{ 'a,b,,c'.split(',') | length }}{{ 'a b  c'.split() | join('|') }}{{ 'Hello'.startswith('He') }}{{ 'Hello'.endswith('lo') }}{{ 'hello world'.title() }}{{ 'ab'.upper() }}{{ 'AB'.lower() }}{{ 'a-b-c'.replace('-', '+') }}",
+  filters_text: "{{ text | trim }}|{{ text | length }}|{{ 'abc' | upper }}|{{ 'ABC' | lower }}|{{ 'hello there' | title }}|{{ 'hello' | capitalize }}|{{ 'a.b' | replace('.', '::') }}|{{ 42 | string }}",
+  filters_lists: "{{ items | map(attribute='name') | join(', ') }}|{{ items | selectattr('n', 'gt', 1) | map(attribute='name') | list }}|{{ items | rejectattr('tags') | map(attribute='name') | first }}|{{ items | last }}|{{ [3, 1, 3] | unique | list }}|{{ items | length }}",
+  filter_default: "{{ missing | default('fallback') }}|{{ '' | default('empty', true) }}|{{ none | default('kept') }}|{{ missing is defined }}|{{ items is defined }}",
+  tests: "{{ none is none }}{{ 1 is number }}{{ 1.5 is float }}{{ 1 is integer }}{{ 'a' is string }}{{ items is iterable }}{{ nested is mapping }}{{ 4 is even }}{{ 3 is odd }}{{ 9 is divisibleby 3 }}{{ false is false }}{{ true is true }}{{ 'ab' is lower }}{{ 2 is in [1, 2] }}",
+  operators: "{{ 7 // 2 }} {{ 7 % 3 }} {{ -7 // 2 }} {{ -7 % 3 }} {{ 2 ** 10 }} {{ 7 / 2 }} {{ 1 + 2 * 3 }} {{ (1 + 2) * 3 }} {{ 'a' ~ 1 ~ none }} {{ 'ab' * 2 }} {{ 1 < 2 < 3 }} {{ 'b' in 'abc' }} {{ 3 not in [1, 2] }} {{ not true or false }}",
+  conditional_expression: "{{ 'yes' if items | length > 2 else 'no' }}|{{ 'x' if false }}|{{ (items | length) - 1 }}",
+  tojson_variants: "{{ nested | tojson }}|{{ nested | tojson(indent=2) }}|{{ items[0] | tojson(sort_keys=true) }}|{{ 'é\u0001' | tojson }}|{{ [] | tojson(indent=2) }}",
+  macro: "{% macro tag(name, body='') %}<{{ name }}>{{ body }}</{{ name }}>{% endmacro %}{{ tag('a', 'x') }}{{ tag('b') }}{{ tag(name='c', body=1) }}",
+  dict_and_list_literals: "{% set d = {'k': 'v', 'n': [1, 2]} %}{{ d.k }}{{ d['n'][1] }}{{ d.get('missing', 'dflt') }}{{ d.keys() | list }}{{ (1, 2) | length }}",
+  whitespace_control: "a  \n  {%- if true -%}  \n  b  \n  {%- endif -%}  \n  c\n{{- ' d ' -}}\n e",
+  trim_and_lstrip_blocks: "line1\n    {% if true %}\n    inside\n    {% endif %}\nline2\n  {# comment #}\nline3 {% if true %}same line{% endif %}\n",
+  comments: "a{# a comment with {{ braces }} #}b{#- trimmed -#}   c",
+  printing_values: "{{ true }} {{ none }} {{ 1.0 }} {{ 0.5 }} {{ [1, 'a', none, true] }} {{ {'a': 1} }}",
+  raise_in_template: "{% if messages | length > 1 %}{{ raise_exception('too many: ' ~ messages | length) }}{% endif %}",
+};
+const features = [];
+for (const [name, source] of Object.entries(featureSources)) {
+  const feature = { name, source };
+  try {
+    feature.expected = new Template(source).render({ ...featureContext });
+  } catch (e) {
+    feature.error = String(e.message ?? e);
+  }
+  features.push(feature);
+}
+
 writeFileSync(new URL("goldens.json", here), JSON.stringify({
   generator: "@huggingface/jinja " + JSON.parse(read("node_modules/@huggingface/jinja/package.json")).version,
-  templates, conversations, goldens,
+  templates, conversations, goldens, feature_context: featureContext, features,
 }, null, 1) + "\n");
 console.log(`${goldens.length} goldens, ${goldens.filter((g) => g.error).length} of them template errors`);
