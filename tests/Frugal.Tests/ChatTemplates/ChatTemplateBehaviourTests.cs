@@ -97,6 +97,19 @@ public class ChatTemplateBehaviourTests
     }
 
     [Fact]
+    public void Hostile_templates_fail_cleanly_instead_of_hanging_or_crashing()
+    {
+        var loops = Assert.Throws<ChatTemplateException>(() =>
+            new ChatTemplate("{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}").Render([]));
+        Assert.Contains("loops too long", loops.Message);
+        var recursion = Assert.Throws<ChatTemplateException>(() =>
+            new ChatTemplate("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}").Render([]));
+        Assert.Contains("nests deeper than 100", recursion.Message);
+        var huge = Assert.Throws<ChatTemplateException>(() => new ChatTemplate("{{ 'ab' * 100000000 }}").Render([]));
+        Assert.Contains("string repetition", huge.Message);
+    }
+
+    [Fact]
     public void Rendering_is_repeatable_and_independent_between_calls()
     {
         var t = new ChatTemplate("{% set ns = namespace(n=0) %}{% for m in messages %}{% set ns.n = ns.n + 1 %}{% endfor %}{{ ns.n }}");

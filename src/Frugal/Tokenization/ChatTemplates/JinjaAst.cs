@@ -13,7 +13,8 @@ internal sealed record IfNode(IReadOnlyList<(JinjaExpr Condition, IReadOnlyList<
 
 /// <param name="Targets">One name, or several for tuple unpacking (for key, value in ...).</param>
 /// <param name="Filter">The optional inline condition (for x in xs if cond).</param>
-internal sealed record ForNode(IReadOnlyList<string> Targets, JinjaExpr Iterable, JinjaExpr? Filter, IReadOnlyList<JinjaNode> Body, IReadOnlyList<JinjaNode> Else, int Offset) : JinjaNode(Offset);
+/// <param name="UsesLoop">Whether the body mentions `loop`; if not, no loop object is built per iteration.</param>
+internal sealed record ForNode(IReadOnlyList<string> Targets, JinjaExpr Iterable, JinjaExpr? Filter, IReadOnlyList<JinjaNode> Body, IReadOnlyList<JinjaNode> Else, bool UsesLoop, int Offset) : JinjaNode(Offset);
 
 /// <param name="Target">A name, an attribute of a namespace (ns.x) or a tuple of names.</param>
 internal sealed record SetNode(JinjaExpr Target, JinjaExpr Value, int Offset) : JinjaNode(Offset);

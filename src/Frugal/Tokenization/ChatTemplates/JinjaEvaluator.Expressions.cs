@@ -147,10 +147,18 @@ internal sealed partial class JinjaEvaluator
         _ => throw new JinjaRuntimeException($"cannot add {JinjaValue.TypeName(left)} and {JinjaValue.TypeName(right)} with '+' (use '~' to join as text)"),
     };
 
+    private const long MaxRepeatedLength = 1 << 24;
+
     private static object? Arithmetic(string op, object? left, object? right)
     {
-        if (op == "*" && left is string s && right is long times) return string.Concat(Enumerable.Repeat(s, (int)Math.Max(0, times)));
-        if (op == "*" && left is long times2 && right is string s2) return string.Concat(Enumerable.Repeat(s2, (int)Math.Max(0, times2)));
+        if (op == "*" && (left, right) is (string, long) or (long, string))
+        {
+            var (s, times) = left is string l ? (l, (long)right!) : ((string)right!, (long)left!);
+            times = Math.Max(0, times);
+            if (s.Length * times > MaxRepeatedLength)
+                throw new JinjaRuntimeException($"string repetition would make {s.Length * times} characters");
+            return string.Concat(Enumerable.Repeat(s, (int)times));
+        }
         if (!JinjaValue.IsNumber(left) || !JinjaValue.IsNumber(right))
             throw new JinjaRuntimeException($"operator '{op}' needs numbers but got {JinjaValue.TypeName(left)} and {JinjaValue.TypeName(right)}");
         bool integral = left is long or bool && right is long or bool;

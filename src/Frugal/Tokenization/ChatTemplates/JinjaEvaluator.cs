@@ -26,8 +26,15 @@ internal sealed partial class JinjaEvaluator
         }
     }
 
+    // A template comes from a downloaded file: bound its work so a hostile one fails cleanly instead of hanging
+    // the server or overflowing the stack.
+    private const long MaxNodeExecutions = 1_000_000;
+    private const int MaxMacroDepth = 100;
+
     private readonly string _src;
     private readonly Scope _globals;
+    private long _executions;
+    private int _macroDepth;
 
     public JinjaEvaluator(string source, IReadOnlyDictionary<string, object?> globals)
     {
@@ -51,6 +58,8 @@ internal sealed partial class JinjaEvaluator
     {
         foreach (var node in nodes)
         {
+            if (++_executions > MaxNodeExecutions)
+                throw ChatTemplateException.At(_src, node.Offset, $"rendering took more than {MaxNodeExecutions} steps; the template loops too long");
             var flow = ExecuteNode(node, scope, output);
             if (flow != Flow.Normal)
                 return flow;
@@ -128,7 +137,7 @@ internal sealed partial class JinjaEvaluator
         {
             var loopScope = new Scope(scope);
             Bind(f, items[i], loopScope);
-            loopScope.Vars["loop"] = LoopObject(items, i);
+            if (f.UsesLoop) loopScope.Vars["loop"] = LoopObject(items, i);
             if (Execute(f.Body, loopScope, output) == Flow.Break)
                 break;
         }
@@ -203,8 +212,17 @@ internal sealed partial class JinjaEvaluator
                 : def is not null ? Eval(def, definedIn)
                 : new JinjaUndefined($"macro parameter '{name}'");
         }
-        var sb = new StringBuilder();
-        Execute(m.Body, scope, sb);
-        return sb.ToString();
+        if (++_macroDepth > MaxMacroDepth)
+            throw new JinjaRuntimeException($"macro '{m.Name}' nests deeper than {MaxMacroDepth} calls");
+        try
+        {
+            var sb = new StringBuilder();
+            Execute(m.Body, scope, sb);
+            return sb.ToString();
+        }
+        finally
+        {
+            _macroDepth--;
+        }
     };
 }

@@ -164,7 +164,10 @@ internal sealed partial class JinjaParser
         if (Peek().IsName("recursive"))
             throw Error(Peek(), "unsupported construct 'recursive' loop");
         Expect(JinjaTokenKind.BlockEnd);
+        int bodyStart = _i;
         var body = ParseBody(["else", "endfor"], out var end);
+        bool usesLoop = false;
+        for (int k = bodyStart; k < _i && !usesLoop; k++) usesLoop = _tokens[k].IsName("loop");
         IReadOnlyList<JinjaNode> elseBody = [];
         Expect(JinjaTokenKind.BlockEnd);
         if (end == "else")
@@ -172,7 +175,7 @@ internal sealed partial class JinjaParser
             elseBody = ParseBody(["endfor"], out _);
             Expect(JinjaTokenKind.BlockEnd);
         }
-        return new ForNode(targets, iterable, filter, body, elseBody, offset);
+        return new ForNode(targets, iterable, filter, body, elseBody, usesLoop, offset);
     }
 
     private JinjaNode ParseSet(int offset)
