@@ -135,6 +135,10 @@ const featureSources = {
   trim_and_lstrip_blocks: "line1\n    {% if true %}\n    inside\n    {% endif %}\nline2\n  {# comment #}\nline3 {% if true %}same line{% endif %}\n",
   comments: "a{# a comment with {{ braces }} #}b{#- trimmed -#}   c",
   printing_values: "{{ true }} {{ none }} {{ 1.0 }} {{ 0.5 }} {{ [1, 'a', none, true] }} {{ {'a': 1} }}",
+  loop_scope_per_iteration: "{% for i in range(3) %}{% if i == 0 %}{% set x = 'a' %}{% endif %}[{{ x }}]{% endfor %}{% set y = 1 %}{% for i in range(2) %}{{ y }}{% set y = y + 1 %}{{ y }}{% endfor %}{{ y }}",
+  loop_cycle: "{% for i in range(3) %}{{ loop.cycle('a', 'b') }}{% endfor %}{{ i is defined }}",
+  numbers: "{{ 3 / 1 }} {{ 10 // 4.0 }} {{ 1e3 }} {{ 2 ** -1 }} {{ 'x' ~ 1.5 }} {{ -3 | abs }} {{ '42' | int + 1 }} {{ 2 | float }}",
+  more_filters: "{{ 'abc' | list }}|{{ 'a\\nb' | indent(2, true) }}|{{ [1, 2] | join }}|{{ 'x' is upper }}|{{ [1, [2, {}]] | tojson(indent=1) }}|{{ {'b': 1, 'a': 2} | tojson(sort_keys=true) }}|{{ items | map('length') | list if false else items | map(attribute='tags') | map('length') | list }}",
   raise_in_template: "{% if messages | length > 1 %}{{ raise_exception('too many: ' ~ messages | length) }}{% endif %}",
 };
 const features = [];
