@@ -1,0 +1,212 @@
+using Frugal.Inference.KvPaging;
+
+namespace Frugal.Inference.Scheduling;
+
+/// <summary>
+/// Continuous batching at token granularity (Orca; chunked prefill as in Sarathi; the plan/update split of vLLM
+/// v1's scheduler). <see cref="Plan"/> picks which sequences advance by how many tokens this step: running
+/// decodes first, then running prefills in chunks, then waiting sequences admitted (with their cached prefix)
+/// while the token budget, the running-sequence limit and the KV blocks allow. When a running sequence needs a
+/// block and none is free, the newest running sequence is preempted: its blocks are freed and it is recomputed
+/// later (its full blocks usually survive in the prefix cache). <see cref="Update"/> takes the sampled tokens.
+/// Pure: no I/O, no threads, no clock; the same calls give the same plans.
+/// </summary>
+public sealed class Scheduler
+{
+    private readonly SchedulerOptions _options;
+    private readonly Dictionary<long, ScheduledSequence> _live = [];
+    private readonly LinkedList<ScheduledSequence> _waiting = new();
+    private readonly List<ScheduledSequence> _running = [];  // in admission order, newest last
+    private StepPlan? _pending;
+    private long _arrivals, _admissions, _steps;
+
+    public Scheduler(KvBlockTables kv, SchedulerOptions? options = null)
+    {
+        Kv = kv ?? throw new ArgumentNullException(nameof(kv));
+        _options = options ?? new SchedulerOptions();
+        _options.Validate();
+    }
+
+    public KvBlockTables Kv { get; }
+
+    public SchedulerOptions Options => _options;
+
+    public int WaitingCount => _waiting.Count;
+
+    public int RunningCount => _running.Count;
+
+    public bool HasWork => _live.Count > 0;
+
+    public long TotalPreemptions { get; private set; }
+
+    /// <summary>A live (waiting or running) sequence, or null.</summary>
+    public ScheduledSequence? Find(long sequenceId) => _live.GetValueOrDefault(sequenceId);
+
+    /// <summary>Queues a request. Rejects one that could never fit in the KV pool even alone.</summary>
+    public ScheduledSequence Add(long sequenceId, ReadOnlySpan<int> prompt, int maxNewTokens)
+    {
+        if (prompt.IsEmpty) throw new ArgumentException("a prompt needs at least one token", nameof(prompt));
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxNewTokens, 1);
+        if (_live.ContainsKey(sequenceId)) throw new ArgumentException($"sequence {sequenceId} is already scheduled", nameof(sequenceId));
+        long needed = Kv.BlocksFor(checked(prompt.Length + maxNewTokens));
+        if (needed > Kv.Pool.TotalBlocks)
+            throw new ArgumentException(
+                $"{prompt.Length} prompt tokens + {maxNewTokens} new tokens need {needed} KV blocks of {Kv.BlockSize} tokens, but the pool has {Kv.Pool.TotalBlocks}",
+                nameof(maxNewTokens));
+        var seq = new ScheduledSequence(sequenceId, prompt.ToArray(), maxNewTokens, _arrivals++);
+        _live[sequenceId] = seq;
+        _waiting.AddLast(seq);
+        return seq;
+    }
+
+    /// <summary>Ends a sequence now (client gone) and frees its blocks. False if it is not live.</summary>
+    public bool Cancel(long sequenceId)
+    {
+        if (!_live.TryGetValue(sequenceId, out var seq)) return false;
+        Finish(seq, FinishReason.Cancelled);
+        return true;
+    }
+
+    /// <summary>Plans the next step. Call <see cref="Update"/> with its results before planning again.</summary>
+    public StepPlan Plan()
+    {
+        if (_pending is not null)
+            throw new InvalidOperationException($"step {_pending.Step} was planned but not updated; call Update before Plan");
+        int budget = _options.MaxTokensPerStep;
+        var chunks = new List<ScheduledChunk>();
+        var scheduled = new HashSet<long>();
+        var preempted = new List<long>();
+
+        foreach (bool decodes in (bool[])[true, false])
+        {
+            for (int i = 0; i < _running.Count && budget > 0; i++)
+            {
+                var seq = _running[i];
+                int remaining = seq.TotalTokens - seq.ComputedTokens;
+                bool isDecode = remaining == 1 && seq.GeneratedTokens > 0;
+                if (isDecode != decodes || scheduled.Contains(seq.Id)) continue;
+                int n = Math.Min(remaining, budget);
+                if (!isDecode) n = Math.Min(n, _options.MaxPrefillChunk);
+                if (!AllocateOrPreempt(seq, n, scheduled, preempted))
+                {
+                    i = _running.IndexOf(seq); // preemption shrank the list; seq itself may be gone
+                    if (i < 0) break;
+                    continue;
+                }
+                scheduled.Add(seq.Id);
+                chunks.Add(new ScheduledChunk(seq.Id, seq.ComputedTokens, n, seq.ComputedTokens + n == seq.TotalTokens));
+                budget -= n;
+                i = _running.IndexOf(seq);
+            }
+        }
+
+        // New admissions only in a step that preempted nothing: memory is tight otherwise.
+        while (preempted.Count == 0 && budget > 0 && _waiting.Count > 0 && _running.Count < _options.MaxRunningSequences)
+        {
+            var seq = _waiting.First!.Value;
+            var hit = Kv.FindCachedPrefix(seq.TokenSpan);
+            int n = Math.Min(Math.Min(seq.TotalTokens - hit.Tokens, budget), _options.MaxPrefillChunk);
+            if (!Kv.TryAllocate(seq.Id, n, hit, seq.TotalTokens))
+                break;
+            _waiting.RemoveFirst();
+            seq.Status = SequenceStatus.Running;
+            seq.ComputedTokens = hit.Tokens;
+            seq.CachedPrefixTokens = hit.Tokens;
+            seq.AdmittedAt = _admissions++;
+            _running.Add(seq);
+            scheduled.Add(seq.Id);
+            chunks.Add(new ScheduledChunk(seq.Id, seq.ComputedTokens, n, seq.ComputedTokens + n == seq.TotalTokens));
+            budget -= n;
+        }
+
+        _pending = new StepPlan(_steps++, chunks, preempted, Kv.TakeCopies());
+        return _pending;
+    }
+
+    /// <summary>
+    /// Consumes a planned step's results: every chunk's tokens now have K/V, and each chunk that samples gets its
+    /// token (from <paramref name="sampled"/>). Sequences cancelled since the plan are skipped.
+    /// </summary>
+    public StepOutcome Update(StepPlan plan, IReadOnlyList<SampledToken> sampled)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(sampled);
+        if (!ReferenceEquals(plan, _pending))
+            throw new InvalidOperationException($"step {plan.Step} is not the step awaiting its results");
+        _pending = null;
+        var byId = new Dictionary<long, SampledToken>();
+        foreach (var s in sampled)
+            if (!byId.TryAdd(s.SequenceId, s))
+                throw new ArgumentException($"two sampled tokens for sequence {s.SequenceId}", nameof(sampled));
+
+        var appended = new List<SampledToken>();
+        var finished = new List<(long, FinishReason)>();
+        foreach (var chunk in plan.Chunks)
+        {
+            if (!_live.TryGetValue(chunk.SequenceId, out var seq) || seq.Status != SequenceStatus.Running)
+                continue; // cancelled after the plan
+            seq.ComputedTokens = chunk.Start + chunk.Count;
+            Kv.MarkComputed(seq.Id, seq.TokenSpan, seq.ComputedTokens);
+            if (!chunk.SamplesNext)
+                continue;
+            if (!byId.TryGetValue(seq.Id, out var token))
+                throw new ArgumentException($"sequence {seq.Id} reached the end of its tokens this step but no sampled token was given", nameof(sampled));
+            seq.Append(token.Token);
+            appended.Add(token);
+            var reason = token.Stop ? FinishReason.Stop : seq.GeneratedTokens >= seq.MaxNewTokens ? FinishReason.Length : FinishReason.None;
+            if (reason != FinishReason.None)
+            {
+                Finish(seq, reason);
+                finished.Add((seq.Id, reason));
+            }
+        }
+        return new StepOutcome(appended, finished);
+    }
+
+    /// <summary>
+    /// Allocates <paramref name="n"/> positions for a running sequence, preempting the newest unscheduled running
+    /// sequences until it fits. Returns false when <paramref name="seq"/> itself had to be preempted.
+    /// </summary>
+    private bool AllocateOrPreempt(ScheduledSequence seq, int n, HashSet<long> scheduled, List<long> preempted)
+    {
+        while (!Kv.TryAllocate(seq.Id, n))
+        {
+            ScheduledSequence? victim = null;
+            for (int j = _running.Count - 1; j >= 0; j--)
+            {
+                if (!scheduled.Contains(_running[j].Id))
+                {
+                    victim = _running[j];
+                    break;
+                }
+            }
+            victim ??= seq;
+            Preempt(victim);
+            preempted.Add(victim.Id);
+            if (victim == seq)
+                return false;
+        }
+        return true;
+    }
+
+    private void Preempt(ScheduledSequence seq)
+    {
+        Kv.Free(seq.Id);
+        _running.Remove(seq);
+        seq.Status = SequenceStatus.Waiting;
+        seq.ComputedTokens = 0;
+        seq.Preemptions++;
+        TotalPreemptions++;
+        _waiting.AddFirst(seq); // ahead of new arrivals, so it resumes first
+    }
+
+    private void Finish(ScheduledSequence seq, FinishReason reason)
+    {
+        Kv.Free(seq.Id);
+        if (seq.Status == SequenceStatus.Running) _running.Remove(seq);
+        else _waiting.Remove(seq);
+        seq.Status = SequenceStatus.Finished;
+        seq.FinishReason = reason;
+        _live.Remove(seq.Id);
+    }
+}

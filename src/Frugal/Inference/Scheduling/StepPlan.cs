@@ -1,0 +1,47 @@
+using Frugal.Inference.KvPaging;
+
+namespace Frugal.Inference.Scheduling;
+
+/// <summary>
+/// Work for one sequence in one step: compute K/V for positions [Start, Start + Count) of its tokens and, when
+/// <see cref="SamplesNext"/>, sample the token that follows from the logits of the last one.
+/// </summary>
+public readonly record struct ScheduledChunk(long SequenceId, int Start, int Count, bool SamplesNext)
+{
+    public bool IsDecode => Count == 1 && SamplesNext && Start > 0;
+}
+
+/// <summary>What one forward step runs. Produced by <see cref="Scheduler.Plan"/>, consumed by <see cref="Scheduler.Update"/>.</summary>
+public sealed class StepPlan
+{
+    internal StepPlan(long step, IReadOnlyList<ScheduledChunk> chunks, IReadOnlyList<long> preempted, IReadOnlyList<KvBlockCopy> copies)
+    {
+        Step = step;
+        Chunks = chunks;
+        Preempted = preempted;
+        BlockCopies = copies;
+        TotalTokens = chunks.Sum(c => c.Count);
+    }
+
+    public long Step { get; }
+
+    /// <summary>Decodes first, then prefill chunks.</summary>
+    public IReadOnlyList<ScheduledChunk> Chunks { get; }
+
+    /// <summary>Sequences whose blocks were freed this step; they wait to be recomputed.</summary>
+    public IReadOnlyList<long> Preempted { get; }
+
+    /// <summary>Copy-on-write block copies to do before the step's attention.</summary>
+    public IReadOnlyList<KvBlockCopy> BlockCopies { get; }
+
+    public int TotalTokens { get; }
+
+    public bool IsEmpty => Chunks.Count == 0;
+}
+
+/// <summary>The token the engine sampled for a chunk with <see cref="ScheduledChunk.SamplesNext"/>.</summary>
+/// <param name="Stop">The token ends generation (EOS/EOT, or a stop string the caller matched).</param>
+public readonly record struct SampledToken(long SequenceId, int Token, bool Stop = false);
+
+/// <summary>What a step changed: tokens appended and sequences that finished (their blocks are already free).</summary>
+public sealed record StepOutcome(IReadOnlyList<SampledToken> Appended, IReadOnlyList<(long SequenceId, FinishReason Reason)> Finished);
