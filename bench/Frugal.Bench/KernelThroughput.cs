@@ -74,7 +74,7 @@ internal static unsafe class KernelThroughput
         return v[v.Count / 2];
     }
 
-    private static byte[] RandomWeights(GgmlType type, long bytes, int seed)
+    internal static byte[] RandomWeights(GgmlType type, long bytes, int seed)
     {
         var data = GC.AllocateUninitializedArray<byte>((int)bytes, pinned: true);
         new Random(seed).NextBytes(data);

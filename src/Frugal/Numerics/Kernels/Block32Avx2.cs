@@ -22,7 +22,7 @@ internal readonly unsafe struct Block32Avx2 : IBlock32Isa
             var u = Vector256.Create(lo, hi);
             float d = TF.D(blk);
             var dw = Vector256.Create(d);
-            var mw = Vector256.Create(TF.HasMin ? TF.M(blk) : d * TF.Offset);
+            var mw = TF.HasMin ? Vector256.Create(TF.M(blk)) : dw * TF.Offset;
             var sign = u.AsSByte();
             if (TF.Signed)
                 u = Avx2.Abs(sign);

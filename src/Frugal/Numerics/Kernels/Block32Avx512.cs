@@ -36,7 +36,7 @@ internal readonly unsafe struct Block32Avx512 : IBlock32Isa
             }
             var u = Vector512.Create(Vector256.Create(la, ha), ub);
             var dw = Vector512.Create(Vector256.Create(dA), Vector256.Create(dB));
-            var mw = Vector512.Create(Vector256.Create(mA), Vector256.Create(mB));
+            var mw = TF.HasMin ? Vector512.Create(Vector256.Create(mA), Vector256.Create(mB)) : dw * TF.Offset;
             var sign = u.AsSByte();
             if (TF.Signed)
                 u = Avx512BW.Abs(sign).AsByte();

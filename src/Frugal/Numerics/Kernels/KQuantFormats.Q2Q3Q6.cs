@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using static Frugal.Numerics.Kernels.KQuantBits;
 
@@ -8,23 +9,23 @@ internal readonly unsafe struct Q6_KFormat : IKQuantFormat
 {
     public static int Bytes => 210;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Unpack(byte* b, byte* u, short* sc, short* mn, out float d, out float dmin)
     {
         d = dmin = Block32Bits.Half(b + 208);
-        Scales(b, sc, mn);
+        var s = Vector128.Load((sbyte*)(b + 192));
+        StoreWidened(s, sc);
+        Vector256.ShiftLeft(Vector256.Load(sc), 5).Store(mn);
         for (int n = 0; n < 2; n++)
         {
             byte* ql = b + 64 * n, qh = b + 128 + 32 * n, un = u + 128 * n;
-            for (int h = 0; h < 32; h += 16)
-            {
-                var l0 = Vector128.Load(ql + h);
-                var l1 = Vector128.Load(ql + 32 + h);
-                var hb = Vector128.Load(qh + h);
-                ((l0 & Low4) | Up(Bits(hb, 0, 3), 4)).Store(un + h);
-                ((l1 & Low4) | Up(Bits(hb, 2, 3), 4)).Store(un + 32 + h);
-                (Bits(l0, 4, 0xF) | Up(Bits(hb, 4, 3), 4)).Store(un + 64 + h);
-                (Bits(l1, 4, 0xF) | Up(Bits(hb, 6, 3), 4)).Store(un + 96 + h);
-            }
+            var l0 = Vector256.Load(ql);
+            var l1 = Vector256.Load(ql + 32);
+            var hb = Vector256.Load(qh);
+            ((l0 & Vector256.Create((byte)0x0F)) | Up(Bits(hb, 0, 3), 4)).Store(un);
+            ((l1 & Vector256.Create((byte)0x0F)) | Up(Bits(hb, 2, 3), 4)).Store(un + 32);
+            (Bits(l0, 4, 0xF) | Up(Bits(hb, 4, 3), 4)).Store(un + 64);
+            (Bits(l1, 4, 0xF) | Up(Bits(hb, 6, 3), 4)).Store(un + 96);
         }
     }
 
@@ -61,16 +62,20 @@ internal readonly unsafe struct Q2_KFormat : IKQuantFormat
 {
     public static int Bytes => 84;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Unpack(byte* b, byte* u, short* sc, short* mn, out float d, out float dmin)
     {
-        Scales(b, sc, mn, out d, out dmin);
+        var s = Vector128.Load(b);
+        StoreWidened((s & Vector128.Create((byte)0x0F)).AsSByte(), sc);
+        StoreWidened(Bits(s, 4, 0xF).AsSByte(), mn);
+        d = Block32Bits.Half(b + 80);
+        dmin = Block32Bits.Half(b + 82);
         for (int n = 0; n < 2; n++)
-            for (int h = 0; h < 32; h += 16)
-            {
-                var q = Vector128.Load(b + 16 + 32 * n + h);
-                for (int j = 0; j < 4; j++)
-                    Bits(q, 2 * j, 3).Store(u + 128 * n + 32 * j + h);
-            }
+        {
+            var q = Vector256.Load(b + 16 + 32 * n);
+            for (int j = 0; j < 4; j++)
+                Bits(q, 2 * j, 3).Store(u + 128 * n + 32 * j);
+        }
     }
 
     public static void UnpackScalar(byte* b, byte* u, short* sc, short* mn, out float d, out float dmin)
@@ -99,18 +104,19 @@ internal readonly unsafe struct Q3_KFormat : IKQuantFormat
 {
     public static int Bytes => 110;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Unpack(byte* b, byte* u, short* sc, short* mn, out float d, out float dmin)
     {
-        Scales(b, sc, mn, out d, out dmin);
-        for (int h = 0; h < 32; h += 16)
+        var s = (Scales3K(b + 96) - Vector128.Create((byte)32)).AsSByte();
+        StoreWidened(s, sc);
+        Vector256.ShiftLeft(Vector256.Load(sc), 2).Store(mn);
+        d = dmin = Block32Bits.Half(b + 108);
+        var hm = Vector256.Load(b);
+        for (int n = 0; n < 2; n++)
         {
-            var hm = Vector128.Load(b + h);
-            for (int n = 0; n < 2; n++)
-            {
-                var q = Vector128.Load(b + 32 + 32 * n + h);
-                for (int j = 0; j < 4; j++)
-                    (Bits(q, 2 * j, 3) | Up(Bits(hm, 4 * n + j, 1), 2)).Store(u + 128 * n + 32 * j + h);
-            }
+            var q = Vector256.Load(b + 32 + 32 * n);
+            for (int j = 0; j < 4; j++)
+                (Bits(q, 2 * j, 3) | Up(Bits(hm, 4 * n + j, 1), 2)).Store(u + 128 * n + 32 * j);
         }
     }
 
@@ -126,7 +132,7 @@ internal readonly unsafe struct Q3_KFormat : IKQuantFormat
     private static void Scales(byte* b, short* sc, short* mn, out float d, out float dmin)
     {
         byte* s = stackalloc byte[16];
-        Scales3K(b + 96, s);
+        Scales3K(b + 96).Store(s);
         for (int g = 0; g < 16; g++)
         {
             sc[g] = (short)(s[g] - 32);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using static Frugal.Numerics.Kernels.KQuantBits;
 
@@ -8,6 +9,7 @@ internal readonly unsafe struct Q4_KFormat : IKQuantFormat
 {
     public static int Bytes => 144;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Unpack(byte* b, byte* u, short* sc, short* mn, out float d, out float dmin)
     {
         d = Block32Bits.Half(b);
@@ -18,12 +20,9 @@ internal readonly unsafe struct Q4_KFormat : IKQuantFormat
         byte* qs = b + 16;
         for (int j = 0; j < 4; j++)
         {
-            var q0 = Vector128.Load(qs + 32 * j);
-            var q1 = Vector128.Load(qs + 32 * j + 16);
-            (q0 & Low4).Store(u + 64 * j);
-            (q1 & Low4).Store(u + 64 * j + 16);
-            Bits(q0, 4, 0xF).Store(u + 64 * j + 32);
-            Bits(q1, 4, 0xF).Store(u + 64 * j + 48);
+            var q = Vector256.Load(qs + 32 * j);
+            (q & Vector256.Create((byte)0x0F)).Store(u + 64 * j);
+            Bits(q, 4, 0xF).Store(u + 64 * j + 32);
         }
     }
 
@@ -52,6 +51,7 @@ internal readonly unsafe struct Q5_KFormat : IKQuantFormat
 {
     public static int Bytes => 176;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Unpack(byte* b, byte* u, short* sc, short* mn, out float d, out float dmin)
     {
         d = Block32Bits.Half(b);
@@ -60,16 +60,12 @@ internal readonly unsafe struct Q5_KFormat : IKQuantFormat
         StoreDoubled(sm, false, sc);
         StoreDoubled(sm, true, mn);
         byte* qh = b + 16, qs = b + 48;
-        var h0 = Vector128.Load(qh);
-        var h1 = Vector128.Load(qh + 16);
+        var h = Vector256.Load(qh);
         for (int j = 0; j < 4; j++)
         {
-            var q0 = Vector128.Load(qs + 32 * j);
-            var q1 = Vector128.Load(qs + 32 * j + 16);
-            ((q0 & Low4) | Up(Bits(h0, 2 * j, 1), 4)).Store(u + 64 * j);
-            ((q1 & Low4) | Up(Bits(h1, 2 * j, 1), 4)).Store(u + 64 * j + 16);
-            (Bits(q0, 4, 0xF) | Up(Bits(h0, 2 * j + 1, 1), 4)).Store(u + 64 * j + 32);
-            (Bits(q1, 4, 0xF) | Up(Bits(h1, 2 * j + 1, 1), 4)).Store(u + 64 * j + 48);
+            var q = Vector256.Load(qs + 32 * j);
+            ((q & Vector256.Create((byte)0x0F)) | Up(Bits(h, 2 * j, 1), 4)).Store(u + 64 * j);
+            (Bits(q, 4, 0xF) | Up(Bits(h, 2 * j + 1, 1), 4)).Store(u + 64 * j + 32);
         }
     }
 

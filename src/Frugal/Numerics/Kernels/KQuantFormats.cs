@@ -22,7 +22,20 @@ internal unsafe interface IKQuantFormat
 
 internal static unsafe class KQuantBits
 {
-    public static readonly Vector128<byte> Low4 = Vector128.Create((byte)0x0F);
+    /// <summary>(v >> shift) &amp; mask per byte.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Bits(Vector256<byte> v, int shift, byte mask) =>
+        Vector256.ShiftRightLogical(v.AsUInt16(), shift).AsByte() & Vector256.Create(mask);
+
+    /// <summary>v &lt;&lt; shift per byte, for values that do not carry out of their byte.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Up(Vector256<byte> v, int shift) => Vector256.ShiftLeft(v.AsUInt16(), shift).AsByte();
+
+    /// <summary>16 signed bytes widened to 16 shorts, written with one 32-byte store (the engines load it as one
+    /// vector, and a load wider than the stores before it stalls on store forwarding).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreWidened(Vector128<sbyte> v, short* dst) =>
+        Vector256.Create(Vector128.WidenLower(v), Vector128.WidenUpper(v)).Store(dst);
 
     /// <summary>(v >> shift) &amp; mask per byte.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -57,8 +70,7 @@ internal static unsafe class KQuantBits
             ? Vector128.Create((byte)8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15)
             : Vector128.Create((byte)0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
         var dup = Vector128.Shuffle(v, idx);
-        Vector128.WidenLower(dup).AsInt16().Store(dst);
-        Vector128.WidenUpper(dup).AsInt16().Store(dst + 8);
+        Vector256.Create(Vector128.WidenLower(dup).AsInt16(), Vector128.WidenUpper(dup).AsInt16()).Store(dst);
     }
 
     public static void ScaleMinK4(int j, byte* q, out int sc, out int m)
@@ -76,14 +88,15 @@ internal static unsafe class KQuantBits
     }
 
     /// <summary>Q3_K's 12 packed bytes into 16 six-bit scales (still biased by 32).</summary>
-    public static void Scales3K(byte* s, byte* dst16)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<byte> Scales3K(byte* s)
     {
         const uint kmask1 = 0x03030303, kmask2 = 0x0f0f0f0f;
         uint a0 = Unsafe.ReadUnaligned<uint>(s), a1 = Unsafe.ReadUnaligned<uint>(s + 4), tmp = Unsafe.ReadUnaligned<uint>(s + 8);
-        uint* o = (uint*)dst16;
-        o[0] = (a0 & kmask2) | (((tmp >> 0) & kmask1) << 4);
-        o[1] = (a1 & kmask2) | (((tmp >> 2) & kmask1) << 4);
-        o[2] = ((a0 >> 4) & kmask2) | (((tmp >> 4) & kmask1) << 4);
-        o[3] = ((a1 >> 4) & kmask2) | (((tmp >> 6) & kmask1) << 4);
+        return Vector128.Create(
+            (a0 & kmask2) | (((tmp >> 0) & kmask1) << 4),
+            (a1 & kmask2) | (((tmp >> 2) & kmask1) << 4),
+            ((a0 >> 4) & kmask2) | (((tmp >> 4) & kmask1) << 4),
+            ((a1 >> 4) & kmask2) | (((tmp >> 6) & kmask1) << 4)).AsByte();
     }
 }

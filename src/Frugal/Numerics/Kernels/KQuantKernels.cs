@@ -18,6 +18,11 @@ internal unsafe interface IKQuantIsa
 
 internal static unsafe class KQuantShared
 {
+    /// <summary>dmin·da·Σ mn[g]·bsum[g]: the min (or offset) part of one super-block dot.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MinTerm(in QuantizedRows a, int c, int sb, float dmin, short* mn) =>
+        dmin * a.ScaleRow(c)[sb] * MinDot(mn, a.SumRow(c) + sb * 16, simd: true);
+
     /// <summary>Σ mn[g]·bsum[g] over the 16 groups of one super-block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int MinDot(short* mn, short* bsums, bool simd)
@@ -78,17 +83,6 @@ internal readonly unsafe struct KQuantScalar : IKQuantIsa
 /// <summary>AVX-512BW: 64 elements per zmm; vpmaddubsw then vpmaddwd with the group scales (vpermw-expanded).</summary>
 internal readonly unsafe struct KQuantAvx512 : IKQuantIsa
 {
-    private static readonly Vector512<short> Expand0 = ExpandIndex(0), Expand1 = ExpandIndex(1), Expand2 = ExpandIndex(2), Expand3 = ExpandIndex(3);
-
-    // Lane i of chunk k (64 elements, 32 shorts after vpmaddubsw) belongs to group 4k + i/8.
-    private static Vector512<short> ExpandIndex(int k)
-    {
-        var idx = new short[32];
-        for (int i = 0; i < 32; i++)
-            idx[i] = (short)(4 * k + i / 8);
-        return Vector512.Create(idx);
-    }
-
     public static void Dot<TF, TC>(byte* w, int nsb, in QuantizedRows a, int col, float* result)
         where TF : struct, IKQuantFormat
         where TC : struct, ICols
@@ -107,18 +101,22 @@ internal readonly unsafe struct KQuantAvx512 : IKQuantIsa
             int qo = sb * 256;
             for (int k = 0; k < 4; k++)
             {
-                var uk = Vector512.Load(u + 64 * k);
-                var sv = Avx512BW.PermuteVar32x16(scAll, k == 0 ? Expand0 : k == 1 ? Expand1 : k == 2 ? Expand2 : Expand3);
+                // Two 32-byte loads, matching the unpack's stores (a 64-byte load over them would stall).
+                var uk = Vector512.Create(Vector256.Load(u + 64 * k), Vector256.Load(u + 64 * k + 32));
+                // Lane i of chunk k (64 elements, 32 shorts after vpmaddubsw) belongs to group 4k + i/8. No static
+                // vectors here: a class-init check is a call, and any call in the loop makes the JIT spill every zmm.
+                var idx = Vector512.ShiftRightArithmetic(Vector512<short>.Indices, 3) + Vector512.Create((short)(4 * k));
+                var sv = Avx512BW.PermuteVar32x16(scAll, idx);
                 int o = qo + 64 * k;
                 i0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(a.QsRow(col) + o)), sv);
                 if (n > 1) i1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(a.QsRow(col + 1) + o)), sv);
                 if (n > 2) i2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(a.QsRow(col + 2) + o)), sv);
                 if (n > 3) i3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(a.QsRow(col + 3) + o)), sv);
             }
-            Finish(ref acc0, ref r0, i0, a, col, sb, d, dmin, mn);
-            if (n > 1) Finish(ref acc1, ref r1, i1, a, col + 1, sb, d, dmin, mn);
-            if (n > 2) Finish(ref acc2, ref r2, i2, a, col + 2, sb, d, dmin, mn);
-            if (n > 3) Finish(ref acc3, ref r3, i3, a, col + 3, sb, d, dmin, mn);
+            acc0 = Finish(acc0, i0, d * a.ScaleRow(col)[sb]); r0 -= KQuantShared.MinTerm(a, col, sb, dmin, mn);
+            if (n > 1) { acc1 = Finish(acc1, i1, d * a.ScaleRow(col + 1)[sb]); r1 -= KQuantShared.MinTerm(a, col + 1, sb, dmin, mn); }
+            if (n > 2) { acc2 = Finish(acc2, i2, d * a.ScaleRow(col + 2)[sb]); r2 -= KQuantShared.MinTerm(a, col + 2, sb, dmin, mn); }
+            if (n > 3) { acc3 = Finish(acc3, i3, d * a.ScaleRow(col + 3)[sb]); r3 -= KQuantShared.MinTerm(a, col + 3, sb, dmin, mn); }
         }
         result[0] = Vector512.Sum(acc0) + r0;
         if (n > 1) result[1] = Vector512.Sum(acc1) + r1;
@@ -127,12 +125,8 @@ internal readonly unsafe struct KQuantAvx512 : IKQuantIsa
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Finish(ref Vector512<float> acc, ref float r, Vector512<int> isum, in QuantizedRows a, int c, int sb, float d, float dmin, short* mn)
-    {
-        float da = a.ScaleRow(c)[sb];
-        acc = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(isum), Vector512.Create(d * da), acc);
-        r -= dmin * da * KQuantShared.MinDot(mn, a.SumRow(c) + sb * 16, simd: true);
-    }
+    private static Vector512<float> Finish(Vector512<float> acc, Vector512<int> isum, float scale) =>
+        Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(isum), Vector512.Create(scale), acc);
 }
 
 /// <summary>AVX2: 32 elements per ymm; vpmaddubsw then vpmaddwd with the two group scales of the chunk.</summary>
@@ -163,10 +157,10 @@ internal readonly unsafe struct KQuantAvx2 : IKQuantIsa
                 if (n > 2) i2 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Vector256.Load(a.QsRow(col + 2) + o)), sv);
                 if (n > 3) i3 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Vector256.Load(a.QsRow(col + 3) + o)), sv);
             }
-            Finish(ref acc0, ref r0, i0, a, col, sb, d, dmin, mn);
-            if (n > 1) Finish(ref acc1, ref r1, i1, a, col + 1, sb, d, dmin, mn);
-            if (n > 2) Finish(ref acc2, ref r2, i2, a, col + 2, sb, d, dmin, mn);
-            if (n > 3) Finish(ref acc3, ref r3, i3, a, col + 3, sb, d, dmin, mn);
+            acc0 = Finish(acc0, i0, d * a.ScaleRow(col)[sb]); r0 -= KQuantShared.MinTerm(a, col, sb, dmin, mn);
+            if (n > 1) { acc1 = Finish(acc1, i1, d * a.ScaleRow(col + 1)[sb]); r1 -= KQuantShared.MinTerm(a, col + 1, sb, dmin, mn); }
+            if (n > 2) { acc2 = Finish(acc2, i2, d * a.ScaleRow(col + 2)[sb]); r2 -= KQuantShared.MinTerm(a, col + 2, sb, dmin, mn); }
+            if (n > 3) { acc3 = Finish(acc3, i3, d * a.ScaleRow(col + 3)[sb]); r3 -= KQuantShared.MinTerm(a, col + 3, sb, dmin, mn); }
         }
         result[0] = Vector256.Sum(acc0) + r0;
         if (n > 1) result[1] = Vector256.Sum(acc1) + r1;
@@ -175,12 +169,8 @@ internal readonly unsafe struct KQuantAvx2 : IKQuantIsa
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Finish(ref Vector256<float> acc, ref float r, Vector256<int> isum, in QuantizedRows a, int c, int sb, float d, float dmin, short* mn)
-    {
-        float da = a.ScaleRow(c)[sb];
-        acc = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(isum), Vector256.Create(d * da), acc);
-        r -= dmin * da * KQuantShared.MinDot(mn, a.SumRow(c) + sb * 16, simd: true);
-    }
+    private static Vector256<float> Finish(Vector256<float> acc, Vector256<int> isum, float scale) =>
+        Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(isum), Vector256.Create(scale), acc);
 }
 
 /// <summary>Portable 128-bit: 16 elements (one scale group) per step.</summary>
@@ -211,10 +201,10 @@ internal readonly unsafe struct KQuantVector128 : IKQuantIsa
                 if (n > 2) i2 += Block32Vector128.Dot16(ug, Vector128.Load(a.QsRow(col + 2) + o), false) * sv;
                 if (n > 3) i3 += Block32Vector128.Dot16(ug, Vector128.Load(a.QsRow(col + 3) + o), false) * sv;
             }
-            Finish(ref acc0, ref r0, i0, a, col, sb, d, dmin, mn);
-            if (n > 1) Finish(ref acc1, ref r1, i1, a, col + 1, sb, d, dmin, mn);
-            if (n > 2) Finish(ref acc2, ref r2, i2, a, col + 2, sb, d, dmin, mn);
-            if (n > 3) Finish(ref acc3, ref r3, i3, a, col + 3, sb, d, dmin, mn);
+            acc0 = Finish(acc0, i0, d * a.ScaleRow(col)[sb]); r0 -= KQuantShared.MinTerm(a, col, sb, dmin, mn);
+            if (n > 1) { acc1 = Finish(acc1, i1, d * a.ScaleRow(col + 1)[sb]); r1 -= KQuantShared.MinTerm(a, col + 1, sb, dmin, mn); }
+            if (n > 2) { acc2 = Finish(acc2, i2, d * a.ScaleRow(col + 2)[sb]); r2 -= KQuantShared.MinTerm(a, col + 2, sb, dmin, mn); }
+            if (n > 3) { acc3 = Finish(acc3, i3, d * a.ScaleRow(col + 3)[sb]); r3 -= KQuantShared.MinTerm(a, col + 3, sb, dmin, mn); }
         }
         result[0] = Vector128.Sum(acc0) + r0;
         if (n > 1) result[1] = Vector128.Sum(acc1) + r1;
@@ -223,10 +213,6 @@ internal readonly unsafe struct KQuantVector128 : IKQuantIsa
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Finish(ref Vector128<float> acc, ref float r, Vector128<int> isum, in QuantizedRows a, int c, int sb, float d, float dmin, short* mn)
-    {
-        float da = a.ScaleRow(c)[sb];
-        acc += Vector128.ConvertToSingle(isum) * Vector128.Create(d * da);
-        r -= dmin * da * KQuantShared.MinDot(mn, a.SumRow(c) + sb * 16, simd: true);
-    }
+    private static Vector128<float> Finish(Vector128<float> acc, Vector128<int> isum, float scale) =>
+        acc + Vector128.ConvertToSingle(isum) * Vector128.Create(scale);
 }
