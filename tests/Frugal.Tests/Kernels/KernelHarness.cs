@@ -59,7 +59,7 @@ internal sealed unsafe class KernelHarness
                     ActivationQuantizer.Q8_KRow(xp + i * Cols, Cols, qp, sp, bp, simd: false);
                 for (int j = 0; j < Cols; j++)
                 {
-                    float d = kind == MatMul.ActivationKind.Q8_0 ? s[(j / 64) * 32 + (j / 32 % 2) * 8] : s[j / 256];
+                    float d = kind == MatMul.ActivationKind.Q8_0 ? s[(j / 64) * 4 + (j / 32 % 2)] : s[j / 256];
                     r[i * Cols + j] = q[j] * d;
                 }
             }

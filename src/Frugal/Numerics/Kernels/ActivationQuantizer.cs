@@ -26,24 +26,18 @@ internal static unsafe class ActivationQuantizer
                 (d, sum) = Q8_0BlockVector(xb, qb);
             else
                 (d, sum) = Q8_0BlockScalar(xb, qb);
-            float* s = scales + (b >> 1) * 32 + (b & 1) * 8;
-            Fill8(s, d);
-            Fill8(s + 16, d * sum / 8);
+            float* s = scales + (b >> 1) * 4 + (b & 1);
+            s[0] = d;
+            s[2] = d * sum / 8;
         }
         if ((nb & 1) == 1)
         {
             // Odd block count: the missing partner of the last pair contributes nothing.
-            float* s = scales + (nb >> 1) * 32 + 8;
-            Fill8(s, 0);
-            Fill8(s + 16, 0);
+            float* s = scales + (nb >> 1) * 4 + 1;
+            s[0] = 0;
+            s[2] = 0;
             new Span<sbyte>(qs + nb * 32, 32).Clear();
         }
-    }
-
-    private static void Fill8(float* p, float v)
-    {
-        for (int i = 0; i < 8; i++)
-            p[i] = v;
     }
 
     private static (float D, int Sum) Q8_0BlockScalar(float* x, sbyte* q)

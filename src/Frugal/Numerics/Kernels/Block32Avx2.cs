@@ -28,11 +28,30 @@ internal readonly unsafe struct Block32Avx2 : IBlock32Isa
             var sign = u.AsSByte();
             if (TF.Signed)
                 u = Avx2.Abs(sign);
-            int qo = b * 32, so = (b >> 1) * 32 + (b & 1) * 8;
-            { acc0 = Step<TF>(acc0, u, sign, q0 + qo, s0 + so, dw, mw); if (!TF.Signed) m0 = Vector256.FusedMultiplyAdd(mw, Vector256.Load(s0 + so + 16), m0); }
-            if (n > 1) { acc1 = Step<TF>(acc1, u, sign, q1 + qo, s1 + so, dw, mw); if (!TF.Signed) m1 = Vector256.FusedMultiplyAdd(mw, Vector256.Load(s1 + so + 16), m1); }
-            if (n > 2) { acc2 = Step<TF>(acc2, u, sign, q2 + qo, s2 + so, dw, mw); if (!TF.Signed) m2 = Vector256.FusedMultiplyAdd(mw, Vector256.Load(s2 + so + 16), m2); }
-            if (n > 3) { acc3 = Step<TF>(acc3, u, sign, q3 + qo, s3 + so, dw, mw); if (!TF.Signed) m3 = Vector256.FusedMultiplyAdd(mw, Vector256.Load(s3 + so + 16), m3); }
+            int qo = b * 32, so = (b >> 1) * 4 + (b & 1);
+            {
+                acc0 = Step<TF>(acc0, u, sign, q0 + qo, s0 + so, dw, mw);
+                if (!TF.Signed)
+                    m0 = Vector256.FusedMultiplyAdd(mw, Vector256.Create(s0[so + 2]), m0);
+            }
+            if (n > 1)
+            {
+                acc1 = Step<TF>(acc1, u, sign, q1 + qo, s1 + so, dw, mw);
+                if (!TF.Signed)
+                    m1 = Vector256.FusedMultiplyAdd(mw, Vector256.Create(s1[so + 2]), m1);
+            }
+            if (n > 2)
+            {
+                acc2 = Step<TF>(acc2, u, sign, q2 + qo, s2 + so, dw, mw);
+                if (!TF.Signed)
+                    m2 = Vector256.FusedMultiplyAdd(mw, Vector256.Create(s2[so + 2]), m2);
+            }
+            if (n > 3)
+            {
+                acc3 = Step<TF>(acc3, u, sign, q3 + qo, s3 + so, dw, mw);
+                if (!TF.Signed)
+                    m3 = Vector256.FusedMultiplyAdd(mw, Vector256.Create(s3[so + 2]), m3);
+            }
         }
         result[0] = Vector256.Sum(acc0 + m0);
         if (n > 1) result[1] = Vector256.Sum(acc1 + m1);
@@ -50,6 +69,6 @@ internal readonly unsafe struct Block32Avx2 : IBlock32Isa
             av = Avx2.Sign(av, sign);
         var p = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, av), Vector256.Create((short)1));
         var f = Avx.ConvertToVector256Single(p);
-        return Vector256.FusedMultiplyAdd(dw, f * Vector256.Load(s), acc);
+        return Vector256.FusedMultiplyAdd(dw, f * Vector256.Create(*s), acc);
     }
 }

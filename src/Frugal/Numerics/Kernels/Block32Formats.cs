@@ -8,7 +8,8 @@ namespace Frugal.Numerics.Kernels;
 /// unless <see cref="Signed"/>) and the block's value is d·u + m, where m is the block's own min
 /// (<see cref="HasMin"/>) or the constant d·<see cref="Offset"/>. Against a Q8_0 activation block (da, q) that makes
 /// dot = d·da·Σu·q + m·da·Σq, so the kernels need only Σu·q and the activation block sums.
-/// Byte layouts: ggml-common.h (block_q4_0 ... block_q8_0).
+/// Byte layouts: ggml-common.h (block_q4_0 ... block_q8_0). In every one d is the fp16 at byte 0 and m (when
+/// <see cref="HasMin"/>) the fp16 at byte 2; the AVX-512 path reads them there directly, both blocks at once.
 /// </summary>
 internal unsafe interface IBlock32Format
 {

@@ -29,10 +29,10 @@ internal readonly unsafe struct Block32Scalar : IBlock32Isa
                 int isum = 0;
                 for (int j = 0; j < 32; j++)
                     isum += TF.Value(blk, j) * q[b * 32 + j];
-                float* sb = s + (b >> 1) * 32 + (b & 1) * 8;
+                float* sb = s + (b >> 1) * 4 + (b & 1);
                 float dw = TF.D(blk);
                 float mw = TF.HasMin ? TF.M(blk) : dw * TF.Offset;
-                acc += dw * (isum * sb[0]) + mw * (sb[16] * 8);
+                acc += dw * (isum * sb[0]) + mw * (sb[2] * 8);
             }
             result[c] = acc;
         }

@@ -26,7 +26,7 @@ internal readonly unsafe struct Block32Vector128 : IBlock32Isa
             var dw = Vector128.Create(d);
             // The activation sum lanes hold d·Σq/8 for 8 lanes; 4 lanes here, so twice that.
             var mw = Vector128.Create((TF.HasMin ? TF.M(blk) : d * TF.Offset) * 2);
-            int qo = b * 32, so = (b >> 1) * 32 + (b & 1) * 8;
+            int qo = b * 32, so = (b >> 1) * 4 + (b & 1);
             acc0 = Step<TF>(acc0, lo, hi, q0 + qo, s0 + so, dw, mw);
             if (n > 1) acc1 = Step<TF>(acc1, lo, hi, q1 + qo, s1 + so, dw, mw);
             if (n > 2) acc2 = Step<TF>(acc2, lo, hi, q2 + qo, s2 + so, dw, mw);
@@ -45,9 +45,9 @@ internal readonly unsafe struct Block32Vector128 : IBlock32Isa
     {
         var isum = Dot16(lo, Vector128.Load(q), TF.Signed) + Dot16(hi, Vector128.Load(q + 16), TF.Signed);
         var f = Vector128.ConvertToSingle(isum);
-        acc += dw * (f * Vector128.Load(s));
+        acc += dw * (f * Vector128.Create(s[0]));
         if (!TF.Signed)
-            acc += mw * Vector128.Load(s + 16);
+            acc += mw * Vector128.Create(s[2]);
         return acc;
     }
 
