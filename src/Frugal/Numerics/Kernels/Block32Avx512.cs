@@ -6,7 +6,8 @@ namespace Frugal.Numerics.Kernels;
 
 /// <summary>
 /// AVX-512BW path: two 32-element blocks per zmm. u8·s8 pairs by vpmaddubsw, widened by vpmaddwd with ones, then
-/// scaled in f32 lanes with the pre-broadcast activation scales (see <see cref="QuantizedRows"/>). Q8_0 weights are
+/// scaled in f32 lanes: each pair's weight and activation scales are spread to their block's 8 lanes by one vpermps
+/// (see <see cref="QuantizedRows"/>). Q8_0 weights are
 /// signed, so the sign moves onto the activations (|w|·sign(a, w)) to keep vpmaddubsw's operand unsigned.
 /// </summary>
 internal readonly unsafe struct Block32Avx512 : IBlock32Isa
