@@ -66,6 +66,19 @@ public sealed class ComputeTeamTests
     }
 
     [Fact]
+    public void Public_multiply_runs_the_best_path_on_the_default_team()
+    {
+        var h = new KernelHarness(GgmlType.Q5_K, rows: 9, cols: 512, seed: 4);
+        var x = KernelTestData.Activations(7, 512, seed: 5);
+        using var one = new ComputeTeam(1);
+        var expected = h.Run(x, 7, one, KernelDispatch.Best);
+        var y = new float[7 * 9];
+        h.Matrix.Multiply(x, y, 7);
+        Assert.Equal(expected, y);
+        Assert.True(ComputeTeam.Default.ThreadCount >= 1);
+    }
+
+    [Fact]
     public void Multiply_rejects_buffers_too_small_for_the_shape()
     {
         var h = new KernelHarness(GgmlType.Q8_0, rows: 4, cols: 64, seed: 1);
