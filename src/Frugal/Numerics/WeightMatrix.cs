@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using Frugal.Numerics.Kernels;
+using Frugal.Numerics.Threading;
 
 namespace Frugal.Numerics;
 
@@ -11,8 +13,10 @@ public sealed unsafe class WeightMatrix
 {
     public WeightMatrix(GgmlType type, nint data, int rows, int cols, string name = "")
     {
-        if (!Dequantize.IsSupported(type))
+        if (!Dequantize.IsSupported(type) && !MatMul.HasKernel(type))
             throw new NotSupportedException($"tensor '{name}' has type {GgmlTypeInfo.Name(type)}, which is not supported");
+        if (rows < 0 || cols <= 0)
+            throw new ArgumentException($"tensor '{name}': shape [{rows}, {cols}] is not a matrix");
         Type = type;
         Data = data;
         Rows = rows;
@@ -45,12 +49,30 @@ public sealed unsafe class WeightMatrix
 
     /// <summary>
     /// Y = X · Wᵀ for <paramref name="n"/> input vectors: <paramref name="x"/> is [n, Cols], <paramref name="y"/> is [n, Rows].
+    /// Runs on <see cref="ComputeTeam.Default"/> with the best kernel path of this CPU; allocates nothing.
     /// </summary>
-    public void Multiply(ReadOnlySpan<float> x, Span<float> y, int n)
+    public void Multiply(ReadOnlySpan<float> x, Span<float> y, int n) => Multiply(x, y, n, ComputeTeam.Default, KernelDispatch.Best);
+
+    /// <summary>As <see cref="Multiply(ReadOnlySpan{float}, Span{float}, int)"/> on a given team and kernel path (tests, benchmarks).</summary>
+    internal void Multiply(ReadOnlySpan<float> x, Span<float> y, int n, ComputeTeam team, KernelPath path)
     {
-        if (x.Length < n * Cols || y.Length < n * Rows)
-            throw new ArgumentException($"'{Name}': {n} inputs need x of {n * Cols} and y of {n * Rows} floats");
-        // Reference path: dequantize each row once and dot it with every input. The fast kernels replace this.
+        if (n < 0 || x.Length < (long)n * Cols || y.Length < (long)n * Rows)
+            throw new ArgumentException($"'{Name}': {n} inputs need x of {(long)n * Cols} and y of {(long)n * Rows} floats");
+        if (n == 0 || Rows == 0)
+            return;
+        if (!MatMul.HasKernel(Type))
+        {
+            MultiplyReference(x, y, n);
+            return;
+        }
+        fixed (float* xp = x)
+        fixed (float* yp = y)
+            MatMul.Multiply(team, Type, (byte*)Data, RowBytes, Rows, Cols, xp, yp, n, path);
+    }
+
+    // Types without a kernel: dequantize each row once and dot it with every input.
+    private void MultiplyReference(ReadOnlySpan<float> x, Span<float> y, int n)
+    {
         var row = new float[Cols];
         for (int r = 0; r < Rows; r++)
         {

@@ -1,0 +1,73 @@
+using Frugal.Numerics.Threading;
+
+namespace Frugal.Numerics.Kernels;
+
+/// <summary>
+/// Y[n, rows] = X[n, cols] · Wᵀ on the block-format kernels. Activations are quantized once per call into the
+/// team's scratch (Q8_0 form for 32-element formats, Q8_K for k-quants); then each team member takes a
+/// contiguous, equal range of weight rows. For n = 1 (decode) every weight row is streamed once; for n > 1
+/// (prefill) activation rows go in column blocks that stay in L2 and each weight block is unpacked once per
+/// four tokens (the <see cref="Four"/> micro-tile).
+/// </summary>
+internal static unsafe class MatMul
+{
+    /// <summary>Activation bytes per column block: about half of a Zen/Intel L2, leaving room for the weights.</summary>
+    private const int ColumnBlockBytes = 384 * 1024;
+
+    public static bool HasKernel(GgmlType type) => Kind(type) != ActivationKind.None || type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16;
+
+    internal enum ActivationKind { None, Q8_0, Q8_K }
+
+    internal static ActivationKind Kind(GgmlType type) => type switch
+    {
+        GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.Q8_0 => ActivationKind.Q8_0,
+        GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K => ActivationKind.Q8_K,
+        _ => ActivationKind.None,
+    };
+
+    /// <summary>
+    /// <paramref name="w"/> is [rows, rowBytes] blocks of <paramref name="type"/>, <paramref name="x"/> [n, cols],
+    /// <paramref name="y"/> [n, rows]. The caller has checked the sizes.
+    /// </summary>
+    public static void Multiply(ComputeTeam team, GgmlType type, byte* w, long rowBytes, int rows, int cols,
+        float* x, float* y, int n, KernelPath path)
+    {
+        if (!KernelDispatch.IsSupported(path))
+            throw new ArgumentException($"kernel path {path} is not supported on this CPU", nameof(path));
+        lock (team.RunGate)
+        {
+            var kind = Kind(type);
+            var job = team.MatMulJob ??= new MatMulJob();
+            QuantizedRows a = default;
+            long perCol = cols * 4L;
+            if (kind != ActivationKind.None)
+            {
+                int qsStride = QuantizedRows.QsStrideFor(cols);
+                long rowBytesA = kind == ActivationKind.Q8_0 ? QuantizedRows.Q8_0RowBytes(cols) : QuantizedRows.Q8_KRowBytes(cols);
+                byte* s = team.Scratch(rowBytesA * n);
+                var qs = (sbyte*)s;
+                var scales = (float*)(s + (long)qsStride * n);
+                if (kind == ActivationKind.Q8_0)
+                    a = new QuantizedRows(qs, qsStride, scales, QuantizedRows.Q8_0ScaleStride(cols), null, 0);
+                else
+                    a = new QuantizedRows(qs, qsStride, scales, cols / 256, (short*)(scales + (long)n * (cols / 256)), cols / 16);
+                perCol = rowBytesA;
+            }
+            int colBlock = (int)Math.Clamp(ColumnBlockBytes / perCol / 4 * 4, 4, 1 << 20);
+            job.Set(type, path, kind, w, rowBytes, rows, cols, x, y, n, a, colBlock);
+            if (kind != ActivationKind.None)
+            {
+                if (n == 1)
+                    job.Quantize(0, 1);
+                else
+                {
+                    job.Phase = MatMulJob.Step.Quantize;
+                    team.Run(job);
+                }
+            }
+            job.Phase = MatMulJob.Step.Multiply;
+            team.Run(job);
+            job.Clear();
+        }
+    }
+}

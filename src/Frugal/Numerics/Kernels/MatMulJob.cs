@@ -1,0 +1,143 @@
+using Frugal.Numerics.Threading;
+
+namespace Frugal.Numerics.Kernels;
+
+/// <summary>
+/// The reusable job object behind <see cref="MatMul.Multiply"/>: fields are set per call and each team member runs
+/// its share. Static split, equal row counts, so both cores finish together on an unshared machine.
+/// </summary>
+internal sealed unsafe class MatMulJob : IComputeJob
+{
+    internal enum Step { Quantize, Multiply }
+
+    private GgmlType _type;
+    private KernelPath _path;
+    private MatMul.ActivationKind _kind;
+    private byte* _w;          // [rows, rowBytes]
+    private long _rowBytes;
+    private int _rows, _cols, _n, _colBlock;
+    private float* _x;         // [n, cols]
+    private float* _y;         // [n, rows]
+    private QuantizedRows _a;
+
+    public Step Phase;
+
+    public void Set(GgmlType type, KernelPath path, MatMul.ActivationKind kind, byte* w, long rowBytes, int rows, int cols,
+        float* x, float* y, int n, QuantizedRows a, int colBlock)
+    {
+        _type = type;
+        _path = path;
+        _kind = kind;
+        _w = w;
+        _rowBytes = rowBytes;
+        _rows = rows;
+        _cols = cols;
+        _x = x;
+        _y = y;
+        _n = n;
+        _a = a;
+        _colBlock = colBlock;
+    }
+
+    /// <summary>Drops the caller's pointers so a stale job can never touch freed memory.</summary>
+    public void Clear()
+    {
+        _w = null;
+        _x = _y = null;
+        _a = default;
+    }
+
+    public void Execute(int worker, int workers)
+    {
+        if (Phase == Step.Quantize)
+            Quantize(worker, workers);
+        else
+            Multiply(worker, workers);
+    }
+
+    public void Quantize(int worker, int workers)
+    {
+        int i0 = (int)((long)_n * worker / workers), i1 = (int)((long)_n * (worker + 1) / workers);
+        bool simd = _path != KernelPath.Scalar;
+        for (int i = i0; i < i1; i++)
+        {
+            float* xr = _x + (nint)i * _cols;
+            if (_kind == MatMul.ActivationKind.Q8_0)
+                ActivationQuantizer.Q8_0Row(xr, _cols, _a.QsRow(i), _a.ScaleRow(i), simd);
+            else
+                ActivationQuantizer.Q8_KRow(xr, _cols, _a.QsRow(i), _a.ScaleRow(i), _a.SumRow(i), simd);
+        }
+    }
+
+    private void Multiply(int worker, int workers)
+    {
+        int r0 = (int)((long)_rows * worker / workers), r1 = (int)((long)_rows * (worker + 1) / workers);
+        if (r0 == r1)
+            return;
+        var op = new MatMulOperands(_a, _x, _cols, _type, _path != KernelPath.Scalar);
+        switch (_path)
+        {
+            case KernelPath.Avx512: Dispatch<Block32Avx512, KQuantAvx512>(op, r0, r1); break;
+            case KernelPath.Avx2: Dispatch<Block32Avx2, KQuantAvx2>(op, r0, r1); break;
+            case KernelPath.Vector128: Dispatch<Block32Vector128, KQuantVector128>(op, r0, r1); break;
+            default: Dispatch<Block32Scalar, KQuantScalar>(op, r0, r1); break;
+        }
+    }
+
+    private void Dispatch<TB, TK>(in MatMulOperands op, int r0, int r1)
+        where TB : struct, IBlock32Isa
+        where TK : struct, IKQuantIsa
+    {
+        switch (_type)
+        {
+            case GgmlType.Q4_0: Rows<Block32Rows<Q4_0Format, TB>>(op, r0, r1); break;
+            case GgmlType.Q4_1: Rows<Block32Rows<Q4_1Format, TB>>(op, r0, r1); break;
+            case GgmlType.Q5_0: Rows<Block32Rows<Q5_0Format, TB>>(op, r0, r1); break;
+            case GgmlType.Q5_1: Rows<Block32Rows<Q5_1Format, TB>>(op, r0, r1); break;
+            case GgmlType.Q8_0: Rows<Block32Rows<Q8_0Format, TB>>(op, r0, r1); break;
+            case GgmlType.Q2_K: Rows<KQuantRows<Q2_KFormat, TK>>(op, r0, r1); break;
+            case GgmlType.Q3_K: Rows<KQuantRows<Q3_KFormat, TK>>(op, r0, r1); break;
+            case GgmlType.Q4_K: Rows<KQuantRows<Q4_KFormat, TK>>(op, r0, r1); break;
+            case GgmlType.Q5_K: Rows<KQuantRows<Q5_KFormat, TK>>(op, r0, r1); break;
+            case GgmlType.Q6_K: Rows<KQuantRows<Q6_KFormat, TK>>(op, r0, r1); break;
+            default: Rows<FloatRows>(op, r0, r1); break;
+        }
+    }
+
+    private void Rows<TK>(in MatMulOperands op, int r0, int r1) where TK : struct, IRowKernel
+    {
+        float* res = stackalloc float[4];
+        int rows = _rows;
+        if (_n == 1)
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                TK.Dot<One>(_w + r * _rowBytes, op, 0, res);
+                _y[r] = res[0];
+            }
+            return;
+        }
+        for (int c0 = 0; c0 < _n; c0 += _colBlock)
+        {
+            int c1 = Math.Min(_n, c0 + _colBlock);
+            for (int r = r0; r < r1; r++)
+            {
+                byte* w = _w + r * _rowBytes;
+                int c = c0;
+                for (; c + 4 <= c1; c += 4)
+                {
+                    TK.Dot<Four>(w, op, c, res);
+                    _y[(nint)c * rows + r] = res[0];
+                    _y[(nint)(c + 1) * rows + r] = res[1];
+                    _y[(nint)(c + 2) * rows + r] = res[2];
+                    _y[(nint)(c + 3) * rows + r] = res[3];
+                }
+                for (; c < c1; c++)
+                {
+                    TK.Dot<One>(w, op, c, res);
+                    _y[(nint)c * rows + r] = res[0];
+                }
+            }
+        }
+    }
+}
