@@ -49,6 +49,17 @@ public class SamplerTests
     }
 
     [Fact]
+    public void Huge_logits_do_not_overflow_the_probabilities()
+    {
+        // exp(200) overflows float: a softmax without the max subtracted turns these into NaN and always draws the last id.
+        float[] logits = [200f + MathF.Log(0.5f), 200f + MathF.Log(0.3f), 200f + MathF.Log(0.2f)];
+        var f = Frequencies(new Sampler(Plain(3) with { TopP = 0.95f }, 3), logits, 20000);
+        Assert.InRange(f[0], 0.48, 0.52);
+        Assert.InRange(f[1], 0.28, 0.32);
+        Assert.InRange(f[2], 0.18, 0.22);
+    }
+
+    [Fact]
     public void Dist_sampling_follows_the_softmax_probabilities()
     {
         var f = Frequencies(new Sampler(Plain(7), 3), LogitsFromProbabilities(0.5, 0.3, 0.2), 40000);

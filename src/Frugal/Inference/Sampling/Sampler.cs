@@ -1,3 +1,4 @@
+using Frugal.Numerics.Ops;
 using System.Numerics.Tensors;
 using System.Security.Cryptography;
 
@@ -180,7 +181,7 @@ public sealed class Sampler
     private int TopP(int n, float p)
     {
         var probs = _scratch.AsSpan(0, n);
-        TensorPrimitives.SoftMax(_values.AsSpan(0, n), probs);
+        Softmax.Apply(_values.AsSpan(0, n), probs);
         float sum = 0;
         for (int i = 0; i < n; i++)
         {
@@ -210,7 +211,7 @@ public sealed class Sampler
     private int Draw(int n)
     {
         var probs = _scratch.AsSpan(0, n);
-        TensorPrimitives.SoftMax(_values.AsSpan(0, n), probs);
+        Softmax.Apply(_values.AsSpan(0, n), probs);
         double u = _random.NextDouble();
         double sum = 0;
         for (int i = 0; i < n; i++)
