@@ -9,7 +9,7 @@ using Frugal.Train.Training;
 
 // Frugal.Train: builds the shipped models from nothing (see models/README.md).
 //   tokenizer --out models/tokenizer.json [--vocab 2048]
-//   train --config main|draft|FILE.json --tokenizer models/tokenizer.json --out models/frugal-main.gguf [--steps N]
+//   train --config main|draft|FILE.json --tokenizer models/tokenizer.json --out models/frugal-main.gguf [--steps N] [--stop-at N]
 //   eval --model models/frugal-main.gguf --tokenizer models/tokenizer.json [--n 200]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length == 0) return Usage();
@@ -51,7 +51,8 @@ switch (args[0])
             (step, loss, seconds) => Console.WriteLine($"step {step,5}  loss {loss:F4}  lr {config.LearningRateAt(step - 1):E2}  {seconds,7:F0}s"),
             every: 10,
             checkpoint: step => GgufExport.Write(trainer.Weights, tok, config.Name, output),
-            checkpointEvery: 100);
+            checkpointEvery: 100,
+            stopAt: opts.TryGetValue("stop-at", out var stop) ? int.Parse(stop, CultureInfo.InvariantCulture) : null);
         GgufExport.Write(trainer.Weights, tok, config.Name, output);
         Console.WriteLine($"wrote {output}");
         return 0;

@@ -29,7 +29,7 @@ public static class ArithmeticTask
             _ => throw new ArgumentException($"operator '{op}' is not supported: expected '+' or '-'", nameof(op)),
         };
         if (answer < 0) throw new ArgumentException($"{a}-{b} is negative: subtraction keeps a >= b", nameof(b));
-        return new EvalItem(Canonical(a, op, b) + "=", Reverse(answer));
+        return new EvalItem(Canonical(a, op, b) + "=", Reverse(answer), Terminator: "");
     }
 
     /// <summary>

@@ -2,7 +2,8 @@ namespace Frugal.Evaluation;
 
 /// <summary>
 /// One held-out question: the model is given <see cref="Prompt"/> (after a BOS token) and its greedy continuation
-/// must start with <see cref="Expected"/>, followed by <see cref="Terminator"/> or the end-of-sequence token.
+/// must be <see cref="Expected"/> followed by <see cref="Terminator"/>; an empty terminator means the
+/// end-of-sequence token must follow.
 /// </summary>
 public sealed record EvalItem(string Prompt, string Expected, string Terminator = "\n");
 

@@ -43,11 +43,14 @@ public static class HeldOutSets
         return stories;
     }
 
-    /// <summary>True when the greedy continuation answers the item: the expected text, then its terminator or the end.</summary>
+    /// <summary>
+    /// True when a greedy continuation answers the item: the expected text, then its terminator (an empty terminator:
+    /// the continuation ended with the end-of-sequence token right after the answer).
+    /// </summary>
     public static bool IsCorrect(EvalItem item, string continuation, bool endedWithEos)
     {
         if (!continuation.StartsWith(item.Expected, StringComparison.Ordinal)) return false;
         string rest = continuation[item.Expected.Length..];
-        return rest.Length == 0 ? endedWithEos : rest.StartsWith(item.Terminator, StringComparison.Ordinal);
+        return item.Terminator.Length == 0 ? rest.Length == 0 && endedWithEos : rest.StartsWith(item.Terminator, StringComparison.Ordinal);
     }
 }

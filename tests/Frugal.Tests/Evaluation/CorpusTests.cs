@@ -43,9 +43,9 @@ public class CorpusTests
     [Fact]
     public void Arithmetic_answers_are_the_reversed_sum_or_difference()
     {
-        Assert.Equal(new EvalItem("123+456=", "975"), ArithmeticTask.Item(123, '+', 456));
-        Assert.Equal(new EvalItem("999+999=", "8991"), ArithmeticTask.Item(999, '+', 999));
-        Assert.Equal(new EvalItem("510-10=", "005"), ArithmeticTask.Item(510, '-', 10));
+        Assert.Equal(new EvalItem("123+456=", "975", ""), ArithmeticTask.Item(123, '+', 456));
+        Assert.Equal(new EvalItem("999+999=", "8991", ""), ArithmeticTask.Item(999, '+', 999));
+        Assert.Equal(new EvalItem("510-10=", "005", ""), ArithmeticTask.Item(510, '-', 10));
         Assert.Throws<ArgumentException>(() => ArithmeticTask.Item(1, '*', 2));
         foreach (var item in HeldOutSets.Items(EvalTask.Arithmetic, 200))
         {
@@ -85,11 +85,13 @@ public class CorpusTests
     [Fact]
     public void Scoring_requires_the_answer_then_its_terminator_or_eos()
     {
-        var item = new EvalItem("1+1=", "2");
-        Assert.True(HeldOutSets.IsCorrect(item, "2", endedWithEos: true));
-        Assert.True(HeldOutSets.IsCorrect(item, "2\nmore", endedWithEos: false));
-        Assert.False(HeldOutSets.IsCorrect(item, "21", endedWithEos: true));
-        Assert.False(HeldOutSets.IsCorrect(item, "2", endedWithEos: false));
+        var sum = ArithmeticTask.Item(100, '+', 200);   // "100+200=" -> "003" then end of sequence
+        Assert.True(HeldOutSets.IsCorrect(sum, "003", endedWithEos: true));
+        Assert.False(HeldOutSets.IsCorrect(sum, "0031", endedWithEos: true));
+        Assert.False(HeldOutSets.IsCorrect(sum, "003", endedWithEos: false));
+        var recall = new EvalItem("What is the code for Ben?", " 4821");
+        Assert.True(HeldOutSets.IsCorrect(recall, " 4821\nWhat", endedWithEos: false));
+        Assert.False(HeldOutSets.IsCorrect(recall, " 48210", endedWithEos: false));
     }
 
     [Fact]

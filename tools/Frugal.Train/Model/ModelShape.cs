@@ -14,8 +14,8 @@ public sealed record ModelShape(
     [property: JsonPropertyName("rope_base")] float RopeBase = 10000f,
     [property: JsonPropertyName("norm_eps")] float NormEps = 1e-5f)
 {
-    public int HeadDim => Dim / Heads;
-    public int KvDim => KvHeads * HeadDim;
+    [JsonIgnore] public int HeadDim => Dim / Heads;
+    [JsonIgnore] public int KvDim => KvHeads * HeadDim;
 
     public void Validate()
     {

@@ -61,17 +61,21 @@ public sealed class Trainer
         return losses.Sum() / Math.Max(1, scored);
     }
 
-    /// <summary>Trains to the configured step count, reporting (step, loss, seconds) every <paramref name="every"/> steps.</summary>
-    public void Run(Action<int, double, double>? report = null, int every = 10, Action<int>? checkpoint = null, int checkpointEvery = 250)
+    /// <summary>
+    /// Trains to the configured step count (or stops early at <paramref name="stopAt"/>, on the same schedule, which
+    /// reproduces a checkpoint of the full run), reporting (step, loss, seconds) every <paramref name="every"/> steps.
+    /// </summary>
+    public void Run(Action<int, double, double>? report = null, int every = 10, Action<int>? checkpoint = null, int checkpointEvery = 250, int? stopAt = null)
     {
         var clock = Stopwatch.StartNew();
         double sum = 0;
         int n = 0;
-        while (Step < _config.Steps)
+        int last = Math.Min(_config.Steps, stopAt ?? _config.Steps);
+        while (Step < last)
         {
             sum += TrainStep();
             n++;
-            if (Step % every == 0 || Step == _config.Steps)
+            if (Step % every == 0 || Step == last)
             {
                 report?.Invoke(Step, sum / n, clock.Elapsed.TotalSeconds);
                 sum = 0;
