@@ -31,6 +31,19 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Stopping_early_gives_the_same_weights_as_the_full_run_at_that_step()
+    {
+        var tok = LlamaCppExportTests.SmallTokenizer();
+        var config = TrainConfig.Tiny(tok.VocabSize);
+        var stopped = new Trainer(config, tok, corpusSeed: 5);
+        stopped.Run(stopAt: 4);
+        var stepped = new Trainer(config, tok, corpusSeed: 5);
+        for (int i = 0; i < 4; i++) stepped.TrainStep();
+        Assert.Equal(4, stopped.Step);
+        Assert.Equal(stepped.Weights.Values, stopped.Weights.Values);
+    }
+
+    [Fact]
     public void Learning_rate_warms_up_then_decays_to_the_minimum()
     {
         var config = TrainConfig.MainModel(1000);

@@ -44,11 +44,11 @@ public sealed class Trainer
         int scored = rows.Sum(r => r.Scored);
         float scale = 1f / Math.Max(1, scored);
         var losses = new double[_workers.Length];
-        // Worker w takes rows w, w + W, ...: long rows come first, so the expensive ones are spread evenly.
+        var assignment = AssignRows(rows, _workers.Length);
         Parallel.For(0, _workers.Length, new ParallelOptions { MaxDegreeOfParallelism = _workers.Length }, w =>
         {
             Array.Clear(_workers[w].Gradients);
-            for (int r = w; r < rows.Count; r += _workers.Length)
+            foreach (int r in assignment[w])
                 losses[w] += _workers[w].TrainStep(rows[r].Tokens, rows[r].Targets, scale);
         });
         Array.Clear(_grad);
@@ -59,6 +59,25 @@ public sealed class Trainer
         Weights.RefreshTransposes();
         Step++;
         return losses.Sum() / Math.Max(1, scored);
+    }
+
+    /// <summary>
+    /// Longest rows first, each to the least-loaded worker (cost ~ tokens · (1 + tokens/256) for the attention
+    /// part); a fixed rule, so the gradient sum order and hence the run stay reproducible.
+    /// </summary>
+    private static List<int>[] AssignRows(List<TrainingRow> rows, int workers)
+    {
+        var lists = Enumerable.Range(0, workers).Select(_ => new List<int>()).ToArray();
+        var load = new double[workers];
+        foreach (int r in Enumerable.Range(0, rows.Count).OrderByDescending(r => rows[r].Tokens.Length).ThenBy(r => r))
+        {
+            int best = 0;
+            for (int w = 1; w < workers; w++) if (load[w] < load[best]) best = w;
+            lists[best].Add(r);
+            int n = rows[r].Tokens.Length;
+            load[best] += n * (1 + n / 256.0);
+        }
+        return lists;
     }
 
     /// <summary>
