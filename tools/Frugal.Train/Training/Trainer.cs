@@ -67,6 +67,7 @@ public sealed class Trainer
     /// </summary>
     private static List<int>[] AssignRows(List<TrainingRow> rows, int workers)
     {
+        if (workers == 1) return [[.. Enumerable.Range(0, rows.Count)]];
         var lists = Enumerable.Range(0, workers).Select(_ => new List<int>()).ToArray();
         var load = new double[workers];
         foreach (int r in Enumerable.Range(0, rows.Count).OrderByDescending(r => rows[r].Tokens.Length).ThenBy(r => r))
