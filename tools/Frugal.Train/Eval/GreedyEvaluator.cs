@@ -86,7 +86,7 @@ public sealed class GreedyEvaluator(Weights weights, BpeTokenizer tokenizer, int
                 var probs = new float[vocab];
                 for (int t = 0; t + 1 < ids.Length; t++)
                 {
-                    System.Numerics.Tensors.TensorPrimitives.SoftMax(logits.Slice(t * vocab, vocab), probs);
+                    Ops.StableSoftMax(logits.Slice(t * vocab, vocab), probs);
                     nll[w] -= Math.Log(Math.Max(probs[ids[t + 1]], 1e-30f));
                     count[w]++;
                 }

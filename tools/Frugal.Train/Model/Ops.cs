@@ -65,6 +65,18 @@ internal static class Ops
     }
 
     public static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
+
+    /// <summary>
+    /// Softmax that subtracts the row maximum first. TensorPrimitives.SoftMax exponentiates the raw values, so
+    /// once trained attention scores or logits pass ~88 it overflows to inf/inf = NaN (that killed a run at step
+    /// ~2080 on 2026-11-26).
+    /// </summary>
+    public static void StableSoftMax(ReadOnlySpan<float> x, Span<float> destination)
+    {
+        float max = TensorPrimitives.Max(x);
+        TensorPrimitives.Subtract(x, max, destination);
+        TensorPrimitives.SoftMax(destination, destination);
+    }
 }
 
 /// <summary>cos/sin of every (position, pair) angle: [context, headDim/2] each.</summary>

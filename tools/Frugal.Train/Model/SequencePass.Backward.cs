@@ -24,7 +24,7 @@ public sealed partial class SequencePass
         {
             var row = _logits.AsSpan(t * V, V);
             if (targets[t] < 0) { row.Clear(); continue; }
-            TensorPrimitives.SoftMax(row, row);
+            Ops.StableSoftMax(row, row);
             loss -= Math.Log(Math.Max(row[targets[t]], 1e-30f));
             row[targets[t]] -= 1f;
             TensorPrimitives.Multiply(row, gradScale, row);

@@ -113,7 +113,7 @@ public sealed partial class SequencePass
                 var row = p.Slice(t * T, T);
                 var live = row[..(t + 1)];
                 TensorPrimitives.Multiply(live, scale, live);
-                TensorPrimitives.SoftMax(live, live);
+                Ops.StableSoftMax(live, live);
                 row[(t + 1)..].Clear();
             }
             MatMul.ABt(p, _vhT, _oh, T, hd, T);

@@ -54,6 +54,8 @@ public sealed class Trainer
         Array.Clear(_grad);
         foreach (var worker in _workers) TensorPrimitives.Add(_grad, worker.Gradients, _grad);
         float norm = TensorPrimitives.Norm(_grad);
+        if (!float.IsFinite(norm))
+            throw new InvalidOperationException($"step {Step}: gradient norm is {norm}; the weights were left unchanged");
         if (norm > _config.GradClip) TensorPrimitives.Multiply(_grad, _config.GradClip / norm, _grad);
         _adam.Step(Weights.Values, _grad, _config.LearningRateAt(Step));
         Weights.RefreshTransposes();
