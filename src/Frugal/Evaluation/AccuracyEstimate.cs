@@ -1,0 +1,21 @@
+namespace Frugal.Evaluation;
+
+/// <summary>An accuracy with its 95% Wilson score interval (Wilson 1927), sound also near 0% and 100%.</summary>
+public readonly record struct AccuracyEstimate(int Correct, int Total)
+{
+    private const double Z = 1.959963984540054;
+
+    public double Accuracy => Total == 0 ? 0 : (double)Correct / Total;
+
+    public (double Low, double High) Interval
+    {
+        get
+        {
+            if (Total == 0) return (0, 1);
+            double n = Total, p = Accuracy, z2 = Z * Z;
+            double centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+            double half = Z * Math.Sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n);
+            return (Math.Max(0, centre - half), Math.Min(1, centre + half));
+        }
+    }
+}

@@ -1,0 +1,56 @@
+namespace Frugal.Evaluation;
+
+/// <summary>
+/// The held-out evaluation sets. Their seeds are disjoint from the training seed stream and every item is on the
+/// held-out side of <see cref="HeldOutSplit"/>, which the training corpus never emits.
+/// </summary>
+public static class HeldOutSets
+{
+    public const ulong DefaultSeed = 20261126;
+
+    /// <param name="accept">optional filter, e.g. the trainer's check that a recall key is 400+ tokens back.</param>
+    public static IReadOnlyList<EvalItem> Items(EvalTask task, int count, ulong seed = DefaultSeed, Func<EvalItem, bool>? accept = null)
+    {
+        if (count <= 0) throw new ArgumentOutOfRangeException(nameof(count), count, "count must be positive");
+        var rng = new SplitMix64(SplitMix64.Derive(seed, "held-out-" + task));
+        var items = new List<EvalItem>(count);
+        int attempts = 0;
+        while (items.Count < count)
+        {
+            if (++attempts > count * 100) throw new InvalidOperationException($"the {task} filter rejected nearly every item");
+            var item = task switch
+            {
+                EvalTask.Arithmetic => ArithmeticTask.Draw(rng, heldOut: true, threeDigitAddition: true),
+                EvalTask.Recall => RecallTask.Draw(rng, RecallDefaults.FillerChars),
+                EvalTask.Copy => CopyTask.Draw(rng, heldOut: true),
+                _ => throw new ArgumentOutOfRangeException(nameof(task), task, "unknown task"),
+            };
+            if (accept == null || accept(item)) items.Add(item);
+        }
+        return items;
+    }
+
+    /// <summary>Held-out stories for perplexity.</summary>
+    public static IReadOnlyList<string> Stories(int count, ulong seed = DefaultSeed)
+    {
+        var rng = new SplitMix64(SplitMix64.Derive(seed, "held-out-stories"));
+        var stories = new List<string>(count);
+        while (stories.Count < count)
+        {
+            string story = StoryGrammar.Story(rng);
+            if (HeldOutSplit.IsHeldOut(story)) stories.Add(story);
+        }
+        return stories;
+    }
+
+    /// <summary>
+    /// True when a greedy continuation answers the item: the expected text, then its terminator (an empty terminator:
+    /// the continuation ended with the end-of-sequence token right after the answer).
+    /// </summary>
+    public static bool IsCorrect(EvalItem item, string continuation, bool endedWithEos)
+    {
+        if (!continuation.StartsWith(item.Expected, StringComparison.Ordinal)) return false;
+        string rest = continuation[item.Expected.Length..];
+        return item.Terminator.Length == 0 ? rest.Length == 0 && endedWithEos : rest.StartsWith(item.Terminator, StringComparison.Ordinal);
+    }
+}

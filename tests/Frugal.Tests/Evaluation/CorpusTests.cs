@@ -1,0 +1,107 @@
+using Frugal.Evaluation;
+
+namespace Frugal.Tests.Evaluation;
+
+public class CorpusTests
+{
+    [Fact]
+    public void Same_seed_gives_the_same_documents_and_another_seed_does_not()
+    {
+        string[] Draw(ulong seed)
+        {
+            var corpus = new CorpusGenerator(seed);
+            return [.. Enumerable.Range(0, 40).Select(i => corpus.Next((DocumentKind)(i % 4)).Text)];
+        }
+        Assert.Equal(Draw(3), Draw(3));
+        Assert.NotEqual(Draw(3), Draw(4));
+    }
+
+    [Fact]
+    public void Held_out_sets_are_fixed_and_disjoint_from_training_documents()
+    {
+        Assert.Equal(HeldOutSets.Items(EvalTask.Copy, 20), HeldOutSets.Items(EvalTask.Copy, 20));
+        var arithmetic = HeldOutSets.Items(EvalTask.Arithmetic, 300).Select(i => i.Prompt).ToHashSet();
+        var copies = HeldOutSets.Items(EvalTask.Copy, 300).Select(i => i.Prompt + i.Expected).ToHashSet();
+        var stories = HeldOutSets.Stories(200).ToHashSet();
+        var recallFacts = HeldOutSets.Items(EvalTask.Recall, 30).Select(i => i.Prompt[..(i.Prompt.IndexOf('.') + 1)]).ToHashSet();
+        var corpus = new CorpusGenerator(1);
+        for (int i = 0; i < 20000; i++)
+        {
+            var doc = corpus.Next((DocumentKind)(i % 4));
+            switch (doc.Kind)
+            {
+                case DocumentKind.Arithmetic: Assert.DoesNotContain(doc.Text[..(doc.Text.IndexOf('=') + 1)], arithmetic); break;
+                case DocumentKind.Copy: Assert.DoesNotContain(doc.Text.TrimEnd('\n'), copies); break;
+                case DocumentKind.Story: Assert.DoesNotContain(doc.Text, stories); break;
+                case DocumentKind.Recall:
+                    foreach (var fact in recallFacts) Assert.DoesNotContain(fact, doc.Text);
+                    break;
+            }
+        }
+    }
+
+    [Fact]
+    public void Arithmetic_answers_are_the_reversed_sum_or_difference()
+    {
+        Assert.Equal(new EvalItem("123+456=", "975", ""), ArithmeticTask.Item(123, '+', 456));
+        Assert.Equal(new EvalItem("999+999=", "8991", ""), ArithmeticTask.Item(999, '+', 999));
+        Assert.Equal(new EvalItem("510-10=", "005", ""), ArithmeticTask.Item(510, '-', 10));
+        Assert.Throws<ArgumentException>(() => ArithmeticTask.Item(1, '*', 2));
+        foreach (var item in HeldOutSets.Items(EvalTask.Arithmetic, 200))
+        {
+            var parts = item.Prompt.TrimEnd('=').Split('+');
+            Assert.Equal(3, parts[0].Length);
+            Assert.Equal(3, parts[1].Length);
+            int sum = int.Parse(parts[0]) + int.Parse(parts[1]);
+            Assert.Equal(sum, int.Parse(new string(item.Expected.Reverse().ToArray())));
+        }
+    }
+
+    [Fact]
+    public void Recall_items_ask_for_the_code_of_the_opening_fact()
+    {
+        foreach (var item in HeldOutSets.Items(EvalTask.Recall, 20))
+        {
+            var first = item.Prompt[..(item.Prompt.IndexOf('.') + 1)];    // "The code for Anna is 4821."
+            string name = first.Split(' ')[3];
+            Assert.EndsWith(RecallTask.Question(name), item.Prompt);
+            Assert.Equal(" " + first.Split(' ')[5].TrimEnd('.'), item.Expected);
+            Assert.True(item.Prompt.Length > RecallDefaults.FillerChars);
+            Assert.Single(System.Text.RegularExpressions.Regex.Matches(item.Prompt, $"The code for {name} is"));
+        }
+    }
+
+    [Fact]
+    public void Copy_items_expect_the_list_verbatim()
+    {
+        foreach (var item in HeldOutSets.Items(EvalTask.Copy, 50))
+        {
+            string list = item.Prompt["Copy: ".Length..item.Prompt.IndexOf('\n')];
+            Assert.Equal(" " + list, item.Expected);
+            Assert.EndsWith("\nAgain:", item.Prompt);
+        }
+    }
+
+    [Fact]
+    public void Scoring_requires_the_answer_then_its_terminator_or_eos()
+    {
+        var sum = ArithmeticTask.Item(100, '+', 200);   // "100+200=" -> "003" then end of sequence
+        Assert.True(HeldOutSets.IsCorrect(sum, "003", endedWithEos: true));
+        Assert.False(HeldOutSets.IsCorrect(sum, "0031", endedWithEos: true));
+        Assert.False(HeldOutSets.IsCorrect(sum, "003", endedWithEos: false));
+        var recall = new EvalItem("What is the code for Ben?", " 4821");
+        Assert.True(HeldOutSets.IsCorrect(recall, " 4821\nWhat", endedWithEos: false));
+        Assert.False(HeldOutSets.IsCorrect(recall, " 48210", endedWithEos: false));
+    }
+
+    [Fact]
+    public void Wilson_interval_brackets_the_accuracy()
+    {
+        var estimate = new AccuracyEstimate(90, 100);
+        var (low, high) = estimate.Interval;
+        Assert.Equal(0.9, estimate.Accuracy, 10);
+        Assert.Equal(0.8256, low, 3);   // Wilson 95% for 90/100
+        Assert.Equal(0.9448, high, 3);
+        Assert.Equal(1.0, new AccuracyEstimate(10, 10).Interval.High, 10);
+    }
+}

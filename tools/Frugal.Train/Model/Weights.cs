@@ -1,0 +1,49 @@
+namespace Frugal.Train.Model;
+
+/// <summary>
+/// The parameter vector plus, refreshed after every optimizer step, the transposes of the matrices that the
+/// backward pass multiplies by (so each product is a row-by-row dot product, see <see cref="MatMul"/>).
+/// </summary>
+public sealed class Weights
+{
+    public Weights(ParameterLayout layout)
+    {
+        Layout = layout;
+        Values = new float[layout.Count];
+        Transposed = new float[layout.Count];
+        Rope = new RopeTable(layout.Shape.Context, layout.Shape.HeadDim, layout.Shape.RopeBase);
+    }
+
+    public ParameterLayout Layout { get; }
+    public ModelShape Shape => Layout.Shape;
+
+    /// <summary>[Count]: every tensor at its <see cref="ParameterLayout"/> offset.</summary>
+    public float[] Values { get; }
+
+    /// <summary>[Count]: at each matrix's offset, its transpose ([in, out]); norms are not transposed.</summary>
+    public float[] Transposed { get; }
+
+    internal RopeTable Rope { get; }
+
+    /// <summary>Normal(0, 0.02) matrices, residual outputs scaled by 1/sqrt(2·layers) (GPT-2), norms at 1.</summary>
+    public void Initialize(ulong seed)
+    {
+        var rng = new Frugal.Evaluation.SplitMix64(seed);
+        float residualScale = 1f / MathF.Sqrt(2f * Shape.Layers);
+        foreach (var (name, offset, rows, cols) in Layout.Tensors())
+        {
+            var span = Values.AsSpan(offset, rows * cols);
+            if (rows == 1) { span.Fill(1f); continue; }
+            float std = 0.02f * (name.Contains("attn_output") || name.Contains("ffn_down") ? residualScale : 1f);
+            for (int i = 0; i < span.Length; i++) span[i] = (float)(rng.NextGaussian() * std);
+        }
+        RefreshTransposes();
+    }
+
+    public void RefreshTransposes()
+    {
+        foreach (var (_, offset, rows, cols) in Layout.Tensors())
+            if (rows > 1)
+                MatMul.Transpose(Values.AsSpan(offset, rows * cols), Transposed.AsSpan(offset, rows * cols), rows, cols);
+    }
+}

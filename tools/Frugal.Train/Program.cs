@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Globalization;
+using Frugal.Evaluation;
+using Frugal.Train.Bpe;
+using Frugal.Train.Eval;
+using Frugal.Train.Export;
+using Frugal.Train.Model;
+using Frugal.Train.Training;
+
+// Frugal.Train: builds the shipped models from nothing (see models/README.md).
+//   tokenizer --out models/tokenizer.json [--vocab 2048]
+//   train --config main|draft|FILE.json --tokenizer models/tokenizer.json --out models/frugal-main.gguf [--steps N] [--stop-at N]
+//   eval --model models/frugal-main.gguf --tokenizer models/tokenizer.json [--n 200]
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+if (args.Length == 0) return Usage();
+var opts = new Dictionary<string, string>();
+for (int i = 1; i + 1 < args.Length; i += 2)
+{
+    if (!args[i].StartsWith("--", StringComparison.Ordinal)) return Usage($"unexpected argument '{args[i]}'");
+    opts[args[i][2..]] = args[i + 1];
+}
+string Opt(string key, string? fallback = null) =>
+    opts.GetValueOrDefault(key) ?? fallback ?? throw new ArgumentException($"missing --{key}");
+
+switch (args[0])
+{
+    case "tokenizer":
+    {
+        int vocab = int.Parse(Opt("vocab", "2048"), CultureInfo.InvariantCulture);
+        var clock = Stopwatch.StartNew();
+        var tok = BpeTrainer.Train(TokenizerSample(20000), vocab);
+        tok.Save(Opt("out"));
+        Console.WriteLine($"tokenizer: {tok.VocabSize} tokens ({tok.Merges.Count} merges) in {clock.Elapsed.TotalSeconds:F1}s -> {Opt("out")}");
+        return 0;
+    }
+    case "train":
+    {
+        var tok = BpeTokenizer.Load(Opt("tokenizer"));
+        var config = Opt("config") switch
+        {
+            "main" => TrainConfig.MainModel(tok.VocabSize),
+            "draft" => TrainConfig.DraftModel(tok.VocabSize),
+            var file => TrainConfig.FromJson(File.ReadAllText(file), file),
+        };
+        if (opts.TryGetValue("steps", out var steps)) config = config with { Steps = int.Parse(steps, CultureInfo.InvariantCulture) };
+        string output = Opt("out");
+        File.WriteAllText(Path.ChangeExtension(output, ".config.json"), config.ToJson());
+        var trainer = new Trainer(config, tok, corpusSeed: config.Seed);
+        Console.WriteLine($"{config.Name}: {trainer.Weights.Layout.Count:N0} parameters, {config.Steps} steps");
+        trainer.Run(
+            (step, loss, seconds) => Console.WriteLine($"step {step,5}  loss {loss:F4}  lr {config.LearningRateAt(step - 1):E2}  {seconds,7:F0}s"),
+            every: 10,
+            checkpoint: step => GgufExport.Write(trainer.Weights, tok, config.Name, output),
+            checkpointEvery: 100,
+            stopAt: opts.TryGetValue("stop-at", out var stop) ? int.Parse(stop, CultureInfo.InvariantCulture) : null);
+        GgufExport.Write(trainer.Weights, tok, config.Name, output);
+        Console.WriteLine($"wrote {output}");
+        return 0;
+    }
+    case "eval":
+    {
+        var tok = BpeTokenizer.Load(Opt("tokenizer"));
+        string model = Opt("model");
+        var weights = GgufExport.Load(model, GgufExport.ReadShape(model));
+        int n = int.Parse(Opt("n", "200"), CultureInfo.InvariantCulture);
+        var eval = new GreedyEvaluator(weights, tok);
+        var clock = Stopwatch.StartNew();
+        foreach (var task in new[] { EvalTask.Arithmetic, EvalTask.Copy, EvalTask.Recall })
+        {
+            var items = HeldOutSets.Items(task, n, accept: task == EvalTask.Recall ? RecallFilter(tok, weights.Shape.Context) : null);
+            int shown = 0;
+            var acc = eval.Accuracy(items, (item, text, ok) => { if (!ok && shown++ < 3) Console.WriteLine($"  miss: ...{Tail(item.Prompt)} -> '{Esc(text)}' (want '{Esc(item.Expected)}')"); });
+            var (lo, hi) = acc.Interval;
+            Console.WriteLine($"{task,-10} accuracy {acc.Accuracy:P1} ({acc.Correct}/{acc.Total}), 95% CI [{lo:P1}, {hi:P1}]  {clock.Elapsed.TotalSeconds:F0}s");
+        }
+        var (ppl, tokens) = eval.Perplexity(HeldOutSets.Stories(n));
+        Console.WriteLine($"story perplexity {ppl:F3} over {tokens} tokens");
+        var sample = eval.Continue(new SequencePass(weights, weights.Shape.Context), "Once upon a time,", 300);
+        Console.WriteLine($"sample: Once upon a time,{sample.Text}");
+        return 0;
+    }
+    case "bench":
+    {
+        var tok = BpeTokenizer.Load(Opt("tokenizer"));
+        var config = Opt("config") == "draft" ? TrainConfig.DraftModel(tok.VocabSize) : TrainConfig.MainModel(tok.VocabSize);
+        var lengths = HeldOutSets.Items(EvalTask.Recall, 50).Select(item =>
+        {
+            int total = 1 + tok.Encode(item.Prompt).Count;
+            int factEnd = 1 + tok.Encode(item.Prompt[..(item.Prompt.IndexOf('.') + 1)]).Count;
+            return (Total: total, Gap: total - factEnd);
+        }).ToList();
+        Console.WriteLine($"recall items: total tokens {lengths.Min(l => l.Total)}..{lengths.Max(l => l.Total)}, key gap {lengths.Min(l => l.Gap)}..{lengths.Max(l => l.Gap)}");
+        var trainer = new Trainer(config, tok, config.Seed);
+        var clock = Stopwatch.StartNew();
+        var batcher = new RowBatcher(new CorpusGenerator(9), tok, config.Shape.Context);
+        var longRows = Enumerable.Range(0, 50).Select(_ => batcher.LongRow().Tokens.Length).ToList();
+        Console.WriteLine($"training recall rows: {longRows.Min()}..{longRows.Max()} tokens");
+        for (int i = 0; i < 5; i++) Console.WriteLine($"loss {trainer.TrainStep():F3} at {clock.Elapsed.TotalSeconds:F1}s");
+        return 0;
+    }
+    default:
+        return Usage($"unknown command '{args[0]}'");
+}
+
+static IEnumerable<string> TokenizerSample(int documents)
+{
+    var corpus = new CorpusGenerator(SplitMix64.Derive(0, "bpe"));
+    for (int i = 0; i < documents; i++) yield return corpus.Next((DocumentKind)(i % 4)).Text;
+}
+
+static Func<EvalItem, bool> RecallFilter(BpeTokenizer tok, int context) => item =>
+{
+    int total = 1 + tok.Encode(item.Prompt).Count;
+    int factEnd = 1 + tok.Encode(item.Prompt[..(item.Prompt.IndexOf('.') + 1)]).Count;
+    return total - factEnd >= 400 && total + 8 <= context;
+};
+
+static string Tail(string s) => Esc(s.Length > 40 ? s[^40..] : s);
+static string Esc(string s) => s.Replace("\n", "\\n", StringComparison.Ordinal);
+
+static int Usage(string? problem = null)
+{
+    if (problem != null) Console.Error.WriteLine(problem);
+    Console.Error.WriteLine("usage: Frugal.Train tokenizer|train|eval|bench --option value ...");
+    return 2;
+}

@@ -1,0 +1,60 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Frugal.Train.Model;
+
+namespace Frugal.Train.Training;
+
+/// <summary>Everything that determines a training run; with the same config the run is bit-for-bit the same.</summary>
+public sealed record TrainConfig(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("shape")] ModelShape Shape,
+    [property: JsonPropertyName("seed")] ulong Seed,
+    [property: JsonPropertyName("steps")] int Steps,
+    [property: JsonPropertyName("learning_rate")] float LearningRate,
+    [property: JsonPropertyName("min_learning_rate")] float MinLearningRate,
+    [property: JsonPropertyName("warmup_steps")] int WarmupSteps,
+    [property: JsonPropertyName("short_rows")] int ShortRows,
+    [property: JsonPropertyName("short_row_tokens")] int ShortRowTokens,
+    [property: JsonPropertyName("long_rows")] int LongRows,
+    [property: JsonPropertyName("short_mix")] double[] ShortMix,
+    [property: JsonPropertyName("threads")] int Threads,
+    [property: JsonPropertyName("grad_clip")] float GradClip = 1f,
+    [property: JsonPropertyName("weight_decay")] float WeightDecay = 0.1f)
+{
+    private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Options);
+
+    public static TrainConfig FromJson(string json, string source) =>
+        JsonSerializer.Deserialize<TrainConfig>(json) ?? throw new InvalidDataException($"{source}: not a training config");
+
+    /// <summary>Learning rate at a step: linear warm-up, then cosine decay to the minimum.</summary>
+    public float LearningRateAt(int step)
+    {
+        if (step < WarmupSteps) return LearningRate * (step + 1) / WarmupSteps;
+        double progress = (double)(step - WarmupSteps) / Math.Max(1, Steps - WarmupSteps);
+        return (float)(MinLearningRate + 0.5 * (LearningRate - MinLearningRate) * (1 + Math.Cos(Math.PI * Math.Min(1, progress))));
+    }
+
+    /// <summary>
+    /// The shipped main model: ~0.9M parameters, 512 context, 2500 steps of ~1,200 tokens (small batches: many
+    /// optimizer steps is what made copying emerge, around step 1300). Sized for the share of two shared cores a
+    /// nice-19 job got on 2026-11-26.
+    /// </summary>
+    public static TrainConfig MainModel(int vocab) => new(
+        "frugal-main", new ModelShape(Dim: 128, Layers: 4, Heads: 4, KvHeads: 2, FfnDim: 384, Vocab: vocab, Context: 512),
+        Seed: 1, Steps: 2500, LearningRate: 3e-3f, MinLearningRate: 3e-4f, WarmupSteps: 100,
+        ShortRows: 6, ShortRowTokens: 128, LongRows: 1, ShortMix: [0.1, 0.5, 0.4, 0], Threads: 2);
+
+    /// <summary>The draft model for speculative decoding: ~0.17M parameters (5.5x smaller), same tokenizer and context.</summary>
+    public static TrainConfig DraftModel(int vocab) => new(
+        "frugal-draft", new ModelShape(Dim: 64, Layers: 2, Heads: 2, KvHeads: 1, FfnDim: 192, Vocab: vocab, Context: 512),
+        Seed: 2, Steps: 800, LearningRate: 4e-3f, MinLearningRate: 4e-4f, WarmupSteps: 50,
+        ShortRows: 12, ShortRowTokens: 128, LongRows: 2, ShortMix: [0.15, 0.6, 0.25, 0], Threads: 1);
+
+    /// <summary>A config small enough for a unit test to train in seconds.</summary>
+    public static TrainConfig Tiny(int vocab) => new(
+        "tiny", new ModelShape(Dim: 32, Layers: 2, Heads: 4, KvHeads: 2, FfnDim: 64, Vocab: vocab, Context: 64),
+        Seed: 7, Steps: 30, LearningRate: 1e-2f, MinLearningRate: 1e-3f, WarmupSteps: 3,
+        ShortRows: 4, ShortRowTokens: 64, LongRows: 0, ShortMix: [0.3, 0.45, 0.25, 0], Threads: 1);
+}
