@@ -21,5 +21,11 @@ public sealed class CliContext(TextWriter output, TextWriter error)
     /// <summary>Where <c>run --demo</c> keeps its generated model file.</summary>
     public string DemoDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "frugal-demo");
 
+    /// <summary>
+    /// The built-in model <c>frugal run</c> uses when no MODEL is given: models/frugal-main.gguf, trained by
+    /// tools/Frugal.Train and copied beside the executable at build time.
+    /// </summary>
+    public string DefaultModelPath { get; init; } = Path.Combine(AppContext.BaseDirectory, "models", "frugal-main.gguf");
+
     public CancellationToken Cancellation { get; init; }
 }

@@ -33,7 +33,7 @@ internal static class RunCommand
 
     public static Command Create(CliContext context)
     {
-        var model = new Argument<string?>("MODEL") { Description = "path of a GGUF model file (omit with --demo)", Arity = ArgumentArity.ZeroOrOne };
+        var model = new Argument<string?>("MODEL") { Description = "path of a GGUF model file (default: the built-in model)", Arity = ArgumentArity.ZeroOrOne };
         var prompt = new Option<string?>("--prompt", "-p") { Description = "the prompt text" };
         var count = new Option<int>("--n-predict", "-n") { Description = "tokens to generate (-1 = until end of text or a full context)", DefaultValueFactory = _ => 128 };
         var temp = new Option<float>("--temp") { Description = "temperature (0 = greedy)", DefaultValueFactory = _ => Defaults.Temperature };
@@ -58,7 +58,12 @@ internal static class RunCommand
             string? path = parse.GetValue(model);
             bool isDemo = parse.GetValue(demo);
             if (isDemo && path is not null) throw new CliError("give either MODEL or --demo, not both");
-            if (!isDemo && path is null) throw new CliError("missing MODEL: give the path of a GGUF file (or --demo)");
+            if (!isDemo && path is null)
+            {
+                path = context.DefaultModelPath;
+                if (!File.Exists(path))
+                    throw new CliError($"no MODEL given and the built-in model is missing at '{path}': give the path of a GGUF file (or --demo)");
+            }
             string? text = parse.GetValue(prompt) ?? (isDemo ? DemoPrompt : null);
             if (text is null) throw new CliError("missing -p/--prompt TEXT");
 

@@ -153,6 +153,18 @@ public sealed class CliCommandTests : IDisposable
     }
 
     [Fact]
+    public void Run_without_a_model_uses_the_built_in_story_model()
+    {
+        var o = _cli.Run("run", "-p", "Once upon a time", "-n", "24", "--temp", "0", "--json");
+        Assert.Equal(0, o.ExitCode);
+        using var json = System.Text.Json.JsonDocument.Parse(o.Out);
+        // The built-in tokenizer puts <|bos|> (1054) first, then the prompt's BPE tokens.
+        Assert.Equal(1054, json.RootElement.GetProperty("prompt_tokens")[0].GetInt32());
+        string text = json.RootElement.GetProperty("text").GetString()!;
+        Assert.Matches("[a-z]+ [a-z]+", text);
+    }
+
+    [Fact]
     public void Demo_writes_its_model_once_and_generates_from_it()
     {
         var o = _cli.Run("run", "--demo", "-p", "hi", "-n", "4", "--temp", "0", "--json");

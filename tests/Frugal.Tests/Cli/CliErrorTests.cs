@@ -122,11 +122,12 @@ public sealed class CliErrorTests : IDisposable
     }
 
     [Fact]
-    public void Run_needs_a_prompt_and_exactly_one_of_model_or_demo()
+    public void Run_needs_a_prompt_and_at_most_one_of_model_or_demo()
     {
         string path = _cli.WriteModel("m.gguf");
         AssertCleanFailure(_cli.RunFake("ok", 64, "run", path), "missing -p/--prompt TEXT");
-        AssertCleanFailure(_cli.RunFake("ok", 64, "run", "-p", "hi"), "missing MODEL");
+        _cli.DefaultModelPath = Path.Combine(_cli.Directory, "absent.gguf");
+        AssertCleanFailure(_cli.Run("run", "-p", "hi"), "the built-in model is missing");
         AssertCleanFailure(_cli.RunFake("ok", 64, "run", path, "--demo"), "give either MODEL or --demo, not both");
     }
 

@@ -30,12 +30,16 @@ internal sealed class CliHarness : IDisposable
             LoadModel = model ?? ModelLoader.Load,
             LoadTokenizer = tokenizer ?? Tokenizer.FromGguf,
             DemoDirectory = Path.Combine(Directory, "demo"),
+            DefaultModelPath = DefaultModelPath ?? Path.Combine(AppContext.BaseDirectory, "models", "frugal-main.gguf"),
         };
         int code = FrugalCli.Run(args, context);
         return new Outcome(code, stdout.ToString(), stderr.ToString());
     }
 
     public Outcome Run(params string[] args) => Run(null, null, args);
+
+    /// <summary>The built-in model path the CLI sees; null = the real one copied beside the build output.</summary>
+    public string? DefaultModelPath { get; set; }
 
     /// <summary>Runs with the byte-level fake tokenizer and a fake model that spells <paramref name="script"/> after the prompt.</summary>
     public Outcome RunFake(string script, int contextLength, params string[] args) =>
