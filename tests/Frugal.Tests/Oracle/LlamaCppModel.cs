@@ -40,18 +40,26 @@ public sealed class LlamaCppModel : IDisposable
 
     public int VocabSize => _weights.Vocab.Count;
 
-    /// <summary>Evaluates <paramref name="tokens"/> from position 0 in one batch; returns [tokens, vocab] logits.</summary>
-    public float[] Logits(IReadOnlyList<int> tokens)
+    /// <summary>
+    /// Evaluates <paramref name="tokens"/> from position 0 in one batch (or, with <paramref name="tokensPerDecode"/>,
+    /// in consecutive llama_decode calls of that many tokens); returns [tokens, vocab] logits.
+    /// </summary>
+    public float[] Logits(IReadOnlyList<int> tokens, int tokensPerDecode = int.MaxValue)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(tokensPerDecode, 1);
         using var context = _weights.CreateContext(_params);
-        var batch = new LLamaBatch();
-        for (int i = 0; i < tokens.Count; i++)
-            batch.Add(tokens[i], i, (LLamaSeqId)0, true);
-        Decode(context, batch);
         int vocab = VocabSize;
         var result = new float[tokens.Count * vocab];
-        for (int i = 0; i < tokens.Count; i++)
-            context.NativeHandle.GetLogitsIth(i).CopyTo(result.AsSpan(i * vocab, vocab));
+        for (int start = 0; start < tokens.Count; start += tokensPerDecode)
+        {
+            int end = (int)Math.Min(tokens.Count, (long)start + tokensPerDecode);
+            var batch = new LLamaBatch();
+            for (int i = start; i < end; i++)
+                batch.Add(tokens[i], i, (LLamaSeqId)0, true);
+            Decode(context, batch);
+            for (int i = start; i < end; i++)
+                context.NativeHandle.GetLogitsIth(i - start).CopyTo(result.AsSpan(i * vocab, vocab));
+        }
         return result;
     }
 

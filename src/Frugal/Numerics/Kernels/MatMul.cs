@@ -18,6 +18,16 @@ internal static unsafe class MatMul
 
     internal enum ActivationKind { None, Q8_0, Q8_K }
 
+    /// <summary>Sees the f32 activations <paramref name="x"/> [n, cols] of a multiply by a <paramref name="type"/> weight.</summary>
+    internal delegate void ActivationObserver(GgmlType type, int n, int cols, ReadOnlySpan<float> x);
+
+    /// <summary>
+    /// Test seam (per thread, so parallel tests do not see each other): called with the activations of every
+    /// multiply by a quantized weight, before they are rounded to 8 bits. Null in normal use.
+    /// </summary>
+    [ThreadStatic]
+    internal static ActivationObserver? Observer;
+
     internal static ActivationKind Kind(GgmlType type) => type switch
     {
         GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.Q8_0 => ActivationKind.Q8_0,
@@ -37,6 +47,8 @@ internal static unsafe class MatMul
         lock (team.RunGate)
         {
             var kind = Kind(type);
+            if (kind != ActivationKind.None)
+                Observer?.Invoke(type, n, cols, new ReadOnlySpan<float>(x, n * cols));
             var job = team.MatMulJob ??= new MatMulJob();
             QuantizedRows a = default;
             long perCol = cols * 4L;
