@@ -47,6 +47,12 @@ public sealed class PrefillDecodeRound
 
     public int DecodeTokens { get; }
 
+    /// <summary>The prompt ids evaluated by the prefill, [PromptTokens] (to feed another engine the same ones).</summary>
+    public ReadOnlySpan<int> Prompt => _prompt;
+
+    /// <summary>The ids fed to the decode steps in order, [DecodeTokens].</summary>
+    public ReadOnlySpan<int> DecodeInputs => _decode;
+
     /// <summary>Logits of the last token evaluated (a check that the round computed something).</summary>
     public ReadOnlySpan<float> LastLogits => _logits;
 
