@@ -28,7 +28,7 @@ internal static class BenchFiles
     public static IReadOnlyList<string> Make(string directory, bool keepF16)
     {
         Directory.CreateDirectory(directory);
-        NativeLibraryConfig.All.WithLogCallback((_, _) => { }); // llama.cpp's per-tensor quantize chatter
+        LlamaCppNative.EnsureLoaded();
         var made = new List<string>();
         foreach (var family in Families)
         {

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using LLama.Native;
 using Frugal.Inference.Benchmarking;
 using Frugal.Models;
 using Frugal.Numerics.Threading;
@@ -24,7 +23,7 @@ internal static class SideBySide
 
     public static void Run(Options o)
     {
-        NativeLibraryConfig.All.WithLogCallback((_, _) => { }); // before the first native call
+        LlamaCppNative.EnsureLoaded();
         ComputeTeam.ConfigureDefault(o.Threads);
         Console.WriteLine($"side by side: -p {o.Prompt} -n {o.Decode} -t {o.Threads}, median of {o.Rounds} alternating rounds; load average {LoadAverage()}");
         var results = new List<FileResult>();
