@@ -95,6 +95,18 @@ public sealed class BenchCommandTests : IDisposable
     }
 
     [Fact]
+    public void Run_takes_threads_and_rejects_zero()
+    {
+        string path = _cli.WriteModel("m.gguf");
+        string threads = ComputeTeam.Default.ThreadCount.ToString(CultureInfo.InvariantCulture);
+        var ok = _cli.RunFake("hi", 64, "run", path, "-p", "x", "-t", threads, "--temp", "0");
+        Assert.Equal(0, ok.ExitCode);
+        Assert.Equal("hi", ok.Out.TrimEnd());
+        var bad = _cli.RunFake("hi", 64, "run", path, "-p", "x", "-t", "0");
+        Assert.Equal((1, "error: -t/--threads: expected at least 1 thread, got 0"), (bad.ExitCode, bad.Error.TrimEnd()));
+    }
+
+    [Fact]
     public void Bench_of_a_missing_file_names_it()
     {
         string path = Path.Combine(_cli.Directory, "absent.gguf");
