@@ -63,7 +63,6 @@ internal static class BenchCommand
     {
         var res = b.Result;
         string size = string.Create(CultureInfo.InvariantCulture, $"{b.Model.TensorBytes / (1024.0 * 1024):F2} MiB");
-        string rows = string.Create(CultureInfo.InvariantCulture, $"{b.Result.Rounds.Count}");
         o.WriteLine($"| {"model",-24} | {"size",12} | {"threads",7} | {"test",7} | {"t/s",20} | {"GB/s",7} |");
         o.WriteLine($"| {new string('-', 24)} | {new string('-', 11)}: | {new string('-', 6)}: | {new string('-', 6)}: | {new string('-', 19)}: | {new string('-', 6)}: |");
         o.WriteLine(Row(b.Description, size, b.Threads, $"pp{res.PromptTokens}", res.PrefillTokensPerSecond, res.PrefillTokensPerSecondStdDev, ""));
@@ -71,7 +70,7 @@ internal static class BenchCommand
             string.Create(CultureInfo.InvariantCulture, $"{b.DecodeGBps:F2}")));
         o.WriteLine();
         o.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"median of {rows} reps | load {b.LoadSeconds:F3} s | peak RSS {b.PeakRssBytes / Mega:F1} MB | weights read per decoded token {b.WeightBytesPerToken / Mega:F1} MB"));
+            $"median of {res.Rounds.Count} reps | load {b.LoadSeconds:F3} s | peak RSS {b.PeakRssBytes / Mega:F1} MB | weights read per decoded token {b.WeightBytesPerToken / Mega:F1} MB"));
     }
 
     private static string Row(string model, string size, int threads, string test, double tps, double sd, string gbps) =>
