@@ -1,8 +1,18 @@
+using System.Globalization;
 using Frugal.Bench;
 using Frugal.Numerics;
 using Frugal.Numerics.Kernels;
 
-// Usage: Frugal.Bench kernels [rows] [cols] [prefillTokens] [types,comma] [threads,comma] [paths,comma]
+// Usage: see bench/README.md.
+if (args.Length > 0 && args[0] == "side-by-side")
+    return RunSideBySide(args[1..]);
+if (args.Length > 0 && args[0] == "make-files")
+{
+    var rest = args[1..].ToList();
+    bool keep = rest.Remove("--keep-f16");
+    BenchFiles.Make(rest.Count > 0 ? rest[0] : BenchFiles.DefaultDirectory, keep);
+    return 0;
+}
 if (args.Length > 0 && args[0] == "vs-ggml")
 {
     // Usage: Frugal.Bench vs-ggml [rows] [cols] [tokens] [types] [rounds] [path]
@@ -14,7 +24,10 @@ if (args.Length > 0 && args[0] == "vs-ggml")
 }
 if (args.Length == 0 || args[0] != "kernels")
 {
-    Console.Error.WriteLine("usage: Frugal.Bench kernels [rows=2048] [cols=8192] [n=128] [types=Q4_0,Q8_0,Q4_K] [threads=1,2] [paths=best]");
+    Console.Error.WriteLine("usage: Frugal.Bench side-by-side FILE... [-p 128] [-n 64] [-t 2] [--rounds 3] [--seed 42]");
+    Console.Error.WriteLine("       Frugal.Bench make-files [DIR=/tmp/frugal-bench] [--keep-f16]");
+    Console.Error.WriteLine("       Frugal.Bench kernels [rows=2048] [cols=8192] [n=128] [types=Q4_0,Q8_0,Q4_K] [threads=1,2] [paths=best]");
+    Console.Error.WriteLine("       Frugal.Bench vs-ggml [rows] [cols] [tokens] [types] [rounds] [path]");
     return 2;
 }
 int rows = args.Length > 1 ? int.Parse(args[1]) : 2048;
@@ -27,3 +40,48 @@ var paths = args.Length > 6 && args[6] != "best"
     : [KernelDispatch.Best];
 KernelThroughput.Run(rows, cols, n, types, paths, threads);
 return 0;
+
+static int RunSideBySide(string[] args)
+{
+    var files = new List<string>();
+    int p = 128, n = 64, t = 2, rounds = 3, seed = 42;
+    for (int i = 0; i < args.Length; i++)
+    {
+        string a = args[i];
+        if (a is "-p" or "-n" or "-t" or "--rounds" or "--seed")
+        {
+            if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int v) || v < 1)
+            {
+                Console.Error.WriteLine($"error: {a} needs a positive integer");
+                return 2;
+            }
+            i++;
+            switch (a)
+            {
+                case "-p": p = v; break;
+                case "-n": n = v; break;
+                case "-t": t = v; break;
+                case "--rounds": rounds = v; break;
+                default: seed = v; break;
+            }
+        }
+        else if (a.StartsWith('-'))
+        {
+            Console.Error.WriteLine($"error: unknown option {a}");
+            return 2;
+        }
+        else if (!File.Exists(a))
+        {
+            Console.Error.WriteLine($"error: no such file: {a}");
+            return 2;
+        }
+        else files.Add(a);
+    }
+    if (files.Count == 0)
+    {
+        Console.Error.WriteLine("error: give at least one GGUF file (make them with: make-files)");
+        return 2;
+    }
+    SideBySide.Run(new SideBySide.Options(files, p, n, t, rounds, seed));
+    return 0;
+}

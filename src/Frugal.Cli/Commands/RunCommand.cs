@@ -49,9 +49,10 @@ internal static class RunCommand
         var ctx = new Option<int?>("--ctx-size", "-c") { Description = "context length (default: the model's)" };
         var json = CommonArguments.Json();
         var demo = new Option<bool>("--demo") { Description = "run a small random-weight model written on first use (no MODEL needed)" };
+        var threads = ThreadsOption.Create();
         var command = new Command("run", "generate text from a prompt")
         {
-            model, prompt, count, temp, topK, topP, minP, repeat, lastN, presence, frequency, seed, stop, ctx, json, demo,
+            model, prompt, count, temp, topK, topP, minP, repeat, lastN, presence, frequency, seed, stop, ctx, json, demo, threads,
         };
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
@@ -86,6 +87,7 @@ internal static class RunCommand
                 },
             });
 
+            ThreadsOption.Apply(parse.GetValue(threads));
             if (isDemo) path = DemoModel.EnsureFile(context.DemoDirectory, context.Error);
             using var file = CommonArguments.Open(path!);
             using var lm = context.LoadModel(file);

@@ -1,0 +1,67 @@
+using LLama;
+using LLama.Native;
+using Frugal.Models.Synthetic;
+using Frugal.Numerics;
+
+namespace Frugal.Bench;
+
+/// <summary>
+/// The five benchmark files of issue 3: random-weight models of the real Llama-3.2-1B and Qwen2.5-0.5B shapes, written
+/// as F16 by Frugal's synthetic writer and quantized by llama.cpp's own quantizer, so each file has the tensor type mix
+/// a downloaded file of that quantization has (e.g. the tied embedding in Q6_K, Q4_K_M's Q6_K/Q5_0 layers).
+/// </summary>
+internal static class BenchFiles
+{
+    public const string DefaultDirectory = "/tmp/frugal-bench";
+
+    private sealed record Family(string Stem, Func<SyntheticModelSpec> Spec, (string Suffix, LLamaFtype Type)[] Quants);
+
+    private static readonly Family[] Families =
+    [
+        new("llama-3.2-1b-shape", () => SyntheticModelSpec.Llama32_1B(GgmlType.F16),
+            [("q4_0", LLamaFtype.MOSTLY_Q4_0), ("q8_0", LLamaFtype.MOSTLY_Q8_0), ("q4_k_m", LLamaFtype.MOSTLY_Q4_K_M)]),
+        new("qwen2.5-0.5b-shape", () => SyntheticModelSpec.Qwen25_05B(GgmlType.F16),
+            [("q8_0", LLamaFtype.MOSTLY_Q8_0), ("q4_k_m", LLamaFtype.MOSTLY_Q4_K_M)]),
+    ];
+
+    /// <summary>Writes whichever of the five files <paramref name="directory"/> lacks; returns their paths.</summary>
+    public static IReadOnlyList<string> Make(string directory, bool keepF16)
+    {
+        Directory.CreateDirectory(directory);
+        LlamaCppNative.EnsureLoaded();
+        var made = new List<string>();
+        foreach (var family in Families)
+        {
+            string f16 = Path.Combine(directory, $"{family.Stem}-f16.gguf");
+            var missing = family.Quants.Where(q => !File.Exists(Quantized(directory, family, q.Suffix))).ToArray();
+            if (missing.Length > 0 && !File.Exists(f16))
+            {
+                Console.WriteLine($"writing {f16} (random weights, F16; the writer holds the whole file in memory)");
+                string partial = f16 + ".partial";
+                SyntheticModelWriter.Write(family.Spec(), partial);
+                File.Move(partial, f16, overwrite: true);
+            }
+            foreach (var (suffix, type) in missing)
+            {
+                string path = Quantized(directory, family, suffix);
+                Console.WriteLine($"quantizing to {path} ({type}, llama.cpp)");
+                string partial = path + ".partial";
+                if (!LLamaQuantizer.Quantize(f16, partial, type, nthread: Environment.ProcessorCount, allowRequantize: false, quantizeOutputTensor: true))
+                    throw new InvalidOperationException($"llama.cpp could not quantize '{f16}' to {type}");
+                File.Move(partial, path, overwrite: true);
+            }
+            if (!keepF16 && File.Exists(f16))
+                File.Delete(f16);
+            foreach (var (suffix, _) in family.Quants)
+            {
+                string path = Quantized(directory, family, suffix);
+                Console.WriteLine($"{path}  {new FileInfo(path).Length / 1e6:F0} MB");
+                made.Add(path);
+            }
+        }
+        return made;
+    }
+
+    private static string Quantized(string directory, Family family, string suffix) =>
+        Path.Combine(directory, $"{family.Stem}-{suffix}.gguf");
+}

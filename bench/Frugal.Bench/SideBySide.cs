@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using Frugal.Inference.Benchmarking;
+using Frugal.Models;
+using Frugal.Numerics.Threading;
+
+namespace Frugal.Bench;
+
+/// <summary>
+/// llama.cpp (LLamaSharp 0.30.0) and Frugal on the same GGUF file in one process, alternating rounds so that the noise
+/// of a shared machine hits both: each round is a prefill of p random tokens in one batch then n single-token decode
+/// steps, the same token ids for both engines. One untimed warm-up round each, then the medians of the timed rounds and
+/// the ratio Frugal / llama.cpp (above 1 = Frugal faster).
+/// </summary>
+internal static class SideBySide
+{
+    public sealed record Options(IReadOnlyList<string> Files, int Prompt, int Decode, int Threads, int Rounds, int Seed);
+
+    private sealed record FileResult(string File, ThroughputResult LlamaCpp, ThroughputResult Frugal)
+    {
+        public double PrefillRatio => Frugal.PrefillTokensPerSecond / LlamaCpp.PrefillTokensPerSecond;
+        public double DecodeRatio => Frugal.DecodeTokensPerSecond / LlamaCpp.DecodeTokensPerSecond;
+    }
+
+    public static void Run(Options o)
+    {
+        LlamaCppNative.EnsureLoaded();
+        ComputeTeam.ConfigureDefault(o.Threads);
+        Console.WriteLine($"side by side: -p {o.Prompt} -n {o.Decode} -t {o.Threads}, median of {o.Rounds} alternating rounds; load average {LoadAverage()}");
+        var results = new List<FileResult>();
+        foreach (string file in o.Files)
+        {
+            Console.WriteLine();
+            Console.WriteLine(Path.GetFileName(file));
+            long t0 = Stopwatch.GetTimestamp();
+            using var model = ModelLoader.Load(file);
+            double frugalLoad = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            var frugal = new PrefillDecodeRound(model, o.Prompt, o.Decode, o.Seed);
+            t0 = Stopwatch.GetTimestamp();
+            using var llama = new LlamaCppRound(file, frugal.Prompt.ToArray(), frugal.DecodeInputs.ToArray(), o.Threads);
+            double llamaLoad = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            Console.WriteLine($"  load: llama.cpp {llamaLoad:F2} s, frugal {frugalLoad:F2} s");
+            llama.Measure();  // warm-up: page in the mapped weights, JIT tiering
+            frugal.Measure();
+            var cpp = new List<RoundTiming>();
+            var fru = new List<RoundTiming>();
+            for (int r = 0; r < o.Rounds; r++)
+            {
+                // Alternate who goes first, so a slow patch of the machine does not always fall on the same engine.
+                if (r % 2 == 0) { cpp.Add(llama.Measure()); fru.Add(frugal.Measure()); }
+                else { fru.Add(frugal.Measure()); cpp.Add(llama.Measure()); }
+                Console.WriteLine($"  round {r + 1}: llama.cpp pp {o.Prompt / cpp[^1].Prefill.TotalSeconds,8:F1} tg {o.Decode / cpp[^1].Decode.TotalSeconds,6:F1} | " +
+                                  $"frugal pp {o.Prompt / fru[^1].Prefill.TotalSeconds,8:F1} tg {o.Decode / fru[^1].Decode.TotalSeconds,6:F1} tok/s");
+            }
+            var result = new FileResult(Path.GetFileName(file), new ThroughputResult(o.Prompt, o.Decode, cpp), new ThroughputResult(o.Prompt, o.Decode, fru));
+            results.Add(result);
+            Console.WriteLine($"  median: llama.cpp pp {result.LlamaCpp.PrefillTokensPerSecond:F1} tg {result.LlamaCpp.DecodeTokensPerSecond:F1} | " +
+                              $"frugal pp {result.Frugal.PrefillTokensPerSecond:F1} tg {result.Frugal.DecodeTokensPerSecond:F1} | " +
+                              $"ratio pp {result.PrefillRatio:F2}x tg {result.DecodeRatio:F2}x");
+        }
+        Console.WriteLine();
+        Console.WriteLine($"| file | llama.cpp pp{o.Prompt} t/s | frugal pp{o.Prompt} t/s | pp frugal/llama.cpp | llama.cpp tg{o.Decode} t/s | frugal tg{o.Decode} t/s | tg frugal/llama.cpp |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in results)
+            Console.WriteLine($"| {r.File} | {r.LlamaCpp.PrefillTokensPerSecond:F1} | {r.Frugal.PrefillTokensPerSecond:F1} | {r.PrefillRatio:F2}x | " +
+                              $"{r.LlamaCpp.DecodeTokensPerSecond:F1} | {r.Frugal.DecodeTokensPerSecond:F1} | {r.DecodeRatio:F2}x |");
+        Console.WriteLine($"load average at the end: {LoadAverage()}");
+    }
+
+    /// <summary>The 1, 5 and 15 minute load averages (Linux), the context any absolute figure needs on a shared machine.</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+}

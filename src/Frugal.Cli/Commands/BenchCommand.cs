@@ -1,0 +1,105 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Frugal.Inference.Benchmarking;
+
+namespace Frugal.Cli.Commands;
+
+/// <summary>
+/// <c>frugal bench MODEL [-p 128] [-n 64] [-t N] [-r 3] [--json]</c>: prefill (pp) and decode (tg) tokens/s as
+/// llama-bench measures them — a prefill of -p random tokens in one batch, then -n single-token decode steps
+/// continuing it — as medians over the repetitions, with the weight bandwidth decode achieved, peak RSS and load time.
+/// </summary>
+internal static class BenchCommand
+{
+    private const double Mega = 1e6, Giga = 1e9;
+
+    public static Command Create(CliContext context)
+    {
+        var model = CommonArguments.Model();
+        var prompt = new Option<int>("--n-prompt", "-p") { Description = "prompt tokens evaluated in one batch (pp)", DefaultValueFactory = _ => 128 };
+        var gen = new Option<int>("--n-gen", "-n") { Description = "tokens decoded one at a time after the prompt (tg)", DefaultValueFactory = _ => 64 };
+        var reps = new Option<int>("--reps", "-r") { Description = "timed repetitions (medians are reported)", DefaultValueFactory = _ => 3 };
+        var threads = ThreadsOption.Create();
+        var json = CommonArguments.Json();
+        var command = new Command("bench", "measure prefill and decode speed (llama-bench style pp/tg)") { model, prompt, gen, reps, threads, json };
+        command.SetAction(parse => CliErrors.Guard(context, () =>
+        {
+            int p = parse.GetValue(prompt), n = parse.GetValue(gen), r = parse.GetValue(reps);
+            if (p < 1) throw new CliError($"-p/--n-prompt: expected at least 1 token, got {p}");
+            if (n < 1) throw new CliError($"-n/--n-gen: expected at least 1 token, got {n}");
+            if (r < 1) throw new CliError($"-r/--reps: expected at least 1 repetition, got {r}");
+            int t = ThreadsOption.Apply(parse.GetValue(threads));
+            string path = parse.GetValue(model)!;
+
+            long loadStart = Stopwatch.GetTimestamp();
+            using var file = CommonArguments.Open(path);
+            using var lm = context.LoadModel(file);
+            double loadSeconds = Stopwatch.GetElapsedTime(loadStart).TotalSeconds;
+            if ((long)p + n > lm.Config.ContextLength)
+                throw new CliError($"-p {p} + -n {n} tokens exceed the model's context length {lm.Config.ContextLength}");
+
+            var result = ThroughputBenchmark.Run(lm, p, n, r, cancellation: context.Cancellation);
+            var report = new BenchReport(path, ModelSummary.Of(file, path), t, r, result,
+                WeightTraffic.BytesPerDecodedToken(file), ProcessMemory.PeakResidentBytes(), loadSeconds);
+            if (parse.GetValue(json))
+                WriteJson(context.Out, report);
+            else
+                WriteTable(context.Out, report);
+            return 0;
+        }));
+        return command;
+    }
+
+    private sealed record BenchReport(string Path, ModelSummary Model, int Threads, int Reps, ThroughputResult Result,
+        long WeightBytesPerToken, long PeakRssBytes, double LoadSeconds)
+    {
+        public string Description => $"{Model.Architecture ?? "?"} {(Model.TensorTypes.Count > 0 ? Model.TensorTypes[0].Type : "?")}";
+
+        public double DecodeGBps => Result.DecodeBytesPerSecond(WeightBytesPerToken) / Giga;
+    }
+
+    private static void WriteTable(TextWriter o, BenchReport b)
+    {
+        var res = b.Result;
+        string size = string.Create(CultureInfo.InvariantCulture, $"{b.Model.TensorBytes / (1024.0 * 1024):F2} MiB");
+        o.WriteLine($"| {"model",-24} | {"size",12} | {"threads",7} | {"test",7} | {"t/s",20} | {"GB/s",7} |");
+        o.WriteLine($"| {new string('-', 24)} | {new string('-', 11)}: | {new string('-', 6)}: | {new string('-', 6)}: | {new string('-', 19)}: | {new string('-', 6)}: |");
+        o.WriteLine(Row(b.Description, size, b.Threads, $"pp{res.PromptTokens}", res.PrefillTokensPerSecond, res.PrefillTokensPerSecondStdDev, ""));
+        o.WriteLine(Row(b.Description, size, b.Threads, $"tg{res.DecodeTokens}", res.DecodeTokensPerSecond, res.DecodeTokensPerSecondStdDev,
+            string.Create(CultureInfo.InvariantCulture, $"{b.DecodeGBps:F2}")));
+        o.WriteLine();
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"median of {res.Rounds.Count} reps | load {b.LoadSeconds:F3} s | peak RSS {b.PeakRssBytes / Mega:F1} MB | weights read per decoded token {b.WeightBytesPerToken / Mega:F1} MB"));
+    }
+
+    private static string Row(string model, string size, int threads, string test, double tps, double sd, string gbps) =>
+        string.Create(CultureInfo.InvariantCulture, $"| {model,-24} | {size,12} | {threads,7} | {test,7} | {$"{tps:F2} ± {sd:F2}",20} | {gbps,7} |");
+
+    private static void WriteJson(TextWriter output, BenchReport b) => JsonText.WriteLine(output, j =>
+    {
+        var res = b.Result;
+        j.WriteString("model", b.Path);
+        j.WriteString("architecture", b.Model.Architecture);
+        j.WriteString("weight_type", b.Model.TensorTypes.Count > 0 ? b.Model.TensorTypes[0].Type : null);
+        j.WriteNumber("model_bytes", b.Model.TensorBytes);
+        j.WriteNumber("threads", b.Threads);
+        j.WriteNumber("p", res.PromptTokens);
+        j.WriteNumber("n", res.DecodeTokens);
+        j.WriteNumber("reps", b.Reps);
+        j.WriteNumber("prefill_tok_s", res.PrefillTokensPerSecond);
+        j.WriteNumber("prefill_tok_s_sd", res.PrefillTokensPerSecondStdDev);
+        j.WriteNumber("decode_tok_s", res.DecodeTokensPerSecond);
+        j.WriteNumber("decode_tok_s_sd", res.DecodeTokensPerSecondStdDev);
+        j.WriteNumber("decode_gb_s", b.DecodeGBps);
+        j.WriteNumber("weight_bytes_per_token", b.WeightBytesPerToken);
+        j.WriteNumber("peak_rss_mb", b.PeakRssBytes / Mega);
+        j.WriteNumber("load_s", b.LoadSeconds);
+        j.WriteStartArray("prefill_ms");
+        foreach (var round in res.Rounds) j.WriteNumberValue(round.Prefill.TotalMilliseconds);
+        j.WriteEndArray();
+        j.WriteStartArray("decode_ms");
+        foreach (var round in res.Rounds) j.WriteNumberValue(round.Decode.TotalMilliseconds);
+        j.WriteEndArray();
+    });
+}

@@ -1,0 +1,185 @@
+using System.Globalization;
+using System.Text.Json;
+using Frugal.Gguf;
+using Frugal.Inference.Benchmarking;
+using Frugal.Models.Synthetic;
+using Frugal.Numerics;
+using Frugal.Numerics.Threading;
+using Frugal.Tests.Inference;
+
+namespace Frugal.Tests.Cli;
+
+/// <summary><c>frugal bench</c> and the measuring pieces behind it. No timing is asserted: only shapes and sanity.</summary>
+public sealed class BenchCommandTests : IDisposable
+{
+    private readonly CliHarness _cli = new();
+
+    public void Dispose() => _cli.Dispose();
+
+    /// <summary>The tiny Llama 3 spec (width 128, 2 layers, 4 + 2 heads of 32, FFN 256, vocab 512, context 512) in Q8_0.</summary>
+    private string WriteTinyModel(bool tied = false)
+    {
+        string path = Path.Combine(_cli.Directory, tied ? "tiny-tied.gguf" : "tiny.gguf");
+        SyntheticModelWriter.Write(SyntheticModelSpec.Tiny(SyntheticFamily.Llama3, GgmlType.Q8_0, tied), path);
+        return path;
+    }
+
+    // Weight elements a decode step reads in the tiny spec: per layer q 128x128, k and v 64x128, o 128x128,
+    // gate/up/down 3 x 256x128 = 147456; two layers; plus the 512x128 output. Q8_0 is 34 bytes per 32 values.
+    private const long TinyMatrixElements = 2 * 147456;
+    private const long TinyOutputElements = 512 * 128;
+    private static long Q8Bytes(long elements) => elements / 32 * 34;
+
+    [Fact]
+    public void Bench_json_reports_positive_finite_figures_for_the_requested_counts()
+    {
+        string path = WriteTinyModel();
+        string threads = ComputeTeam.Default.ThreadCount.ToString(CultureInfo.InvariantCulture); // keep the shared team
+        var o = _cli.Run("bench", path, "-p", "16", "-n", "8", "-r", "2", "-t", threads, "--json");
+        Assert.Equal((0, ""), (o.ExitCode, o.Error));
+        using var doc = JsonDocument.Parse(o.Out);
+        var j = doc.RootElement;
+        Assert.Equal(path, j.GetProperty("model").GetString());
+        Assert.Equal("llama", j.GetProperty("architecture").GetString());
+        Assert.Equal("Q8_0", j.GetProperty("weight_type").GetString());
+        Assert.Equal(ComputeTeam.Default.ThreadCount, j.GetProperty("threads").GetInt32());
+        Assert.Equal(16, j.GetProperty("p").GetInt32());
+        Assert.Equal(8, j.GetProperty("n").GetInt32());
+        Assert.Equal(2, j.GetProperty("reps").GetInt32());
+        foreach (string key in new[] { "prefill_tok_s", "decode_tok_s", "decode_gb_s", "peak_rss_mb", "load_s" })
+        {
+            double v = j.GetProperty(key).GetDouble();
+            Assert.True(double.IsFinite(v) && v > 0, $"{key} = {v}");
+        }
+        Assert.Equal(Q8Bytes(TinyMatrixElements + TinyOutputElements), j.GetProperty("weight_bytes_per_token").GetInt64());
+        double expectedGBps = j.GetProperty("decode_tok_s").GetDouble() * j.GetProperty("weight_bytes_per_token").GetInt64() / 1e9;
+        Assert.Equal(expectedGBps, j.GetProperty("decode_gb_s").GetDouble(), expectedGBps * 1e-9);
+        // A test host holds the runtime and this model at least: tens of MB, far below a terabyte.
+        Assert.InRange(j.GetProperty("peak_rss_mb").GetDouble(), 10, 1e6);
+        var prefill = j.GetProperty("prefill_ms").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var decode = j.GetProperty("decode_ms").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.Equal(2, prefill.Length);
+        Assert.Equal(2, decode.Length);
+        Assert.All(prefill.Concat(decode), ms => Assert.True(double.IsFinite(ms) && ms > 0));
+        // The median of two rounds is their mean: tok/s must follow from the per-round times.
+        Assert.Equal(16 / (prefill.Average() / 1000), j.GetProperty("prefill_tok_s").GetDouble(), 1e-6 * j.GetProperty("prefill_tok_s").GetDouble());
+        Assert.Equal(8 / (decode.Average() / 1000), j.GetProperty("decode_tok_s").GetDouble(), 1e-6 * j.GetProperty("decode_tok_s").GetDouble());
+    }
+
+    [Fact]
+    public void Bench_text_prints_a_pp_and_a_tg_row()
+    {
+        string path = WriteTinyModel();
+        var o = _cli.Run("bench", path, "-p", "8", "-n", "4", "-r", "1");
+        Assert.Equal((0, ""), (o.ExitCode, o.Error));
+        var lines = o.Out.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+        Assert.StartsWith("| model", lines[0]);
+        Assert.Matches(@"^\| llama Q8_0 +\| +[0-9.]+ MiB \| +\d+ \| +pp8 \| +[0-9.]+ ± [0-9.]+ \| +\|$", lines[2]);
+        Assert.Matches(@"^\| llama Q8_0 +\| +[0-9.]+ MiB \| +\d+ \| +tg4 \| +[0-9.]+ ± [0-9.]+ \| +[0-9.]+ \|$", lines[3]);
+        Assert.Matches(@"^median of 1 reps \| load [0-9.]+ s \| peak RSS [0-9.]+ MB \| weights read per decoded token 0\.4 MB$", lines[5]);
+    }
+
+    [Theory]
+    [InlineData("-p", "0", "-p/--n-prompt: expected at least 1 token, got 0")]
+    [InlineData("-n", "0", "-n/--n-gen: expected at least 1 token, got 0")]
+    [InlineData("-r", "0", "-r/--reps: expected at least 1 repetition, got 0")]
+    [InlineData("-t", "0", "-t/--threads: expected at least 1 thread, got 0")]
+    [InlineData("-p", "500", "-p 500 + -n 64 tokens exceed the model's context length 512")]
+    public void Bench_rejects_bad_counts_naming_the_option(string option, string value, string message)
+    {
+        string path = WriteTinyModel();
+        var o = _cli.Run("bench", path, option, value);
+        Assert.Equal(1, o.ExitCode);
+        Assert.Equal($"error: {message}", o.Error.TrimEnd());
+        Assert.Equal("", o.Out);
+    }
+
+    [Fact]
+    public void Run_takes_threads_and_rejects_zero()
+    {
+        string path = _cli.WriteModel("m.gguf");
+        string threads = ComputeTeam.Default.ThreadCount.ToString(CultureInfo.InvariantCulture);
+        var ok = _cli.RunFake("hi", 64, "run", path, "-p", "x", "-t", threads, "--temp", "0");
+        Assert.Equal(0, ok.ExitCode);
+        Assert.Equal("hi", ok.Out.TrimEnd());
+        var bad = _cli.RunFake("hi", 64, "run", path, "-p", "x", "-t", "0");
+        Assert.Equal((1, "error: -t/--threads: expected at least 1 thread, got 0"), (bad.ExitCode, bad.Error.TrimEnd()));
+    }
+
+    [Fact]
+    public void Bench_of_a_missing_file_names_it()
+    {
+        string path = Path.Combine(_cli.Directory, "absent.gguf");
+        var o = _cli.Run("bench", path);
+        Assert.Equal(1, o.ExitCode);
+        Assert.Contains("absent.gguf", o.Error);
+    }
+
+    [Fact]
+    public void Weight_traffic_counts_the_embedding_only_when_it_is_the_output()
+    {
+        using (var untied = GgufFile.Open(WriteTinyModel(tied: false)))
+            Assert.Equal(Q8Bytes(TinyMatrixElements + TinyOutputElements), WeightTraffic.BytesPerDecodedToken(untied));
+        using (var tied = GgufFile.Open(WriteTinyModel(tied: true)))
+            Assert.Equal(Q8Bytes(TinyMatrixElements + TinyOutputElements), WeightTraffic.BytesPerDecodedToken(tied));
+        using (var untied = GgufFile.Open(WriteTinyModel(tied: false)))
+        {
+            // The untied file holds both a token_embd and an output matrix of the same size; only one is read.
+            long all2d = untied.Tensors.Where(t => t.Dimensions.Length >= 2).Sum(t => t.ByteSize);
+            Assert.Equal(all2d - Q8Bytes(TinyOutputElements), WeightTraffic.BytesPerDecodedToken(untied));
+        }
+    }
+
+    [Fact]
+    public void Prefill_decode_round_runs_the_prompt_in_one_call_then_one_token_per_call()
+    {
+        var model = new FakeModel((_, _) => 0, vocabSize: 300, contextLength: 32);
+        var round = new PrefillDecodeRound(model, promptTokens: 12, decodeTokens: 5, seed: 7);
+        var first = round.Measure();
+        round.Measure(); // the cache is emptied before each round, so a second round fits the same capacity
+        Assert.Equal([12, 1, 1, 1, 1, 1, 12, 1, 1, 1, 1, 1], model.ForwardLengths);
+        Assert.True(first.Prefill > TimeSpan.Zero && first.Decode > TimeSpan.Zero);
+        Assert.Equal(8f, round.LastLogits[0]); // the fake puts 8 on the token it names, here always 0
+    }
+
+    [Fact]
+    public void Prefill_decode_round_rejects_counts_beyond_the_context()
+    {
+        var model = new FakeModel((_, _) => 0, contextLength: 32);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new PrefillDecodeRound(model, 30, 3));
+        Assert.Contains("prompt (30) + decode (3) tokens exceed the model's context length 32", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PrefillDecodeRound(model, 0, 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PrefillDecodeRound(model, 3, 0));
+    }
+
+    [Fact]
+    public void Throughput_result_uses_medians_of_the_rounds()
+    {
+        var rounds = new[]
+        {
+            new RoundTiming(TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(2)),
+            new RoundTiming(TimeSpan.FromSeconds(0.25), TimeSpan.FromSeconds(8)),
+            new RoundTiming(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4)),
+        };
+        var r = new ThroughputResult(100, 64, rounds);
+        Assert.Equal(200, r.PrefillTokensPerSecond, 9); // median prefill 0.5 s
+        Assert.Equal(16, r.DecodeTokensPerSecond, 9);   // median decode 4 s
+        Assert.Equal(16 * 1e6, r.DecodeBytesPerSecond(1_000_000), 3);
+        // per-round prefill tok/s 200, 400, 100: mean 233.33, sample sd sqrt((33.33^2 + 166.67^2 + 133.33^2) / 2) = sqrt(23333.3) = 152.75252
+        Assert.Equal(152.75252, r.PrefillTokensPerSecondStdDev, 4);
+        Assert.Equal(2.5, SampleStatistics.Median([4, 1, 2, 3]));
+        Assert.Equal(0, SampleStatistics.StdDev([5]));
+        Assert.Throws<ArgumentException>(() => SampleStatistics.Median([]));
+    }
+
+    [Fact]
+    public void Peak_rss_is_read_from_the_vmhwm_line()
+    {
+        const string status = "Name:\tdotnet\nVmPeak:\t 9999 kB\nVmHWM:\t  123456 kB\nVmRSS:\t  100000 kB\n";
+        Assert.Equal(123456, ProcessMemory.ParseStatusKib(status, "VmHWM"));
+        Assert.Equal(100000, ProcessMemory.ParseStatusKib(status, "VmRSS"));
+        Assert.Null(ProcessMemory.ParseStatusKib(status, "VmSwap"));
+        Assert.Null(ProcessMemory.ParseStatusKib("VmHWM:\tlots kB\n", "VmHWM"));
+        Assert.True(ProcessMemory.PeakResidentBytes() > 1 << 20);
+    }
+}
