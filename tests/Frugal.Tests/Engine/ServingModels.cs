@@ -38,6 +38,17 @@ internal static class ServingModels
     public static InferenceEngine TinyEngine(EngineOptions? options = null) =>
         new(ModelLoader.Load(Tiny), TinyTokenizer(), options);
 
+    public static async Task<bool> EventuallyAsync(Func<Task<bool>> done, int seconds = 20)
+    {
+        var until = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await done())
+        {
+            if (DateTime.UtcNow > until) return false;
+            await Task.Delay(20);
+        }
+        return true;
+    }
+
     /// <summary>Waits (bounded) until the engine's gauges say <paramref name="done"/>; the engine publishes them after each step.</summary>
     public static async Task<bool> EventuallyAsync(Func<bool> done, int seconds = 20)
     {
