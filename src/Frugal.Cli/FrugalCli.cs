@@ -13,6 +13,7 @@ public static class FrugalCli
         root.Subcommands.Add(RunCommand.Create(context));
         root.Subcommands.Add(TokenizeCommand.Create(context));
         root.Subcommands.Add(LogitsCommand.Create(context));
+        root.Subcommands.Add(ServeCommand.Create(context));
         return root;
     }
 
