@@ -65,11 +65,7 @@ public sealed class ServedModel : IDisposable
     public int[] ChatPrompt(IReadOnlyList<ChatMessage> messages)
     {
         if (Template is null) throw new ArgumentException("the model has no tokenizer.chat_template; use /v1/completions");
-        string text = Template.Render(messages, addGenerationPrompt: true);
-        // The tokenizer adds BOS itself: a template that writes it too would double it (llama.cpp strips it likewise).
-        if (Tokenizer.AddBos && Template.BosToken is { Length: > 0 } bos && text.StartsWith(bos, StringComparison.Ordinal))
-            text = text[bos.Length..];
-        return Tokenizer.Encode(text, addSpecial: true, parseSpecial: true);
+        return Inference.ChatClient.ChatPrompt.Tokens(Tokenizer, Template, messages);
     }
 
     public void Dispose()
