@@ -50,3 +50,24 @@ public class ServerLoadTests
         Assert.True(await h.MetricAsync("frugal_completion_tokens_total") < 50 * 120);
     }
 }
+
+public class PrefixReuseTests
+{
+    [Fact]
+    public async Task A_repeated_system_prompt_is_served_from_the_prefix_cache()
+    {
+        await using var h = await ServerHarness.StartAsync();
+        string system = string.Join(' ', Enumerable.Range(0, 20).Select(i => $"rule{i % 7}"));
+        string Body(string user) => $$"""{"messages":[{"role":"system","content":"{{system}}"},{"role":"user","content":"{{user}}"}],"max_tokens":2,"temperature":0}""";
+        var (status1, first) = await h.PostAsync("v1/chat/completions", Body("first question"));
+        var (status2, second) = await h.PostAsync("v1/chat/completions", Body("second question"));
+        Assert.Equal((200, 200), (status1, status2));
+        int prompt = second.GetProperty("usage").GetProperty("prompt_tokens").GetInt32();
+        int cached = second.GetProperty("usage").GetProperty("prompt_tokens_details").GetProperty("cached_tokens").GetInt32();
+        Assert.Equal(0, first.GetProperty("usage").GetProperty("prompt_tokens_details").GetProperty("cached_tokens").GetInt32());
+        Assert.True(cached >= 32 && cached < prompt, $"{cached} of {prompt} prompt tokens cached");
+        Assert.Equal(0, cached % 16); // whole blocks only
+        Assert.True(await h.MetricAsync("frugal_prefix_cache_hits_total") >= 1);
+        Assert.Equal(cached, await h.MetricAsync("frugal_prefix_cache_hit_tokens_total"));
+    }
+}
