@@ -42,6 +42,24 @@ public class EngineTests
     }
 
     [Fact]
+    public async Task Sequences_preempted_for_lack_of_kv_blocks_are_recomputed_to_the_same_output()
+    {
+        // 6 blocks of 16 positions; each sequence needs up to 4, so 4 running ones cannot all keep theirs.
+        using var engine = ServingModels.TinyEngine(new EngineOptions { KvBlocks = 6, MaxRunningSequences = 4, ContextLength = 64 });
+        var prompts = Prompts.Take(6).Select(p => engine.Tokenizer.Encode(p)).ToArray();
+        var alone = new List<int[]>();
+        foreach (var p in prompts)
+            alone.Add((await engine.Submit(Greedy(p, 30)).CompleteAsync()).Tokens.Select(t => t.TokenId).ToArray());
+        Assert.Equal(0, engine.Metrics.Preemptions);
+
+        var together = await Task.WhenAll(prompts.Select(p => engine.Submit(Greedy(p, 30)).CompleteAsync()));
+        Assert.True(engine.Metrics.Preemptions > 0);
+        for (int i = 0; i < prompts.Length; i++)
+            Assert.Equal(alone[i], together[i].Tokens.Select(t => t.TokenId).ToArray());
+        Assert.True(await ServingModels.EventuallyAsync(() => engine.Metrics.KvBlocksUsed == 0));
+    }
+
+    [Fact]
     public async Task Fifty_streams_dropped_mid_stream_leave_no_kv_blocks_in_use()
     {
         using var engine = ServingModels.TinyEngine(new EngineOptions { MaxRunningSequences = 8, MaxQueuedRequests = 64 });
