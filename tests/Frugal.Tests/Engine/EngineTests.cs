@@ -84,17 +84,25 @@ public class EngineTests
     public async Task Cancelling_the_token_ends_the_stream_with_a_cancelled_finish()
     {
         using var engine = ServingModels.TinyEngine();
+        var prompt = engine.Tokenizer.Encode("cancel me");
+        var request = Greedy(prompt, 200);
+        var full = await engine.Submit(request).CompleteAsync();
+        Assert.Equal(EngineFinishReason.Length, full.Finished.Reason); // uncancelled, it runs all 200 tokens
+
+        using var before = new CancellationTokenSource();
+        before.Cancel();
+        Assert.Throws<OperationCanceledException>(() => engine.Submit(request, before.Token));
+
         using var cts = new CancellationTokenSource();
-        var stream = engine.Submit(Greedy(engine.Tokenizer.Encode("cancel me"), 200) with { Sampling = new SamplingOptions { Temperature = 1, Seed = 3 } }, cts.Token);
         var events = new List<EngineEvent>();
-        await foreach (var e in stream.ReadAllAsync())
+        await foreach (var e in engine.Submit(request, cts.Token).ReadAllAsync())
         {
             events.Add(e);
             if (events.Count == 1) cts.Cancel();
         }
         var finished = Assert.IsType<EngineFinished>(events[^1]);
         Assert.Equal(EngineFinishReason.Cancelled, finished.Reason);
-        Assert.True(finished.CompletionTokens < 200);
+        Assert.InRange(finished.CompletionTokens, 1, 199);
         Assert.True(await ServingModels.EventuallyAsync(() => engine.Metrics.KvBlocksUsed == 0));
     }
 

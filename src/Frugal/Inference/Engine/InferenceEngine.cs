@@ -72,10 +72,12 @@ public sealed class InferenceEngine : IDisposable
     /// </summary>
     /// <exception cref="ArgumentException">the prompt is empty, holds an unknown token, or prompt + max tokens exceed the context or the KV pool.</exception>
     /// <exception cref="EngineOverloadedException">the queue is full.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> is cancelled already.</exception>
     public EngineStream Submit(EngineRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         ObjectDisposedException.ThrowIf(_stopping, this);
+        cancellationToken.ThrowIfCancellationRequested();
         int maxTokens = ValidatedMaxTokens(request);
         if (Metrics.EnterQueue() > _options.MaxQueuedRequests)
         {
@@ -85,10 +87,10 @@ public sealed class InferenceEngine : IDisposable
         }
         var seq = new EngineSequence(Interlocked.Increment(ref _nextId), request, maxTokens, Tokenizer, _model.Config.VocabSize, ContextLength);
         Metrics.Request(request.PromptTokens.Count);
-        var stream = new EngineStream(this, seq.Id, seq.Events.Reader, cancellationToken);
+        // Queued before the cancellation is registered: a token cancelled already must find the sequence to cancel.
         _incoming.Enqueue(seq);
         _wake.Release();
-        return stream;
+        return new EngineStream(this, seq.Id, seq.Events.Reader, cancellationToken);
     }
 
     /// <summary>Ends a sequence at the next step (no-op when it already finished).</summary>
