@@ -14,6 +14,9 @@ public sealed class CliContext(TextWriter output, TextWriter error)
 
     public TextWriter Error { get; } = error;
 
+    /// <summary>Where interactive commands (<c>frugal chat</c>) read the user's lines.</summary>
+    public TextReader In { get; init; } = Console.In;
+
     public Func<GgufFile, ILanguageModel> LoadModel { get; init; } = ModelLoader.Load;
 
     public Func<GgufFile, Tokenizer> LoadTokenizer { get; init; } = Tokenizer.FromGguf;

@@ -8,7 +8,7 @@ namespace Frugal.Models;
 /// attention with RoPE, SwiGLU feed-forward. <see cref="TransformerParts"/> switches the few parts that differ.
 /// One instance serves one caller at a time: its scratch buffers are shared between calls.
 /// </summary>
-internal sealed class DecoderTransformer : ILanguageModel
+internal sealed partial class DecoderTransformer : IBatchedLanguageModel
 {
     private readonly TransformerWeights _w;
     private readonly TransformerParts _parts;

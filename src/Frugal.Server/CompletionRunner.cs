@@ -1,0 +1,81 @@
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Frugal.Inference.Engine;
+using Microsoft.AspNetCore.Http;
+
+namespace Frugal.Server;
+
+/// <summary>
+/// Runs the n choices of one request on the engine: submits them together (all or none), then either collects them
+/// or merges their events into one server-sent-event stream. The request's abort token cancels every choice.
+/// </summary>
+internal static class CompletionRunner
+{
+    public static IReadOnlyList<EngineStream> Submit(InferenceEngine engine, IReadOnlyList<EngineRequest> requests, CancellationToken aborted)
+    {
+        var streams = new List<EngineStream>();
+        try
+        {
+            foreach (var r in requests)
+                streams.Add(engine.Submit(r, aborted));
+            return streams;
+        }
+        catch (Exception e)
+        {
+            foreach (var s in streams) s.Cancel();
+            throw e switch
+            {
+                EngineOverloadedException => new ApiError(429, e.Message, "rate_limit_error", code: "queue_full") { RetryAfterSeconds = 1 },
+                ArgumentException => ApiError.BadRequest(e.Message, "max_tokens"),
+                _ => e,
+            };
+        }
+    }
+
+    public static async Task<EngineCompletion[]> CollectAsync(IReadOnlyList<EngineStream> streams, CancellationToken aborted) =>
+        await Task.WhenAll(streams.Select(s => s.CompleteAsync(aborted)));
+
+    /// <summary>Events of all choices as they come, tagged with the choice index.</summary>
+    public static async IAsyncEnumerable<(int Index, EngineEvent Event)> MergeAsync(IReadOnlyList<EngineStream> streams,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken aborted)
+    {
+        var merged = Channel.CreateUnbounded<(int, EngineEvent)>();
+        var pumps = streams.Select(async (s, i) =>
+        {
+            await foreach (var e in s.ReadAllAsync(aborted))
+                await merged.Writer.WriteAsync((i, e), aborted);
+        }).ToArray();
+        _ = Task.WhenAll(pumps).ContinueWith(t => merged.Writer.TryComplete(t.Exception), TaskScheduler.Default);
+        await foreach (var item in merged.Reader.ReadAllAsync(aborted))
+            yield return item;
+    }
+
+    public static void StartEventStream(HttpContext context)
+    {
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache";
+        context.Response.Headers["X-Accel-Buffering"] = "no";
+    }
+
+    public static async Task WriteEventAsync<T>(HttpContext context, T payload)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(payload, ServerJson.Options);
+        var body = context.Response.Body;
+        await body.WriteAsync("data: "u8.ToArray(), context.RequestAborted);
+        await body.WriteAsync(bytes, context.RequestAborted);
+        await body.WriteAsync("\n\n"u8.ToArray(), context.RequestAborted);
+        await body.FlushAsync(context.RequestAborted);
+    }
+
+    public static async Task WriteDoneAsync(HttpContext context)
+    {
+        await context.Response.Body.WriteAsync(Encoding.ASCII.GetBytes("data: [DONE]\n\n"), context.RequestAborted);
+        await context.Response.Body.FlushAsync(context.RequestAborted);
+    }
+
+    public static string NewId(string prefix) => $"{prefix}-{Guid.NewGuid():N}";
+
+    public static long Now => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+}

@@ -1,0 +1,85 @@
+using Frugal.Inference.Engine;
+using Frugal.Server.Protocol;
+using Frugal.Tokenization.ChatTemplates;
+using Microsoft.AspNetCore.Http;
+
+namespace Frugal.Server.Endpoints;
+
+/// <summary>POST /v1/chat/completions: renders the conversation with the model's chat template and generates.</summary>
+internal static class ChatCompletionsEndpoint
+{
+    public static async Task HandleAsync(HttpContext context, ServerState state)
+    {
+        var served = state.RequireModel();
+        var body = await RequestBody.ReadAsync<ChatCompletionRequest>(context, state.Options.MaxBodyBytes);
+        if (body.Messages is not { Count: > 0 }) throw ApiError.BadRequest("messages must hold at least one message", "messages");
+        var messages = new List<ChatMessage>();
+        foreach (var m in body.Messages)
+        {
+            if (m.Role is not ("system" or "user" or "assistant" or "developer" or "tool"))
+                throw ApiError.BadRequest($"message role must be system, developer, user, assistant or tool, got '{m.Role}'", "messages");
+            messages.Add(new ChatMessage(m.Role == "developer" ? "system" : m.Role, m.Content ?? ""));
+        }
+        int[] prompt;
+        try
+        {
+            prompt = served.ChatPrompt(messages);
+        }
+        catch (ChatTemplateException e)
+        {
+            throw ApiError.BadRequest($"the model's chat template rejected the conversation: {e.Message}", "messages");
+        }
+        catch (ArgumentException e)
+        {
+            throw ApiError.BadRequest(e.Message, "messages");
+        }
+        bool logprobs = body.Logprobs ?? false;
+        int top = logprobs ? body.TopLogprobs ?? 0 : 0;
+        var requests = RequestMapping.ToEngineRequests(body, prompt, body.MaxCompletionTokens ?? body.MaxTokens, logprobs, top, state.Options.MaxChoices);
+        var streams = CompletionRunner.Submit(served.Engine, requests, context.RequestAborted);
+        string id = CompletionRunner.NewId("chatcmpl");
+        long created = CompletionRunner.Now;
+
+        if (body.Stream != true)
+        {
+            var results = await CompletionRunner.CollectAsync(streams, context.RequestAborted);
+            var choices = results.Select((r, i) => new ChatChoice(i, new AssistantMessage(r.Text),
+                logprobs ? new ChatLogprobs(r.Tokens.Select(Logprob).ToList()) : null, RequestMapping.FinishReason(r.Finished.Reason))).ToList();
+            await Results.Json(new ChatCompletion(id, created, served.Id, choices, RequestMapping.Usage(prompt.Length, results.Select(r => r.Finished))),
+                ServerJson.Options).ExecuteAsync(context);
+            return;
+        }
+
+        CompletionRunner.StartEventStream(context);
+        for (int i = 0; i < streams.Count; i++)
+            await CompletionRunner.WriteEventAsync(context, new ChatCompletionChunk(id, created, served.Id, [new ChatChunkChoice(i, new ChatDelta("assistant", ""), null, null)]));
+        var finished = new List<EngineFinished>();
+        await foreach (var (index, e) in CompletionRunner.MergeAsync(streams, context.RequestAborted))
+        {
+            switch (e)
+            {
+                case EngineToken t when t.Text.Length > 0 || logprobs:
+                    await CompletionRunner.WriteEventAsync(context, new ChatCompletionChunk(id, created, served.Id,
+                        [new ChatChunkChoice(index, new ChatDelta(null, t.Text), logprobs ? new ChatLogprobs([Logprob(t)]) : null, null)]));
+                    break;
+                case EngineFinished f:
+                    finished.Add(f);
+                    if (f.Text.Length > 0)
+                        await CompletionRunner.WriteEventAsync(context, new ChatCompletionChunk(id, created, served.Id,
+                            [new ChatChunkChoice(index, new ChatDelta(null, f.Text), null, null)]));
+                    await CompletionRunner.WriteEventAsync(context, new ChatCompletionChunk(id, created, served.Id,
+                        [new ChatChunkChoice(index, new ChatDelta(null, null), null, RequestMapping.FinishReason(f.Reason))]));
+                    break;
+            }
+        }
+        if (body.StreamOptions?.IncludeUsage == true)
+            await CompletionRunner.WriteEventAsync(context, new ChatCompletionChunk(id, created, served.Id, [], RequestMapping.Usage(prompt.Length, finished)));
+        await CompletionRunner.WriteDoneAsync(context);
+    }
+
+    private static ChatTokenLogprob Logprob(EngineToken t) => new(
+        t.Logprob!.Value.Text, t.Logprob.Value.Logprob, Bytes(t.Logprob.Value.Text),
+        (t.TopLogprobs ?? []).Select(a => new ChatTopLogprob(a.Text, a.Logprob, Bytes(a.Text))).ToList());
+
+    private static List<int> Bytes(string text) => System.Text.Encoding.UTF8.GetBytes(text).Select(b => (int)b).ToList();
+}

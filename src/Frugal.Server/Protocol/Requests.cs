@@ -1,0 +1,103 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Frugal.Server.Protocol;
+
+/// <summary>Body of POST /v1/chat/completions (the fields Frugal reads; others are ignored).</summary>
+public sealed class ChatCompletionRequest : SamplingFields
+{
+    public List<ChatMessageDto>? Messages { get; set; }
+
+    public int? MaxCompletionTokens { get; set; }
+
+    public bool? Logprobs { get; set; }
+
+    public int? TopLogprobs { get; set; }
+}
+
+/// <summary>Body of POST /v1/completions.</summary>
+public sealed class CompletionRequest : SamplingFields
+{
+    /// <summary>A string, or an array holding one string.</summary>
+    [JsonConverter(typeof(StringOrArrayConverter))]
+    public List<string>? Prompt { get; set; }
+
+    /// <summary>Legacy logprobs: how many alternatives per token (0..5); null for none.</summary>
+    public int? Logprobs { get; set; }
+}
+
+/// <summary>Fields both endpoints share.</summary>
+public abstract class SamplingFields
+{
+    public string? Model { get; set; }
+    public int? MaxTokens { get; set; }
+    public float? Temperature { get; set; }
+    public float? TopP { get; set; }
+    public long? Seed { get; set; }
+
+    /// <summary>A string or an array of up to 4 strings.</summary>
+    [JsonConverter(typeof(StringOrArrayConverter))]
+    public List<string>? Stop { get; set; }
+
+    public int? N { get; set; }
+    public float? PresencePenalty { get; set; }
+    public float? FrequencyPenalty { get; set; }
+    public bool? Stream { get; set; }
+    public StreamOptionsDto? StreamOptions { get; set; }
+}
+
+public sealed class StreamOptionsDto
+{
+    public bool? IncludeUsage { get; set; }
+}
+
+public sealed class ChatMessageDto
+{
+    public string? Role { get; set; }
+
+    /// <summary>A string, or an array of content parts of which the text parts are joined.</summary>
+    [JsonConverter(typeof(ContentConverter))]
+    public string? Content { get; set; }
+}
+
+/// <summary>Reads "x" or ["x", "y"] as a list.</summary>
+public sealed class StringOrArrayConverter : JsonConverter<List<string>>
+{
+    public override List<string>? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.String) return [reader.GetString()!];
+        if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("expected a string or an array of strings");
+        var list = new List<string>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.String) throw new JsonException("expected a string or an array of strings");
+            list.Add(reader.GetString()!);
+        }
+        return list;
+    }
+
+    public override void Write(Utf8JsonWriter writer, List<string> value, JsonSerializerOptions options) =>
+        JsonSerializer.Serialize(writer, value, options);
+}
+
+/// <summary>Reads message content given as a string or as [{"type":"text","text":...}, ...].</summary>
+public sealed class ContentConverter : JsonConverter<string>
+{
+    public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.String) return reader.GetString();
+        if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("message content must be a string or an array of content parts");
+        using var parts = JsonDocument.ParseValue(ref reader);
+        var text = new System.Text.StringBuilder();
+        foreach (var part in parts.RootElement.EnumerateArray())
+        {
+            if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || type.GetString() != "text"
+                || !part.TryGetProperty("text", out var t) || t.ValueKind != JsonValueKind.String)
+                throw new JsonException("only text content parts ({\"type\":\"text\",\"text\":...}) are supported");
+            text.Append(t.GetString());
+        }
+        return text.ToString();
+    }
+
+    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+}

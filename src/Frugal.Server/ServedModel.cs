@@ -1,0 +1,76 @@
+using Frugal.Gguf;
+using Frugal.Inference.Engine;
+using Frugal.Models;
+using Frugal.Tokenization;
+using Frugal.Tokenization.ChatTemplates;
+
+namespace Frugal.Server;
+
+/// <summary>The loaded model the endpoints serve: engine, tokenizer, chat template and public id.</summary>
+public sealed class ServedModel : IDisposable
+{
+    private readonly ILanguageModel _model;
+
+    private ServedModel(string id, ILanguageModel model, InferenceEngine engine, ChatTemplate? template)
+    {
+        _model = model;
+        Id = id;
+        Engine = engine;
+        Template = template;
+        Created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+    }
+
+    /// <summary>The model name clients use: the file name without .gguf.</summary>
+    public string Id { get; }
+
+    public InferenceEngine Engine { get; }
+
+    public Tokenizer Tokenizer => Engine.Tokenizer;
+
+    /// <summary>tokenizer.chat_template of the file; null when it has none (chat completions are refused then).</summary>
+    public ChatTemplate? Template { get; }
+
+    public long Created { get; }
+
+    public static ServedModel Load(ServerOptions options)
+    {
+        string id = Path.GetFileNameWithoutExtension(options.ModelPath);
+        Tokenizer tokenizer;
+        ChatTemplate? template;
+        using (var file = GgufFile.Open(options.ModelPath))
+        {
+            tokenizer = Tokenizer.FromGguf(file);
+            template = ChatTemplate.FromGguf(file);
+        }
+        var model = ModelLoader.Load(options.ModelPath);
+        try
+        {
+            var engine = new InferenceEngine(model, tokenizer, new EngineOptions
+            {
+                ContextLength = options.ContextLength ?? Math.Min(model.Config.ContextLength, 4096),
+                MaxRunningSequences = options.Parallel,
+                MaxQueuedRequests = options.MaxQueuedRequests,
+                KvBlocks = options.KvBlocks,
+            });
+            return new ServedModel(id, model, engine, template);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The prompt tokens of a conversation, rendered with the model's template.</summary>
+    public int[] ChatPrompt(IReadOnlyList<ChatMessage> messages)
+    {
+        if (Template is null) throw new ArgumentException("the model has no tokenizer.chat_template; use /v1/completions");
+        return Inference.ChatClient.ChatPrompt.Tokens(Tokenizer, Template, messages);
+    }
+
+    public void Dispose()
+    {
+        Engine.Dispose();
+        _model.Dispose();
+    }
+}

@@ -1,0 +1,44 @@
+namespace Frugal.Server;
+
+/// <summary>How <c>frugal serve</c> runs: where it listens, what it serves, and its limits.</summary>
+public sealed record ServerOptions
+{
+    public required string ModelPath { get; init; }
+
+    /// <summary>Address to bind; loopback unless told otherwise.</summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>TCP port; 0 picks a free one (see <see cref="FrugalServer.BaseAddress"/>).</summary>
+    public int Port { get; init; } = 8080;
+
+    /// <summary>When set, /v1 requests need "Authorization: Bearer KEY".</summary>
+    public string? ApiKey { get; init; }
+
+    /// <summary>Sequences decoded together.</summary>
+    public int Parallel { get; init; } = 4;
+
+    /// <summary>Context per sequence; null uses the model's (capped at 4096).</summary>
+    public int? ContextLength { get; init; }
+
+    /// <summary>Requests that may wait beyond the running ones; more get 429.</summary>
+    public int MaxQueuedRequests { get; init; } = 64;
+
+    /// <summary>KV blocks of 16 positions; null gives every parallel sequence a full context.</summary>
+    public int? KvBlocks { get; init; }
+
+    /// <summary>Largest request body accepted; larger ones get 413.</summary>
+    public long MaxBodyBytes { get; init; } = 1 << 20;
+
+    /// <summary>Most choices (n) one request may ask for.</summary>
+    public int MaxChoices { get; init; } = 8;
+
+    internal void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(ModelPath)) throw new ArgumentException("a model path is required", nameof(ModelPath));
+        if (Port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(Port), Port, "the port must be within [0, 65535]");
+        if (Parallel < 1) throw new ArgumentOutOfRangeException(nameof(Parallel), Parallel, "--parallel must be at least 1");
+        if (ContextLength is < 1) throw new ArgumentOutOfRangeException(nameof(ContextLength), ContextLength, "--ctx must be at least 1");
+        if (MaxQueuedRequests < 0) throw new ArgumentOutOfRangeException(nameof(MaxQueuedRequests), MaxQueuedRequests, "the queue length cannot be negative");
+        if (MaxBodyBytes < 1) throw new ArgumentOutOfRangeException(nameof(MaxBodyBytes), MaxBodyBytes, "the body limit must be positive");
+    }
+}

@@ -1,0 +1,33 @@
+namespace Frugal.Inference.Engine;
+
+/// <summary>How much an <see cref="InferenceEngine"/> may hold and do at once.</summary>
+public sealed record EngineOptions
+{
+    /// <summary>Positions one sequence may reach (prompt + generated); null uses the model's context length.</summary>
+    public int? ContextLength { get; init; }
+
+    /// <summary>Tokens per KV block.</summary>
+    public int BlockSize { get; init; } = 16;
+
+    /// <summary>KV blocks in the pool (all sequences together); null sizes it for MaxRunningSequences full contexts.</summary>
+    public int? KvBlocks { get; init; }
+
+    /// <summary>Sequences advanced together in one step.</summary>
+    public int MaxRunningSequences { get; init; } = 8;
+
+    /// <summary>Tokens one step may process, decodes and prefill chunks together.</summary>
+    public int MaxTokensPerStep { get; init; } = 256;
+
+    /// <summary>Requests that may wait for a place in the running set; beyond it, Submit refuses.</summary>
+    public int MaxQueuedRequests { get; init; } = 64;
+
+    internal void Validate()
+    {
+        if (ContextLength is <= 0) throw new ArgumentOutOfRangeException(nameof(ContextLength), ContextLength, "the context must hold at least one position");
+        if (BlockSize < 1) throw new ArgumentOutOfRangeException(nameof(BlockSize), BlockSize, "a block holds at least one position");
+        if (KvBlocks is <= 0) throw new ArgumentOutOfRangeException(nameof(KvBlocks), KvBlocks, "the pool needs at least one block");
+        if (MaxRunningSequences < 1) throw new ArgumentOutOfRangeException(nameof(MaxRunningSequences), MaxRunningSequences, "at least one sequence must run");
+        if (MaxTokensPerStep < 1) throw new ArgumentOutOfRangeException(nameof(MaxTokensPerStep), MaxTokensPerStep, "a step processes at least one token");
+        if (MaxQueuedRequests < 0) throw new ArgumentOutOfRangeException(nameof(MaxQueuedRequests), MaxQueuedRequests, "the queue length cannot be negative");
+    }
+}

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using System.Threading.Channels;
+using Frugal.Inference.Generation;
+using Frugal.Inference.Sampling;
+using Frugal.Tokenization;
+
+namespace Frugal.Inference.Engine;
+
+/// <summary>
+/// The engine loop's state for one request: its own sampler, streaming detokenizer and stop-string filter, and the
+/// channel its events go out through. Touched only by the loop thread (the channel is the hand-over).
+/// </summary>
+internal sealed class EngineSequence
+{
+    private readonly Tokenizer _tokenizer;
+    private readonly StreamingDetokenizer _detokenizer;
+    private readonly StopStringFilter _stops;
+    private long _lastTokenAt;
+
+    public EngineSequence(long id, EngineRequest request, int maxTokens, Tokenizer tokenizer, int vocab, int context)
+    {
+        Id = id;
+        Request = request;
+        MaxTokens = maxTokens;
+        _tokenizer = tokenizer;
+        Sampler = new Sampler(request.Sampling, vocab, context);
+        foreach (int t in request.PromptTokens) Sampler.Accept(t);
+        _detokenizer = new StreamingDetokenizer(tokenizer);
+        _stops = new StopStringFilter(request.StopStrings);
+        SubmittedAt = Stopwatch.GetTimestamp();
+    }
+
+    public long Id { get; }
+
+    public EngineRequest Request { get; }
+
+    public int MaxTokens { get; }
+
+    public Sampler Sampler { get; }
+
+    public Channel<EngineEvent> Events { get; } = Channel.CreateUnbounded<EngineEvent>(new UnboundedChannelOptions { SingleWriter = true, SingleReader = true });
+
+    public long SubmittedAt { get; }
+
+    /// <summary>Left the queue (got its first step); counted once.</summary>
+    public bool Admitted { get; set; }
+
+    public int Generated { get; private set; }
+
+    public int CachedPromptTokens { get; set; }
+
+    public bool Done { get; private set; }
+
+    /// <summary>Samples the next token from this sequence's logits row; true when it ends the generation.</summary>
+    public (int Token, bool Stop) Sample(ReadOnlySpan<float> logits, EngineMetrics metrics)
+    {
+        int token = Sampler.Sample(logits);
+        if (_tokenizer.IsEndOfGeneration(token))
+            return (token, true);
+        Sampler.Accept(token);
+        Generated++;
+        long now = Stopwatch.GetTimestamp();
+        if (_lastTokenAt == 0) metrics.TimeToFirstToken.Observe(Stopwatch.GetElapsedTime(SubmittedAt, now).TotalSeconds);
+        else metrics.InterTokenLatency.Observe(Stopwatch.GetElapsedTime(_lastTokenAt, now).TotalSeconds);
+        _lastTokenAt = now;
+
+        string text = _stops.Push(_detokenizer.Push(token));
+        TokenLogprob? chosen = null;
+        List<TokenLogprob>? top = null;
+        if (Request.Logprobs)
+            (chosen, top) = Logprobs(logits, token);
+        Events.Writer.TryWrite(new EngineToken(token, text, chosen, top));
+        return (token, _stops.Stopped);
+    }
+
+    /// <summary>Sends the held-back text and the final event, and closes the stream.</summary>
+    public void Finish(EngineFinishReason reason)
+    {
+        if (Done) return;
+        Done = true;
+        string tail = "";
+        if (reason != EngineFinishReason.Cancelled && !_stops.Stopped)
+        {
+            tail = _stops.Push(_detokenizer.Flush());
+            tail += _stops.Flush();
+        }
+        Events.Writer.TryWrite(new EngineFinished(tail, reason, Request.PromptTokens.Count, Generated, CachedPromptTokens));
+        Events.Writer.TryComplete();
+    }
+
+    public void Fail(Exception error)
+    {
+        if (Done) return;
+        Done = true;
+        Events.Writer.TryComplete(error);
+    }
+
+    /// <summary>log softmax of the raw logits at <paramref name="token"/>, and the top alternatives.</summary>
+    private (TokenLogprob, List<TokenLogprob>?) Logprobs(ReadOnlySpan<float> logits, int token)
+    {
+        float max = TensorPrimitives.Max(logits);
+        double sum = 0;
+        foreach (float l in logits) sum += Math.Exp(l - max);
+        float logZ = max + (float)Math.Log(sum);
+        var chosen = new TokenLogprob(token, _tokenizer.Decode([token]), logits[token] - logZ);
+        if (Request.TopLogprobs <= 0) return (chosen, null);
+        int k = Math.Min(Request.TopLogprobs, logits.Length);
+        var best = new List<int>(k + 1);
+        for (int i = 0; i < logits.Length; i++)
+        {
+            if (best.Count == k && logits[i] <= logits[best[^1]]) continue;
+            int at = best.Count;
+            while (at > 0 && logits[best[at - 1]] < logits[i]) at--;
+            best.Insert(at, i);
+            if (best.Count > k) best.RemoveAt(k);
+        }
+        var top = new List<TokenLogprob>(best.Count);
+        foreach (int id in best) top.Add(new TokenLogprob(id, _tokenizer.Decode([id]), logits[id] - logZ));
+        return (chosen, top);
+    }
+}

@@ -1,0 +1,249 @@
+using System.Collections.Concurrent;
+using Frugal.Inference.KvPaging;
+using Frugal.Inference.Scheduling;
+using Frugal.Models;
+using Frugal.Tokenization;
+
+namespace Frugal.Inference.Engine;
+
+/// <summary>
+/// Serves many generations at once from one model: one loop on its own thread plans steps with the
+/// <see cref="Scheduler"/> (continuous batching, chunked prefill, prefix reuse, preemption), runs each step's chunks
+/// of all sequences through one batched forward over the paged K/V store, samples each sequence with its own
+/// sampler, and streams tokens back through each request's channel. Cancelling a request ends its sequence at the
+/// next step and frees its blocks.
+/// </summary>
+public sealed class InferenceEngine : IDisposable
+{
+    private readonly IBatchedLanguageModel _model;
+    private readonly EngineOptions _options;
+    private readonly Scheduler _scheduler;
+    private readonly KvBlockTables _kv;
+    private readonly PagedKvStore _store;
+    private readonly ConcurrentQueue<EngineSequence> _incoming = new();
+    private readonly ConcurrentQueue<long> _cancels = new();
+    private readonly Dictionary<long, EngineSequence> _states = [];
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly Thread _thread;
+    private long _nextId;
+    private volatile bool _stopping;
+
+    public InferenceEngine(ILanguageModel model, Tokenizer tokenizer, EngineOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        _model = model as IBatchedLanguageModel
+            ?? throw new ArgumentException($"{model.GetType().Name} cannot run batched steps over a paged KV cache", nameof(model));
+        Tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
+        _options = options ?? new EngineOptions();
+        _options.Validate();
+        ContextLength = Math.Min(_options.ContextLength ?? model.Config.ContextLength, model.Config.ContextLength);
+        int blocksPerContext = (ContextLength + _options.BlockSize - 1) / _options.BlockSize;
+        int blocks = _options.KvBlocks ?? blocksPerContext * _options.MaxRunningSequences;
+        _kv = new KvBlockTables(new KvBlockPool(blocks, _options.BlockSize));
+        _store = _model.CreatePagedStore(blocks, _options.BlockSize);
+        _scheduler = new Scheduler(_kv, new SchedulerOptions
+        {
+            MaxTokensPerStep = _options.MaxTokensPerStep,
+            MaxRunningSequences = _options.MaxRunningSequences,
+            MaxPrefillChunk = _options.MaxTokensPerStep,
+        });
+        Metrics.KvBlocksFree = blocks;
+        _thread = new Thread(Loop) { IsBackground = true, Name = "Frugal engine loop" };
+        _thread.Start();
+    }
+
+    public Tokenizer Tokenizer { get; }
+
+    public ModelConfig ModelConfig => _model.Config;
+
+    /// <summary>Positions one sequence may reach: prompt plus generated tokens.</summary>
+    public int ContextLength { get; }
+
+    public EngineOptions Options => _options;
+
+    public EngineMetrics Metrics { get; } = new();
+
+    /// <summary>Bytes of K/V memory the engine holds (its whole budget, allocated up front).</summary>
+    public long KvBytes => _store.Bytes;
+
+    /// <summary>
+    /// Queues a generation and returns its stream. Cancelling <paramref name="cancellationToken"/> ends it at the
+    /// next step.
+    /// </summary>
+    /// <exception cref="ArgumentException">the prompt is empty, holds an unknown token, or prompt + max tokens exceed the context or the KV pool.</exception>
+    /// <exception cref="EngineOverloadedException">the queue is full.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> is cancelled already.</exception>
+    public EngineStream Submit(EngineRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ObjectDisposedException.ThrowIf(_stopping, this);
+        cancellationToken.ThrowIfCancellationRequested();
+        int maxTokens = ValidatedMaxTokens(request);
+        if (Metrics.EnterQueue() > _options.MaxQueuedRequests)
+        {
+            Metrics.LeaveQueue();
+            Metrics.Rejected();
+            throw new EngineOverloadedException(Metrics.QueueDepth);
+        }
+        var seq = new EngineSequence(Interlocked.Increment(ref _nextId), request, maxTokens, Tokenizer, _model.Config.VocabSize, ContextLength);
+        Metrics.Request(request.PromptTokens.Count);
+        // Queued before the cancellation is registered: a token cancelled already must find the sequence to cancel.
+        _incoming.Enqueue(seq);
+        _wake.Release();
+        return new EngineStream(this, seq.Id, seq.Events.Reader, cancellationToken);
+    }
+
+    /// <summary>Ends a sequence at the next step (no-op when it already finished).</summary>
+    public void Cancel(long sequenceId)
+    {
+        _cancels.Enqueue(sequenceId);
+        if (!_stopping) _wake.Release();
+    }
+
+    private int ValidatedMaxTokens(EngineRequest request)
+    {
+        var prompt = request.PromptTokens ?? throw new ArgumentException("the request has no prompt tokens", nameof(request));
+        if (prompt.Count == 0) throw new ArgumentException("the prompt has no tokens: nothing to continue from", nameof(request));
+        for (int i = 0; i < prompt.Count; i++)
+            if ((uint)prompt[i] >= (uint)_model.Config.VocabSize)
+                throw new ArgumentException($"prompt token #{i} is id {prompt[i]}, outside the vocabulary [0, {_model.Config.VocabSize})", nameof(request));
+        int room = ContextLength - prompt.Count;
+        if (room < 1)
+            throw new ArgumentException($"the prompt is {prompt.Count} tokens but the context holds {ContextLength}, leaving no room to generate", nameof(request));
+        if (request.MaxTokens is < 1)
+            throw new ArgumentException($"max tokens must be at least 1, got {request.MaxTokens}", nameof(request));
+        if (request.MaxTokens > room)
+            throw new ArgumentException($"{prompt.Count} prompt tokens + {request.MaxTokens} new tokens exceed the context of {ContextLength}", nameof(request));
+        if (request.TopLogprobs is < 0 or > 20)
+            throw new ArgumentException($"top logprobs must be within [0, 20], got {request.TopLogprobs}", nameof(request));
+        int max = request.MaxTokens ?? room;
+        if (_kv.BlocksFor(prompt.Count + max) > _kv.Pool.TotalBlocks)
+            throw new ArgumentException($"{prompt.Count} prompt tokens + {max} new tokens need more KV blocks than the pool's {_kv.Pool.TotalBlocks}", nameof(request));
+        return max;
+    }
+
+    private void Loop()
+    {
+        var batch = new List<BatchSequence>();
+        var sampled = new List<SampledToken>();
+        float[] logits = [];
+        while (!_stopping)
+        {
+            StepPlan? plan = null;
+            try
+            {
+                Drain();
+                if (!_scheduler.HasWork)
+                {
+                    _wake.Wait();
+                    continue;
+                }
+                plan = _scheduler.Plan();
+                foreach (var copy in plan.BlockCopies)
+                    _store.CopyBlock(copy.Source, copy.Destination);
+                if (plan.IsEmpty)
+                {
+                    _scheduler.Update(plan, []);
+                    _wake.Wait(10);
+                    continue;
+                }
+
+                batch.Clear();
+                int wanted = 0;
+                foreach (var chunk in plan.Chunks)
+                {
+                    var seq = _scheduler.Find(chunk.SequenceId)!;
+                    var state = _states[chunk.SequenceId];
+                    if (!state.Admitted)
+                    {
+                        state.Admitted = true;
+                        state.CachedPromptTokens = seq.CachedPrefixTokens;
+                        Metrics.LeaveQueue();
+                    }
+                    int[] tokens = seq.TokenSpan.Slice(chunk.Start, chunk.Count).ToArray();
+                    batch.Add(new BatchSequence(tokens, chunk.Start, _kv.BlockTable(chunk.SequenceId), chunk.SamplesNext));
+                    if (chunk.SamplesNext) wanted++;
+                }
+                int vocab = _model.Config.VocabSize;
+                if (logits.Length < wanted * vocab) logits = new float[wanted * vocab]; // [wanted, vocab]
+                _model.ForwardBatch(batch, _store, logits);
+
+                sampled.Clear();
+                int row = 0;
+                foreach (var chunk in plan.Chunks)
+                {
+                    if (!chunk.SamplesNext) continue;
+                    var (token, stop) = _states[chunk.SequenceId].Sample(logits.AsSpan(row++ * vocab, vocab), Metrics);
+                    sampled.Add(new SampledToken(chunk.SequenceId, token, stop));
+                }
+                var outcome = _scheduler.Update(plan, sampled);
+                plan = null;
+                Metrics.Step();
+                foreach (var (id, reason) in outcome.Finished)
+                    End(id, reason == FinishReason.Length ? EngineFinishReason.Length : EngineFinishReason.Stop);
+            }
+            catch (Exception error)
+            {
+                // A failed step fails every sequence it touched; the engine keeps serving new requests.
+                foreach (var state in _states.Values.ToList())
+                {
+                    _scheduler.Cancel(state.Id);
+                    if (!state.Admitted) Metrics.LeaveQueue();
+                    state.Fail(error);
+                    _states.Remove(state.Id);
+                }
+                if (plan is not null) _scheduler.Update(plan, []);
+            }
+            finally
+            {
+                PublishGauges();
+            }
+        }
+    }
+
+    /// <summary>Takes in new requests and cancellations; runs on the loop thread only.</summary>
+    private void Drain()
+    {
+        while (_incoming.TryDequeue(out var seq))
+        {
+            _states[seq.Id] = seq;
+            _scheduler.Add(seq.Id, seq.Request.PromptTokens.ToArray(), seq.MaxTokens);
+        }
+        while (_cancels.TryDequeue(out long id))
+        {
+            if (!_states.TryGetValue(id, out var state)) continue;
+            _scheduler.Cancel(id);
+            if (!state.Admitted) Metrics.LeaveQueue();
+            End(id, EngineFinishReason.Cancelled);
+        }
+    }
+
+    private void End(long id, EngineFinishReason reason)
+    {
+        if (!_states.Remove(id, out var state)) return;
+        state.Finish(reason);
+        Metrics.Completion(state.Generated);
+    }
+
+    private void PublishGauges()
+    {
+        Metrics.RunningSequences = _scheduler.RunningCount;
+        Metrics.KvBlocksUsed = _kv.Pool.UsedBlocks;
+        Metrics.KvBlocksFree = _kv.Pool.FreeBlocks;
+        Metrics.PrefixCacheHits = _kv.PrefixHits;
+        Metrics.PrefixCacheHitTokens = _kv.PrefixHitTokens;
+        Metrics.Preemptions = _scheduler.TotalPreemptions;
+    }
+
+    public void Dispose()
+    {
+        if (_stopping) return;
+        _stopping = true;
+        _wake.Release();
+        _thread.Join();
+        var gone = new ObjectDisposedException(nameof(InferenceEngine), "the engine was shut down");
+        foreach (var state in _states.Values) state.Fail(gone);
+        _states.Clear();
+        while (_incoming.TryDequeue(out var seq)) seq.Fail(gone);
+    }
+}
