@@ -84,30 +84,7 @@ internal sealed partial class DecoderTransformer
         var q = s.Queries.AsSpan(0, n * qDim);   // [n, heads·headDim]
         var k = bs.Keys.AsSpan(0, n * kvDim);    // [n, kvDim]: this step's keys, before they go to their blocks
         var v = bs.Values.AsSpan(0, n * kvDim);  // [n, kvDim]
-        w.Q.Multiply(x, q, n);
-        w.K.Multiply(x, k, n);
-        w.V.Multiply(x, v, n);
-        AddBias(q, w.QBias, n);
-        AddBias(k, w.KBias, n);
-        AddBias(v, w.VBias, n);
-
-        for (int i = 0; i < n; i++)
-        {
-            var cos = s.Cos.AsSpan(i * half, half);
-            var sin = s.Sin.AsSpan(i * half, half);
-            for (int h = 0; h < c.HeadCount; h++)
-            {
-                var head = q.Slice(i * qDim + h * hd, hd);
-                if (w.QNorm is not null) RmsNorm.Apply(head, w.QNorm, c.RmsNormEpsilon, head);
-                Rope.Apply(head, cos, sin, _parts.Rope);
-            }
-            for (int h = 0; h < c.HeadCountKv; h++)
-            {
-                var head = k.Slice(i * kvDim + h * hd, hd);
-                if (w.KNorm is not null) RmsNorm.Apply(head, w.KNorm, c.RmsNormEpsilon, head);
-                Rope.Apply(head, cos, sin, _parts.Rope);
-            }
-        }
+        ProjectQueryKeyValue(w, x, q, k, v, n, s);
 
         var keys = store.Keys[layer];    // [blocks·blockSize, kvDim]
         var values = store.Values[layer];

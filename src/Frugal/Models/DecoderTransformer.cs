@@ -71,16 +71,14 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
         _w.Output.Multiply(s.Normed.AsSpan(0, rows * dim), logits[..(rows * c.VocabSize)], rows);
     }
 
-    private void AttentionBlock(LayerWeights w, float[] keys, float[] values, int start, int n, ForwardScratch s)
+    /// <summary>
+    /// Q, K and V of <paramref name="n"/> normed rows: projections, biases (Qwen2), per-head Q/K norms (Qwen3) and
+    /// RoPE at the positions whose cos/sin tables <paramref name="s"/> holds. Shared by the contiguous and paged paths.
+    /// </summary>
+    private void ProjectQueryKeyValue(LayerWeights w, ReadOnlySpan<float> x, Span<float> q, Span<float> k, Span<float> v, int n, ForwardScratch s)
     {
         var c = Config;
-        int dim = c.EmbeddingLength, qDim = c.QueryDim, kvDim = c.KvDim, hd = c.HeadDim, half = c.RopeDims / 2;
-        var x = s.Normed.AsSpan(0, n * dim);
-        RmsNorm.ApplyRows(s.Residual, w.AttnNorm, c.RmsNormEpsilon, x, n);
-
-        var q = s.Queries.AsSpan(0, n * qDim);          // [n, heads·headDim]
-        var k = keys.AsSpan(start * kvDim, n * kvDim);  // [n, kvDim]: this step's rows of the cache
-        var v = values.AsSpan(start * kvDim, n * kvDim);
+        int qDim = c.QueryDim, kvDim = c.KvDim, hd = c.HeadDim, half = c.RopeDims / 2;
         w.Q.Multiply(x, q, n);
         w.K.Multiply(x, k, n);
         w.V.Multiply(x, v, n);
@@ -105,6 +103,19 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
                 Rope.Apply(head, cos, sin, _parts.Rope);
             }
         }
+    }
+
+    private void AttentionBlock(LayerWeights w, float[] keys, float[] values, int start, int n, ForwardScratch s)
+    {
+        var c = Config;
+        int dim = c.EmbeddingLength, qDim = c.QueryDim, kvDim = c.KvDim, hd = c.HeadDim, half = c.RopeDims / 2;
+        var x = s.Normed.AsSpan(0, n * dim);
+        RmsNorm.ApplyRows(s.Residual, w.AttnNorm, c.RmsNormEpsilon, x, n);
+
+        var q = s.Queries.AsSpan(0, n * qDim);          // [n, heads·headDim]
+        var k = keys.AsSpan(start * kvDim, n * kvDim);  // [n, kvDim]: this step's rows of the cache
+        var v = values.AsSpan(start * kvDim, n * kvDim);
+        ProjectQueryKeyValue(w, x, q, k, v, n, s);
 
         // Causal: token i (at position start + i) sees cache positions 0 .. start + i.
         float scale = 1.0f / MathF.Sqrt(hd);
