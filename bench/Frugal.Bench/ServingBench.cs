@@ -89,10 +89,15 @@ internal static class ServingBench
         var system = SystemPrompt(tokenizer, prefixTokens);
         var m = engine.Metrics;
         Console.WriteLine($"  system prompt: {system.Length} tokens; prefix cache before: hits {m.PrefixCacheHits}, hit tokens {m.PrefixCacheHitTokens}");
-        var first = TimeToFirstToken(engine, [.. system, .. tokenizer.Encode("Question: when does the library open on Sundays?", addSpecial: false)]);
+        int[] prompt1 = [.. system, .. tokenizer.Encode("Question: when does the library open on Sundays?", addSpecial: false)];
+        int[] prompt2 = [.. system, .. tokenizer.Encode("Question: can I renew a loan by phone?", addSpecial: false)];
+        int shared = 0;
+        while (shared < Math.Min(prompt1.Length, prompt2.Length) && prompt1[shared] == prompt2[shared]) shared++;
+        Console.WriteLine($"  the two prompts share their first {shared} tokens (block size {engine.Options.BlockSize})");
+        var first = TimeToFirstToken(engine, prompt1);
         long hits = m.PrefixCacheHits, hitTokens = m.PrefixCacheHitTokens;
         Console.WriteLine($"  request 1: prompt {first.Finished.PromptTokens} tokens, cached {first.Finished.CachedPromptTokens}, time to first token {first.Ttft * 1000:F0} ms; prefix cache: hits {hits}, hit tokens {hitTokens}");
-        var second = TimeToFirstToken(engine, [.. system, .. tokenizer.Encode("Question: can I renew a loan by phone?", addSpecial: false)]);
+        var second = TimeToFirstToken(engine, prompt2);
         Console.WriteLine($"  request 2: prompt {second.Finished.PromptTokens} tokens, cached {second.Finished.CachedPromptTokens}, time to first token {second.Ttft * 1000:F0} ms; prefix cache: hits {m.PrefixCacheHits}, hit tokens {m.PrefixCacheHitTokens}");
         Console.WriteLine($"  time to first token, second / first: {second.Ttft / first.Ttft:F3} ({first.Ttft / second.Ttft:F1}x faster)");
     }
