@@ -11,9 +11,9 @@ namespace Frugal.Bench;
 /// <summary>
 /// The serving engine (<see cref="InferenceEngine"/>) on one GGUF file, two measurements:
 /// 1. aggregate decode throughput of 1 stream vs N concurrent greedy streams with same-length short prompts. Every
-///    generated token is time-stamped when the reader receives it. All prompts fit one engine step, so every first
-///    token comes from the same step (prefill); the decode phase runs from the first first-token to the last token of
-///    any stream, and its tokens are all tokens but each stream's first. Aggregate tokens/s = those tokens / that time.
+///    generated token is time-stamped when the reader receives it. The decode phase runs from the moment the last
+///    stream received its first token (every prefill done) to the last token of any stream; its tokens are those
+///    received after that moment (50 ms guard). Aggregate tokens/s = those tokens / that wall time.
 /// 2. prefix reuse: a request with a fixed ~500-token system prompt plus a question, then one with the same system
 ///    prompt and another question; time to first token (Submit to first token received) of each, their ratio, and
 ///    the engine's prefix-cache counters before and after.
@@ -68,19 +68,21 @@ internal static class ServingBench
         long submitted = Stopwatch.GetTimestamp();
         var results = RunStreams(engine, prompts, decode);
         long steps = engine.Metrics.Steps - steps0;
-        // When all prompts fit one step, every stream's first token comes from the same step: the decode phase starts
-        // at the earliest of them (the others differ only by reader wake-up) and every later token is a decode token.
-        // Otherwise it starts when the last stream has its first token and counts the tokens received after that.
-        bool oneStep = streams * ShortPrompt <= engine.Options.MaxTokensPerStep;
-        long start = oneStep ? results.Min(r => r.Stamps[0]) : results.Max(r => r.Stamps[0]);
+        // The engine may start stepping before every request is queued, so first tokens can come from different steps.
+        // The decode phase starts when the last stream has its first token (every prefill done) and ends at the last
+        // token of any stream. Its tokens are those received more than 50 ms after its start: tokens of the step that
+        // started it reach their readers within a few ms of each other, the next step's a whole step (>100 ms) later.
+        long start = results.Max(r => r.Stamps[0]);
         long end = results.Max(r => r.Stamps[^1]);
-        int tokens = oneStep ? results.Sum(r => r.Stamps.Count - 1) : results.Sum(r => r.Stamps.Count(s => s > start));
+        long guard = start + Stopwatch.Frequency / 20;
+        int tokens = results.Sum(r => r.Stamps.Count(s => s > guard));
+        int decodeSteps = results.Max(r => r.Stamps.Count(s => s > guard));
         double seconds = Stopwatch.GetElapsedTime(start, end).TotalSeconds;
         double rate = tokens / seconds;
         int generated = results.Sum(r => r.Stamps.Count);
         Console.WriteLine($"  {streams,2} stream(s): {generated} tokens in {steps} engine steps (per stream {string.Join(',', results.Select(r => r.Finished.CompletionTokens))}), " +
                           $"submit to first token {Stopwatch.GetElapsedTime(submitted, start).TotalSeconds:F2} s, " +
-                          $"decode phase {tokens} tokens in {seconds:F2} s = {rate:F2} tok/s aggregate, {seconds / Math.Max(1, results.Max(r => r.Stamps.Count) - 1) * 1000:F0} ms per decode step");
+                          $"decode phase {tokens} tokens in {seconds:F2} s = {rate:F2} tok/s aggregate, {seconds / Math.Max(1, decodeSteps) * 1000:F0} ms per decode step");
         return rate;
     }
 
