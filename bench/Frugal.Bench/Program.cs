@@ -6,6 +6,8 @@ using Frugal.Numerics.Kernels;
 // Usage: see bench/README.md.
 if (args.Length > 0 && args[0] == "side-by-side")
     return RunSideBySide(args[1..]);
+if (args.Length > 0 && args[0] == "serving")
+    return RunServing(args[1..]);
 if (args.Length > 0 && args[0] == "make-files")
 {
     var rest = args[1..].ToList();
@@ -25,6 +27,7 @@ if (args.Length > 0 && args[0] == "vs-ggml")
 if (args.Length == 0 || args[0] != "kernels")
 {
     Console.Error.WriteLine("usage: Frugal.Bench side-by-side FILE... [-p 128] [-n 64] [-t 2] [--rounds 3] [--seed 42]");
+    Console.Error.WriteLine("       Frugal.Bench serving FILE [-n 32] [--streams 8] [-t 2] [--prefix 500]");
     Console.Error.WriteLine("       Frugal.Bench make-files [DIR=/tmp/frugal-bench] [--keep-f16]");
     Console.Error.WriteLine("       Frugal.Bench kernels [rows=2048] [cols=8192] [n=128] [types=Q4_0,Q8_0,Q4_K] [threads=1,2] [paths=best]");
     Console.Error.WriteLine("       Frugal.Bench vs-ggml [rows] [cols] [tokens] [types] [rounds] [path]");
@@ -83,5 +86,54 @@ static int RunSideBySide(string[] args)
         return 2;
     }
     SideBySide.Run(new SideBySide.Options(files, p, n, t, rounds, seed));
+    return 0;
+}
+
+static int RunServing(string[] args)
+{
+    string? file = null;
+    int n = 32, streams = 8, t = 2, prefix = 500;
+    for (int i = 0; i < args.Length; i++)
+    {
+        string a = args[i];
+        if (a is "-n" or "--streams" or "-t" or "--prefix")
+        {
+            if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int v) || v < 1)
+            {
+                Console.Error.WriteLine($"error: {a} needs a positive integer");
+                return 2;
+            }
+            i++;
+            switch (a)
+            {
+                case "-n": n = v; break;
+                case "--streams": streams = v; break;
+                case "-t": t = v; break;
+                default: prefix = v; break;
+            }
+        }
+        else if (a.StartsWith('-'))
+        {
+            Console.Error.WriteLine($"error: unknown option {a}");
+            return 2;
+        }
+        else if (file is not null)
+        {
+            Console.Error.WriteLine($"error: serving takes one GGUF file, got {file} and {a}");
+            return 2;
+        }
+        else if (!File.Exists(a))
+        {
+            Console.Error.WriteLine($"error: no such file: {a}");
+            return 2;
+        }
+        else file = a;
+    }
+    if (file is null)
+    {
+        Console.Error.WriteLine("error: give a GGUF file (make one with: make-files)");
+        return 2;
+    }
+    ServingBench.Run(new ServingBench.Options(file, n, streams, t, prefix));
     return 0;
 }
