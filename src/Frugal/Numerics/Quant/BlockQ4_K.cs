@@ -53,52 +53,16 @@ public unsafe struct BlockQ4_K
     {
         QuantChecks.Lengths(blocks.Length, Elements, src.Length);
         Span<byte> levels = stackalloc byte[Elements];
-        Span<byte> scratch = stackalloc byte[32];
-        Span<float> weights = stackalloc float[32];
-        Span<float> mins = stackalloc float[8];
-        Span<float> scales = stackalloc float[8];
-        Span<byte> ls = stackalloc byte[8];
-        Span<byte> lm = stackalloc byte[8];
         for (int i = 0; i < blocks.Length; i++)
         {
             ReadOnlySpan<float> x = src.Slice(i * Elements, Elements);
-            float maxScale = 0, maxMin = 0;
-            for (int j = 0; j < 8; j++)
-            {
-                ReadOnlySpan<float> xs = x.Slice(32 * j, 32);
-                float sumX2 = 0;
-                for (int l = 0; l < 32; l++) sumX2 += xs[l] * xs[l];
-                float avX = MathF.Sqrt(sumX2 / 32);
-                for (int l = 0; l < 32; l++) weights[l] = avX + MathF.Abs(xs[l]);
-                scales[j] = KQuantScales.AsymmetricSearch(15, xs, weights, levels.Slice(32 * j, 32), out mins[j], scratch, -1f, 0.1f, 20, false);
-                if (scales[j] > maxScale) maxScale = scales[j];
-                if (mins[j] > maxMin) maxMin = mins[j];
-            }
-            float invScale = maxScale > 0 ? 63f / maxScale : 0f;
-            float invMin = maxMin > 0 ? 63f / maxMin : 0f;
-            for (int j = 0; j < 8; j++)
-            {
-                ls[j] = Math.Min((byte)63, (byte)GgmlScalar.NearestInt(invScale * scales[j]));
-                lm[j] = Math.Min((byte)63, (byte)GgmlScalar.NearestInt(invMin * mins[j]));
-            }
             ref BlockQ4_K b = ref blocks[i];
             fixed (byte* packed = b.Scales)
             fixed (byte* qs = b.Qs)
             {
-                var packedScales = new Span<byte>(packed, 12);
-                KQuantScales.PackScaleMinK4(ls, lm, packedScales);
-                b.D = GgmlScalar.FloatToFp16(maxScale / 63f);
-                b.DMin = GgmlScalar.FloatToFp16(maxMin / 63f);
-                float dAll = GgmlScalar.Fp16ToFloat(b.D), minAll = GgmlScalar.Fp16ToFloat(b.DMin);
-                for (int j = 0; j < 8; j++)
-                {
-                    KQuantScales.ScaleMinK4(j, packedScales, out byte sc, out byte m);
-                    float d = dAll * sc;
-                    if (d == 0) continue;
-                    float dm = minAll * m;
-                    for (int ii = 0; ii < 32; ii++)
-                        levels[32 * j + ii] = (byte)Math.Clamp(GgmlScalar.NearestInt((x[32 * j + ii] + dm) / d), 0, 15);
-                }
+                KQuantScales.ScaleMinSuperBlock(x, 15, -1f, 0.1f, 20, levels, new Span<byte>(packed, 12), out ushort d, out ushort dMin);
+                b.D = d;
+                b.DMin = dMin;
                 for (int j = 0, o = 0; j < Elements; j += 64, o += 32)
                     for (int l = 0; l < 32; l++)
                         qs[o + l] = (byte)(levels[j + l] | (levels[j + l + 32] << 4));

@@ -239,4 +239,53 @@ internal static class KQuantScales
             }
         }
     }
+
+    /// <summary>
+    /// The part of quantize_row_q4_K_ref / quantize_row_q5_K_ref the two share: per 32-element sub-block an
+    /// asymmetric scale search weighted by rms + |x|, the 8 scales and mins quantized to 6 bits against their
+    /// maxima and packed into <paramref name="packedScales"/>, then every element re-quantized to 0..nmax with the
+    /// stored scales into <paramref name="levels"/> [256]. Each format then packs the levels its own way.
+    /// </summary>
+    public static void ScaleMinSuperBlock(ReadOnlySpan<float> x, int nmax, float rmin, float rdelta, int nstep,
+        Span<byte> levels, Span<byte> packedScales, out ushort d, out ushort dMin)
+    {
+        Span<byte> scratch = stackalloc byte[32];
+        Span<float> weights = stackalloc float[32];
+        Span<float> mins = stackalloc float[8];
+        Span<float> scales = stackalloc float[8];
+        Span<byte> ls = stackalloc byte[8];
+        Span<byte> lm = stackalloc byte[8];
+        float maxScale = 0, maxMin = 0;
+        for (int j = 0; j < 8; j++)
+        {
+            ReadOnlySpan<float> xs = x.Slice(32 * j, 32);
+            float sumX2 = 0;
+            for (int l = 0; l < 32; l++) sumX2 += xs[l] * xs[l];
+            float avX = MathF.Sqrt(sumX2 / 32);
+            for (int l = 0; l < 32; l++) weights[l] = avX + MathF.Abs(xs[l]);
+            scales[j] = AsymmetricSearch(nmax, xs, weights, levels.Slice(32 * j, 32), out mins[j], scratch, rmin, rdelta, nstep, false);
+            if (scales[j] > maxScale) maxScale = scales[j];
+            if (mins[j] > maxMin) maxMin = mins[j];
+        }
+        float invScale = maxScale > 0 ? 63f / maxScale : 0f;
+        float invMin = maxMin > 0 ? 63f / maxMin : 0f;
+        for (int j = 0; j < 8; j++)
+        {
+            ls[j] = Math.Min((byte)63, (byte)GgmlScalar.NearestInt(invScale * scales[j]));
+            lm[j] = Math.Min((byte)63, (byte)GgmlScalar.NearestInt(invMin * mins[j]));
+        }
+        PackScaleMinK4(ls, lm, packedScales);
+        d = GgmlScalar.FloatToFp16(maxScale / 63f);
+        dMin = GgmlScalar.FloatToFp16(maxMin / 63f);
+        float dAll = GgmlScalar.Fp16ToFloat(d), minAll = GgmlScalar.Fp16ToFloat(dMin);
+        for (int j = 0; j < 8; j++)
+        {
+            ScaleMinK4(j, packedScales, out byte sc, out byte m);
+            float dj = dAll * sc;
+            if (dj == 0) continue;
+            float dm = minAll * m;
+            for (int ii = 0; ii < 32; ii++)
+                levels[32 * j + ii] = (byte)Math.Clamp(GgmlScalar.NearestInt((x[32 * j + ii] + dm) / dj), 0, nmax);
+        }
+    }
 }
