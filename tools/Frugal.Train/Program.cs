@@ -65,9 +65,13 @@ switch (args[0])
         int n = int.Parse(Opt("n", "200"), CultureInfo.InvariantCulture);
         var eval = new GreedyEvaluator(weights, tok);
         var clock = Stopwatch.StartNew();
+        // --recall-filler N measures recall at a shorter distance (a training diagnostic; the measured setting is the default).
+        int recallFiller = int.Parse(Opt("recall-filler", RecallDefaults.FillerChars.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         foreach (var task in new[] { EvalTask.Arithmetic, EvalTask.Copy, EvalTask.Recall })
         {
-            var items = HeldOutSets.Items(task, n, accept: task == EvalTask.Recall ? RecallFilter(tok, weights.Shape.Context) : null);
+            var items = recallFiller != RecallDefaults.FillerChars && task == EvalTask.Recall
+                ? HeldOutSets.Items(task, n, recallFillerChars: recallFiller)
+                : HeldOutSets.Items(task, n, accept: task == EvalTask.Recall ? RecallFilter(tok, weights.Shape.Context) : null);
             int shown = 0;
             var acc = eval.Accuracy(items, (item, text, ok) => { if (!ok && shown++ < 3) Console.WriteLine($"  miss: ...{Tail(item.Prompt)} -> '{Esc(text)}' (want '{Esc(item.Expected)}')"); });
             var (lo, hi) = acc.Interval;

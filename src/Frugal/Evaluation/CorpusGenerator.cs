@@ -17,18 +17,24 @@ public sealed class CorpusGenerator
         _recallFillerChars = recallFillerChars;
     }
 
-    public CorpusDocument Next(DocumentKind kind) => kind switch
+    /// <param name="kind">the kind of document.</param>
+    /// <param name="recallFillerChars">
+    /// for recall: draw the filler length uniformly up to this many characters (short recall documents that fit a
+    /// short training row, so the lookup is learnt from many cheap examples); null for the full-length documents.
+    /// </param>
+    public CorpusDocument Next(DocumentKind kind, int? recallFillerChars = null) => kind switch
     {
         DocumentKind.Story => new(kind, TrainingStory()),
         DocumentKind.Arithmetic => new(kind, Document(ArithmeticTask.Draw(_rng, heldOut: false, threeDigitAddition: false))),
         DocumentKind.Copy => new(kind, CopyTask.Document(CopyTask.Draw(_rng, heldOut: false))),
         // Mostly full-length documents (the case that is measured), some shorter ones so recall is learnt at every distance.
+        DocumentKind.Recall when recallFillerChars is int max => new(kind, RecallTask.TrainingDocument(_rng, _rng.Next(0, Math.Max(1, max)))),
         DocumentKind.Recall => new(kind, RecallTask.TrainingDocument(_rng, _rng.Next(4) == 0 ? _rng.Next(100, _recallFillerChars) : _recallFillerChars - 100)),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown document kind"),
     };
 
     /// <summary>Picks a kind by the given weights, then draws a document of it.</summary>
-    public CorpusDocument Next(ReadOnlySpan<double> weights)
+    public CorpusDocument Next(ReadOnlySpan<double> weights, int? recallFillerChars = null)
     {
         if (weights.Length != 4) throw new ArgumentException("expected one weight per DocumentKind (4)", nameof(weights));
         double total = 0;
@@ -37,7 +43,7 @@ public sealed class CorpusGenerator
         for (int k = 0; k < weights.Length; k++)
         {
             x -= weights[k];
-            if (x < 0) return Next((DocumentKind)k);
+            if (x < 0) return Next((DocumentKind)k, recallFillerChars);
         }
         return Next(DocumentKind.Story);
     }

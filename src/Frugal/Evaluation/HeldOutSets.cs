@@ -9,7 +9,9 @@ public static class HeldOutSets
     public const ulong DefaultSeed = 20261126;
 
     /// <param name="accept">optional filter, e.g. the trainer's check that a recall key is 400+ tokens back.</param>
-    public static IReadOnlyList<EvalItem> Items(EvalTask task, int count, ulong seed = DefaultSeed, Func<EvalItem, bool>? accept = null)
+    /// <param name="recallFillerChars">recall filler length (how far back the key is); the default is the measured setting.</param>
+    public static IReadOnlyList<EvalItem> Items(EvalTask task, int count, ulong seed = DefaultSeed, Func<EvalItem, bool>? accept = null,
+        int recallFillerChars = RecallDefaults.FillerChars)
     {
         if (count <= 0) throw new ArgumentOutOfRangeException(nameof(count), count, "count must be positive");
         var rng = new SplitMix64(SplitMix64.Derive(seed, "held-out-" + task));
@@ -21,7 +23,7 @@ public static class HeldOutSets
             var item = task switch
             {
                 EvalTask.Arithmetic => ArithmeticTask.Draw(rng, heldOut: true, threeDigitAddition: true),
-                EvalTask.Recall => RecallTask.Draw(rng, RecallDefaults.FillerChars),
+                EvalTask.Recall => RecallTask.Draw(rng, recallFillerChars),
                 EvalTask.Copy => CopyTask.Draw(rng, heldOut: true),
                 _ => throw new ArgumentOutOfRangeException(nameof(task), task, "unknown task"),
             };

@@ -41,19 +41,23 @@ public class CorpusTests
     }
 
     [Fact]
-    public void Arithmetic_answers_are_the_reversed_sum_or_difference()
+    public void Arithmetic_writes_every_number_reversed_and_zero_padded()
     {
-        Assert.Equal(new EvalItem("123+456=", "975", ""), ArithmeticTask.Item(123, '+', 456));
+        Assert.Equal(new EvalItem("321+654=", "9750", ""), ArithmeticTask.Item(123, '+', 456));
         Assert.Equal(new EvalItem("999+999=", "8991", ""), ArithmeticTask.Item(999, '+', 999));
-        Assert.Equal(new EvalItem("510-10=", "005", ""), ArithmeticTask.Item(510, '-', 10));
+        Assert.Equal(new EvalItem("015-010=", "005", ""), ArithmeticTask.Item(510, '-', 10));
+        Assert.Equal(new EvalItem("700+000=", "7000", ""), ArithmeticTask.Item(7, '+', 0));
         Assert.Throws<ArgumentException>(() => ArithmeticTask.Item(1, '*', 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ArithmeticTask.Item(1000, '+', 2));
+        Assert.Equal(579, ArithmeticTask.Read("9750"));
         foreach (var item in HeldOutSets.Items(EvalTask.Arithmetic, 200))
         {
             var parts = item.Prompt.TrimEnd('=').Split('+');
             Assert.Equal(3, parts[0].Length);
             Assert.Equal(3, parts[1].Length);
-            int sum = int.Parse(parts[0]) + int.Parse(parts[1]);
-            Assert.Equal(sum, int.Parse(new string(item.Expected.Reverse().ToArray())));
+            Assert.NotEqual('0', parts[0][^1]);    // held-out operands are 3-digit numbers: no padding
+            Assert.Equal(4, item.Expected.Length);
+            Assert.Equal(ArithmeticTask.Read(parts[0]) + ArithmeticTask.Read(parts[1]), ArithmeticTask.Read(item.Expected));
         }
     }
 
@@ -85,10 +89,10 @@ public class CorpusTests
     [Fact]
     public void Scoring_requires_the_answer_then_its_terminator_or_eos()
     {
-        var sum = ArithmeticTask.Item(100, '+', 200);   // "100+200=" -> "003" then end of sequence
-        Assert.True(HeldOutSets.IsCorrect(sum, "003", endedWithEos: true));
-        Assert.False(HeldOutSets.IsCorrect(sum, "0031", endedWithEos: true));
-        Assert.False(HeldOutSets.IsCorrect(sum, "003", endedWithEos: false));
+        var sum = ArithmeticTask.Item(100, '+', 200);   // "001+002=" -> "0030" then end of sequence
+        Assert.True(HeldOutSets.IsCorrect(sum, "0030", endedWithEos: true));
+        Assert.False(HeldOutSets.IsCorrect(sum, "00301", endedWithEos: true));
+        Assert.False(HeldOutSets.IsCorrect(sum, "0030", endedWithEos: false));
         var recall = new EvalItem("What is the code for Ben?", " 4821");
         Assert.True(HeldOutSets.IsCorrect(recall, " 4821\nWhat", endedWithEos: false));
         Assert.False(HeldOutSets.IsCorrect(recall, " 48210", endedWithEos: false));

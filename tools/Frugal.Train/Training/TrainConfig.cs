@@ -19,7 +19,8 @@ public sealed record TrainConfig(
     [property: JsonPropertyName("short_mix")] double[] ShortMix,
     [property: JsonPropertyName("threads")] int Threads,
     [property: JsonPropertyName("grad_clip")] float GradClip = 1f,
-    [property: JsonPropertyName("weight_decay")] float WeightDecay = 0.1f)
+    [property: JsonPropertyName("weight_decay")] float WeightDecay = 0.1f,
+    [property: JsonPropertyName("answers_only")] bool AnswersOnly = false)
 {
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
 
