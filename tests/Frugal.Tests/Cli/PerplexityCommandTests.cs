@@ -16,12 +16,13 @@ public sealed class PerplexityCommandTests(ITestOutputHelper output) : IDisposab
 
     public void Dispose() => _cli.Dispose();
 
-    [Fact]
-    public void Shipped_main_model_perplexity_matches_one_computed_from_llama_cpp_logits()
+    [Theory]
+    [InlineData(128)]
+    [InlineData(512)] // the model's whole context
+    public void Shipped_main_model_perplexity_matches_one_computed_from_llama_cpp_logits(int window)
     {
-        const int window = 128;
         string model = Path.Combine(ShippedModels.Directory, "frugal-main.gguf");
-        string text = string.Join("\n", HeldOutSets.Stories(30));
+        string text = string.Join("\n", HeldOutSets.Stories(60));
         string file = _cli.WriteBytes("stories.txt", System.Text.Encoding.UTF8.GetBytes(text));
 
         var o = _cli.Run("perplexity", model, file, "--ctx", window.ToString(CultureInfo.InvariantCulture), "--json");
