@@ -112,12 +112,7 @@ static IEnumerable<string> TokenizerSample(int documents)
     for (int i = 0; i < documents; i++) yield return corpus.Next((DocumentKind)(i % 4)).Text;
 }
 
-static Func<EvalItem, bool> RecallFilter(BpeTokenizer tok, int context) => item =>
-{
-    int total = 1 + tok.Encode(item.Prompt).Count;
-    int factEnd = 1 + tok.Encode(item.Prompt[..(item.Prompt.IndexOf('.') + 1)]).Count;
-    return total - factEnd >= 400 && total + 8 <= context;
-};
+static Func<EvalItem, bool> RecallFilter(BpeTokenizer tok, int context) => RecallDistance.Filter(text => tok.Encode(text).Count, context);
 
 static string Tail(string s) => Esc(s.Length > 40 ? s[^40..] : s);
 static string Esc(string s) => s.Replace("\n", "\\n", StringComparison.Ordinal);

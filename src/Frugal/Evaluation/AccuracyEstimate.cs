@@ -15,7 +15,8 @@ public readonly record struct AccuracyEstimate(int Correct, int Total)
             double n = Total, p = Accuracy, z2 = Z * Z;
             double centre = (p + z2 / (2 * n)) / (1 + z2 / n);
             double half = Z * Math.Sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n);
-            return (Math.Max(0, centre - half), Math.Min(1, centre + half));
+            // At 0 and n correct the bound is 0 (or 1) exactly; the subtraction would leave a rounding residue (3e-18).
+            return (Correct == 0 ? 0 : Math.Max(0, centre - half), Correct == Total ? 1 : Math.Min(1, centre + half));
         }
     }
 }

@@ -1,0 +1,74 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Frugal.Evaluation;
+
+namespace Frugal.Cli.Commands;
+
+/// <summary>
+/// <c>frugal eval [MODEL] --task arithmetic|recall|copy [--n 500] [--seed S] [-t N] [--json]</c>: greedy accuracy on
+/// a held-out task set with its 95% Wilson interval (see <see cref="GreedyTaskEvaluator"/>). Without MODEL it
+/// measures the built-in model, as <c>frugal run</c> does.
+/// </summary>
+internal static class EvalCommand
+{
+    private static readonly Dictionary<string, EvalTask> Tasks = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["arithmetic"] = EvalTask.Arithmetic,
+        ["recall"] = EvalTask.Recall,
+        ["copy"] = EvalTask.Copy,
+    };
+
+    public static Command Create(CliContext context)
+    {
+        var model = new Argument<string?>("MODEL") { Description = "path of a GGUF model file (default: the built-in model)", Arity = ArgumentArity.ZeroOrOne };
+        var task = new Option<string>("--task") { Description = "held-out task: arithmetic (3-digit addition), recall (key 400+ tokens back) or copy", Required = true };
+        var count = new Option<int>("--n") { Description = "items to evaluate", DefaultValueFactory = _ => 500 };
+        var seed = new Option<ulong>("--seed") { Description = "seed of the held-out set", DefaultValueFactory = _ => HeldOutSets.DefaultSeed };
+        var threads = ThreadsOption.Create();
+        var json = CommonArguments.Json();
+        var command = new Command("eval", "greedy accuracy on a held-out task with a 95% confidence interval") { model, task, count, seed, threads, json };
+        command.SetAction(parse => CliErrors.Guard(context, () =>
+        {
+            string taskName = parse.GetValue(task)!;
+            if (!Tasks.TryGetValue(taskName, out var evalTask))
+                throw new CliError($"--task: unknown task '{taskName}' (expected {string.Join(", ", Tasks.Keys)})");
+            int n = parse.GetValue(count);
+            if (n < 1) throw new CliError($"--n: expected at least 1 item, got {n}");
+            string path = parse.GetValue(model) ?? context.DefaultModelPath;
+            if (parse.GetValue(model) is null && !File.Exists(path))
+                throw new CliError($"no MODEL given and the built-in model is missing at '{path}': give the path of a GGUF file");
+            ThreadsOption.Apply(parse.GetValue(threads));
+
+            using var file = CommonArguments.Open(path);
+            using var lm = context.LoadModel(file);
+            var evaluator = new GreedyTaskEvaluator(lm, context.LoadTokenizer(file));
+            long started = Stopwatch.GetTimestamp();
+            var items = evaluator.HeldOutItems(evalTask, n, parse.GetValue(seed));
+            var estimate = evaluator.Measure(items, null, context.Cancellation);
+            double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            var (low, high) = estimate.Interval;
+            string name = evalTask.ToString().ToLowerInvariant();
+            if (parse.GetValue(json))
+            {
+                JsonText.WriteLine(context.Out, j =>
+                {
+                    j.WriteString("task", name);
+                    j.WriteNumber("n", estimate.Total);
+                    j.WriteNumber("correct", estimate.Correct);
+                    j.WriteNumber("accuracy", estimate.Accuracy);
+                    j.WriteNumber("ci_low", low);
+                    j.WriteNumber("ci_high", high);
+                });
+            }
+            else
+            {
+                context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{name}: accuracy {100 * estimate.Accuracy:F1}% ({estimate.Correct}/{estimate.Total}), 95% CI [{100 * low:F1}%, {100 * high:F1}%]"));
+            }
+            context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"greedy decoding of {estimate.Total} held-out items in {seconds:F2} s"));
+            return 0;
+        }));
+        return command;
+    }
+}
