@@ -12,7 +12,7 @@ public static class RecallDistance
     public const int MinKeyDistance = 400;
 
     /// <summary>Context positions kept free after the prompt for the answer, its terminator and EOS.</summary>
-    public const int AnswerRoom = 8;
+    public const int AnswerRoom = 16;
 
     /// <summary>
     /// Tokens between the end of the asked fact and the end of the prompt. <paramref name="countTokens"/> counts

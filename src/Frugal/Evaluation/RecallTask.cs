@@ -5,7 +5,7 @@ namespace Frugal.Evaluation;
 
 /// <summary>
 /// Key-value recall over a long context: facts "The code for Anna is 4821." are scattered through story sentences,
-/// and questions "What is the code for Anna? 4821" follow at the end. In the held-out form the asked fact opens the
+/// and questions "What is the code for Anna? The code for Anna is 4821." follow at the end. In the held-out form the asked fact opens the
 /// document, so the key is as far back as the filler is long (sized so that it is 400+ tokens back).
 /// </summary>
 public static class RecallTask
@@ -25,7 +25,7 @@ public static class RecallTask
         for (int q = 0; q < questions; q++)
         {
             var (name, code) = rng.Pick(facts);
-            sb.Append(Question(name)).Append(' ').Append(code.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            sb.Append(Question(name)).Append(Answer(name, code)).Append('\n');
         }
         return sb.ToString();
     }
@@ -42,12 +42,19 @@ public static class RecallTask
             sentences.Insert(rng.Next(1, sentences.Count + 1), Fact(facts[i].Name, facts[i].Code));
         var (name, code) = facts[0];
         string prompt = Fact(name, code) + " " + string.Join(" ", sentences) + "\n" + Question(name);
-        return new EvalItem(prompt, " " + code.ToString(CultureInfo.InvariantCulture));
+        return new EvalItem(prompt, Answer(name, code));
     }
 
     public static string Fact(string name, int code) => string.Create(CultureInfo.InvariantCulture, $"The code for {name} is {code}.");
 
     public static string Question(string name) => $"What is the code for {name}?";
+
+    /// <summary>
+    /// The answer restates the fact (" The code for Anna is 4821."): the code then follows the same words as in the
+    /// fact, which is the pattern-completion (induction) a small transformer learns first; a bare " 4821" after the
+    /// question needs a two-step lookup that a 1500-step run on 45,000 questions did not learn at all.
+    /// </summary>
+    public static string Answer(string name, int code) => " " + Fact(name, code);
 
     private static List<(string Name, int Code)> DrawFacts(SplitMix64 rng, int count, bool heldOut)
     {

@@ -69,7 +69,8 @@ public class CorpusTests
             var first = item.Prompt[..(item.Prompt.IndexOf('.') + 1)];    // "The code for Anna is 4821."
             string name = first.Split(' ')[3];
             Assert.EndsWith(RecallTask.Question(name), item.Prompt);
-            Assert.Equal(" " + first.Split(' ')[5].TrimEnd('.'), item.Expected);
+            Assert.Equal(" " + first, item.Expected);
+            Assert.Equal(RecallTask.Answer(name, int.Parse(first.Split(' ')[5].TrimEnd('.'))), item.Expected);
             Assert.True(item.Prompt.Length > RecallDefaults.FillerChars);
             Assert.Single(System.Text.RegularExpressions.Regex.Matches(item.Prompt, $"The code for {name} is"));
         }

@@ -23,8 +23,8 @@ public class RecallDistanceFilterTests
     [Theory]
     [InlineData(399, 1000, false)] // key too close
     [InlineData(400, 1000, true)]
-    [InlineData(400, 26 + 400 + 1 + 8, true)]  // BOS + fact + filler + answer room exactly fill the context
-    [InlineData(400, 26 + 400 + 1 + 7, false)] // one position short
+    [InlineData(400, 26 + 400 + 1 + RecallDistance.AnswerRoom, true)]  // BOS + fact + filler + answer room exactly fill the context
+    [InlineData(400, 26 + 400 + 1 + RecallDistance.AnswerRoom - 1, false)] // one position short
     public void Filter_wants_the_key_400_back_and_the_item_inside_the_context(int distance, int context, bool accepted)
     {
         const string fact = "The code for Anna is 4821."; // 26 characters

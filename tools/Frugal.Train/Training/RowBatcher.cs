@@ -19,12 +19,13 @@ public sealed class RowBatcher
     private readonly BpeTokenizer _tok;
     private readonly int _context;
     private readonly bool _answersOnly;
-    private readonly int _equals, _question, _newline;
+    private readonly int _equals, _question;
+    private readonly HashSet<int> _digits;
     private (int[] Tokens, bool[] Scored)? _pending;
 
     /// <param name="answersOnly">
-    /// score only the answers of arithmetic and recall documents (after "=", and after each "?" through its newline):
-    /// operands and codes in facts are random, so predicting them is noise that slows learning the rule.
+    /// do not score the random parts of task documents (arithmetic operands, the codes inside recall facts):
+    /// predicting them is noise that slows learning the rule.
     /// </param>
     public RowBatcher(CorpusGenerator corpus, BpeTokenizer tokenizer, int context, bool answersOnly = false)
     {
@@ -34,30 +35,32 @@ public sealed class RowBatcher
         _answersOnly = answersOnly;
         _equals = SingleToken("=");
         _question = SingleToken("?");
-        _newline = SingleToken("\n");
+        _digits = [.. "0123456789".Select(c => SingleToken(c.ToString()))];
     }
 
     private int SingleToken(string text) => _tok.Encode(text) is [int id] ? id : -1;
 
     public int[] Document(CorpusDocument doc) => [_tok.Bos, .. _tok.Encode(doc.Text), _tok.Eos];
 
-    /// <summary>The document's tokens and, per token, whether predicting it is scored.</summary>
+    /// <summary>
+    /// The document's tokens and, per token, whether predicting it is scored. With answers-only scoring, arithmetic
+    /// is scored from the answer on (after "="); recall everywhere except the random codes inside the facts (the
+    /// filler is story text worth learning, the questions and answers are the task).
+    /// </summary>
     private (int[] Tokens, bool[] Scored) Scored(CorpusDocument doc)
     {
         var tokens = Document(doc);
         var scored = new bool[tokens.Length];
-        bool task = _answersOnly && doc.Kind is DocumentKind.Arithmetic or DocumentKind.Recall;
-        bool answer = false;
+        bool afterPrompt = false;
         for (int i = 0; i < tokens.Length; i++)
         {
-            scored[i] = !task || answer;
-            if (!task) continue;
-            if (tokens[i] == _equals && doc.Kind == DocumentKind.Arithmetic) answer = true;
-            if (doc.Kind == DocumentKind.Recall)
+            scored[i] = !_answersOnly || doc.Kind switch
             {
-                if (tokens[i] == _question) answer = true;
-                else if (tokens[i] == _newline && answer) answer = false;
-            }
+                DocumentKind.Arithmetic => afterPrompt,
+                DocumentKind.Recall => afterPrompt || !_digits.Contains(tokens[i]),
+                _ => true,
+            };
+            if (tokens[i] == (doc.Kind == DocumentKind.Arithmetic ? _equals : _question)) afterPrompt = true;
         }
         return (tokens, scored);
     }
@@ -79,10 +82,10 @@ public sealed class RowBatcher
     }
 
     /// <summary>
-    /// Filler for recall documents in short rows: the facts and questions take ~60 tokens, the filler at most the
+    /// Filler for recall documents in short rows: 3-5 facts and 2-3 questions with their answers take up to ~120 tokens, the filler at most the
     /// rest of the row (the corpus averages a little over 4 characters a token).
     /// </summary>
-    private static int ShortRecallFillerChars(int rowTokens) => Math.Max(40, (rowTokens - 60) * 4);
+    private static int ShortRecallFillerChars(int rowTokens) => Math.Max(40, (rowTokens - 120) * 4);
 
     public TrainingRow LongRow()
     {

@@ -1,0 +1,46 @@
+using Frugal.Evaluation;
+using Frugal.Train.Bpe;
+using Frugal.Train.Training;
+
+namespace Frugal.Tests.Training;
+
+public class RowBatcherTests
+{
+    private static readonly BpeTokenizer Tok = BpeTokenizer.Load(Path.Combine(ShippedModels.Directory, "tokenizer.json"));
+
+    private static string ScoredText(TrainingRow row) =>
+        Tok.Decode(row.Targets.Where(t => t >= 0 && t != Tok.Eos).ToList());
+
+    [Fact]
+    public void Answers_only_scores_the_arithmetic_answer_and_not_the_random_operands()
+    {
+        var batcher = new RowBatcher(new CorpusGenerator(11), Tok, context: 512, answersOnly: true);
+        var row = batcher.ShortRow(64, [0, 1, 0, 0]);
+        string input = Tok.Decode(row.Tokens.Where(t => t != Tok.Bos && t != Tok.Eos).ToList());
+        Assert.Contains('=', input);
+        // Every scored token is an answer digit or EOS: no operand digit, '+', '-' or '=' is a target.
+        foreach (int t in row.Targets.Where(t => t >= 0))
+            Assert.True(t == Tok.Eos || char.IsAsciiDigit(Tok.Decode([t]).Single()), $"scored '{Tok.Decode([t])}'");
+        // Each complete problem in the row contributes its 4-digit (3 for subtraction) answer and EOS.
+        int problems = row.Targets.Count(t => t == Tok.Eos);
+        Assert.InRange(row.Scored, problems * 4, problems * 5 + 5);
+    }
+
+    [Fact]
+    public void Answers_only_skips_the_codes_inside_recall_facts_but_scores_the_filler_and_answers()
+    {
+        var batcher = new RowBatcher(new CorpusGenerator(12), Tok, context: 512, answersOnly: true);
+        var row = batcher.LongRow();
+        string text = Tok.Decode([.. row.Tokens]);
+        int questions = text.IndexOf('?');
+        Assert.True(questions > 0, "the long row keeps its questions");
+        string scored = ScoredText(row);
+        Assert.Contains("The code for", scored);
+        // The facts' codes are never targets before the first question; the answers restate them after it.
+        var answer = System.Text.RegularExpressions.Regex.Match(text[questions..], @"The code for \w+ is (\d{4})\.");
+        Assert.True(answer.Success, text[questions..]);
+        Assert.Contains(answer.Groups[1].Value, scored);
+        var plain = new RowBatcher(new CorpusGenerator(12), Tok, context: 512);
+        Assert.True(plain.LongRow().Scored > row.Scored);
+    }
+}
