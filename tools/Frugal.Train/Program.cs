@@ -83,6 +83,16 @@ switch (args[0])
         Console.WriteLine($"sample: Once upon a time,{sample.Text}");
         return 0;
     }
+    case "reexport":
+    {
+        // Rewrites a trained model with the current exporter (metadata changes), weights unchanged (F16 -> F16 is exact).
+        var tok = BpeTokenizer.Load(Opt("tokenizer"));
+        string model = Opt("model");
+        var weights = GgufExport.Load(model, GgufExport.ReadShape(model));
+        GgufExport.Write(weights, tok, Opt("name"), Opt("out"));
+        Console.WriteLine($"wrote {Opt("out")}");
+        return 0;
+    }
     case "bench":
     {
         var tok = BpeTokenizer.Load(Opt("tokenizer"));

@@ -7,7 +7,7 @@ using Microsoft.Extensions.AI;
 namespace Frugal.Cli.Commands;
 
 /// <summary>
-/// <c>frugal chat MODEL [--system TEXT] [--temp T] [--seed S] [-n N] [--ctx N]</c>: an interactive streaming chat
+/// <c>frugal chat [MODEL] [--system TEXT] [--temp T] [--seed S] [-n N] [--ctx N]</c>: an interactive streaming chat
 /// with the model's own chat template, on the same engine and <see cref="IChatClient"/> the server and apps use.
 /// An empty line or /exit ends it.
 /// </summary>
@@ -15,7 +15,7 @@ internal static class ChatCommand
 {
     public static Command Create(CliContext context)
     {
-        var model = CommonArguments.Model();
+        var model = new Argument<string?>("MODEL") { Description = "path of a GGUF model file (default: the built-in model)", Arity = ArgumentArity.ZeroOrOne };
         var system = new Option<string?>("--system") { Description = "a system prompt" };
         var temp = new Option<float>("--temp") { Description = "temperature (0 = greedy)", DefaultValueFactory = _ => 0.8f };
         var seed = new Option<long?>("--seed", "-s") { Description = "random seed (same seed, same replies)" };
@@ -24,7 +24,7 @@ internal static class ChatCommand
         var command = new Command("chat", "chat with a model interactively") { model, system, temp, seed, count, ctx };
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
-            string path = parse.GetValue(model)!;
+            string path = parse.GetValue(model) ?? context.DefaultModelPath;
             using (CommonArguments.Open(path)) { } // a missing or malformed file is a user error before anything loads
             int? context0 = parse.GetValue(ctx);
             using var client = FrugalChatClient.Load(path, new EngineOptions { ContextLength = context0 ?? 4096, MaxRunningSequences = 1 });

@@ -44,6 +44,7 @@ public static class GgufExport
         w.Add("tokenizer.ggml.padding_token_id", (uint)tokenizer.Eos);
         w.Add("tokenizer.ggml.add_bos_token", true);
         w.Add("tokenizer.ggml.add_eos_token", false);
+        w.Add("tokenizer.chat_template", PlainTemplate);
 
         foreach (var (tensor, offset, rows, cols) in weights.Layout.Tensors())
         {
@@ -55,6 +56,12 @@ public static class GgufExport
         }
         return w;
     }
+
+    /// <summary>
+    /// The chat template of a base model that was never tuned for chat: the conversation is plain text, one message
+    /// a line, and the reply is the model's continuation of it (so <c>frugal chat</c> continues a story).
+    /// </summary>
+    public const string PlainTemplate = "{{ bos_token }}{% for message in messages %}{{ message['content'] }}{% if not loop.last %}\n{% endif %}{% endfor %}";
 
     public static void Write(Weights weights, BpeTokenizer tokenizer, string name, string path) =>
         Build(weights, tokenizer, name).WriteTo(path);
