@@ -106,7 +106,7 @@ internal sealed unsafe class MatMulJob : IComputeJob
 
     private void Rows<TK>(in MatMulOperands op, int r0, int r1) where TK : struct, IRowKernel
     {
-        float* res = stackalloc float[4];
+        float* res = stackalloc float[ColTile.MaxWide];
         int rows = _rows;
         if (_n == 1)
         {
@@ -117,27 +117,38 @@ internal sealed unsafe class MatMulJob : IComputeJob
             }
             return;
         }
+        // Each weight row is unpacked once per tile of up to `tile` activation rows (all of a batched decode step's
+        // sequences at once), the last tile taking whatever count is left.
+        int tile = _path is KernelPath.Avx512 or KernelPath.Avx2 or KernelPath.Scalar ? ColTile.MaxWide : ColTile.MaxVector128;
         for (int c0 = 0; c0 < _n; c0 += _colBlock)
         {
             int c1 = Math.Min(_n, c0 + _colBlock);
             for (int r = r0; r < r1; r++)
             {
                 byte* w = _w + r * _rowBytes;
-                int c = c0;
-                for (; c + 4 <= c1; c += 4)
+                for (int c = c0; c < c1; c += tile)
                 {
-                    TK.Dot<Four>(w, op, c, res);
-                    _y[(nint)c * rows + r] = res[0];
-                    _y[(nint)(c + 1) * rows + r] = res[1];
-                    _y[(nint)(c + 2) * rows + r] = res[2];
-                    _y[(nint)(c + 3) * rows + r] = res[3];
-                }
-                for (; c < c1; c++)
-                {
-                    TK.Dot<One>(w, op, c, res);
-                    _y[(nint)c * rows + r] = res[0];
+                    int count = Math.Min(tile, c1 - c);
+                    DotTile<TK>(w, op, c, count, res);
+                    for (int j = 0; j < count; j++)
+                        _y[(nint)(c + j) * rows + r] = res[j];
                 }
             }
+        }
+    }
+
+    private static void DotTile<TK>(byte* w, in MatMulOperands op, int col, int count, float* res) where TK : struct, IRowKernel
+    {
+        switch (count)
+        {
+            case 1: TK.Dot<One>(w, op, col, res); break;
+            case 2: TK.Dot<Two>(w, op, col, res); break;
+            case 3: TK.Dot<Three>(w, op, col, res); break;
+            case 4: TK.Dot<Four>(w, op, col, res); break;
+            case 5: TK.Dot<Five>(w, op, col, res); break;
+            case 6: TK.Dot<Six>(w, op, col, res); break;
+            case 7: TK.Dot<Seven>(w, op, col, res); break;
+            default: TK.Dot<Eight>(w, op, col, res); break;
         }
     }
 }
