@@ -4,7 +4,8 @@ namespace Frugal.Numerics.Kernels;
 
 /// <summary>
 /// The reusable job object behind <see cref="MatMul.Multiply"/>: fields are set per call and each team member runs
-/// its share. Static split, equal row counts, so both cores finish together on an unshared machine.
+/// its share: chunks of rows handed out from a shared counter, so the members finish together even when one core is
+/// busy with other work.
 /// </summary>
 internal sealed unsafe class MatMulJob : IComputeJob
 {
@@ -19,6 +20,7 @@ internal sealed unsafe class MatMulJob : IComputeJob
     private float* _x;         // [n, cols]
     private float* _y;         // [n, rows]
     private QuantizedRows _a;
+    private int _nextChunk;    // next row chunk to hand out in the multiply phase
 
     public Step Phase;
 
@@ -37,6 +39,7 @@ internal sealed unsafe class MatMulJob : IComputeJob
         _n = n;
         _a = a;
         _colBlock = colBlock;
+        _nextChunk = 0;
     }
 
     /// <summary>Drops the caller's pointers so a stale job can never touch freed memory.</summary>
@@ -71,36 +74,56 @@ internal sealed unsafe class MatMulJob : IComputeJob
 
     private void Multiply(int worker, int workers)
     {
-        int r0 = (int)((long)_rows * worker / workers), r1 = (int)((long)_rows * (worker + 1) / workers);
-        if (r0 == r1)
-            return;
         var op = new MatMulOperands(_a, _x, _cols, _type, _path != KernelPath.Scalar);
         switch (_path)
         {
-            case KernelPath.Avx512: Dispatch<Block32Avx512, KQuantAvx512>(op, r0, r1); break;
-            case KernelPath.Avx2: Dispatch<Block32Avx2, KQuantAvx2>(op, r0, r1); break;
-            case KernelPath.Vector128: Dispatch<Block32Vector128, KQuantVector128>(op, r0, r1); break;
-            default: Dispatch<Block32Scalar, KQuantScalar>(op, r0, r1); break;
+            case KernelPath.Avx512: Dispatch<Block32Avx512, KQuantAvx512>(op, workers); break;
+            case KernelPath.Avx2: Dispatch<Block32Avx2, KQuantAvx2>(op, workers); break;
+            case KernelPath.Vector128: Dispatch<Block32Vector128, KQuantVector128>(op, workers); break;
+            default: Dispatch<Block32Scalar, KQuantScalar>(op, workers); break;
         }
     }
 
-    private void Dispatch<TB, TK>(in MatMulOperands op, int r0, int r1)
+    private void Dispatch<TB, TK>(in MatMulOperands op, int workers)
         where TB : struct, IBlock32Isa
         where TK : struct, IKQuantIsa
     {
         switch (_type)
         {
-            case GgmlType.Q4_0: Rows<Block32Rows<Q4_0Format, TB>>(op, r0, r1); break;
-            case GgmlType.Q4_1: Rows<Block32Rows<Q4_1Format, TB>>(op, r0, r1); break;
-            case GgmlType.Q5_0: Rows<Block32Rows<Q5_0Format, TB>>(op, r0, r1); break;
-            case GgmlType.Q5_1: Rows<Block32Rows<Q5_1Format, TB>>(op, r0, r1); break;
-            case GgmlType.Q8_0: Rows<Block32Rows<Q8_0Format, TB>>(op, r0, r1); break;
-            case GgmlType.Q2_K: Rows<KQuantRows<Q2_KFormat, TK>>(op, r0, r1); break;
-            case GgmlType.Q3_K: Rows<KQuantRows<Q3_KFormat, TK>>(op, r0, r1); break;
-            case GgmlType.Q4_K: Rows<KQuantRows<Q4_KFormat, TK>>(op, r0, r1); break;
-            case GgmlType.Q5_K: Rows<KQuantRows<Q5_KFormat, TK>>(op, r0, r1); break;
-            case GgmlType.Q6_K: Rows<KQuantRows<Q6_KFormat, TK>>(op, r0, r1); break;
-            default: Rows<FloatRows>(op, r0, r1); break;
+            case GgmlType.Q4_0: Share<Block32Rows<Q4_0Format, TB>>(op, workers); break;
+            case GgmlType.Q4_1: Share<Block32Rows<Q4_1Format, TB>>(op, workers); break;
+            case GgmlType.Q5_0: Share<Block32Rows<Q5_0Format, TB>>(op, workers); break;
+            case GgmlType.Q5_1: Share<Block32Rows<Q5_1Format, TB>>(op, workers); break;
+            case GgmlType.Q8_0: Share<Block32Rows<Q8_0Format, TB>>(op, workers); break;
+            case GgmlType.Q2_K: Share<KQuantRows<Q2_KFormat, TK>>(op, workers); break;
+            case GgmlType.Q3_K: Share<KQuantRows<Q3_KFormat, TK>>(op, workers); break;
+            case GgmlType.Q4_K: Share<KQuantRows<Q4_KFormat, TK>>(op, workers); break;
+            case GgmlType.Q5_K: Share<KQuantRows<Q5_KFormat, TK>>(op, workers); break;
+            case GgmlType.Q6_K: Share<KQuantRows<Q6_KFormat, TK>>(op, workers); break;
+            default: Share<FloatRows>(op, workers); break;
+        }
+    }
+
+    /// <summary>
+    /// Members take chunks of rows from a shared counter until none is left, rather than a fixed half each: on a
+    /// machine shared with other work one core is often slower (or descheduled for a while), and a static split
+    /// then leaves the other spinning at the barrier. About 16 chunks per member; each row's result does not depend
+    /// on who computes it.
+    /// </summary>
+    private void Share<TK>(in MatMulOperands op, int workers) where TK : struct, IRowKernel
+    {
+        if (workers == 1)
+        {
+            Rows<TK>(op, 0, _rows);
+            return;
+        }
+        int chunk = Math.Max(16, _rows / (workers * 16));
+        while (true)
+        {
+            long r0 = (long)(Interlocked.Increment(ref _nextChunk) - 1) * chunk;
+            if (r0 >= _rows)
+                return;
+            Rows<TK>(op, (int)r0, (int)Math.Min(_rows, r0 + chunk));
         }
     }
 
