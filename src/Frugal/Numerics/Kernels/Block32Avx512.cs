@@ -36,9 +36,8 @@ internal readonly unsafe struct Block32Avx512 : IBlock32Isa
             byte* wa = w + (nint)b * TF.Bytes;
             bool pair = b + 1 < nb;
             byte* wb = pair ? wa + TF.Bytes : wa;
-            TF.Unpack(wa, out var la, out var ha);
-            TF.Unpack(wb, out var lb, out var hb);
-            var u = Vector512.Create(Vector256.Create(la, ha), pair ? Vector256.Create(lb, hb) : Vector256<byte>.Zero);
+            // An unpaired last block is dotted with itself: its partner's scales (weight and activation) are zero.
+            var u = TF.UnpackPair(wa, wb);
             // Both blocks' fp16 scales (and mins) converted in one vector, then spread over each block's 8 lanes.
             var h = Vector128.Create(Unsafe.ReadUnaligned<ushort>(wa), pair ? Unsafe.ReadUnaligned<ushort>(wb) : 0u,
                 TF.HasMin ? Unsafe.ReadUnaligned<ushort>(wa + 2) : 0u, TF.HasMin && pair ? Unsafe.ReadUnaligned<ushort>(wb + 2) : 0u);
