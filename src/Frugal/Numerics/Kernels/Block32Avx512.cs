@@ -31,6 +31,8 @@ internal readonly unsafe struct Block32Avx512 : IBlock32Isa
         // Formats with their own min keep its term in separate accumulators: two independent FMA chains.
         Vector512<float> m0 = default, m1 = default, m2 = default, m3 = default;
         Vector512<float> m4 = default, m5 = default, m6 = default, m7 = default;
+        var lane = Vector512.ShiftRightLogical(Vector512<int>.Indices, 3);
+        Vector512<float> scales = default; // f32 weight scales of the current quad of blocks (formats without a min)
         for (int b = 0; b < nb; b += 2)
         {
             byte* wa = w + (nint)b * TF.Bytes;
@@ -38,15 +40,32 @@ internal readonly unsafe struct Block32Avx512 : IBlock32Isa
             byte* wb = pair ? wa + TF.Bytes : wa;
             // An unpaired last block is dotted with itself: its partner's scales (weight and activation) are zero.
             var u = TF.UnpackPair(wa, wb);
-            // Both blocks' fp16 scales (and mins) converted in one vector, then spread over each block's 8 lanes.
-            var h = Vector128.Create(Unsafe.ReadUnaligned<ushort>(wa), pair ? Unsafe.ReadUnaligned<ushort>(wb) : 0u,
-                TF.HasMin ? Unsafe.ReadUnaligned<ushort>(wa + 2) : 0u, TF.HasMin && pair ? Unsafe.ReadUnaligned<ushort>(wb + 2) : 0u);
-            var f = (((h & Vector128.Create(0x7FFFu)) << 13) | ((h & Vector128.Create(0x8000u)) << 16)).AsSingle()
-                    * Vector128.Create(5.192296858534828e33f); // 2^112: exact fp16 -> f32, see Block32Bits.Half
-            var f512 = f.ToVector256Unsafe().ToVector512Unsafe();
-            var lane = Vector512.ShiftRightLogical(Vector512<int>.Indices, 3);
-            var dw = Avx512F.PermuteVar16x32(f512, lane);
-            var mw = TF.HasMin ? Avx512F.PermuteVar16x32(f512, lane + Vector512.Create(2)) : default;
+            Vector512<float> dw, mw = default;
+            if (TF.HasMin)
+            {
+                // Both blocks' fp16 scales and mins converted in one vector, then spread over each block's 8 lanes.
+                var h = Vector128.Create(Unsafe.ReadUnaligned<ushort>(wa), pair ? Unsafe.ReadUnaligned<ushort>(wb) : 0u,
+                    Unsafe.ReadUnaligned<ushort>(wa + 2), pair ? Unsafe.ReadUnaligned<ushort>(wb + 2) : 0u);
+                var f512 = HalfToSingle(h).ToVector256Unsafe().ToVector512Unsafe();
+                dw = Avx512F.PermuteVar16x32(f512, lane);
+                mw = Avx512F.PermuteVar16x32(f512, lane + Vector512.Create(2));
+            }
+            else
+            {
+                // Four blocks' fp16 scales converted at once, every other pair; blocks past the end get scale 0.
+                if ((b & 2) == 0)
+                {
+                    byte* wc = wa + 2 * TF.Bytes;
+                    var h = Vector128.Create(Unsafe.ReadUnaligned<ushort>(wa), pair ? Unsafe.ReadUnaligned<ushort>(wb) : 0u,
+                        b + 2 < nb ? Unsafe.ReadUnaligned<ushort>(wc) : 0u, b + 3 < nb ? Unsafe.ReadUnaligned<ushort>(wc + TF.Bytes) : 0u);
+                    scales = HalfToSingle(h).ToVector256Unsafe().ToVector512Unsafe();
+                    dw = Avx512F.PermuteVar16x32(scales, lane);
+                }
+                else
+                {
+                    dw = Avx512F.PermuteVar16x32(scales, lane + Vector512.Create(2));
+                }
+            }
             var sign = u.AsSByte();
             var neg = TF.Signed ? Vector512.LessThan(sign, Vector512<sbyte>.Zero) : default;
             if (TF.Signed)
@@ -111,6 +130,12 @@ internal readonly unsafe struct Block32Avx512 : IBlock32Isa
         if (n > 6) result[6] = Vector512.Sum(TF.HasMin ? acc6 + m6 : acc6);
         if (n > 7) result[7] = Vector512.Sum(TF.HasMin ? acc7 + m7 : acc7);
     }
+
+    /// <summary>Four fp16 bit patterns (one per u32 lane) as f32, exact: see <see cref="Block32Bits.Half"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> HalfToSingle(Vector128<uint> h) =>
+        (((h & Vector128.Create(0x7FFFu)) << 13) | ((h & Vector128.Create(0x8000u)) << 16)).AsSingle()
+        * Vector128.Create(5.192296858534828e33f); // 2^112
 
     /// <summary>
     /// One column's share of a block pair: the integer dot, then dw·(f·da) for the signed and min formats, or
