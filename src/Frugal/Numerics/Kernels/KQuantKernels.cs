@@ -138,14 +138,14 @@ internal readonly unsafe struct KQuantAvx512 : IKQuantIsa
                 if (n > 6) i6 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(qk + 6 * qs)), sv);
                 if (n > 7) i7 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(qk + 7 * qs)), sv);
             }
-            acc0 = Finish(acc0, i0, mnv, bs + sb * 16, ds[sb], d, dmin);
-            if (n > 1) acc1 = Finish(acc1, i1, mnv, bs + bss + sb * 16, (ds + ss)[sb], d, dmin);
-            if (n > 2) acc2 = Finish(acc2, i2, mnv, bs + 2 * bss + sb * 16, (ds + 2 * ss)[sb], d, dmin);
-            if (n > 3) acc3 = Finish(acc3, i3, mnv, bs + 3 * bss + sb * 16, (ds + 3 * ss)[sb], d, dmin);
-            if (n > 4) acc4 = Finish(acc4, i4, mnv, bs + 4 * bss + sb * 16, (ds + 4 * ss)[sb], d, dmin);
-            if (n > 5) acc5 = Finish(acc5, i5, mnv, bs + 5 * bss + sb * 16, (ds + 5 * ss)[sb], d, dmin);
-            if (n > 6) acc6 = Finish(acc6, i6, mnv, bs + 6 * bss + sb * 16, (ds + 6 * ss)[sb], d, dmin);
-            if (n > 7) acc7 = Finish(acc7, i7, mnv, bs + 7 * bss + sb * 16, (ds + 7 * ss)[sb], d, dmin);
+            acc0 = Finish<TF>(acc0, i0, mnv, bs + sb * 16, ds[sb], d, dmin);
+            if (n > 1) acc1 = Finish<TF>(acc1, i1, mnv, bs + bss + sb * 16, (ds + ss)[sb], d, dmin);
+            if (n > 2) acc2 = Finish<TF>(acc2, i2, mnv, bs + 2 * bss + sb * 16, (ds + 2 * ss)[sb], d, dmin);
+            if (n > 3) acc3 = Finish<TF>(acc3, i3, mnv, bs + 3 * bss + sb * 16, (ds + 3 * ss)[sb], d, dmin);
+            if (n > 4) acc4 = Finish<TF>(acc4, i4, mnv, bs + 4 * bss + sb * 16, (ds + 4 * ss)[sb], d, dmin);
+            if (n > 5) acc5 = Finish<TF>(acc5, i5, mnv, bs + 5 * bss + sb * 16, (ds + 5 * ss)[sb], d, dmin);
+            if (n > 6) acc6 = Finish<TF>(acc6, i6, mnv, bs + 6 * bss + sb * 16, (ds + 6 * ss)[sb], d, dmin);
+            if (n > 7) acc7 = Finish<TF>(acc7, i7, mnv, bs + 7 * bss + sb * 16, (ds + 7 * ss)[sb], d, dmin);
         }
         result[0] = Vector512.Sum(acc0);
         if (n > 1) result[1] = Vector512.Sum(acc1);
@@ -157,12 +157,18 @@ internal readonly unsafe struct KQuantAvx512 : IKQuantIsa
         if (n > 7) result[7] = Vector512.Sum(acc7);
     }
 
-    /// <summary>acc + d·da·isum − dmin·da·(mn·bsums pair sums), the latter in the low 8 lanes.</summary>
+    /// <summary>
+    /// acc + d·da·isum − dmin·da·(mn·bsums pair sums), the latter in the low 8 lanes; for the shared-scale formats
+    /// the min term comes off in integers, leaving one conversion and one FMA.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Finish(Vector512<float> acc, Vector512<int> isum, Vector256<short> mn, short* bsums, float da,
+    private static Vector512<float> Finish<TF>(Vector512<float> acc, Vector512<int> isum, Vector256<short> mn, short* bsums, float da,
         float d, float dmin)
+        where TF : struct, IKQuantFormat
     {
         var p = Avx2.MultiplyAddAdjacent(mn, Vector256.Load(bsums)).ToVector512();
+        if (TF.SharedScale)
+            return Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(isum - p), Vector512.Create(d * da), acc);
         acc = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(isum), Vector512.Create(d * da), acc);
         return Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(p), Vector512.Create(-dmin * da), acc);
     }
@@ -213,14 +219,14 @@ internal readonly unsafe struct KQuantAvx2 : IKQuantIsa
                 if (n > 6) i6 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Vector256.Load(qk + 6 * qs)), sv);
                 if (n > 7) i7 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Vector256.Load(qk + 7 * qs)), sv);
             }
-            acc0 = Finish(acc0, i0, mnv, bs + sb * 16, ds[sb], d, dmin);
-            if (n > 1) acc1 = Finish(acc1, i1, mnv, bs + bss + sb * 16, (ds + ss)[sb], d, dmin);
-            if (n > 2) acc2 = Finish(acc2, i2, mnv, bs + 2 * bss + sb * 16, (ds + 2 * ss)[sb], d, dmin);
-            if (n > 3) acc3 = Finish(acc3, i3, mnv, bs + 3 * bss + sb * 16, (ds + 3 * ss)[sb], d, dmin);
-            if (n > 4) acc4 = Finish(acc4, i4, mnv, bs + 4 * bss + sb * 16, (ds + 4 * ss)[sb], d, dmin);
-            if (n > 5) acc5 = Finish(acc5, i5, mnv, bs + 5 * bss + sb * 16, (ds + 5 * ss)[sb], d, dmin);
-            if (n > 6) acc6 = Finish(acc6, i6, mnv, bs + 6 * bss + sb * 16, (ds + 6 * ss)[sb], d, dmin);
-            if (n > 7) acc7 = Finish(acc7, i7, mnv, bs + 7 * bss + sb * 16, (ds + 7 * ss)[sb], d, dmin);
+            acc0 = Finish<TF>(acc0, i0, mnv, bs + sb * 16, ds[sb], d, dmin);
+            if (n > 1) acc1 = Finish<TF>(acc1, i1, mnv, bs + bss + sb * 16, (ds + ss)[sb], d, dmin);
+            if (n > 2) acc2 = Finish<TF>(acc2, i2, mnv, bs + 2 * bss + sb * 16, (ds + 2 * ss)[sb], d, dmin);
+            if (n > 3) acc3 = Finish<TF>(acc3, i3, mnv, bs + 3 * bss + sb * 16, (ds + 3 * ss)[sb], d, dmin);
+            if (n > 4) acc4 = Finish<TF>(acc4, i4, mnv, bs + 4 * bss + sb * 16, (ds + 4 * ss)[sb], d, dmin);
+            if (n > 5) acc5 = Finish<TF>(acc5, i5, mnv, bs + 5 * bss + sb * 16, (ds + 5 * ss)[sb], d, dmin);
+            if (n > 6) acc6 = Finish<TF>(acc6, i6, mnv, bs + 6 * bss + sb * 16, (ds + 6 * ss)[sb], d, dmin);
+            if (n > 7) acc7 = Finish<TF>(acc7, i7, mnv, bs + 7 * bss + sb * 16, (ds + 7 * ss)[sb], d, dmin);
         }
         result[0] = Vector256.Sum(acc0);
         if (n > 1) result[1] = Vector256.Sum(acc1);
@@ -232,12 +238,15 @@ internal readonly unsafe struct KQuantAvx2 : IKQuantIsa
         if (n > 7) result[7] = Vector256.Sum(acc7);
     }
 
-    /// <summary>acc + d·da·isum − dmin·da·(mn·bsums pair sums).</summary>
+    /// <summary>acc + d·da·isum − dmin·da·(mn·bsums pair sums); in integers for the shared-scale formats.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Finish(Vector256<float> acc, Vector256<int> isum, Vector256<short> mn, short* bsums, float da,
+    private static Vector256<float> Finish<TF>(Vector256<float> acc, Vector256<int> isum, Vector256<short> mn, short* bsums, float da,
         float d, float dmin)
+        where TF : struct, IKQuantFormat
     {
         var p = Avx2.MultiplyAddAdjacent(mn, Vector256.Load(bsums));
+        if (TF.SharedScale)
+            return Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(isum - p), Vector256.Create(d * da), acc);
         acc = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(isum), Vector256.Create(d * da), acc);
         return Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(p), Vector256.Create(-dmin * da), acc);
     }
