@@ -32,6 +32,7 @@ internal readonly unsafe struct Block32Avx512 : IBlock32Isa
         Vector512<float> m0 = default, m1 = default, m2 = default, m3 = default;
         Vector512<float> m4 = default, m5 = default, m6 = default, m7 = default;
         var lane = Vector512.ShiftRightLogical(Vector512<int>.Indices, 3);
+        var laneHi = lane + Vector512.Create(2); // the second half of a 4-float scale group
         Vector512<float> scales = default; // f32 weight scales of the current quad of blocks (formats without a min)
         for (int b = 0; b < nb; b += 2)
         {
@@ -48,7 +49,7 @@ internal readonly unsafe struct Block32Avx512 : IBlock32Isa
                     Unsafe.ReadUnaligned<ushort>(wa + 2), pair ? Unsafe.ReadUnaligned<ushort>(wb + 2) : 0u);
                 var f512 = HalfToSingle(h).ToVector256Unsafe().ToVector512Unsafe();
                 dw = Avx512F.PermuteVar16x32(f512, lane);
-                mw = Avx512F.PermuteVar16x32(f512, lane + Vector512.Create(2));
+                mw = Avx512F.PermuteVar16x32(f512, laneHi);
             }
             else
             {
@@ -63,7 +64,7 @@ internal readonly unsafe struct Block32Avx512 : IBlock32Isa
                 }
                 else
                 {
-                    dw = Avx512F.PermuteVar16x32(scales, lane + Vector512.Create(2));
+                    dw = Avx512F.PermuteVar16x32(scales, laneHi);
                 }
             }
             var sign = u.AsSByte();
@@ -74,51 +75,51 @@ internal readonly unsafe struct Block32Avx512 : IBlock32Isa
             float* sb = s + b * 2;
             
             {
-                acc0 = Step<TF>(acc0, u, neg, qb, sb, lane, dw);
+                acc0 = Step<TF>(acc0, u, neg, qb, sb, lane, laneHi, dw);
                 if (TF.HasMin)
-                    m0 = Vector512.FusedMultiplyAdd(mw, Avx512F.PermuteVar16x32(Vector128.Load(sb).ToVector256Unsafe().ToVector512Unsafe(), lane + Vector512.Create(2)), m0);
+                    m0 = Vector512.FusedMultiplyAdd(mw, Avx512F.PermuteVar16x32(Vector128.Load(sb).ToVector256Unsafe().ToVector512Unsafe(), laneHi), m0);
             }
             if (n > 1)
             {
-                acc1 = Step<TF>(acc1, u, neg, qb + qs, sb + ss, lane, dw);
+                acc1 = Step<TF>(acc1, u, neg, qb + qs, sb + ss, lane, laneHi, dw);
                 if (TF.HasMin)
-                    m1 = Vector512.FusedMultiplyAdd(mw, Avx512F.PermuteVar16x32(Vector128.Load(sb + ss).ToVector256Unsafe().ToVector512Unsafe(), lane + Vector512.Create(2)), m1);
+                    m1 = Vector512.FusedMultiplyAdd(mw, Avx512F.PermuteVar16x32(Vector128.Load(sb + ss).ToVector256Unsafe().ToVector512Unsafe(), laneHi), m1);
             }
             if (n > 2)
             {
-                acc2 = Step<TF>(acc2, u, neg, qb + 2 * qs, sb + 2 * ss, lane, dw);
+                acc2 = Step<TF>(acc2, u, neg, qb + 2 * qs, sb + 2 * ss, lane, laneHi, dw);
                 if (TF.HasMin)
-                    m2 = Vector512.FusedMultiplyAdd(mw, Avx512F.PermuteVar16x32(Vector128.Load(sb + 2 * ss).ToVector256Unsafe().ToVector512Unsafe(), lane + Vector512.Create(2)), m2);
+                    m2 = Vector512.FusedMultiplyAdd(mw, Avx512F.PermuteVar16x32(Vector128.Load(sb + 2 * ss).ToVector256Unsafe().ToVector512Unsafe(), laneHi), m2);
             }
             if (n > 3)
             {
-                acc3 = Step<TF>(acc3, u, neg, qb + 3 * qs, sb + 3 * ss, lane, dw);
+                acc3 = Step<TF>(acc3, u, neg, qb + 3 * qs, sb + 3 * ss, lane, laneHi, dw);
                 if (TF.HasMin)
-                    m3 = Vector512.FusedMultiplyAdd(mw, Avx512F.PermuteVar16x32(Vector128.Load(sb + 3 * ss).ToVector256Unsafe().ToVector512Unsafe(), lane + Vector512.Create(2)), m3);
+                    m3 = Vector512.FusedMultiplyAdd(mw, Avx512F.PermuteVar16x32(Vector128.Load(sb + 3 * ss).ToVector256Unsafe().ToVector512Unsafe(), laneHi), m3);
             }
             if (n > 4)
             {
-                acc4 = Step<TF>(acc4, u, neg, qb + 4 * qs, sb + 4 * ss, lane, dw);
+                acc4 = Step<TF>(acc4, u, neg, qb + 4 * qs, sb + 4 * ss, lane, laneHi, dw);
                 if (TF.HasMin)
-                    m4 = Vector512.FusedMultiplyAdd(mw, Avx512F.PermuteVar16x32(Vector128.Load(sb + 4 * ss).ToVector256Unsafe().ToVector512Unsafe(), lane + Vector512.Create(2)), m4);
+                    m4 = Vector512.FusedMultiplyAdd(mw, Avx512F.PermuteVar16x32(Vector128.Load(sb + 4 * ss).ToVector256Unsafe().ToVector512Unsafe(), laneHi), m4);
             }
             if (n > 5)
             {
-                acc5 = Step<TF>(acc5, u, neg, qb + 5 * qs, sb + 5 * ss, lane, dw);
+                acc5 = Step<TF>(acc5, u, neg, qb + 5 * qs, sb + 5 * ss, lane, laneHi, dw);
                 if (TF.HasMin)
-                    m5 = Vector512.FusedMultiplyAdd(mw, Avx512F.PermuteVar16x32(Vector128.Load(sb + 5 * ss).ToVector256Unsafe().ToVector512Unsafe(), lane + Vector512.Create(2)), m5);
+                    m5 = Vector512.FusedMultiplyAdd(mw, Avx512F.PermuteVar16x32(Vector128.Load(sb + 5 * ss).ToVector256Unsafe().ToVector512Unsafe(), laneHi), m5);
             }
             if (n > 6)
             {
-                acc6 = Step<TF>(acc6, u, neg, qb + 6 * qs, sb + 6 * ss, lane, dw);
+                acc6 = Step<TF>(acc6, u, neg, qb + 6 * qs, sb + 6 * ss, lane, laneHi, dw);
                 if (TF.HasMin)
-                    m6 = Vector512.FusedMultiplyAdd(mw, Avx512F.PermuteVar16x32(Vector128.Load(sb + 6 * ss).ToVector256Unsafe().ToVector512Unsafe(), lane + Vector512.Create(2)), m6);
+                    m6 = Vector512.FusedMultiplyAdd(mw, Avx512F.PermuteVar16x32(Vector128.Load(sb + 6 * ss).ToVector256Unsafe().ToVector512Unsafe(), laneHi), m6);
             }
             if (n > 7)
             {
-                acc7 = Step<TF>(acc7, u, neg, qb + 7 * qs, sb + 7 * ss, lane, dw);
+                acc7 = Step<TF>(acc7, u, neg, qb + 7 * qs, sb + 7 * ss, lane, laneHi, dw);
                 if (TF.HasMin)
-                    m7 = Vector512.FusedMultiplyAdd(mw, Avx512F.PermuteVar16x32(Vector128.Load(sb + 7 * ss).ToVector256Unsafe().ToVector512Unsafe(), lane + Vector512.Create(2)), m7);
+                    m7 = Vector512.FusedMultiplyAdd(mw, Avx512F.PermuteVar16x32(Vector128.Load(sb + 7 * ss).ToVector256Unsafe().ToVector512Unsafe(), laneHi), m7);
             }
         }
         result[0] = Vector512.Sum(TF.HasMin ? acc0 + m0 : acc0);
@@ -129,6 +130,20 @@ internal readonly unsafe struct Block32Avx512 : IBlock32Isa
         if (n > 5) result[5] = Vector512.Sum(TF.HasMin ? acc5 + m5 : acc5);
         if (n > 6) result[6] = Vector512.Sum(TF.HasMin ? acc6 + m6 : acc6);
         if (n > 7) result[7] = Vector512.Sum(TF.HasMin ? acc7 + m7 : acc7);
+    }
+
+    /// <summary>
+    /// True for the constant-offset formats (Q4_0, Q5_0): on this path the activation sums s of the Q8_0 form come
+    /// pre-multiplied by the format's offset (<see cref="PreScale"/>), saving a multiply per column and block pair.
+    /// </summary>
+    internal static bool PreScaledOffset<TF>() where TF : struct, IBlock32Format => !TF.Signed && !TF.HasMin;
+
+    /// <summary>Multiplies the s entries ([dA, dB, sA, sB] per pair) of one activation row by <paramref name="offset"/>.</summary>
+    public static void PreScale(float* scales, int blocks, float offset)
+    {
+        var k = Vector128.Create(1, 1, offset, offset);
+        for (int p = 0; p < (blocks + 1) / 2; p++)
+            (Vector128.Load(scales + p * 4) * k).Store(scales + p * 4);
     }
 
     /// <summary>Four fp16 bit patterns (one per u32 lane) as f32, exact: see <see cref="Block32Bits.Half"/>.</summary>
@@ -144,7 +159,7 @@ internal readonly unsafe struct Block32Avx512 : IBlock32Isa
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Step<TF>(Vector512<float> acc, Vector512<byte> u, Vector512<sbyte> neg, sbyte* q, float* s,
-        Vector512<int> lane, Vector512<float> dw)
+        Vector512<int> lane, Vector512<int> laneHi, Vector512<float> dw)
         where TF : struct, IBlock32Format
     {
         var av = Vector512.Load(q);
@@ -156,7 +171,8 @@ internal readonly unsafe struct Block32Avx512 : IBlock32Isa
         var da = Avx512F.PermuteVar16x32(sv, lane);
         if (TF.Signed || TF.HasMin)
             return Vector512.FusedMultiplyAdd(dw, f * da, acc);
-        var off = Avx512F.PermuteVar16x32(sv, lane + Vector512.Create(2)) * TF.Offset;
+        // s is offset·d·Σq/8 here: MatMulJob pre-scales it for these formats (see PreScaledOffset).
+        var off = Avx512F.PermuteVar16x32(sv, laneHi);
         return Vector512.FusedMultiplyAdd(dw, Vector512.FusedMultiplyAdd(f, da, off), acc);
     }
 }

@@ -21,6 +21,7 @@ internal sealed unsafe class MatMulJob : IComputeJob
     private float* _y;         // [n, rows]
     private QuantizedRows _a;
     private int _nextChunk;    // next row chunk to hand out in the multiply phase
+    private float _preScale;   // offset the activation sums are multiplied by (AVX-512, offset formats), else 0
 
     public Step Phase;
 
@@ -40,6 +41,12 @@ internal sealed unsafe class MatMulJob : IComputeJob
         _a = a;
         _colBlock = colBlock;
         _nextChunk = 0;
+        _preScale = path != KernelPath.Avx512 ? 0 : type switch
+        {
+            GgmlType.Q4_0 when Block32Avx512.PreScaledOffset<Q4_0Format>() => Q4_0Format.Offset,
+            GgmlType.Q5_0 when Block32Avx512.PreScaledOffset<Q5_0Format>() => Q5_0Format.Offset,
+            _ => 0,
+        };
     }
 
     /// <summary>Drops the caller's pointers so a stale job can never touch freed memory.</summary>
@@ -66,7 +73,11 @@ internal sealed unsafe class MatMulJob : IComputeJob
         {
             float* xr = _x + (nint)i * _cols;
             if (_kind == MatMul.ActivationKind.Q8_0)
+            {
                 ActivationQuantizer.Q8_0Row(xr, _cols, _a.QsRow(i), _a.ScaleRow(i), simd);
+                if (_preScale != 0)
+                    Block32Avx512.PreScale(_a.ScaleRow(i), _cols / 32, _preScale);
+            }
             else
                 ActivationQuantizer.Q8_KRow(xr, _cols, _a.QsRow(i), _a.ScaleRow(i), _a.SumRow(i), simd);
         }
