@@ -13,7 +13,7 @@ namespace Frugal.Numerics.Kernels;
 /// eight sequences reads and unpacks every weight once. For the formats with a constant offset (Q4_0, Q5_0) the
 /// offset term folds into the same FMA chain: dw·(f·da + offset·s), one accumulator per column.
 /// </summary>
-internal readonly unsafe struct Block32Avx512 : IBlock32Isa
+internal readonly unsafe partial struct Block32Avx512 : IBlock32Isa
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dot<TF, TC>(byte* w, int nb, in QuantizedRows a, int col, float* result)

@@ -10,6 +10,14 @@ namespace Frugal.Numerics.Kernels;
 /// </summary>
 internal readonly unsafe struct Block32Vector128 : IBlock32Isa
 {
+    public static void Dot2<TF, TC>(byte* w0, byte* w1, int nb, in QuantizedRows a, int col, float* result)
+        where TF : struct, IBlock32Format
+        where TC : struct, ICols
+    {
+        Dot<TF, TC>(w0, nb, a, col, result);
+        Dot<TF, TC>(w1, nb, a, col, result + ColTile.MaxWide);
+    }
+
     public static void Dot<TF, TC>(byte* w, int nb, in QuantizedRows a, int col, float* result)
         where TF : struct, IBlock32Format
         where TC : struct, ICols
