@@ -24,12 +24,23 @@ if (args.Length > 0 && args[0] == "vs-ggml")
         args.Length > 6 ? Enum.Parse<KernelPath>(args[6]) : KernelDispatch.Best);
     return 0;
 }
+if (args.Length > 0 && args[0] == "small-n")
+{
+    // Usage: Frugal.Bench small-n [rows=2048] [cols=8192] [types=Q4_0,Q8_0,Q4_K,Q6_K,Q5_0] [ns=1..16] [threads=1] [path=best]
+    SmallNSweep.Run(args.Length > 1 ? int.Parse(args[1]) : 2048, args.Length > 2 ? int.Parse(args[2]) : 8192,
+        (args.Length > 3 ? args[3] : "Q4_0,Q8_0,Q4_K,Q6_K,Q5_0").Split(',').Select(Enum.Parse<GgmlType>).ToArray(),
+        args.Length > 4 ? args[4].Split(',').Select(int.Parse).ToArray() : Enumerable.Range(1, 16).ToArray(),
+        args.Length > 5 ? int.Parse(args[5]) : 1,
+        args.Length > 6 ? Enum.Parse<KernelPath>(args[6]) : KernelDispatch.Best);
+    return 0;
+}
 if (args.Length == 0 || args[0] != "kernels")
 {
     Console.Error.WriteLine("usage: Frugal.Bench side-by-side FILE... [-p 128] [-n 64] [-t 2] [--rounds 3] [--seed 42]");
     Console.Error.WriteLine("       Frugal.Bench serving FILE [-n 32] [--streams 8] [-t 2] [--prefix 500]");
     Console.Error.WriteLine("       Frugal.Bench make-files [DIR=/tmp/frugal-bench] [--keep-f16]");
     Console.Error.WriteLine("       Frugal.Bench kernels [rows=2048] [cols=8192] [n=128] [types=Q4_0,Q8_0,Q4_K] [threads=1,2] [paths=best]");
+    Console.Error.WriteLine("       Frugal.Bench small-n [rows=2048] [cols=8192] [types] [ns=1,2,..,16] [threads=1] [path=best]");
     Console.Error.WriteLine("       Frugal.Bench vs-ggml [rows] [cols] [tokens] [types] [rounds] [path]");
     return 2;
 }

@@ -62,7 +62,7 @@ public sealed class KernelOracleTests : IDisposable
     public void Every_simd_path_matches_the_scalar_twin_at_tail_sizes(GgmlType type)
     {
         foreach (int cols in TailCols(type))
-            foreach (int n in new[] { 1, 6 })
+            foreach (int n in new[] { 1, 3, 6, 8, 13 }) // every tile width of the 4- and 8-column kernels, and tails
             {
                 var h = new KernelHarness(type, rows: 7, cols, seed: cols + n);
                 var x = KernelTestData.Activations(n, cols, seed: cols * 3 + n);
@@ -76,6 +76,28 @@ public sealed class KernelOracleTests : IDisposable
                             $"{type} {path} cols {cols} n {n} output {i}: {y[i]} vs scalar {scalar[i]} (scale {mag[i]})");
                 }
             }
+    }
+
+    [Theory]
+    [MemberData(nameof(AllTypes))]
+    public void Batched_rows_give_bit_identical_results_to_one_row_at_a_time(GgmlType type)
+    {
+        // Batch invariance of the serving engine rests on this: a sequence's logits must not depend on how many
+        // other sequences share its step, so a column's arithmetic may not depend on the tile it lands in.
+        int cols = GgmlTypeInfo.BlockSize(type) == 256 ? 3 * 256 : 33 * 32;
+        const int n = 11; // one 8-wide tile plus a 3-wide one (4 + 4 + 3 on the 128-bit paths)
+        var h = new KernelHarness(type, rows: 9, cols, seed: 41);
+        var x = KernelTestData.Activations(n, cols, seed: 42);
+        foreach (var path in KernelDispatch.Supported)
+        {
+            var batched = h.Run(x, n, _team, path);
+            for (int i = 0; i < n; i++)
+            {
+                var one = h.Run(x.AsSpan(i * cols, cols).ToArray(), 1, _team, path);
+                for (int r = 0; r < h.Rows; r++)
+                    Assert.True(one[r] == batched[i * h.Rows + r], $"{type} {path} row {i} output {r}: alone {one[r]}, batched {batched[i * h.Rows + r]}");
+            }
+        }
     }
 
     [Fact]

@@ -9,11 +9,27 @@ internal unsafe interface IBlock32Isa
     static abstract void Dot<TF, TC>(byte* w, int nb, in QuantizedRows a, int col, float* result)
         where TF : struct, IBlock32Format
         where TC : struct, ICols;
+
+    /// <summary>
+    /// Two weight rows at once: row <paramref name="w0"/>'s results in result[0 .. TC), row <paramref name="w1"/>'s in
+    /// result[8 .. 8 + TC), each bit-identical to what <see cref="Dot"/> gives for that row alone.
+    /// </summary>
+    static abstract void Dot2<TF, TC>(byte* w0, byte* w1, int nb, in QuantizedRows a, int col, float* result)
+        where TF : struct, IBlock32Format
+        where TC : struct, ICols;
 }
 
 /// <summary>The scalar twin: integer block dots in plain C#, the oracle every SIMD path is tested against.</summary>
 internal readonly unsafe struct Block32Scalar : IBlock32Isa
 {
+    public static void Dot2<TF, TC>(byte* w0, byte* w1, int nb, in QuantizedRows a, int col, float* result)
+        where TF : struct, IBlock32Format
+        where TC : struct, ICols
+    {
+        Dot<TF, TC>(w0, nb, a, col, result);
+        Dot<TF, TC>(w1, nb, a, col, result + ColTile.MaxWide);
+    }
+
     public static void Dot<TF, TC>(byte* w, int nb, in QuantizedRows a, int col, float* result)
         where TF : struct, IBlock32Format
         where TC : struct, ICols

@@ -10,11 +10,21 @@ namespace Frugal.Numerics.Kernels;
 /// </summary>
 internal readonly unsafe struct Block32Vector128 : IBlock32Isa
 {
+    public static void Dot2<TF, TC>(byte* w0, byte* w1, int nb, in QuantizedRows a, int col, float* result)
+        where TF : struct, IBlock32Format
+        where TC : struct, ICols
+    {
+        Dot<TF, TC>(w0, nb, a, col, result);
+        Dot<TF, TC>(w1, nb, a, col, result + ColTile.MaxWide);
+    }
+
     public static void Dot<TF, TC>(byte* w, int nb, in QuantizedRows a, int col, float* result)
         where TF : struct, IBlock32Format
         where TC : struct, ICols
     {
         int n = TC.Count;
+        if (n > ColTile.MaxVector128)
+            throw new ArgumentOutOfRangeException(nameof(TC), "the 128-bit kernel serves at most 4 columns");
         sbyte* q0 = a.QsRow(col), q1 = n > 1 ? a.QsRow(col + 1) : q0, q2 = n > 2 ? a.QsRow(col + 2) : q0, q3 = n > 3 ? a.QsRow(col + 3) : q0;
         float* s0 = a.ScaleRow(col), s1 = n > 1 ? a.ScaleRow(col + 1) : s0, s2 = n > 2 ? a.ScaleRow(col + 2) : s0, s3 = n > 3 ? a.ScaleRow(col + 3) : s0;
         Vector128<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;

@@ -8,6 +8,7 @@ namespace Frugal.Numerics.Kernels;
 internal readonly unsafe struct Q6_KFormat : IKQuantFormat
 {
     public static int Bytes => 210;
+    public static bool SharedScale => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Unpack(byte* b, byte* u, short* sc, short* mn, out float d, out float dmin)
@@ -61,6 +62,7 @@ internal readonly unsafe struct Q6_KFormat : IKQuantFormat
 internal readonly unsafe struct Q2_KFormat : IKQuantFormat
 {
     public static int Bytes => 84;
+    public static bool SharedScale => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Unpack(byte* b, byte* u, short* sc, short* mn, out float d, out float dmin)
@@ -103,6 +105,7 @@ internal readonly unsafe struct Q2_KFormat : IKQuantFormat
 internal readonly unsafe struct Q3_KFormat : IKQuantFormat
 {
     public static int Bytes => 110;
+    public static bool SharedScale => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Unpack(byte* b, byte* u, short* sc, short* mn, out float d, out float dmin)

@@ -8,6 +8,7 @@ namespace Frugal.Numerics.Kernels;
 internal readonly unsafe struct Q4_KFormat : IKQuantFormat
 {
     public static int Bytes => 144;
+    public static bool SharedScale => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Unpack(byte* b, byte* u, short* sc, short* mn, out float d, out float dmin)
@@ -50,6 +51,7 @@ internal readonly unsafe struct Q4_KFormat : IKQuantFormat
 internal readonly unsafe struct Q5_KFormat : IKQuantFormat
 {
     public static int Bytes => 176;
+    public static bool SharedScale => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Unpack(byte* b, byte* u, short* sc, short* mn, out float d, out float dmin)

@@ -13,6 +13,12 @@ internal unsafe interface IKQuantFormat
 {
     static abstract int Bytes { get; }
 
+    /// <summary>
+    /// True where dmin is always d (Q3_K, Q6_K: the offset is part of the quant, not a separate min), so a kernel may
+    /// subtract the min term in integers before the one conversion to f32.
+    /// </summary>
+    static abstract bool SharedScale { get; }
+
     /// <summary>Vectorized unpack (portable 128-bit vectors).</summary>
     static abstract void Unpack(byte* block, byte* u, short* sc, short* mn, out float d, out float dmin);
 

@@ -88,26 +88,38 @@ internal readonly unsafe struct KQuantScalar : IKQuantIsa
     }
 }
 
-/// <summary>AVX-512BW: 64 elements per zmm; vpmaddubsw then vpmaddwd with the group scales (vpermw-expanded).</summary>
+/// <summary>
+/// AVX-512BW: 64 elements per zmm; vpmaddubsw then vpmaddwd with the group scales (vpermw-expanded). Each
+/// super-block is unpacked once and dotted with up to 8 activation rows (a batched decode step's sequences).
+/// </summary>
 internal readonly unsafe struct KQuantAvx512 : IKQuantIsa
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dot<TF, TC>(byte* w, int nsb, in QuantizedRows a, int col, float* result)
         where TF : struct, IKQuantFormat
         where TC : struct, ICols
     {
         int n = TC.Count;
+        if (n > ColTile.MaxWide)
+            throw new ArgumentOutOfRangeException(nameof(TC), "the AVX-512 kernel serves at most 8 columns");
         byte* u = stackalloc byte[256 + 64];
         short* sc = (short*)(u + 256);
         short* mn = sc + 16;
+        sbyte* q = a.QsRow(col);
+        float* ds = a.ScaleRow(col);
+        short* bs = a.SumRow(col);
+        nint qs = a.QsStride, ss = a.ScaleStride, bss = a.SumStride;
+        // The min term rides in the same accumulators: its 8 lanes (zero-extended to 16) are subtracted with -dmin.
         Vector512<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-        // Min terms stay in vectors too (one vpmaddwd + FMA per super-block, no horizontal sum until the end).
-        Vector256<float> r0 = default, r1 = default, r2 = default, r3 = default;
+        Vector512<float> acc4 = default, acc5 = default, acc6 = default, acc7 = default;
         for (int sb = 0; sb < nsb; sb++)
         {
             TF.Unpack(w + (nint)sb * TF.Bytes, u, sc, mn, out float d, out float dmin);
             var scAll = Vector512.Create(Vector256.Load(sc), Vector256<short>.Zero);
+            var mnv = Vector256.Load(mn);
             Vector512<int> i0 = default, i1 = default, i2 = default, i3 = default;
-            int qo = sb * 256;
+            Vector512<int> i4 = default, i5 = default, i6 = default, i7 = default;
+            sbyte* qb = q + sb * 256;
             for (int k = 0; k < 4; k++)
             {
                 // Two 32-byte loads, matching the unpack's stores (a 64-byte load over them would stall).
@@ -116,71 +128,128 @@ internal readonly unsafe struct KQuantAvx512 : IKQuantIsa
                 // vectors here: a class-init check is a call, and any call in the loop makes the JIT spill every zmm.
                 var idx = Vector512.ShiftRightArithmetic(Vector512<short>.Indices, 3) + Vector512.Create((short)(4 * k));
                 var sv = Avx512BW.PermuteVar32x16(scAll, idx);
-                int o = qo + 64 * k;
-                i0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(a.QsRow(col) + o)), sv);
-                if (n > 1) i1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(a.QsRow(col + 1) + o)), sv);
-                if (n > 2) i2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(a.QsRow(col + 2) + o)), sv);
-                if (n > 3) i3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(a.QsRow(col + 3) + o)), sv);
+                sbyte* qk = qb + 64 * k;
+                i0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(qk)), sv);
+                if (n > 1) i1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(qk + qs)), sv);
+                if (n > 2) i2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(qk + 2 * qs)), sv);
+                if (n > 3) i3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(qk + 3 * qs)), sv);
+                if (n > 4) i4 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(qk + 4 * qs)), sv);
+                if (n > 5) i5 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(qk + 5 * qs)), sv);
+                if (n > 6) i6 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(qk + 6 * qs)), sv);
+                if (n > 7) i7 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(qk + 7 * qs)), sv);
             }
-            acc0 = Finish(acc0, i0, d * a.ScaleRow(col)[sb]); r0 = KQuantShared.MinVector(r0, a, col, sb, dmin, mn);
-            if (n > 1) { acc1 = Finish(acc1, i1, d * a.ScaleRow(col + 1)[sb]); r1 = KQuantShared.MinVector(r1, a, col + 1, sb, dmin, mn); }
-            if (n > 2) { acc2 = Finish(acc2, i2, d * a.ScaleRow(col + 2)[sb]); r2 = KQuantShared.MinVector(r2, a, col + 2, sb, dmin, mn); }
-            if (n > 3) { acc3 = Finish(acc3, i3, d * a.ScaleRow(col + 3)[sb]); r3 = KQuantShared.MinVector(r3, a, col + 3, sb, dmin, mn); }
+            acc0 = Finish<TF>(acc0, i0, mnv, bs + sb * 16, ds[sb], d, dmin);
+            if (n > 1) acc1 = Finish<TF>(acc1, i1, mnv, bs + bss + sb * 16, (ds + ss)[sb], d, dmin);
+            if (n > 2) acc2 = Finish<TF>(acc2, i2, mnv, bs + 2 * bss + sb * 16, (ds + 2 * ss)[sb], d, dmin);
+            if (n > 3) acc3 = Finish<TF>(acc3, i3, mnv, bs + 3 * bss + sb * 16, (ds + 3 * ss)[sb], d, dmin);
+            if (n > 4) acc4 = Finish<TF>(acc4, i4, mnv, bs + 4 * bss + sb * 16, (ds + 4 * ss)[sb], d, dmin);
+            if (n > 5) acc5 = Finish<TF>(acc5, i5, mnv, bs + 5 * bss + sb * 16, (ds + 5 * ss)[sb], d, dmin);
+            if (n > 6) acc6 = Finish<TF>(acc6, i6, mnv, bs + 6 * bss + sb * 16, (ds + 6 * ss)[sb], d, dmin);
+            if (n > 7) acc7 = Finish<TF>(acc7, i7, mnv, bs + 7 * bss + sb * 16, (ds + 7 * ss)[sb], d, dmin);
         }
-        result[0] = Vector512.Sum(acc0) - Vector256.Sum(r0);
-        if (n > 1) result[1] = Vector512.Sum(acc1) - Vector256.Sum(r1);
-        if (n > 2) result[2] = Vector512.Sum(acc2) - Vector256.Sum(r2);
-        if (n > 3) result[3] = Vector512.Sum(acc3) - Vector256.Sum(r3);
+        result[0] = Vector512.Sum(acc0);
+        if (n > 1) result[1] = Vector512.Sum(acc1);
+        if (n > 2) result[2] = Vector512.Sum(acc2);
+        if (n > 3) result[3] = Vector512.Sum(acc3);
+        if (n > 4) result[4] = Vector512.Sum(acc4);
+        if (n > 5) result[5] = Vector512.Sum(acc5);
+        if (n > 6) result[6] = Vector512.Sum(acc6);
+        if (n > 7) result[7] = Vector512.Sum(acc7);
     }
 
+    /// <summary>
+    /// acc + d·da·isum − dmin·da·(mn·bsums pair sums), the latter in the low 8 lanes; for the shared-scale formats
+    /// the min term comes off in integers, leaving one conversion and one FMA.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Finish(Vector512<float> acc, Vector512<int> isum, float scale) =>
-        Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(isum), Vector512.Create(scale), acc);
+    private static Vector512<float> Finish<TF>(Vector512<float> acc, Vector512<int> isum, Vector256<short> mn, short* bsums, float da,
+        float d, float dmin)
+        where TF : struct, IKQuantFormat
+    {
+        var p = Avx2.MultiplyAddAdjacent(mn, Vector256.Load(bsums)).ToVector512();
+        if (TF.SharedScale)
+            return Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(isum - p), Vector512.Create(d * da), acc);
+        acc = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(isum), Vector512.Create(d * da), acc);
+        return Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(p), Vector512.Create(-dmin * da), acc);
+    }
 }
 
-/// <summary>AVX2: 32 elements per ymm; vpmaddubsw then vpmaddwd with the two group scales of the chunk.</summary>
+/// <summary>
+/// AVX2: 32 elements per ymm; vpmaddubsw then vpmaddwd with the two group scales of the chunk. Each super-block
+/// is unpacked once and dotted with up to 8 activation rows.
+/// </summary>
 internal readonly unsafe struct KQuantAvx2 : IKQuantIsa
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dot<TF, TC>(byte* w, int nsb, in QuantizedRows a, int col, float* result)
         where TF : struct, IKQuantFormat
         where TC : struct, ICols
     {
         int n = TC.Count;
+        if (n > ColTile.MaxWide)
+            throw new ArgumentOutOfRangeException(nameof(TC), "the AVX2 kernel serves at most 8 columns");
         byte* u = stackalloc byte[256 + 64];
         short* sc = (short*)(u + 256);
         short* mn = sc + 16;
+        sbyte* q = a.QsRow(col);
+        float* ds = a.ScaleRow(col);
+        short* bs = a.SumRow(col);
+        nint qs = a.QsStride, ss = a.ScaleStride, bss = a.SumStride;
+        // The min term rides in the same accumulators, scaled by -dmin.
         Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-        // Min terms stay in vectors too (one vpmaddwd + FMA per super-block, no horizontal sum until the end).
-        Vector256<float> r0 = default, r1 = default, r2 = default, r3 = default;
+        Vector256<float> acc4 = default, acc5 = default, acc6 = default, acc7 = default;
         for (int sb = 0; sb < nsb; sb++)
         {
             TF.Unpack(w + (nint)sb * TF.Bytes, u, sc, mn, out float d, out float dmin);
+            var mnv = Vector256.Load(mn);
             Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
-            int qo = sb * 256;
+            Vector256<int> i4 = default, i5 = default, i6 = default, i7 = default;
+            sbyte* qb = q + sb * 256;
             for (int k = 0; k < 8; k++)
             {
                 var uk = Vector256.Load(u + 32 * k);
                 var sv = Vector256.Create(Vector128.Create(sc[2 * k]), Vector128.Create(sc[2 * k + 1]));
-                int o = qo + 32 * k;
-                i0 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Vector256.Load(a.QsRow(col) + o)), sv);
-                if (n > 1) i1 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Vector256.Load(a.QsRow(col + 1) + o)), sv);
-                if (n > 2) i2 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Vector256.Load(a.QsRow(col + 2) + o)), sv);
-                if (n > 3) i3 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Vector256.Load(a.QsRow(col + 3) + o)), sv);
+                sbyte* qk = qb + 32 * k;
+                i0 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Vector256.Load(qk)), sv);
+                if (n > 1) i1 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Vector256.Load(qk + qs)), sv);
+                if (n > 2) i2 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Vector256.Load(qk + 2 * qs)), sv);
+                if (n > 3) i3 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Vector256.Load(qk + 3 * qs)), sv);
+                if (n > 4) i4 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Vector256.Load(qk + 4 * qs)), sv);
+                if (n > 5) i5 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Vector256.Load(qk + 5 * qs)), sv);
+                if (n > 6) i6 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Vector256.Load(qk + 6 * qs)), sv);
+                if (n > 7) i7 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Vector256.Load(qk + 7 * qs)), sv);
             }
-            acc0 = Finish(acc0, i0, d * a.ScaleRow(col)[sb]); r0 = KQuantShared.MinVector(r0, a, col, sb, dmin, mn);
-            if (n > 1) { acc1 = Finish(acc1, i1, d * a.ScaleRow(col + 1)[sb]); r1 = KQuantShared.MinVector(r1, a, col + 1, sb, dmin, mn); }
-            if (n > 2) { acc2 = Finish(acc2, i2, d * a.ScaleRow(col + 2)[sb]); r2 = KQuantShared.MinVector(r2, a, col + 2, sb, dmin, mn); }
-            if (n > 3) { acc3 = Finish(acc3, i3, d * a.ScaleRow(col + 3)[sb]); r3 = KQuantShared.MinVector(r3, a, col + 3, sb, dmin, mn); }
+            acc0 = Finish<TF>(acc0, i0, mnv, bs + sb * 16, ds[sb], d, dmin);
+            if (n > 1) acc1 = Finish<TF>(acc1, i1, mnv, bs + bss + sb * 16, (ds + ss)[sb], d, dmin);
+            if (n > 2) acc2 = Finish<TF>(acc2, i2, mnv, bs + 2 * bss + sb * 16, (ds + 2 * ss)[sb], d, dmin);
+            if (n > 3) acc3 = Finish<TF>(acc3, i3, mnv, bs + 3 * bss + sb * 16, (ds + 3 * ss)[sb], d, dmin);
+            if (n > 4) acc4 = Finish<TF>(acc4, i4, mnv, bs + 4 * bss + sb * 16, (ds + 4 * ss)[sb], d, dmin);
+            if (n > 5) acc5 = Finish<TF>(acc5, i5, mnv, bs + 5 * bss + sb * 16, (ds + 5 * ss)[sb], d, dmin);
+            if (n > 6) acc6 = Finish<TF>(acc6, i6, mnv, bs + 6 * bss + sb * 16, (ds + 6 * ss)[sb], d, dmin);
+            if (n > 7) acc7 = Finish<TF>(acc7, i7, mnv, bs + 7 * bss + sb * 16, (ds + 7 * ss)[sb], d, dmin);
         }
-        result[0] = Vector256.Sum(acc0) - Vector256.Sum(r0);
-        if (n > 1) result[1] = Vector256.Sum(acc1) - Vector256.Sum(r1);
-        if (n > 2) result[2] = Vector256.Sum(acc2) - Vector256.Sum(r2);
-        if (n > 3) result[3] = Vector256.Sum(acc3) - Vector256.Sum(r3);
+        result[0] = Vector256.Sum(acc0);
+        if (n > 1) result[1] = Vector256.Sum(acc1);
+        if (n > 2) result[2] = Vector256.Sum(acc2);
+        if (n > 3) result[3] = Vector256.Sum(acc3);
+        if (n > 4) result[4] = Vector256.Sum(acc4);
+        if (n > 5) result[5] = Vector256.Sum(acc5);
+        if (n > 6) result[6] = Vector256.Sum(acc6);
+        if (n > 7) result[7] = Vector256.Sum(acc7);
     }
 
+    /// <summary>acc + d·da·isum − dmin·da·(mn·bsums pair sums); in integers for the shared-scale formats.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Finish(Vector256<float> acc, Vector256<int> isum, float scale) =>
-        Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(isum), Vector256.Create(scale), acc);
+    private static Vector256<float> Finish<TF>(Vector256<float> acc, Vector256<int> isum, Vector256<short> mn, short* bsums, float da,
+        float d, float dmin)
+        where TF : struct, IKQuantFormat
+    {
+        var p = Avx2.MultiplyAddAdjacent(mn, Vector256.Load(bsums));
+        if (TF.SharedScale)
+            return Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(isum - p), Vector256.Create(d * da), acc);
+        acc = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(isum), Vector256.Create(d * da), acc);
+        return Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(p), Vector256.Create(-dmin * da), acc);
+    }
 }
 
 /// <summary>Portable 128-bit: 16 elements (one scale group) per step.</summary>
@@ -191,6 +260,8 @@ internal readonly unsafe struct KQuantVector128 : IKQuantIsa
         where TC : struct, ICols
     {
         int n = TC.Count;
+        if (n > ColTile.MaxVector128)
+            throw new ArgumentOutOfRangeException(nameof(TC), "the 128-bit kernel serves at most 4 columns");
         byte* u = stackalloc byte[256 + 64];
         short* sc = (short*)(u + 256);
         short* mn = sc + 16;

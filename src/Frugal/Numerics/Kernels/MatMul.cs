@@ -65,7 +65,7 @@ internal static unsafe class MatMul
                     a = new QuantizedRows(qs, qsStride, scales, cols / 256, (short*)(scales + (long)n * (cols / 256)), cols / 16);
                 perCol = rowBytesA;
             }
-            int colBlock = (int)Math.Clamp(ColumnBlockBytes / perCol / 4 * 4, 4, 1 << 20);
+            int colBlock = (int)Math.Clamp(ColumnBlockBytes / perCol / ColTile.MaxWide * ColTile.MaxWide, ColTile.MaxWide, 1 << 20);
             job.Set(type, path, kind, w, rowBytes, rows, cols, x, y, n, a, colBlock);
             if (kind != ActivationKind.None)
             {

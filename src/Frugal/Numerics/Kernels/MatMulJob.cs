@@ -4,7 +4,8 @@ namespace Frugal.Numerics.Kernels;
 
 /// <summary>
 /// The reusable job object behind <see cref="MatMul.Multiply"/>: fields are set per call and each team member runs
-/// its share. Static split, equal row counts, so both cores finish together on an unshared machine.
+/// its share: chunks of rows handed out from a shared counter, so the members finish together even when one core is
+/// busy with other work.
 /// </summary>
 internal sealed unsafe class MatMulJob : IComputeJob
 {
@@ -19,6 +20,8 @@ internal sealed unsafe class MatMulJob : IComputeJob
     private float* _x;         // [n, cols]
     private float* _y;         // [n, rows]
     private QuantizedRows _a;
+    private int _nextChunk;    // next row chunk to hand out in the multiply phase
+    private float _preScale;   // offset the activation sums are multiplied by (AVX-512, offset formats), else 0
 
     public Step Phase;
 
@@ -37,6 +40,13 @@ internal sealed unsafe class MatMulJob : IComputeJob
         _n = n;
         _a = a;
         _colBlock = colBlock;
+        _nextChunk = 0;
+        _preScale = path != KernelPath.Avx512 ? 0 : type switch
+        {
+            GgmlType.Q4_0 when Block32Avx512.PreScaledOffset<Q4_0Format>() => Q4_0Format.Offset,
+            GgmlType.Q5_0 when Block32Avx512.PreScaledOffset<Q5_0Format>() => Q5_0Format.Offset,
+            _ => 0,
+        };
     }
 
     /// <summary>Drops the caller's pointers so a stale job can never touch freed memory.</summary>
@@ -63,7 +73,11 @@ internal sealed unsafe class MatMulJob : IComputeJob
         {
             float* xr = _x + (nint)i * _cols;
             if (_kind == MatMul.ActivationKind.Q8_0)
+            {
                 ActivationQuantizer.Q8_0Row(xr, _cols, _a.QsRow(i), _a.ScaleRow(i), simd);
+                if (_preScale != 0)
+                    Block32Avx512.PreScale(_a.ScaleRow(i), _cols / 32, _preScale);
+            }
             else
                 ActivationQuantizer.Q8_KRow(xr, _cols, _a.QsRow(i), _a.ScaleRow(i), _a.SumRow(i), simd);
         }
@@ -71,45 +85,66 @@ internal sealed unsafe class MatMulJob : IComputeJob
 
     private void Multiply(int worker, int workers)
     {
-        int r0 = (int)((long)_rows * worker / workers), r1 = (int)((long)_rows * (worker + 1) / workers);
-        if (r0 == r1)
-            return;
         var op = new MatMulOperands(_a, _x, _cols, _type, _path != KernelPath.Scalar);
         switch (_path)
         {
-            case KernelPath.Avx512: Dispatch<Block32Avx512, KQuantAvx512>(op, r0, r1); break;
-            case KernelPath.Avx2: Dispatch<Block32Avx2, KQuantAvx2>(op, r0, r1); break;
-            case KernelPath.Vector128: Dispatch<Block32Vector128, KQuantVector128>(op, r0, r1); break;
-            default: Dispatch<Block32Scalar, KQuantScalar>(op, r0, r1); break;
+            case KernelPath.Avx512: Dispatch<Block32Avx512, KQuantAvx512>(op, workers); break;
+            case KernelPath.Avx2: Dispatch<Block32Avx2, KQuantAvx2>(op, workers); break;
+            case KernelPath.Vector128: Dispatch<Block32Vector128, KQuantVector128>(op, workers); break;
+            default: Dispatch<Block32Scalar, KQuantScalar>(op, workers); break;
         }
     }
 
-    private void Dispatch<TB, TK>(in MatMulOperands op, int r0, int r1)
+    private void Dispatch<TB, TK>(in MatMulOperands op, int workers)
         where TB : struct, IBlock32Isa
         where TK : struct, IKQuantIsa
     {
         switch (_type)
         {
-            case GgmlType.Q4_0: Rows<Block32Rows<Q4_0Format, TB>>(op, r0, r1); break;
-            case GgmlType.Q4_1: Rows<Block32Rows<Q4_1Format, TB>>(op, r0, r1); break;
-            case GgmlType.Q5_0: Rows<Block32Rows<Q5_0Format, TB>>(op, r0, r1); break;
-            case GgmlType.Q5_1: Rows<Block32Rows<Q5_1Format, TB>>(op, r0, r1); break;
-            case GgmlType.Q8_0: Rows<Block32Rows<Q8_0Format, TB>>(op, r0, r1); break;
-            case GgmlType.Q2_K: Rows<KQuantRows<Q2_KFormat, TK>>(op, r0, r1); break;
-            case GgmlType.Q3_K: Rows<KQuantRows<Q3_KFormat, TK>>(op, r0, r1); break;
-            case GgmlType.Q4_K: Rows<KQuantRows<Q4_KFormat, TK>>(op, r0, r1); break;
-            case GgmlType.Q5_K: Rows<KQuantRows<Q5_KFormat, TK>>(op, r0, r1); break;
-            case GgmlType.Q6_K: Rows<KQuantRows<Q6_KFormat, TK>>(op, r0, r1); break;
-            default: Rows<FloatRows>(op, r0, r1); break;
+            case GgmlType.Q4_0: Share<Block32Rows<Q4_0Format, TB>>(op, workers); break;
+            case GgmlType.Q4_1: Share<Block32Rows<Q4_1Format, TB>>(op, workers); break;
+            case GgmlType.Q5_0: Share<Block32Rows<Q5_0Format, TB>>(op, workers); break;
+            case GgmlType.Q5_1: Share<Block32Rows<Q5_1Format, TB>>(op, workers); break;
+            case GgmlType.Q8_0: Share<Block32Rows<Q8_0Format, TB>>(op, workers); break;
+            case GgmlType.Q2_K: Share<KQuantRows<Q2_KFormat, TK>>(op, workers); break;
+            case GgmlType.Q3_K: Share<KQuantRows<Q3_KFormat, TK>>(op, workers); break;
+            case GgmlType.Q4_K: Share<KQuantRows<Q4_KFormat, TK>>(op, workers); break;
+            case GgmlType.Q5_K: Share<KQuantRows<Q5_KFormat, TK>>(op, workers); break;
+            case GgmlType.Q6_K: Share<KQuantRows<Q6_KFormat, TK>>(op, workers); break;
+            default: Share<FloatRows>(op, workers); break;
+        }
+    }
+
+    /// <summary>
+    /// Members take chunks of rows from a shared counter until none is left, rather than a fixed half each: on a
+    /// machine shared with other work one core is often slower (or descheduled for a while), and a static split
+    /// then leaves the other spinning at the barrier. About 16 chunks per member; each row's result does not depend
+    /// on who computes it.
+    /// </summary>
+    private void Share<TK>(in MatMulOperands op, int workers) where TK : struct, IRowKernel
+    {
+        if (workers == 1)
+        {
+            Rows<TK>(op, 0, _rows);
+            return;
+        }
+        int chunk = Math.Max(16, _rows / (workers * 16));
+        while (true)
+        {
+            long r0 = (long)(Interlocked.Increment(ref _nextChunk) - 1) * chunk;
+            if (r0 >= _rows)
+                return;
+            Rows<TK>(op, (int)r0, (int)Math.Min(_rows, r0 + chunk));
         }
     }
 
     private void Rows<TK>(in MatMulOperands op, int r0, int r1) where TK : struct, IRowKernel
     {
-        float* res = stackalloc float[4];
+        float* res = stackalloc float[2 * ColTile.MaxWide]; // [2 rows, 8 columns]
         int rows = _rows;
         if (_n == 1)
         {
+            // Decode streams one row at a time (pairing rows measured no faster here: the weights are the cost).
             for (int r = r0; r < r1; r++)
             {
                 TK.Dot<One>(_w + r * _rowBytes, op, 0, res);
@@ -117,27 +152,70 @@ internal sealed unsafe class MatMulJob : IComputeJob
             }
             return;
         }
+        // Batched: rows go in pairs (TK.Dot2: each activation block is loaded and its scales spread once for both
+        // rows), the odd one out alone. Dot2 gives each row exactly Dot's result, so batch invariance holds.
+        // Each weight row is unpacked once per tile of up to `tile` activation rows (all of a batched decode step's
+        // sequences at once), the last tile taking whatever count is left.
+        int tile = _path is KernelPath.Avx512 or KernelPath.Avx2 or KernelPath.Scalar ? ColTile.MaxWide : ColTile.MaxVector128;
         for (int c0 = 0; c0 < _n; c0 += _colBlock)
         {
             int c1 = Math.Min(_n, c0 + _colBlock);
-            for (int r = r0; r < r1; r++)
+            int r = r0;
+            for (; r + 1 < r1; r += 2)
             {
                 byte* w = _w + r * _rowBytes;
-                int c = c0;
-                for (; c + 4 <= c1; c += 4)
+                for (int c = c0; c < c1; c += tile)
                 {
-                    TK.Dot<Four>(w, op, c, res);
-                    _y[(nint)c * rows + r] = res[0];
-                    _y[(nint)(c + 1) * rows + r] = res[1];
-                    _y[(nint)(c + 2) * rows + r] = res[2];
-                    _y[(nint)(c + 3) * rows + r] = res[3];
-                }
-                for (; c < c1; c++)
-                {
-                    TK.Dot<One>(w, op, c, res);
-                    _y[(nint)c * rows + r] = res[0];
+                    int count = Math.Min(tile, c1 - c);
+                    DotTile2<TK>(w, w + _rowBytes, op, c, count, res);
+                    for (int j = 0; j < count; j++)
+                    {
+                        _y[(nint)(c + j) * rows + r] = res[j];
+                        _y[(nint)(c + j) * rows + r + 1] = res[ColTile.MaxWide + j];
+                    }
                 }
             }
+            if (r < r1)
+            {
+                byte* w = _w + r * _rowBytes;
+                for (int c = c0; c < c1; c += tile)
+                {
+                    int count = Math.Min(tile, c1 - c);
+                    DotTile<TK>(w, op, c, count, res);
+                    for (int j = 0; j < count; j++)
+                        _y[(nint)(c + j) * rows + r] = res[j];
+                }
+            }
+        }
+    }
+
+    private static void DotTile2<TK>(byte* w0, byte* w1, in MatMulOperands op, int col, int count, float* res) where TK : struct, IRowKernel
+    {
+        switch (count)
+        {
+            case 1: TK.Dot2<One>(w0, w1, op, col, res); break;
+            case 2: TK.Dot2<Two>(w0, w1, op, col, res); break;
+            case 3: TK.Dot2<Three>(w0, w1, op, col, res); break;
+            case 4: TK.Dot2<Four>(w0, w1, op, col, res); break;
+            case 5: TK.Dot2<Five>(w0, w1, op, col, res); break;
+            case 6: TK.Dot2<Six>(w0, w1, op, col, res); break;
+            case 7: TK.Dot2<Seven>(w0, w1, op, col, res); break;
+            default: TK.Dot2<Eight>(w0, w1, op, col, res); break;
+        }
+    }
+
+    private static void DotTile<TK>(byte* w, in MatMulOperands op, int col, int count, float* res) where TK : struct, IRowKernel
+    {
+        switch (count)
+        {
+            case 1: TK.Dot<One>(w, op, col, res); break;
+            case 2: TK.Dot<Two>(w, op, col, res); break;
+            case 3: TK.Dot<Three>(w, op, col, res); break;
+            case 4: TK.Dot<Four>(w, op, col, res); break;
+            case 5: TK.Dot<Five>(w, op, col, res); break;
+            case 6: TK.Dot<Six>(w, op, col, res); break;
+            case 7: TK.Dot<Seven>(w, op, col, res); break;
+            default: TK.Dot<Eight>(w, op, col, res); break;
         }
     }
 }

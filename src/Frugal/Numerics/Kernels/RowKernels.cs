@@ -5,6 +5,9 @@ internal unsafe interface IRowKernel
 {
     /// <summary>Dots weight row <paramref name="w"/> with activation rows col .. col + TC.Count - 1.</summary>
     static abstract void Dot<TC>(byte* w, in MatMulOperands op, int col, float* result) where TC : struct, ICols;
+
+    /// <summary>Rows <paramref name="w0"/> and <paramref name="w1"/>: results in result[0 ..] and result[8 ..], as two Dot calls give.</summary>
+    static abstract void Dot2<TC>(byte* w0, byte* w1, in MatMulOperands op, int col, float* result) where TC : struct, ICols;
 }
 
 /// <summary>The activations and shape one multiply works on, shared read-only by all team members.</summary>
@@ -32,6 +35,9 @@ internal readonly unsafe struct Block32Rows<TF, TIsa> : IRowKernel
 {
     public static void Dot<TC>(byte* w, in MatMulOperands op, int col, float* result) where TC : struct, ICols =>
         TIsa.Dot<TF, TC>(w, op.Cols / 32, op.A, col, result);
+
+    public static void Dot2<TC>(byte* w0, byte* w1, in MatMulOperands op, int col, float* result) where TC : struct, ICols =>
+        TIsa.Dot2<TF, TC>(w0, w1, op.Cols / 32, op.A, col, result);
 }
 
 internal readonly unsafe struct KQuantRows<TF, TIsa> : IRowKernel
@@ -40,10 +46,22 @@ internal readonly unsafe struct KQuantRows<TF, TIsa> : IRowKernel
 {
     public static void Dot<TC>(byte* w, in MatMulOperands op, int col, float* result) where TC : struct, ICols =>
         TIsa.Dot<TF, TC>(w, op.Cols / 256, op.A, col, result);
+
+    public static void Dot2<TC>(byte* w0, byte* w1, in MatMulOperands op, int col, float* result) where TC : struct, ICols
+    {
+        Dot<TC>(w0, op, col, result);
+        Dot<TC>(w1, op, col, result + ColTile.MaxWide);
+    }
 }
 
 internal readonly unsafe struct FloatRows : IRowKernel
 {
     public static void Dot<TC>(byte* w, in MatMulOperands op, int col, float* result) where TC : struct, ICols =>
         FloatRowKernels.Dot<TC>(op.Type, w, op.Cols, op.X, op.Cols, col, result, op.Simd);
+
+    public static void Dot2<TC>(byte* w0, byte* w1, in MatMulOperands op, int col, float* result) where TC : struct, ICols
+    {
+        Dot<TC>(w0, op, col, result);
+        Dot<TC>(w1, op, col, result + ColTile.MaxWide);
+    }
 }
