@@ -106,6 +106,30 @@ internal static unsafe class Block32Bits
         lo = Vector128.Equals(b0 & select, select) & five;
         hi = Vector128.Equals(b1 & select, select) & five;
     }
+
+    // The Q5 formats (Q5_0, Q5_1) share one payload after their header: qh[4] (fifth bits), then qs[16] (nibbles).
+
+    /// <summary>The 32 5-bit values of a Q5 payload at <paramref name="q5"/> (qh, then qs).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void FiveBits(byte* q5, out Vector128<byte> lo, out Vector128<byte> hi)
+    {
+        Nibbles(q5 + 4, out lo, out hi);
+        FifthBits(q5, out var h0, out var h1);
+        lo |= h0;
+        hi |= h1;
+    }
+
+    /// <summary>Two Q5 payloads unpacked at once: a's 32 values in the low half, b's in the high half.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> FiveBitsPair(byte* q5a, byte* q5b) => NibblePair(q5a + 4, q5b + 4) | FifthBitsPair(q5a, q5b);
+
+    /// <summary>Value j (0..31) of a Q5 payload, the scalar twin of <see cref="FiveBits"/>.</summary>
+    public static int FiveBitValue(byte* q5, int j)
+    {
+        uint qh = Unsafe.ReadUnaligned<uint>(q5);
+        int low = j < 16 ? q5[4 + j] & 0xF : q5[4 + j - 16] >> 4;
+        return low | (int)((qh >> j) & 1) << 4;
+    }
 }
 
 internal readonly unsafe struct Q4_0Format : IBlock32Format
@@ -150,24 +174,12 @@ internal readonly unsafe struct Q5_0Format : IBlock32Format
     public static float M(byte* b) => 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Unpack(byte* b, out Vector128<byte> lo, out Vector128<byte> hi)
-    {
-        Block32Bits.Nibbles(b + 6, out lo, out hi);
-        Block32Bits.FifthBits(b + 2, out var h0, out var h1);
-        lo |= h0;
-        hi |= h1;
-    }
+    public static void Unpack(byte* b, out Vector128<byte> lo, out Vector128<byte> hi) => Block32Bits.FiveBits(b + 2, out lo, out hi);
 
-    public static int Value(byte* b, int j)
-    {
-        uint qh = Unsafe.ReadUnaligned<uint>(b + 2);
-        int low = j < 16 ? b[6 + j] & 0xF : b[6 + j - 16] >> 4;
-        return low | (int)((qh >> j) & 1) << 4;
-    }
+    public static int Value(byte* b, int j) => Block32Bits.FiveBitValue(b + 2, j);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> UnpackPair(byte* a, byte* b) =>
-        Block32Bits.NibblePair(a + 6, b + 6) | Block32Bits.FifthBitsPair(a + 2, b + 2);
+    public static Vector512<byte> UnpackPair(byte* a, byte* b) => Block32Bits.FiveBitsPair(a + 2, b + 2);
 }
 
 internal readonly unsafe struct Q5_1Format : IBlock32Format
@@ -180,24 +192,12 @@ internal readonly unsafe struct Q5_1Format : IBlock32Format
     public static float M(byte* b) => Block32Bits.Half(b + 2);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Unpack(byte* b, out Vector128<byte> lo, out Vector128<byte> hi)
-    {
-        Block32Bits.Nibbles(b + 8, out lo, out hi);
-        Block32Bits.FifthBits(b + 4, out var h0, out var h1);
-        lo |= h0;
-        hi |= h1;
-    }
+    public static void Unpack(byte* b, out Vector128<byte> lo, out Vector128<byte> hi) => Block32Bits.FiveBits(b + 4, out lo, out hi);
 
-    public static int Value(byte* b, int j)
-    {
-        uint qh = Unsafe.ReadUnaligned<uint>(b + 4);
-        int low = j < 16 ? b[8 + j] & 0xF : b[8 + j - 16] >> 4;
-        return low | (int)((qh >> j) & 1) << 4;
-    }
+    public static int Value(byte* b, int j) => Block32Bits.FiveBitValue(b + 4, j);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> UnpackPair(byte* a, byte* b) =>
-        Block32Bits.NibblePair(a + 8, b + 8) | Block32Bits.FifthBitsPair(a + 4, b + 4);
+    public static Vector512<byte> UnpackPair(byte* a, byte* b) => Block32Bits.FiveBitsPair(a + 4, b + 4);
 }
 
 internal readonly unsafe struct Q8_0Format : IBlock32Format
