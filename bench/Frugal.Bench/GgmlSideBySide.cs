@@ -37,13 +37,19 @@ internal static unsafe class GgmlSideBySide
             var buffers = new byte[copies][];
             var mats = new WeightMatrix[copies];
             var packed = new WeightMatrix[copies];
+            double repackSeconds = 0;
+            long repackBytes = 0;
             for (int c = 0; c < copies; c++)
             {
                 buffers[c] = KernelThroughput.RandomWeights(type, bytes, c);
                 mats[c] = new WeightMatrix(type, Marshal.UnsafeAddrOfPinnedArrayElement(buffers[c], 0), rows, cols, "w");
                 packed[c] = new WeightMatrix(type, Marshal.UnsafeAddrOfPinnedArrayElement(buffers[c], 0), rows, cols, "w");
-                packed[c].PrepareKernelLayout();
+                long r0 = Stopwatch.GetTimestamp();
+                repackBytes += packed[c].PrepareKernelLayout();
+                repackSeconds += Stopwatch.GetElapsedTime(r0).TotalSeconds;
             }
+            if (repackBytes > 0)
+                Console.WriteLine($"{type}: repacked {repackBytes / 1e6:F0} MB at load in {repackSeconds:F2} s ({repackBytes / 1e6 / repackSeconds:F0} MB/s)");
             var x = new float[tokens * cols];
             var rng = new Random(3);
             for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
