@@ -1,3 +1,4 @@
+using Frugal.Gguf;
 using Frugal.Numerics;
 
 namespace Frugal.Models;
@@ -40,14 +41,21 @@ internal sealed class TransformerWeights
 
     /// <summary>
     /// Repacks the matrices whose kernel on this CPU has a faster layout (<see cref="WeightMatrix.PrepareKernelLayout"/>;
-    /// none when FRUGAL_REPACK=0). Returns the bytes added.
+    /// none when FRUGAL_REPACK=0). Returns the bytes added. Each repacked matrix's original pages are then unmapped
+    /// from this process (<see cref="GgufFile.ReleaseResidentPages"/>): only the fallback paths and embedding lookups
+    /// read them again, so resident memory holds the copy instead of both.
     /// </summary>
-    public long PrepareKernelLayouts()
+    public long PrepareKernelLayouts(GgufFile? file)
     {
         if (Environment.GetEnvironmentVariable("FRUGAL_REPACK") == "0")
             return 0;
         foreach (var m in Multiplied())
-            KernelLayoutBytes += m.PrepareKernelLayout();
+        {
+            long added = m.PrepareKernelLayout();
+            KernelLayoutBytes += added;
+            if (added > 0)
+                file?.ReleaseResidentPages(m.Data, m.KernelLayoutCoveredBytes);
+        }
         return KernelLayoutBytes;
     }
 

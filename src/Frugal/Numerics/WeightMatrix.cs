@@ -46,6 +46,9 @@ public sealed unsafe class WeightMatrix : IDisposable
 
     private KernelLayoutBuffer? _layout;
 
+    /// <summary>Bytes of the original blocks the kernel layout stands in for (the kernels no longer read them).</summary>
+    public long KernelLayoutCoveredBytes => _layout is null ? 0 : Q4_0x16.GroupedRows(Rows) * RowBytes;
+
     /// <summary>
     /// Repacks the weights into the layout of this CPU's fastest kernel where one exists and pays: today Q4_0 on
     /// AVX-512, whose 16-row interleaved copy (<see cref="Q4_0x16"/>) runs decode and prefill faster than the GGUF
