@@ -49,20 +49,31 @@ public sealed unsafe class WeightMatrix : IDisposable
     /// <summary>Bytes of the original blocks the kernel layout stands in for (the kernels no longer read them).</summary>
     public long KernelLayoutCoveredBytes => _layout is null ? 0 : Q4_0x16.GroupedRows(Rows) * RowBytes;
 
+    /// <summary>Size of the kernel-layout copy of this matrix for <paramref name="type"/>, 0 where none pays.</summary>
+    private static long KernelLayoutSize(GgmlType type, int rows, int cols) => type switch
+    {
+        GgmlType.Q4_0 => Q4_0x16.Bytes(rows, cols),
+        GgmlType.Q6_K => Q6_Kx16.Bytes(rows, cols),
+        _ => 0,
+    };
+
     /// <summary>
-    /// Repacks the weights into the layout of this CPU's fastest kernel where one exists and pays: today Q4_0 on
-    /// AVX-512, whose 16-row interleaved copy (<see cref="Q4_0x16"/>) runs decode and prefill faster than the GGUF
-    /// blocks. The copy is native memory of the same size as the rows it covers; the original blocks stay where they
+    /// Repacks the weights into the layout of this CPU's fastest kernel where one exists and pays: today Q4_0 and
+    /// Q6_K on AVX-512, whose 16-row interleaved copies (<see cref="Q4_0x16"/>, <see cref="Q6_Kx16"/>) run faster than
+    /// the GGUF blocks. The copy is native memory of the same size as the rows it covers; the original blocks stay where they
     /// are (the slower paths, <see cref="GetRow"/> and the rows past the last group of 16 read them). Returns the bytes
     /// added; call once, before the matrix is shared between threads.
     /// </summary>
     public long PrepareKernelLayout()
     {
-        if (_layout is not null || Type != GgmlType.Q4_0 || Rows < Q4_0x16.Rows || !Q4_0x16Avx512.IsSupported
-            || KernelDispatch.Best != KernelPath.Avx512)
+        long size = KernelLayoutSize(Type, Rows, Cols);
+        if (_layout is not null || size == 0 || KernelDispatch.Best != KernelPath.Avx512)
             return 0;
-        var buffer = new KernelLayoutBuffer(Q4_0x16.Bytes(Rows, Cols));
-        Q4_0x16.Repack((byte*)Data, RowBytes, Rows, Cols, buffer.Pointer);
+        var buffer = new KernelLayoutBuffer(size);
+        if (Type == GgmlType.Q4_0)
+            Q4_0x16.Repack((byte*)Data, RowBytes, Rows, Cols, buffer.Pointer);
+        else
+            Q6_Kx16.Repack((byte*)Data, RowBytes, Rows, Cols, buffer.Pointer);
         _layout = buffer;
         return buffer.Bytes;
     }

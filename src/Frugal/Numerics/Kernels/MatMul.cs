@@ -66,8 +66,8 @@ internal static unsafe class MatMul
                 perCol = rowBytesA;
             }
             int colBlock = (int)Math.Clamp(ColumnBlockBytes / perCol / ColTile.MaxWide * ColTile.MaxWide, ColTile.MaxWide, 1 << 20);
-            // The Q4_0x16 copy serves the AVX-512 path only; the others read the original blocks.
-            if (path != KernelPath.Avx512 || type != GgmlType.Q4_0)
+            // The repacked copies serve the AVX-512 path only; the others read the original blocks.
+            if (path != KernelPath.Avx512 || type is not (GgmlType.Q4_0 or GgmlType.Q6_K))
                 packed = null;
             job.Set(type, path, kind, w, rowBytes, rows, cols, x, y, n, a, colBlock, packed);
             if (kind != ActivationKind.None)

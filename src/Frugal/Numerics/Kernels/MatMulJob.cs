@@ -22,7 +22,7 @@ internal sealed unsafe class MatMulJob : IComputeJob
     private QuantizedRows _a;
     private int _nextChunk;    // next row chunk to hand out in the multiply phase
     private float _preScale;   // offset the activation sums are multiplied by (AVX-512, offset formats), else 0
-    private byte* _packed;     // [rows / 16 groups] Q4_0x16 copy of the whole groups of rows, or null
+    private byte* _packed;     // [rows / 16 groups] Q4_0x16 or Q6_Kx16 copy of the whole groups of rows, or null
     private int _packedRows;   // rows covered by _packed (a multiple of 16)
 
     public Step Phase;
@@ -103,11 +103,6 @@ internal sealed unsafe class MatMulJob : IComputeJob
         where TB : struct, IBlock32Isa
         where TK : struct, IKQuantIsa
     {
-        if (_packed != null)
-        {
-            Share<Block32Rows<Q4_0Format, TB>>(op, workers);
-            return;
-        }
         switch (_type)
         {
             case GgmlType.Q4_0: Share<Block32Rows<Q4_0Format, TB>>(op, workers); break;
@@ -137,7 +132,7 @@ internal sealed unsafe class MatMulJob : IComputeJob
             Rows<TK>(op, 0, _rows);
             return;
         }
-        int chunk = (Math.Max(16, _rows / (workers * 16)) + 15) & ~15; // whole Q4_0x16 groups
+        int chunk = (Math.Max(16, _rows / (workers * 16)) + 15) & ~15; // whole 16-row groups of a repacked copy
         while (true)
         {
             long r0 = (long)(Interlocked.Increment(ref _nextChunk) - 1) * chunk;
@@ -243,6 +238,15 @@ internal sealed unsafe class MatMulJob : IComputeJob
     /// </summary>
     private void PackedRows(in MatMulOperands op, int r0, int r1)
     {
+        if (_type == GgmlType.Q6_K)
+        {
+            // One column at a time (the output projection, this layout's main user, sees one or a few).
+            long bytes = Q6_Kx16.GroupBytes(_cols / 256);
+            for (int r = r0; r < r1; r += Q6_Kx16.Rows)
+                for (int c = 0; c < _n; c++)
+                    Q6_Kx16Avx512.Dot(_packed + r / Q6_Kx16.Rows * bytes, _cols / 256, op.A, c, _y + (nint)c * _rows + r);
+            return;
+        }
         int nb = _cols / 32;
         long groupBytes = Q4_0x16.GroupBytes(nb);
         nint rows = _rows;
