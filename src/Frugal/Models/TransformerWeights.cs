@@ -49,13 +49,9 @@ internal sealed class TransformerWeights
     {
         if (Environment.GetEnvironmentVariable("FRUGAL_REPACK") == "0")
             return 0;
+        Action<nint, long>? release = file is null ? null : file.ReleaseResidentPages;
         foreach (var m in Multiplied())
-        {
-            long added = m.PrepareKernelLayout();
-            KernelLayoutBytes += added;
-            if (added > 0)
-                file?.ReleaseResidentPages(m.Data, m.KernelLayoutCoveredBytes);
-        }
+            KernelLayoutBytes += m.PrepareKernelLayout(release);
         return KernelLayoutBytes;
     }
 

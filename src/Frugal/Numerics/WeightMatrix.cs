@@ -46,9 +46,6 @@ public sealed unsafe class WeightMatrix : IDisposable
 
     private KernelLayoutBuffer? _layout;
 
-    /// <summary>Bytes of the original blocks the kernel layout stands in for (the kernels no longer read them).</summary>
-    public long KernelLayoutCoveredBytes => _layout is null ? 0 : Q4_0x16.GroupedRows(Rows) * RowBytes;
-
     /// <summary>Size of the kernel-layout copy of this matrix for <paramref name="type"/>, 0 where none pays.</summary>
     private static long KernelLayoutSize(GgmlType type, int rows, int cols) => type switch
     {
@@ -62,18 +59,29 @@ public sealed unsafe class WeightMatrix : IDisposable
     /// Q6_K on AVX-512, whose 16-row interleaved copies (<see cref="Q4_0x16"/>, <see cref="Q6_Kx16"/>) run faster than
     /// the GGUF blocks. The copy is native memory of the same size as the rows it covers; the original blocks stay where they
     /// are (the slower paths, <see cref="GetRow"/> and the rows past the last group of 16 read them). Returns the bytes
-    /// added; call once, before the matrix is shared between threads.
+    /// added; call once, before the matrix is shared between threads. <paramref name="copied"/>, when given, hears of
+    /// each slice of original rows (pointer, bytes) once it has been copied, so the owner of the memory can drop those
+    /// pages while the rest is repacked and the two copies never coexist whole.
     /// </summary>
-    public long PrepareKernelLayout()
+    public long PrepareKernelLayout(Action<nint, long>? copied = null)
     {
         long size = KernelLayoutSize(Type, Rows, Cols);
         if (_layout is not null || size == 0 || KernelDispatch.Best != KernelPath.Avx512)
             return 0;
         var buffer = new KernelLayoutBuffer(size);
-        if (Type == GgmlType.Q4_0)
-            Q4_0x16.Repack((byte*)Data, RowBytes, Rows, Cols, buffer.Pointer);
-        else
-            Q6_Kx16.Repack((byte*)Data, RowBytes, Rows, Cols, buffer.Pointer);
+        int groups = Rows / 16;
+        long groupBytes = size / groups;
+        const int slice = 256; // groups per slice: 4096 rows, 2-19 MB of these models' matrices
+        for (int g0 = 0; g0 < groups; g0 += slice)
+        {
+            int count = Math.Min(slice, groups - g0);
+            byte* src = (byte*)Data + (long)g0 * 16 * RowBytes;
+            if (Type == GgmlType.Q4_0)
+                Q4_0x16.Repack(src, RowBytes, count * 16, Cols, buffer.Pointer + g0 * groupBytes);
+            else
+                Q6_Kx16.Repack(src, RowBytes, count * 16, Cols, buffer.Pointer + g0 * groupBytes);
+            copied?.Invoke((nint)src, count * 16 * RowBytes);
+        }
         _layout = buffer;
         return buffer.Bytes;
     }

@@ -53,6 +53,27 @@ public sealed unsafe class Q4_0x16Tests : IDisposable
         Assert.Equal(0, q4.KernelLayoutBytes);
     }
 
+    [Fact]
+    public void Repacking_reports_each_copied_slice_of_original_rows_once()
+    {
+        const int rows = 4096 + 16 + 3; // one full slice of 256 groups, one of a single group, 3 rows left as they are
+        var h = new KernelHarness(GgmlType.Q4_0, rows, 32, seed: 5);
+        var slices = new List<(nint Start, long Bytes)>();
+        h.Matrix.PrepareKernelLayout((p, bytes) => slices.Add((p, bytes)));
+        if (!Repacks)
+        {
+            Assert.Empty(slices);
+            return;
+        }
+        Assert.Equal([(h.Matrix.Data, 4096 * 18L), (h.Matrix.Data + 4096 * 18, 16 * 18L)], slices);
+        var x = KernelTestData.Activations(1, 32, seed: 6);
+        var scalar = h.Run(x, 1, _team, KernelPath.Scalar);
+        var (_, mag) = h.Reference(h.EffectiveActivations(x, 1), 1);
+        var y = h.Run(x, 1, _team, KernelDispatch.Best);
+        for (int i = 0; i < rows; i++)
+            Assert.True(Math.Abs(y[i] - scalar[i]) <= 2e-5 * mag[i] + 1e-6, $"output {i}: {y[i]} vs scalar {scalar[i]}");
+    }
+
     [Theory]
     [InlineData(16)]
     [InlineData(33)] // two groups and one row in the original layout
