@@ -35,6 +35,17 @@ internal static unsafe class Q4_0x16Avx512
         {
             byte* unit = group + (nint)(b >> 1) * Q4_0x16.PairBytes;
             int h = b & 1;
+            if (n > 2)
+            {
+                // Several columns make each block slow enough that the loads stop running ahead of the arithmetic:
+                // fetch the half unit four pairs on (past the group's end it only touches the next group or stops).
+                byte* ahead = unit + 4 * Q4_0x16.PairBytes + h * 320;
+                Sse.Prefetch0(ahead);
+                Sse.Prefetch0(ahead + 64);
+                Sse.Prefetch0(ahead + 128);
+                Sse.Prefetch0(ahead + 192);
+                Sse.Prefetch0(ahead + 256);
+            }
             var dw = HalfToSingle(Vector256.Load((ushort*)(unit + h * 32)));
             byte* w = unit + 64 + h * 256;
             var mask = Vector512.Create((byte)0x0F);
