@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -91,42 +90,5 @@ internal static unsafe class Q4_0x16
         *(ushort*)dst = ((ushort*)(unit + h * 32))[row];
         for (int c = 0; c < 4; c++)
             *(uint*)(dst + 2 + 4 * c) = ((uint*)(unit + 64 + h * 256 + c * 64))[row];
-    }
-}
-
-/// <summary>
-/// Native, 64-byte-aligned memory holding a weight matrix in a kernel layout (outside the GC heap: it is large,
-/// long-lived and read by SIMD loads that want line alignment). Freed on dispose or, failing that, by the finalizer.
-/// </summary>
-internal sealed unsafe class KernelLayoutBuffer : SafeHandle
-{
-    public KernelLayoutBuffer(long bytes) : base(IntPtr.Zero, ownsHandle: true)
-    {
-        Bytes = bytes;
-        SetHandle((nint)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 64), HugePage));
-        // Transparent huge pages where the kernel grants them on request (THP "madvise" mode): fewer TLB misses while
-        // decode streams the copy, one fault per 2 MB at load. On the dev VM the load cost is the first touch of fresh
-        // memory either way (~300 MB/s, the repack loop itself runs at ~3 GB/s).
-        if (OperatingSystem.IsLinux() && bytes >= HugePage)
-            _ = Madvise(handle, (nuint)bytes, 14 /* MADV_HUGEPAGE */);
-        GC.AddMemoryPressure(bytes);
-    }
-
-    public long Bytes { get; }
-
-    private const int HugePage = 2 << 20;
-
-    [DllImport("libc", EntryPoint = "madvise")]
-    private static extern int Madvise(nint addr, nuint length, int advice);
-
-    public byte* Pointer => (byte*)handle;
-
-    public override bool IsInvalid => handle == IntPtr.Zero;
-
-    protected override bool ReleaseHandle()
-    {
-        NativeMemory.AlignedFree((void*)handle);
-        GC.RemoveMemoryPressure(Bytes);
-        return true;
     }
 }

@@ -13,8 +13,6 @@ namespace Frugal.Numerics.Kernels;
 /// </summary>
 internal static unsafe class Q4_0x16Avx512
 {
-    public static bool IsSupported => KernelDispatch.IsSupported(KernelPath.Avx512);
-
     /// <summary>
     /// <paramref name="group"/>: one repacked group of <paramref name="nb"/> blocks; activation rows col .. col + TC - 1
     /// of <paramref name="a"/> (Q8_0 form with pre-scaled offset sums, <see cref="Block32Avx512.PreScale"/>);
