@@ -24,6 +24,11 @@ if (args.Length > 0 && args[0] == "vs-ggml")
         args.Length > 6 ? Enum.Parse<KernelPath>(args[6]) : KernelDispatch.Best);
     return 0;
 }
+if (args.Length > 0 && args[0] == "repack-probe")
+{
+    RepackProbe.Run(int.Parse(args[1]), int.Parse(args[2]));
+    return 0;
+}
 if (args.Length > 0 && args[0] == "small-n")
 {
     // Usage: Frugal.Bench small-n [rows=2048] [cols=8192] [types=Q4_0,Q8_0,Q4_K,Q6_K,Q5_0] [ns=1..16] [threads=1] [path=best]

@@ -38,7 +38,7 @@ internal static class SideBySide
             t0 = Stopwatch.GetTimestamp();
             using var llama = new LlamaCppRound(file, frugal.Prompt.ToArray(), frugal.DecodeInputs.ToArray(), o.Threads);
             double llamaLoad = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-            Console.WriteLine($"  load: llama.cpp {llamaLoad:F2} s, frugal {frugalLoad:F2} s");
+            Console.WriteLine($"  load: llama.cpp {llamaLoad:F2} s, frugal {frugalLoad:F2} s (weights repacked into kernel layouts: {model.KernelLayoutBytes / 1e6:F0} MB)");
             llama.Measure();  // warm-up: page in the mapped weights, JIT tiering
             frugal.Measure();
             var cpp = new List<RoundTiming>();

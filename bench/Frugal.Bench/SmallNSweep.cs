@@ -30,6 +30,8 @@ internal static class SmallNSweep
             {
                 buffers[c] = KernelThroughput.RandomWeights(type, bytes, seed: c);
                 mats[c] = new WeightMatrix(type, Marshal.UnsafeAddrOfPinnedArrayElement(buffers[c], 0), rows, cols, $"bench{c}");
+                if (Environment.GetEnvironmentVariable("FRUGAL_REPACK") != "0") // as a model load does
+                    mats[c].PrepareKernelLayout();
             }
             var x = new float[maxN * cols];
             var rng = new Random(1);

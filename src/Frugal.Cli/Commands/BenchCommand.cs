@@ -41,7 +41,7 @@ internal static class BenchCommand
 
             var result = ThroughputBenchmark.Run(lm, p, n, r, cancellation: context.Cancellation);
             var report = new BenchReport(path, ModelSummary.Of(file, path), t, r, result,
-                WeightTraffic.BytesPerDecodedToken(file), ProcessMemory.PeakResidentBytes(), loadSeconds);
+                WeightTraffic.BytesPerDecodedToken(file), ProcessMemory.PeakResidentBytes(), loadSeconds, lm.KernelLayoutBytes);
             if (parse.GetValue(json))
                 WriteJson(context.Out, report);
             else
@@ -52,7 +52,7 @@ internal static class BenchCommand
     }
 
     private sealed record BenchReport(string Path, ModelSummary Model, int Threads, int Reps, ThroughputResult Result,
-        long WeightBytesPerToken, long PeakRssBytes, double LoadSeconds)
+        long WeightBytesPerToken, long PeakRssBytes, double LoadSeconds, long RepackedBytes)
     {
         public string Description => $"{Model.Architecture ?? "?"} {(Model.TensorTypes.Count > 0 ? Model.TensorTypes[0].Type : "?")}";
 
@@ -70,7 +70,8 @@ internal static class BenchCommand
             string.Create(CultureInfo.InvariantCulture, $"{b.DecodeGBps:F2}")));
         o.WriteLine();
         o.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"median of {res.Rounds.Count} reps | load {b.LoadSeconds:F3} s | peak RSS {b.PeakRssBytes / Mega:F1} MB | weights read per decoded token {b.WeightBytesPerToken / Mega:F1} MB"));
+            $"median of {res.Rounds.Count} reps | load {b.LoadSeconds:F3} s | peak RSS {b.PeakRssBytes / Mega:F1} MB | weights read per decoded token {b.WeightBytesPerToken / Mega:F1} MB"
+            + $" | repacked at load {b.RepackedBytes / Mega:F1} MB"));
     }
 
     private static string Row(string model, string size, int threads, string test, double tps, double sd, string gbps) =>
@@ -95,6 +96,7 @@ internal static class BenchCommand
         j.WriteNumber("weight_bytes_per_token", b.WeightBytesPerToken);
         j.WriteNumber("peak_rss_mb", b.PeakRssBytes / Mega);
         j.WriteNumber("load_s", b.LoadSeconds);
+        j.WriteNumber("repacked_mb", b.RepackedBytes / Mega);
         j.WriteStartArray("prefill_ms");
         foreach (var round in res.Rounds) j.WriteNumberValue(round.Prefill.TotalMilliseconds);
         j.WriteEndArray();

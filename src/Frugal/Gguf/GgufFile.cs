@@ -123,6 +123,26 @@ public sealed unsafe class GgufFile : IDisposable
         return new ReadOnlySpan<byte>((byte*)DataPointer(tensor), (int)tensor.ByteSize);
     }
 
+    /// <summary>
+    /// Unmaps this process's resident pages that lie wholly inside [<paramref name="start"/>, + <paramref name="bytes"/>)
+    /// (madvise MADV_DONTNEED on Linux; nothing elsewhere or for a file read from bytes). The data stays valid: a later
+    /// read faults the pages back in from the page cache or the file. For ranges a model has copied into another layout
+    /// and no longer reads, so resident memory does not count them twice.
+    /// </summary>
+    public void ReleaseResidentPages(nint start, long bytes)
+    {
+        ObjectDisposedException.ThrowIf(_base == null, this);
+        if (_map is null || !OperatingSystem.IsLinux() || (byte*)start < _base || (byte*)start + bytes > _base + Length)
+            return;
+        const long page = 4096;
+        long first = (start + page - 1) & ~(page - 1), end = (start + bytes) & ~(page - 1);
+        if (end > first)
+            _ = Madvise((nint)first, (nuint)(end - first), 4 /* MADV_DONTNEED */);
+    }
+
+    [DllImport("libc", EntryPoint = "madvise")]
+    private static extern int Madvise(nint addr, nuint length, int advice);
+
     private string Describe() => Path is null ? "GGUF" : $"GGUF file '{Path}'";
 
     public void Dispose()

@@ -37,6 +37,7 @@ public static class ArchitectureRegistry
     {
         var config = HyperParameters.Read(file, arch, parts.Rope);
         var weights = TransformerWeights.Load(new ModelTensors(file), config, parts);
+        weights.PrepareKernelLayouts(file);
         return new DecoderTransformer(config, weights, parts);
     }
 

@@ -26,6 +26,8 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
 
     public ModelConfig Config { get; }
 
+    public long KernelLayoutBytes => _w.KernelLayoutBytes;
+
     /// <summary>The same model, made responsible for disposing <paramref name="resource"/> (the file it reads).</summary>
     public DecoderTransformer Owning(IDisposable resource) => new(Config, _w, _parts, resource);
 
@@ -172,6 +174,7 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
     {
         if (_disposed) return;
         _disposed = true;
+        _w.ReleaseKernelLayouts();
         _owned?.Dispose();
     }
 }

@@ -5,6 +5,12 @@ public interface ILanguageModel : IDisposable
 {
     ModelConfig Config { get; }
 
+    /// <summary>
+    /// Bytes of weights copied at load into a faster kernel layout (native memory on top of the mapped file; 0 when
+    /// every kernel reads the file's blocks directly). See <see cref="Numerics.WeightMatrix.PrepareKernelLayout"/>.
+    /// </summary>
+    long KernelLayoutBytes => 0;
+
     /// <summary>A KV cache for one sequence of up to <paramref name="maxTokens"/> positions.</summary>
     KvCache CreateCache(int maxTokens);
 

@@ -1,3 +1,4 @@
+using Frugal.Gguf;
 using Frugal.Numerics;
 
 namespace Frugal.Models;
@@ -30,6 +31,36 @@ internal sealed class TransformerWeights
     public required float[] OutputNorm { get; init; }           // [dim]
     public required WeightMatrix Output { get; init; }          // [vocab, dim]; the token embedding when tied
     public float[]? RopeFreqFactors { get; init; }              // [ropeDims/2]
+
+    /// <summary>Bytes held in kernel layouts (<see cref="PrepareKernelLayouts"/>).</summary>
+    public long KernelLayoutBytes { get; private set; }
+
+    /// <summary>Every matrix the forward pass multiplies by (the token embedding only when tied to the output).</summary>
+    private IEnumerable<WeightMatrix> Multiplied() =>
+        Layers.SelectMany(l => new[] { l.Q, l.K, l.V, l.Output, l.Gate, l.Up, l.Down }).Append(Output);
+
+    /// <summary>
+    /// Repacks the matrices whose kernel on this CPU has a faster layout (<see cref="WeightMatrix.PrepareKernelLayout"/>;
+    /// none when FRUGAL_REPACK=0). Returns the bytes added. Each repacked matrix's original pages are then unmapped
+    /// from this process (<see cref="GgufFile.ReleaseResidentPages"/>): only the fallback paths and embedding lookups
+    /// read them again, so resident memory holds the copy instead of both.
+    /// </summary>
+    public long PrepareKernelLayouts(GgufFile? file)
+    {
+        if (Environment.GetEnvironmentVariable("FRUGAL_REPACK") == "0")
+            return 0;
+        Action<nint, long>? release = file is null ? null : file.ReleaseResidentPages;
+        foreach (var m in Multiplied())
+            KernelLayoutBytes += m.PrepareKernelLayout(release);
+        return KernelLayoutBytes;
+    }
+
+    public void ReleaseKernelLayouts()
+    {
+        foreach (var m in Multiplied())
+            m.Dispose();
+        KernelLayoutBytes = 0;
+    }
 
     public static TransformerWeights Load(ModelTensors t, ModelConfig c, TransformerParts parts)
     {

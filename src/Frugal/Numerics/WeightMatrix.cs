@@ -9,7 +9,7 @@ namespace Frugal.Numerics;
 /// <see cref="Cols"/> elements each, row-major, as ggml stores a tensor with ne = [Cols, Rows].
 /// Model code multiplies through this type only, so the kernel behind it can change without touching models.
 /// </summary>
-public sealed unsafe class WeightMatrix
+public sealed unsafe class WeightMatrix : IDisposable
 {
     public WeightMatrix(GgmlType type, nint data, int rows, int cols, string name = "")
     {
@@ -37,6 +37,62 @@ public sealed unsafe class WeightMatrix
     public string Name { get; }
 
     public long RowBytes { get; }
+
+    /// <summary>
+    /// Bytes of this matrix held in a kernel layout besides the original blocks (<see cref="PrepareKernelLayout"/>);
+    /// 0 when the kernels read the original blocks directly.
+    /// </summary>
+    public long KernelLayoutBytes => _layout?.Bytes ?? 0;
+
+    private KernelLayoutBuffer? _layout;
+
+    /// <summary>Size of the kernel-layout copy of this matrix for <paramref name="type"/>, 0 where none pays.</summary>
+    private static long KernelLayoutSize(GgmlType type, int rows, int cols) => type switch
+    {
+        GgmlType.Q4_0 => Q4_0x16.Bytes(rows, cols),
+        GgmlType.Q6_K => Q6_Kx16.Bytes(rows, cols),
+        _ => 0,
+    };
+
+    /// <summary>
+    /// Repacks the weights into the layout of this CPU's fastest kernel where one exists and pays: today Q4_0 and
+    /// Q6_K on AVX-512, whose 16-row interleaved copies (<see cref="Q4_0x16"/>, <see cref="Q6_Kx16"/>) run faster than
+    /// the GGUF blocks. The copy is native memory of the same size as the rows it covers; the original blocks stay where they
+    /// are (the slower paths, <see cref="GetRow"/> and the rows past the last group of 16 read them). Returns the bytes
+    /// added; call once, before the matrix is shared between threads. <paramref name="copied"/>, when given, hears of
+    /// each slice of original rows (pointer, bytes) once it has been copied, so the owner of the memory can drop those
+    /// pages while the rest is repacked and the two copies never coexist whole.
+    /// </summary>
+    public long PrepareKernelLayout(Action<nint, long>? copied = null)
+    {
+        long size = KernelLayoutSize(Type, Rows, Cols);
+        if (_layout is not null || size == 0 || KernelDispatch.Best != KernelPath.Avx512)
+            return 0;
+        var buffer = new KernelLayoutBuffer(size);
+        int groups = Rows / 16;
+        long groupBytes = size / groups;
+        const int slice = 256; // groups per slice: 4096 rows, 2-19 MB of these models' matrices
+        for (int g0 = 0; g0 < groups; g0 += slice)
+        {
+            int count = Math.Min(slice, groups - g0);
+            byte* src = (byte*)Data + (long)g0 * 16 * RowBytes;
+            if (Type == GgmlType.Q4_0)
+                Q4_0x16.Repack(src, RowBytes, count * 16, Cols, buffer.Pointer + g0 * groupBytes);
+            else
+                Q6_Kx16.Repack(src, RowBytes, count * 16, Cols, buffer.Pointer + g0 * groupBytes);
+            copied?.Invoke((nint)src, count * 16 * RowBytes);
+        }
+        _layout = buffer;
+        return buffer.Bytes;
+    }
+
+    /// <summary>Frees the kernel-layout copy (the original blocks belong to the file and are not touched).</summary>
+    public void Dispose()
+    {
+        var layout = _layout;
+        _layout = null;
+        layout?.Dispose();
+    }
 
     public ReadOnlySpan<byte> RowData(int row) => new((byte*)Data + row * RowBytes, (int)RowBytes);
 
@@ -67,7 +123,7 @@ public sealed unsafe class WeightMatrix
         }
         fixed (float* xp = x)
         fixed (float* yp = y)
-            MatMul.Multiply(team, Type, (byte*)Data, RowBytes, Rows, Cols, xp, yp, n, path);
+            MatMul.Multiply(team, Type, (byte*)Data, RowBytes, Rows, Cols, xp, yp, n, path, _layout is { } l ? l.Pointer : null);
     }
 
     // Types without a kernel: dequantize each row once and dot it with every input.

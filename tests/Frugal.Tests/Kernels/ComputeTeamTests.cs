@@ -50,9 +50,13 @@ public sealed class ComputeTeamTests
         using var team = new ComputeTeam(2);
         var q4 = new KernelHarness(GgmlType.Q4_0, rows: 64, cols: 512, seed: 1);
         var q6 = new KernelHarness(GgmlType.Q6_K, rows: 64, cols: 512, seed: 2);
+        var repacked = new KernelHarness(GgmlType.Q4_0, rows: 64, cols: 512, seed: 4);
+        repacked.Matrix.PrepareKernelLayout(); // the Q4_0x16 copy on AVX-512 machines, else the same as q4
+        var repacked6 = new KernelHarness(GgmlType.Q6_K, rows: 64, cols: 512, seed: 5);
+        repacked6.Matrix.PrepareKernelLayout();
         var x = KernelTestData.Activations(5, 512, seed: 3);
         var y = new float[5 * 64];
-        foreach (var h in new[] { q4, q6 })
+        foreach (var h in new[] { q4, q6, repacked, repacked6 })
         {
             h.Matrix.Multiply(x, y, 5, team, KernelDispatch.Best); // sizes the scratch once
             long before = GC.GetAllocatedBytesForCurrentThread();

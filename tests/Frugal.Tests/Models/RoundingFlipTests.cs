@@ -12,7 +12,8 @@ namespace Frugal.Tests.Models;
 /// wider one, the activations going into every quantized matmul are captured from llama.cpp's graph and from ours,
 /// and the first position where the logits part is shown to be exactly where one 8-bit activation (or its fp16
 /// scale) rounds the other way, from f32 inputs that agree to rounding error. Before it, everything agrees. Two
-/// cases without a flip check that every quantized matmul's inputs agree at all positions.
+/// cases without a flip check that every quantized matmul's inputs agree at all positions. A flip whose effect stays
+/// under the logit tolerance everywhere passes too: the logits never part.
 /// </summary>
 public class RoundingFlipTests(ITestOutputHelper output)
 {
@@ -90,7 +91,10 @@ public class RoundingFlipTests(ITestOutputHelper output)
                     continue;
                 output.WriteLine($"first logit difference at position {firstLogitDiff}; first rounding flip at position {p}, " +
                                  $"quantized matmul {m} ({type}): {flipped} byte(s) differ, f32 inputs within {inputDiff:G3}");
-                Assert.Equal(firstLogitDiff, p);
+                // A flip need not show: when the logits agree within LogitsAgree at every position (the 16-row
+                // repacked Q4_0 kernel sums in nearly llama.cpp's order), there is no difference to explain.
+                if (firstLogitDiff >= 0)
+                    Assert.Equal(firstLogitDiff, p);
                 return;
             }
         }

@@ -40,7 +40,7 @@ internal static unsafe class MatMul
     /// <paramref name="y"/> [n, rows]. The caller has checked the sizes.
     /// </summary>
     public static void Multiply(ComputeTeam team, GgmlType type, byte* w, long rowBytes, int rows, int cols,
-        float* x, float* y, int n, KernelPath path)
+        float* x, float* y, int n, KernelPath path, byte* packed = null)
     {
         if (!KernelDispatch.IsSupported(path))
             throw new ArgumentException($"kernel path {path} is not supported on this CPU", nameof(path));
@@ -66,7 +66,10 @@ internal static unsafe class MatMul
                 perCol = rowBytesA;
             }
             int colBlock = (int)Math.Clamp(ColumnBlockBytes / perCol / ColTile.MaxWide * ColTile.MaxWide, ColTile.MaxWide, 1 << 20);
-            job.Set(type, path, kind, w, rowBytes, rows, cols, x, y, n, a, colBlock);
+            // The repacked copies serve the AVX-512 path only; the others read the original blocks.
+            if (path != KernelPath.Avx512 || type is not (GgmlType.Q4_0 or GgmlType.Q6_K))
+                packed = null;
+            job.Set(type, path, kind, w, rowBytes, rows, cols, x, y, n, a, colBlock, packed);
             if (kind != ActivationKind.None)
             {
                 if (n == 1)

@@ -22,11 +22,13 @@ internal sealed unsafe class MatMulJob : IComputeJob
     private QuantizedRows _a;
     private int _nextChunk;    // next row chunk to hand out in the multiply phase
     private float _preScale;   // offset the activation sums are multiplied by (AVX-512, offset formats), else 0
+    private byte* _packed;     // [rows / 16 groups] Q4_0x16 or Q6_Kx16 copy of the whole groups of rows, or null
+    private int _packedRows;   // rows covered by _packed (a multiple of 16)
 
     public Step Phase;
 
     public void Set(GgmlType type, KernelPath path, MatMul.ActivationKind kind, byte* w, long rowBytes, int rows, int cols,
-        float* x, float* y, int n, QuantizedRows a, int colBlock)
+        float* x, float* y, int n, QuantizedRows a, int colBlock, byte* packed = null)
     {
         _type = type;
         _path = path;
@@ -41,6 +43,8 @@ internal sealed unsafe class MatMulJob : IComputeJob
         _a = a;
         _colBlock = colBlock;
         _nextChunk = 0;
+        _packed = packed;
+        _packedRows = packed == null ? 0 : Q4_0x16.GroupedRows(rows);
         _preScale = path != KernelPath.Avx512 ? 0 : type switch
         {
             GgmlType.Q4_0 when Block32Avx512.PreScaledOffset<Q4_0Format>() => Q4_0Format.Offset,
@@ -52,7 +56,7 @@ internal sealed unsafe class MatMulJob : IComputeJob
     /// <summary>Drops the caller's pointers so a stale job can never touch freed memory.</summary>
     public void Clear()
     {
-        _w = null;
+        _w = _packed = null;
         _x = _y = null;
         _a = default;
     }
@@ -128,7 +132,7 @@ internal sealed unsafe class MatMulJob : IComputeJob
             Rows<TK>(op, 0, _rows);
             return;
         }
-        int chunk = Math.Max(16, _rows / (workers * 16));
+        int chunk = (Math.Max(16, _rows / (workers * 16)) + 15) & ~15; // whole 16-row groups of a repacked copy
         while (true)
         {
             long r0 = (long)(Interlocked.Increment(ref _nextChunk) - 1) * chunk;
@@ -140,6 +144,14 @@ internal sealed unsafe class MatMulJob : IComputeJob
 
     private void Rows<TK>(in MatMulOperands op, int r0, int r1) where TK : struct, IRowKernel
     {
+        if (r0 < _packedRows)
+        {
+            int end = Math.Min(r1, _packedRows);
+            PackedRows(op, r0, end);
+            r0 = end;
+            if (r0 >= r1)
+                return;
+        }
         float* res = stackalloc float[2 * ColTile.MaxWide]; // [2 rows, 8 columns]
         int rows = _rows;
         if (_n == 1)
@@ -216,6 +228,50 @@ internal sealed unsafe class MatMulJob : IComputeJob
             case 6: TK.Dot<Six>(w, op, col, res); break;
             case 7: TK.Dot<Seven>(w, op, col, res); break;
             default: TK.Dot<Eight>(w, op, col, res); break;
+        }
+    }
+
+    /// <summary>
+    /// Rows r0 .. r1 (whole groups) from the <see cref="Q4_0x16"/> copy: per group, column tiles of up to eight, each
+    /// group's weights unpacked once per tile (the group, 18-73 KB for these shapes, stays in L2 across its tiles).
+    /// A column's arithmetic does not depend on its tile, so batch invariance holds as in the original layout.
+    /// </summary>
+    private void PackedRows(in MatMulOperands op, int r0, int r1)
+    {
+        if (_type == GgmlType.Q6_K)
+        {
+            // One column at a time (the output projection, this layout's main user, sees one or a few).
+            long bytes = Q6_Kx16.GroupBytes(_cols / 256);
+            for (int r = r0; r < r1; r += Q6_Kx16.Rows)
+                for (int c = 0; c < _n; c++)
+                    Q6_Kx16Avx512.Dot(_packed + r / Q6_Kx16.Rows * bytes, _cols / 256, op.A, c, _y + (nint)c * _rows + r);
+            return;
+        }
+        int nb = _cols / 32;
+        long groupBytes = Q4_0x16.GroupBytes(nb);
+        nint rows = _rows;
+        for (int c0 = 0; c0 < _n; c0 += _colBlock)
+        {
+            int c1 = Math.Min(_n, c0 + _colBlock);
+            for (int r = r0; r < r1; r += Q4_0x16.Rows)
+            {
+                byte* g = _packed + r / Q4_0x16.Rows * groupBytes;
+                for (int c = c0; c < c1; c += ColTile.MaxWide)
+                {
+                    float* y = _y + c * rows + r;
+                    switch (Math.Min(ColTile.MaxWide, c1 - c))
+                    {
+                        case 1: Q4_0x16Avx512.Dot<One>(g, nb, op.A, c, y, rows); break;
+                        case 2: Q4_0x16Avx512.Dot<Two>(g, nb, op.A, c, y, rows); break;
+                        case 3: Q4_0x16Avx512.Dot<Three>(g, nb, op.A, c, y, rows); break;
+                        case 4: Q4_0x16Avx512.Dot<Four>(g, nb, op.A, c, y, rows); break;
+                        case 5: Q4_0x16Avx512.Dot<Five>(g, nb, op.A, c, y, rows); break;
+                        case 6: Q4_0x16Avx512.Dot<Six>(g, nb, op.A, c, y, rows); break;
+                        case 7: Q4_0x16Avx512.Dot<Seven>(g, nb, op.A, c, y, rows); break;
+                        default: Q4_0x16Avx512.Dot<Eight>(g, nb, op.A, c, y, rows); break;
+                    }
+                }
+            }
         }
     }
 }
