@@ -43,4 +43,36 @@ public class RowBatcherTests
         var plain = new RowBatcher(new CorpusGenerator(12), Tok, context: 512);
         Assert.True(plain.LongRow().Scored > row.Scored);
     }
+
+    [Fact]
+    public void Recall_answer_digits_carry_the_configured_loss_weight_and_nothing_else_does()
+    {
+        var batcher = new RowBatcher(new CorpusGenerator(12), Tok, context: 512, answersOnly: true, recallAnswerWeight: 4f);
+        var row = batcher.LongRow();
+        int firstQuestion = Array.IndexOf(row.Tokens, Tok.Encode("?").Single());
+        Assert.True(firstQuestion > 0);
+        int heavy = 0;
+        for (int i = 0; i < row.Targets.Length; i++)
+        {
+            if (row.Targets[i] < 0) { Assert.Equal(0f, row.Weights[i]); continue; }
+            bool answerDigit = i >= firstQuestion && Tok.Decode([row.Targets[i]]) is [char c] && char.IsAsciiDigit(c);
+            Assert.Equal(answerDigit ? 4f : 1f, row.Weights[i]);
+            if (answerDigit) heavy++;
+        }
+        // Every answer restates a 4-digit code (the last one may be cut by the context).
+        Assert.InRange(heavy, 4, 16);
+    }
+
+    [Fact]
+    public void Recall_training_documents_never_ask_the_same_fact_twice()
+    {
+        var rng = new SplitMix64(5);
+        for (int d = 0; d < 200; d++)
+        {
+            string doc = RecallTask.TrainingDocument(rng, d % 2 == 0 ? 200 : 1650);
+            var asked = System.Text.RegularExpressions.Regex.Matches(doc, @"What is the code for (\w+)\?").Select(m => m.Groups[1].Value).ToList();
+            Assert.InRange(asked.Count, 2, d % 2 == 0 ? 3 : 4);
+            Assert.Equal(asked.Count, asked.Distinct().Count());
+        }
+    }
 }

@@ -12,10 +12,12 @@ public sealed partial class SequencePass
 
     /// <summary>
     /// Forward, cross-entropy against <paramref name="targets"/> (-1 = not scored) and backward; gradients of
-    /// gradScale · Σ loss accumulate into <see cref="Gradients"/>. Returns Σ loss over scored positions (nats).
+    /// gradScale · Σ weight·loss accumulate into <see cref="Gradients"/> (weight 1 where <paramref name="weights"/> is
+    /// empty). Returns the unweighted Σ loss over scored positions (nats).
     /// </summary>
-    public double TrainStep(ReadOnlySpan<int> tokens, ReadOnlySpan<int> targets, float gradScale)
+    public double TrainStep(ReadOnlySpan<int> tokens, ReadOnlySpan<int> targets, float gradScale, ReadOnlySpan<float> weights = default)
     {
+        if (!weights.IsEmpty && weights.Length != tokens.Length) throw new ArgumentException($"weights ({weights.Length}) must match tokens ({tokens.Length})");
         int T = tokens.Length, D = _s.Dim, V = _s.Vocab;
         if (targets.Length != T) throw new ArgumentException($"targets ({targets.Length}) must match tokens ({T})");
         Forward(tokens);
@@ -27,7 +29,7 @@ public sealed partial class SequencePass
             Ops.StableSoftMax(row, row);
             loss -= Math.Log(Math.Max(row[targets[t]], 1e-30f));
             row[targets[t]] -= 1f;
-            TensorPrimitives.Multiply(row, gradScale, row);
+            TensorPrimitives.Multiply(row, weights.IsEmpty ? gradScale : gradScale * weights[t], row);
         }
         Backward(tokens);
         return loss;
