@@ -10,13 +10,10 @@ namespace Frugal.Evaluation;
 /// </summary>
 public static class RecallTask
 {
-    /// <summary>Filler from which a training document counts as full-length (asks one more question).</summary>
-    private const int LongFillerChars = 800;
-
     /// <summary>The canonical form of a fact that decides the held-out split ("Anna=4821").</summary>
     public static string Canonical(string name, int code) => string.Create(CultureInfo.InvariantCulture, $"{name}={code}");
 
-    /// <summary>A training document: 3-5 facts at random places in about <paramref name="fillerChars"/> of filler, then 2-3 questions (up to 4 in full-length documents), each about a different fact.</summary>
+    /// <summary>A training document: 3-5 facts at random places in about <paramref name="fillerChars"/> of filler, then 2-3 questions.</summary>
     public static string TrainingDocument(SplitMix64 rng, int fillerChars)
     {
         var facts = DrawFacts(rng, rng.Next(3, 6), heldOut: false);
@@ -24,16 +21,10 @@ public static class RecallTask
         foreach (var (name, code) in facts)
             sentences.Insert(rng.Next(sentences.Count + 1), Fact(name, code));
         var sb = new StringBuilder(string.Join(" ", sentences)).Append('\n');
-        // Each question asks a different fact: a repeated question could copy the answer just above it, which rewards
-        // "restate the most recent code" instead of finding the named fact (the error the 9000-step model made).
-        // Full-length documents ask up to 4, short ones 2-3.
-        var asked = new List<(string Name, int Code)>(facts);
-        int questions = Math.Min(asked.Count, rng.Next(2, 4) + (fillerChars >= LongFillerChars ? 1 : 0));
+        int questions = rng.Next(2, 4);
         for (int q = 0; q < questions; q++)
         {
-            int pick = rng.Next(asked.Count);
-            var (name, code) = asked[pick];
-            asked.RemoveAt(pick);
+            var (name, code) = rng.Pick(facts);
             sb.Append(Question(name)).Append(Answer(name, code)).Append('\n');
         }
         return sb.ToString();

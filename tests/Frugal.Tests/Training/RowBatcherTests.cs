@@ -62,17 +62,4 @@ public class RowBatcherTests
         // Every answer restates a 4-digit code (the last one may be cut by the context).
         Assert.InRange(heavy, 4, 16);
     }
-
-    [Fact]
-    public void Recall_training_documents_never_ask_the_same_fact_twice()
-    {
-        var rng = new SplitMix64(5);
-        for (int d = 0; d < 200; d++)
-        {
-            string doc = RecallTask.TrainingDocument(rng, d % 2 == 0 ? 200 : 1650);
-            var asked = System.Text.RegularExpressions.Regex.Matches(doc, @"What is the code for (\w+)\?").Select(m => m.Groups[1].Value).ToList();
-            Assert.InRange(asked.Count, 2, d % 2 == 0 ? 3 : 4);
-            Assert.Equal(asked.Count, asked.Distinct().Count());
-        }
-    }
 }
