@@ -52,16 +52,39 @@ internal static class MatMulKernel256
             Causal.UpperA => (diagEnd, k),
             _ => (0, k),
         };
-        for (int p = mainFrom; p < mainTo; p++)
+        if (rows == Rows && mainFrom < mainTo)
         {
-            ref float bp = ref Unsafe.Add(ref b, p * ldb + j0);
-            var b0 = Vector256.LoadUnsafe(ref bp);
-            var b1 = Vector256.LoadUnsafe(ref bp, 8);
-            nint ap = p * aCol;
-            var x0 = Vector256.Create(Unsafe.Add(ref a, a0 + ap)); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
-            var x1 = Vector256.Create(Unsafe.Add(ref a, a1 + ap)); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
-            var x2 = Vector256.Create(Unsafe.Add(ref a, a2 + ap)); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
-            var x3 = Vector256.Create(Unsafe.Add(ref a, a3 + ap)); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+            // Full tile: walk refs along p so each broadcast is one load from [row base + row offset]; the refs
+            // advance only while another step follows, so they never leave the buffers.
+            nint s1 = aRow, s2 = 2 * aRow, s3 = 3 * aRow;
+            ref float pa = ref Unsafe.Add(ref a, a0 + mainFrom * aCol);
+            ref float pb = ref Unsafe.Add(ref b, mainFrom * ldb + j0);
+            for (int p = mainFrom; ; )
+            {
+                var b0 = Vector256.LoadUnsafe(ref pb);
+                var b1 = Vector256.LoadUnsafe(ref pb, 8);
+                var x0 = Vector256.Create(pa); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(Unsafe.Add(ref pa, s1)); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(Unsafe.Add(ref pa, s2)); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(Unsafe.Add(ref pa, s3)); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+                if (++p >= mainTo) break;
+                pa = ref Unsafe.Add(ref pa, aCol);
+                pb = ref Unsafe.Add(ref pb, ldb);
+            }
+        }
+        else
+        {
+            for (int p = mainFrom; p < mainTo; p++)
+            {
+                ref float bp = ref Unsafe.Add(ref b, p * ldb + j0);
+                var b0 = Vector256.LoadUnsafe(ref bp);
+                var b1 = Vector256.LoadUnsafe(ref bp, 8);
+                nint ap = p * aCol;
+                var x0 = Vector256.Create(Unsafe.Add(ref a, a0 + ap)); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(Unsafe.Add(ref a, a1 + ap)); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(Unsafe.Add(ref a, a2 + ap)); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(Unsafe.Add(ref a, a3 + ap)); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+            }
         }
         if (causal is Causal.LowerA or Causal.UpperA)
         {

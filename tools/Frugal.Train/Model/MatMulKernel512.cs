@@ -72,20 +72,49 @@ internal static class MatMulKernel512
             Causal.UpperA => (diagEnd, k),
             _ => (0, k),
         };
-        for (int p = mainFrom; p < mainTo; p++)
+        if (rows == Rows && mainFrom < mainTo)
         {
-            ref float bp = ref Unsafe.Add(ref b, p * ldb + j0);
-            var b0 = Vector512.LoadUnsafe(ref bp);
-            var b1 = Vector512.LoadUnsafe(ref bp, 16);
-            nint ap = p * aCol;
-            var x0 = Vector512.Create(Unsafe.Add(ref a, a0 + ap)); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
-            var x1 = Vector512.Create(Unsafe.Add(ref a, a1 + ap)); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
-            var x2 = Vector512.Create(Unsafe.Add(ref a, a2 + ap)); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
-            var x3 = Vector512.Create(Unsafe.Add(ref a, a3 + ap)); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
-            var x4 = Vector512.Create(Unsafe.Add(ref a, a4 + ap)); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
-            var x5 = Vector512.Create(Unsafe.Add(ref a, a5 + ap)); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
-            var x6 = Vector512.Create(Unsafe.Add(ref a, a6 + ap)); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
-            var x7 = Vector512.Create(Unsafe.Add(ref a, a7 + ap)); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            // Full tile: walk refs along p so each broadcast is one load from [row base + row offset]; the refs
+            // advance only while another step follows, so they never leave the buffers.
+            nint s1 = aRow, s2 = 2 * aRow, s3 = 3 * aRow;
+            ref float pa = ref Unsafe.Add(ref a, a0 + mainFrom * aCol);
+            ref float pa4 = ref Unsafe.Add(ref pa, 4 * aRow);
+            ref float pb = ref Unsafe.Add(ref b, mainFrom * ldb + j0);
+            for (int p = mainFrom; ; )
+            {
+                var b0 = Vector512.LoadUnsafe(ref pb);
+                var b1 = Vector512.LoadUnsafe(ref pb, 16);
+                var x0 = Vector512.Create(pa); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(Unsafe.Add(ref pa, s1)); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(Unsafe.Add(ref pa, s2)); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(Unsafe.Add(ref pa, s3)); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(pa4); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(Unsafe.Add(ref pa4, s1)); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(Unsafe.Add(ref pa4, s2)); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(Unsafe.Add(ref pa4, s3)); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                if (++p >= mainTo) break;
+                pa = ref Unsafe.Add(ref pa, aCol);
+                pa4 = ref Unsafe.Add(ref pa4, aCol);
+                pb = ref Unsafe.Add(ref pb, ldb);
+            }
+        }
+        else
+        {
+            for (int p = mainFrom; p < mainTo; p++)
+            {
+                ref float bp = ref Unsafe.Add(ref b, p * ldb + j0);
+                var b0 = Vector512.LoadUnsafe(ref bp);
+                var b1 = Vector512.LoadUnsafe(ref bp, 16);
+                nint ap = p * aCol;
+                var x0 = Vector512.Create(Unsafe.Add(ref a, a0 + ap)); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(Unsafe.Add(ref a, a1 + ap)); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(Unsafe.Add(ref a, a2 + ap)); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(Unsafe.Add(ref a, a3 + ap)); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(Unsafe.Add(ref a, a4 + ap)); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(Unsafe.Add(ref a, a5 + ap)); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(Unsafe.Add(ref a, a6 + ap)); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(Unsafe.Add(ref a, a7 + ap)); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            }
         }
         if (causal is Causal.LowerA or Causal.UpperA)
         {
