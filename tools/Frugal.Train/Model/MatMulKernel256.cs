@@ -14,6 +14,7 @@ internal static class MatMulKernel256
     public const int Rows = 4, Cols = 16;
 
     /// <summary>C[i0 .. i0+rows, j0 .. j0+Cols] (+)= Σ_p op(A)[i, p] · B[p, j] over the rows' causal ranges.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // full JIT on first call: no slow Tier-0 steps at the start of a run
     public static void Tile(ref float a, nint aRow, nint aCol, ref float b, nint ldb, ref float c, nint ldc,
         int i0, int rows, int j0, int k, Causal causal, bool accumulate)
     {

@@ -59,14 +59,7 @@ public sealed partial class SequencePass
             var dG = _dG.AsSpan(0, T * F);
             var g = _g[l].AsSpan(0, T * F);
             var u = _u[l].AsSpan(0, T * F);
-            TensorPrimitives.Sigmoid(g, dG);   // the same sigmoid as the forward pass
-            for (int i = 0; i < T * F; i++)
-            {
-                float sg = dG[i];
-                float silu = g[i] * sg;
-                dG[i] = dAct[i] * u[i] * sg * (1f + g[i] * (1f - sg));
-                dAct[i] *= silu;   // now d(up)
-            }
+            Ops.SwiGluBackward(g, u, dAct, dG);   // dAct is now d(up)
             LinearBackward(dG, _xn2[l], o.Wgate, T, F, D, _dn);
             LinearBackward(dAct, _xn2[l], o.Wup, T, F, D, _dn, accumulateInput: true);
             Ops.RmsNormBackward(_xMid[l], P.AsSpan(o.FfnNorm, D), _inv2[l], _dn, dx, G.AsSpan(o.FfnNorm, D), _normScratch, T, D);
