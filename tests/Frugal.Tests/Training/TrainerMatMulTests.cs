@@ -62,6 +62,31 @@ public class TrainerMatMulTests
     }
 
     [Fact]
+    public void Products_with_a_large_B_run_in_K_blocks_and_still_match_a_naive_loop()
+    {
+        // k·n above 128K floats: the product is split along K, with C carrying the partial sums between blocks.
+        var rng = new SplitMix64(6);
+        int m = 9, n = 130, k = 1100;
+        var a = Random(m * k, rng);
+        var b = Random(k * n, rng);
+        var c0 = Random(m * n, rng);
+        var c = (float[])c0.Clone();
+        MatMul.AB(a, b, c, m, n, k, accumulate: true);
+        AssertMatchesNaive(a, k, 1, b, n, c0, c, n, m, n, k, true, _ => (0, k), (_, _) => true, "AB in K blocks");
+        c = (float[])c0.Clone();
+        MatMul.AtB(a, b, c, m, n, k, accumulate: false);
+        AssertMatchesNaive(a, 1, m, b, n, c0, c, n, m, n, k, false, _ => (0, k), (_, _) => true, "AtB in K blocks");
+
+        int t = 383, kc = 401;
+        a = Random(t * kc, rng);
+        b = Random(kc * t, rng);
+        c0 = new float[t * t];
+        c = new float[t * t];
+        MatMul.AB(a, b, c, t, t, kc, accumulate: false, Causal.LowerC);
+        AssertMatchesNaive(a, kc, 1, b, t, c0, c, t, t, t, kc, false, _ => (0, kc), (i, j) => j <= i, "LowerC in K blocks");
+    }
+
+    [Fact]
     public void Strided_operands_leave_the_gaps_between_rows_alone()
     {
         var rng = new SplitMix64(4);

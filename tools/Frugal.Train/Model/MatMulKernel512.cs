@@ -13,10 +13,13 @@ internal static class MatMulKernel512
 {
     public const int Rows = 8, Cols = 32;
 
-    /// <summary>C[i0 .. i0+rows, j0 .. j0+Cols] (+)= Σ_p op(A)[i, p] · B[p, j] over the rows' causal ranges.</summary>
+    /// <summary>
+    /// C[i0 .. i0+rows, j0 .. j0+Cols] (+)= Σ_p op(A)[i, p] · B[p, j] over p in [kFrom, k) (full and LowerC products, so K can
+    /// be split into blocks) or over the rows' causal ranges within [0, k) (LowerA, UpperA; kFrom must be 0).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // full JIT on first call: no slow Tier-0 steps at the start of a run
     public static void Tile(ref float a, nint aRow, nint aCol, ref float b, nint ldb, ref float c, nint ldc,
-        int i0, int rows, int j0, int k, Causal causal, bool accumulate)
+        int i0, int rows, int j0, int kFrom, int k, Causal causal, bool accumulate)
     {
         // A short last block repeats its last row; the repeats are computed and dropped.
         nint a0 = i0 * aRow;
@@ -71,7 +74,7 @@ internal static class MatMulKernel512
         {
             Causal.LowerA => (0, Math.Min(i0, k)),
             Causal.UpperA => (diagEnd, k),
-            _ => (0, k),
+            _ => (kFrom, k),
         };
         if (rows == Rows && mainFrom < mainTo)
         {
