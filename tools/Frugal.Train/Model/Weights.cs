@@ -1,8 +1,8 @@
 namespace Frugal.Train.Model;
 
 /// <summary>
-/// The parameter vector plus, refreshed after every optimizer step, the transposes of the matrices that the
-/// backward pass multiplies by (so each product is a row-by-row dot product, see <see cref="MatMul"/>).
+/// The parameter vector plus, refreshed after every optimizer step, the transposes of the matrices: the forward pass
+/// computes x·Wᵀ as x·(Wᵀ) so that B rows are contiguous for <see cref="MatMul"/>; the backward pass reads W itself.
 /// </summary>
 public sealed class Weights
 {
