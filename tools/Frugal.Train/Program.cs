@@ -73,7 +73,13 @@ switch (args[0])
                 ? HeldOutSets.Items(task, n, recallFillerChars: recallFiller)
                 : HeldOutSets.Items(task, n, accept: task == EvalTask.Recall ? RecallFilter(tok, weights.Shape.Context) : null);
             int shown = 0;
-            var acc = eval.Accuracy(items, (item, text, ok) => { if (!ok && shown++ < 3) Console.WriteLine($"  miss: ...{Tail(item.Prompt)} -> '{Esc(text)}' (want '{Esc(item.Expected)}')"); });
+            var parts = new RecallParts();
+            var acc = eval.Accuracy(items, (item, text, ok) =>
+            {
+                if (!ok && shown++ < 3) Console.WriteLine($"  miss: ...{Tail(item.Prompt)} -> '{Esc(text)}' (want '{Esc(item.Expected)}')");
+                if (task == EvalTask.Recall) parts.Add(text, item.Expected);
+            });
+            if (task == EvalTask.Recall) Console.WriteLine($"  recall parts (teacher-forced): {parts}");
             var (lo, hi) = acc.Interval;
             Console.WriteLine($"{task,-10} accuracy {acc.Accuracy:P1} ({acc.Correct}/{acc.Total}), 95% CI [{lo:P1}, {hi:P1}]  {clock.Elapsed.TotalSeconds:F0}s");
         }
@@ -132,4 +138,27 @@ static int Usage(string? problem = null)
     if (problem != null) Console.Error.WriteLine(problem);
     Console.Error.WriteLine("usage: Frugal.Train tokenizer|train|eval|bench --option value ...");
     return 2;
+}
+
+/// <summary>
+/// Which part of a recall answer the model gets right, teacher-forced (a training diagnostic): the name copied from
+/// the question, the first code digit (the lookup) and the other three digits (copying from the found fact).
+/// </summary>
+sealed class RecallParts
+{
+    private static readonly System.Text.RegularExpressions.Regex Shape = new(@"The code for (\w+) is (\d)(\d{3})");
+    private int _n, _name, _first, _rest;
+
+    public void Add(string predicted, string expected)
+    {
+        var p = Shape.Match(predicted);
+        var e = Shape.Match(expected);
+        _n++;
+        if (!p.Success || !e.Success) return;
+        if (p.Groups[1].Value == e.Groups[1].Value) _name++;
+        if (p.Groups[2].Value == e.Groups[2].Value) _first++;
+        if (p.Groups[3].Value == e.Groups[3].Value) _rest++;
+    }
+
+    public override string ToString() => _n == 0 ? "none" : $"name {100.0 * _name / _n:F0}%, first digit {100.0 * _first / _n:F0}%, digits 2-4 {100.0 * _rest / _n:F0}%";
 }

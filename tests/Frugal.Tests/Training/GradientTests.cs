@@ -47,4 +47,31 @@ public class GradientTests
             }
         }
     }
+
+    [Fact]
+    public void A_token_weight_scales_exactly_that_tokens_share_of_the_gradient()
+    {
+        var weights = new Weights(new ParameterLayout(Tiny));
+        weights.Initialize(12);
+        int[] tokens = [1, 5, 9, 3, 5, 9];
+        int[] onlyFirst = [5, -1, -1, -1, -1, -1], onlyLast = [-1, -1, -1, -1, -1, 9], both = [5, -1, -1, -1, -1, 9];
+        float[] Grad(int[] targets, float[] w)
+        {
+            var p = new SequencePass(weights, Tiny.Context);
+            p.TrainStep(tokens, targets, 1f, w);
+            return (float[])p.Gradients.Clone();
+        }
+        var first = Grad(onlyFirst, []);
+        var last = Grad(onlyLast, []);
+        var weighted = Grad(both, [1, 1, 1, 1, 1, 3]);
+        double worst = 0;
+        for (int i = 0; i < first.Length; i++)
+            worst = Math.Max(worst, Math.Abs(weighted[i] - (first[i] + 3 * last[i])));
+        Assert.True(worst < 1e-5, $"weighted gradient differs from g(first) + 3 g(last) by {worst}");
+        Assert.True(last.Max(Math.Abs) > 1e-3, "the last token's gradient is not negligible");
+        // The returned loss is unweighted.
+        var pass = new SequencePass(weights, Tiny.Context);
+        double plain = pass.TrainStep(tokens, both, 1f);
+        Assert.Equal(plain, new SequencePass(weights, Tiny.Context).TrainStep(tokens, both, 1f, [1, 1, 1, 1, 1, 3]), 9);
+    }
 }

@@ -43,4 +43,23 @@ public class RowBatcherTests
         var plain = new RowBatcher(new CorpusGenerator(12), Tok, context: 512);
         Assert.True(plain.LongRow().Scored > row.Scored);
     }
+
+    [Fact]
+    public void Recall_answer_digits_carry_the_configured_loss_weight_and_nothing_else_does()
+    {
+        var batcher = new RowBatcher(new CorpusGenerator(12), Tok, context: 512, answersOnly: true, recallAnswerWeight: 4f);
+        var row = batcher.LongRow();
+        int firstQuestion = Array.IndexOf(row.Tokens, Tok.Encode("?").Single());
+        Assert.True(firstQuestion > 0);
+        int heavy = 0;
+        for (int i = 0; i < row.Targets.Length; i++)
+        {
+            if (row.Targets[i] < 0) { Assert.Equal(0f, row.Weights[i]); continue; }
+            bool answerDigit = i >= firstQuestion && Tok.Decode([row.Targets[i]]) is [char c] && char.IsAsciiDigit(c);
+            Assert.Equal(answerDigit ? 4f : 1f, row.Weights[i]);
+            if (answerDigit) heavy++;
+        }
+        // Every answer restates a 4-digit code (the last one may be cut by the context).
+        Assert.InRange(heavy, 4, 16);
+    }
 }

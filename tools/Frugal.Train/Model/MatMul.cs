@@ -1,106 +1,139 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Frugal.Train.Model;
 
+/// <summary>Which part of a square product the causal attention mask leaves alive (row i may see columns ≤ i).</summary>
+internal enum Causal
+{
+    /// <summary>The full product.</summary>
+    None,
+    /// <summary>Only C[i, j] with j ≤ i is needed (scores Q·Kᵀ, dO·Vᵀ); C above the diagonal may be overwritten near it or left as it was.</summary>
+    LowerC,
+    /// <summary>op(A) is lower triangular (P·V, dS·K): the sum for row i runs over p ≤ i only; A above the diagonal is never read.</summary>
+    LowerA,
+    /// <summary>op(A) is upper triangular (Pᵀ·dO, dSᵀ·Q): the sum for row i runs over p ≥ i only; the zero half is never read.</summary>
+    UpperA,
+}
+
 /// <summary>
-/// The one matrix product the trainer needs: C[M,N] (+)= A[M,K] · B[N,K]ᵀ, both operands with K contiguous, so every
-/// output is a dot product of two rows. Forward (x·Wᵀ), backward-to-input and backward-to-weight products are all
-/// written in this form by transposing the smaller operand first. 4x4 register tiles of Vector&lt;float&gt;
-/// accumulators; single-threaded (the trainer parallelises over sequences).
+/// The trainer's one matrix product: C[M,N] (+)= op(A)[M,K] · B[K,N] with B and C row-major (row strides ldb, ldc) and
+/// op(A)[i,p] at a[i·aRow + p·aCol], so A may be read as stored (aRow = lda, aCol = 1) or transposed (aRow = 1,
+/// aCol = lda) without copying. Register-blocked micro-kernels (<see cref="MatMulKernel512"/>,
+/// <see cref="MatMulKernel256"/>) broadcast one element of A against contiguous vectors of a row of B and keep the
+/// whole output tile in registers across K; columns past the last full tile take the scalar path. Single-threaded
+/// (the trainer parallelises over sequences); the summation order depends only on the sizes, so results are
+/// reproducible.
 /// </summary>
 internal static class MatMul
 {
-    public static void ABt(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate = false)
+    /// <summary>Floats of B per K block: 512 KiB, about half of a current core's L2.</summary>
+    private const int BlockFloats = 128 * 1024;
+
+    /// <summary>C[M,N] (+)= A[M,K] · B[K,N], all contiguous.</summary>
+    public static void AB(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate = false, Causal causal = Causal.None) =>
+        Multiply(a, k, 1, b, n, c, n, m, n, k, accumulate, causal);
+
+    /// <summary>C[M,N] (+)= A[K,M]ᵀ · B[K,N], all contiguous.</summary>
+    public static void AtB(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate = false, Causal causal = Causal.None) =>
+        Multiply(a, 1, m, b, n, c, n, m, n, k, accumulate, causal);
+
+    public static void Multiply(ReadOnlySpan<float> a, int aRow, int aCol, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
+        int m, int n, int k, bool accumulate = false, Causal causal = Causal.None)
     {
-        if (a.Length < m * k || b.Length < n * k || c.Length < m * n)
-            throw new ArgumentException($"MatMul.ABt: buffers too small for [{m},{k}]·[{n},{k}]ᵀ");
+        if (m <= 0 || n <= 0 || k <= 0) throw new ArgumentException($"MatMul: sizes [{m},{k}]·[{k},{n}] must be positive");
+        if (causal != Causal.None && (causal == Causal.LowerC ? m != n : m != k))
+            throw new ArgumentException($"MatMul: causal {causal} needs a square product, got [{m},{k}]·[{k},{n}]");
+        if (aRow < 0 || aCol < 0 || ldb < n || ldc < n
+            || (long)(m - 1) * aRow + (long)(k - 1) * aCol >= a.Length
+            || (long)(k - 1) * ldb + n > b.Length || (long)(m - 1) * ldc + n > c.Length)
+            throw new ArgumentException($"MatMul: buffers too small for [{m},{k}]·[{k},{n}] with strides a({aRow},{aCol}) b {ldb} c {ldc}");
         ref float ra = ref MemoryMarshal.GetReference(a);
         ref float rb = ref MemoryMarshal.GetReference(b);
         ref float rc = ref MemoryMarshal.GetReference(c);
-        int i = 0;
-        for (; i + 4 <= m; i += 4)
+        // Products whose B is bigger than about half of L2 run in K blocks, so the B rows one row block streams stay in
+        // L2 for the next. The accumulators go through C between blocks unchanged, so blocking does not alter the sums.
+        int kBlocks = causal is Causal.None or Causal.LowerC ? (int)Math.Max(1, ((long)k * n + BlockFloats - 1) / BlockFloats) : 1;
+        int tileCols = Vector512.IsHardwareAccelerated ? MatMulKernel512.Cols : MatMulKernel256.Cols;
+        for (int kb = 0; kb < kBlocks; kb++)
         {
-            int j = 0;
-            for (; j + 4 <= n; j += 4) Tile4x4(ref ra, ref rb, ref rc, i, j, n, k, accumulate);
-            for (; j < n; j++)
-                for (int ii = i; ii < i + 4; ii++) Single(ref ra, ref rb, ref rc, ii, j, n, k, accumulate);
+            int k0 = (int)((long)k * kb / kBlocks), k1 = (int)((long)k * (kb + 1) / kBlocks);
+            bool acc = accumulate || kb > 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (int i0 = 0; i0 < m; i0 += MatMulKernel512.Rows)
+                {
+                    int rows = Math.Min(MatMulKernel512.Rows, m - i0);
+                    int jEnd = ColumnEnd(causal, i0 + rows, n, tileCols);
+                    for (int j0 = 0; j0 < jEnd; j0 += tileCols)
+                        MatMulKernel512.Tile(ref ra, aRow, aCol, ref rb, ldb, ref rc, ldc, i0, rows, j0, k0, k1, causal, acc);
+                }
+            }
+            else
+            {
+                for (int i0 = 0; i0 < m; i0 += MatMulKernel256.Rows)
+                {
+                    int rows = Math.Min(MatMulKernel256.Rows, m - i0);
+                    int jEnd = ColumnEnd(causal, i0 + rows, n, tileCols);
+                    for (int j0 = 0; j0 < jEnd; j0 += tileCols)
+                        MatMulKernel256.Tile(ref ra, aRow, aCol, ref rb, ldb, ref rc, ldc, i0, rows, j0, k0, k1, causal, acc);
+                }
+            }
         }
-        for (; i < m; i++)
-            for (int j = 0; j < n; j++) Single(ref ra, ref rb, ref rc, i, j, n, k, accumulate);
+        int tail = n - n % tileCols;
+        if (tail < n) ScalarColumns(ref ra, aRow, aCol, ref rb, ldb, ref rc, ldc, m, tail, n, k, causal, accumulate);
     }
 
+    /// <summary>End of the full column tiles that a row block ending (exclusively) at <paramref name="rowEnd"/> needs.</summary>
+    private static int ColumnEnd(Causal causal, int rowEnd, int n, int tileCols)
+    {
+        int full = n - n % tileCols;
+        return causal == Causal.LowerC ? Math.Min(full, (rowEnd + tileCols - 1) / tileCols * tileCols) : full;
+    }
+
+    /// <summary>The p range of row i's sum under <paramref name="causal"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Single(ref float ra, ref float rb, ref float rc, int i, int j, int n, int k, bool accumulate)
+    internal static (int From, int To) SumRange(Causal causal, int i, int k) => causal switch
     {
-        var a = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref ra, (nint)i * k), k);
-        var b = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref rb, (nint)j * k), k);
-        float dot = System.Numerics.Tensors.TensorPrimitives.Dot(a, b);
-        ref float dst = ref Unsafe.Add(ref rc, (nint)i * n + j);
-        dst = accumulate ? dst + dot : dot;
-    }
+        Causal.LowerA => (0, Math.Min(k, i + 1)),
+        Causal.UpperA => (i, k),
+        _ => (0, k),
+    };
 
-    private static void Tile4x4(ref float ra, ref float rb, ref float rc, int i, int j, int n, int k, bool accumulate)
+    private static void ScalarColumns(ref float a, int aRow, int aCol, ref float b, int ldb, ref float c, int ldc,
+        int m, int j0, int j1, int k, Causal causal, bool accumulate)
     {
-        int w = Vector<float>.Count;
-        nuint a0 = (nuint)((nint)i * k), a1 = a0 + (nuint)k, a2 = a1 + (nuint)k, a3 = a2 + (nuint)k;
-        nuint b0 = (nuint)((nint)j * k), b1 = b0 + (nuint)k, b2 = b1 + (nuint)k, b3 = b2 + (nuint)k;
-        Vector<float> c00 = default, c01 = default, c02 = default, c03 = default;
-        Vector<float> c10 = default, c11 = default, c12 = default, c13 = default;
-        Vector<float> c20 = default, c21 = default, c22 = default, c23 = default;
-        Vector<float> c30 = default, c31 = default, c32 = default, c33 = default;
-        int p = 0;
-        for (; p + w <= k; p += w)
+        for (int i = 0; i < m; i++)
         {
-            nuint o = (nuint)p;
-            var x0 = Vector.LoadUnsafe(ref ra, a0 + o);
-            var x1 = Vector.LoadUnsafe(ref ra, a1 + o);
-            var x2 = Vector.LoadUnsafe(ref ra, a2 + o);
-            var x3 = Vector.LoadUnsafe(ref ra, a3 + o);
-            var y = Vector.LoadUnsafe(ref rb, b0 + o);
-            c00 = Vector.FusedMultiplyAdd(x0, y, c00); c10 = Vector.FusedMultiplyAdd(x1, y, c10);
-            c20 = Vector.FusedMultiplyAdd(x2, y, c20); c30 = Vector.FusedMultiplyAdd(x3, y, c30);
-            y = Vector.LoadUnsafe(ref rb, b1 + o);
-            c01 = Vector.FusedMultiplyAdd(x0, y, c01); c11 = Vector.FusedMultiplyAdd(x1, y, c11);
-            c21 = Vector.FusedMultiplyAdd(x2, y, c21); c31 = Vector.FusedMultiplyAdd(x3, y, c31);
-            y = Vector.LoadUnsafe(ref rb, b2 + o);
-            c02 = Vector.FusedMultiplyAdd(x0, y, c02); c12 = Vector.FusedMultiplyAdd(x1, y, c12);
-            c22 = Vector.FusedMultiplyAdd(x2, y, c22); c32 = Vector.FusedMultiplyAdd(x3, y, c32);
-            y = Vector.LoadUnsafe(ref rb, b3 + o);
-            c03 = Vector.FusedMultiplyAdd(x0, y, c03); c13 = Vector.FusedMultiplyAdd(x1, y, c13);
-            c23 = Vector.FusedMultiplyAdd(x2, y, c23); c33 = Vector.FusedMultiplyAdd(x3, y, c33);
+            var (from, to) = SumRange(causal, i, k);
+            int jEnd = causal == Causal.LowerC ? Math.Min(j1, i + 1) : j1;
+            for (int j = j0; j < jEnd; j++)
+            {
+                float s = 0;
+                for (int p = from; p < to; p++) s += Unsafe.Add(ref a, (nint)i * aRow + (nint)p * aCol) * Unsafe.Add(ref b, (nint)p * ldb + j);
+                ref float dst = ref Unsafe.Add(ref c, (nint)i * ldc + j);
+                dst = accumulate ? dst + s : s;
+            }
         }
-        Span<float> s = stackalloc float[16];
-        s[0] = Vector.Sum(c00); s[1] = Vector.Sum(c01); s[2] = Vector.Sum(c02); s[3] = Vector.Sum(c03);
-        s[4] = Vector.Sum(c10); s[5] = Vector.Sum(c11); s[6] = Vector.Sum(c12); s[7] = Vector.Sum(c13);
-        s[8] = Vector.Sum(c20); s[9] = Vector.Sum(c21); s[10] = Vector.Sum(c22); s[11] = Vector.Sum(c23);
-        s[12] = Vector.Sum(c30); s[13] = Vector.Sum(c31); s[14] = Vector.Sum(c32); s[15] = Vector.Sum(c33);
-        for (; p < k; p++)
-            for (int r = 0; r < 4; r++)
-            {
-                float av = Unsafe.Add(ref ra, (nint)(i + r) * k + p);
-                for (int q = 0; q < 4; q++) s[r * 4 + q] += av * Unsafe.Add(ref rb, (nint)(j + q) * k + p);
-            }
-        for (int r = 0; r < 4; r++)
-            for (int q = 0; q < 4; q++)
-            {
-                ref float dst = ref Unsafe.Add(ref rc, (nint)(i + r) * n + j + q);
-                dst = accumulate ? dst + s[r * 4 + q] : s[r * 4 + q];
-            }
     }
 
-    /// <summary>dst[cols, rows] = src[rows, cols]ᵀ.</summary>
-    public static void Transpose(ReadOnlySpan<float> src, Span<float> dst, int rows, int cols)
+    /// <summary>dst[cols, rows] (row stride ldDst) = src[rows, cols]ᵀ (row stride ldSrc).</summary>
+    public static void Transpose(ReadOnlySpan<float> src, int ldSrc, Span<float> dst, int ldDst, int rows, int cols)
     {
-        if (src.Length < rows * cols || dst.Length < rows * cols) throw new ArgumentException("MatMul.Transpose: buffers too small");
+        if (rows <= 0 || cols <= 0 || ldSrc < cols || ldDst < rows
+            || (long)(rows - 1) * ldSrc + cols > src.Length || (long)(cols - 1) * ldDst + rows > dst.Length)
+            throw new ArgumentException("MatMul.Transpose: buffers too small");
         const int B = 32;
         for (int r0 = 0; r0 < rows; r0 += B)
             for (int c0 = 0; c0 < cols; c0 += B)
             {
                 int r1 = Math.Min(rows, r0 + B), c1 = Math.Min(cols, c0 + B);
                 for (int r = r0; r < r1; r++)
-                    for (int c = c0; c < c1; c++) dst[c * rows + r] = src[r * cols + c];
+                    for (int cc = c0; cc < c1; cc++) dst[cc * ldDst + r] = src[r * ldSrc + cc];
             }
     }
+
+    /// <summary>dst[cols, rows] = src[rows, cols]ᵀ, both contiguous.</summary>
+    public static void Transpose(ReadOnlySpan<float> src, Span<float> dst, int rows, int cols) => Transpose(src, cols, dst, rows, rows, cols);
 }

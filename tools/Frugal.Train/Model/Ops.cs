@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace Frugal.Train.Model;
@@ -35,7 +36,10 @@ internal static class Ops
             TensorPrimitives.Multiply(dyr, w, dxhat);
             float mean = TensorPrimitives.Dot(dxhat, xhat) / dim;
             var dxr = dx.Slice(t * dim, dim);
-            for (int i = 0; i < dim; i++) dxr[i] += r * (dxhat[i] - xhat[i] * mean);
+            int i = 0, width = Vector<float>.Count;
+            for (; i + width <= dim; i += width)
+                (new Vector<float>(dxr[i..]) + r * (new Vector<float>(dxhat[i..]) - new Vector<float>(xhat[i..]) * mean)).CopyTo(dxr[i..]);
+            for (; i < dim; i++) dxr[i] += r * (dxhat[i] - xhat[i] * mean);
         }
     }
 
@@ -61,6 +65,33 @@ internal static class Ops
                     v[2 * i + 1] = x0 * s + x1 * c;
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// For act = silu(g)·u: dG = dAct·u·σ(g)·(1 + g·(1 − σ(g))) and dAct becomes d(up) = dAct·silu(g). σ is
+    /// TensorPrimitives.Sigmoid, the one the forward pass uses; the vector body rounds exactly like the scalar tail.
+    /// </summary>
+    public static void SwiGluBackward(ReadOnlySpan<float> g, ReadOnlySpan<float> u, Span<float> dAct, Span<float> dG)
+    {
+        int n = g.Length;
+        if (u.Length != n || dAct.Length != n || dG.Length != n) throw new ArgumentException("SwiGluBackward: spans differ in length");
+        TensorPrimitives.Sigmoid(g, dG);
+        int i = 0, w = Vector<float>.Count;
+        var one = Vector<float>.One;
+        for (; i + w <= n; i += w)
+        {
+            var sg = new Vector<float>(dG[i..]);
+            var gv = new Vector<float>(g[i..]);
+            var da = new Vector<float>(dAct[i..]);
+            (da * new Vector<float>(u[i..]) * sg * (one + gv * (one - sg))).CopyTo(dG[i..]);
+            (da * (gv * sg)).CopyTo(dAct[i..]);
+        }
+        for (; i < n; i++)
+        {
+            float sg = dG[i];
+            dG[i] = dAct[i] * u[i] * sg * (1f + g[i] * (1f - sg));
+            dAct[i] *= g[i] * sg;
         }
     }
 

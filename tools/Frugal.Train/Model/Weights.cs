@@ -1,8 +1,8 @@
 namespace Frugal.Train.Model;
 
 /// <summary>
-/// The parameter vector plus, refreshed after every optimizer step, the transposes of the matrices that the
-/// backward pass multiplies by (so each product is a row-by-row dot product, see <see cref="MatMul"/>).
+/// The parameter vector plus, refreshed after every optimizer step, the transposes of the matrices: the forward pass
+/// computes x·Wᵀ as x·(Wᵀ) so that B rows are contiguous for <see cref="MatMul"/>; the backward pass reads W itself.
 /// </summary>
 public sealed class Weights
 {
@@ -40,10 +40,11 @@ public sealed class Weights
         RefreshTransposes();
     }
 
-    public void RefreshTransposes()
+    /// <summary>Recomputes <see cref="Transposed"/>; each matrix is independent, so any thread count gives the same bits.</summary>
+    public void RefreshTransposes(int threads = 1)
     {
-        foreach (var (_, offset, rows, cols) in Layout.Tensors())
-            if (rows > 1)
-                MatMul.Transpose(Values.AsSpan(offset, rows * cols), Transposed.AsSpan(offset, rows * cols), rows, cols);
+        var matrices = Layout.Tensors().Where(t => t.Rows > 1).ToArray();
+        Parallel.ForEach(matrices, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, t =>
+            MatMul.Transpose(Values.AsSpan(t.Offset, t.Rows * t.Cols), Transposed.AsSpan(t.Offset, t.Rows * t.Cols), t.Rows, t.Cols));
     }
 }

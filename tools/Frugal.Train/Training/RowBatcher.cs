@@ -3,8 +3,8 @@ using Frugal.Train.Bpe;
 
 namespace Frugal.Train.Training;
 
-/// <summary>One training row: input tokens and next-token targets (-1 = not scored).</summary>
-public sealed record TrainingRow(int[] Tokens, int[] Targets)
+/// <summary>One training row: input tokens, next-token targets (-1 = not scored) and each target's loss weight.</summary>
+public sealed record TrainingRow(int[] Tokens, int[] Targets, float[] Weights)
 {
     public int Scored => Targets.Count(t => t >= 0);
 }
@@ -19,16 +19,22 @@ public sealed class RowBatcher
     private readonly BpeTokenizer _tok;
     private readonly int _context;
     private readonly bool _answersOnly;
+    private readonly float _recallAnswerWeight;
     private readonly int _equals, _question;
     private readonly HashSet<int> _digits;
-    private (int[] Tokens, bool[] Scored)? _pending;
+    private (int[] Tokens, float[] Weight)? _pending;
 
     /// <param name="answersOnly">
     /// do not score the random parts of task documents (arithmetic operands, the codes inside recall facts):
     /// predicting them is noise that slows learning the rule.
     /// </param>
-    public RowBatcher(CorpusGenerator corpus, BpeTokenizer tokenizer, int context, bool answersOnly = false)
+    /// <param name="recallAnswerWeight">
+    /// loss weight of the code digits in recall answers: of the ~12 answer tokens only the first code digit needs the
+    /// lookup (the rest follow by copying), so its signal is a small share of the loss unless weighted up.
+    /// </param>
+    public RowBatcher(CorpusGenerator corpus, BpeTokenizer tokenizer, int context, bool answersOnly = false, float recallAnswerWeight = 1f)
     {
+        _recallAnswerWeight = recallAnswerWeight;
         _corpus = corpus;
         _tok = tokenizer;
         _context = context;
@@ -43,42 +49,45 @@ public sealed class RowBatcher
     public int[] Document(CorpusDocument doc) => [_tok.Bos, .. _tok.Encode(doc.Text), _tok.Eos];
 
     /// <summary>
-    /// The document's tokens and, per token, whether predicting it is scored. With answers-only scoring, arithmetic
-    /// is scored from the answer on (after "="); recall everywhere except the random codes inside the facts (the
-    /// filler is story text worth learning, the questions and answers are the task).
+    /// The document's tokens and, per token, the loss weight of predicting it (0 = not scored). With answers-only
+    /// scoring, arithmetic is scored from the answer on (after "="); recall everywhere except the random codes inside
+    /// the facts (the filler is story text worth learning, the questions and answers are the task). The code digits
+    /// of recall answers weigh <c>recallAnswerWeight</c>.
     /// </summary>
-    private (int[] Tokens, bool[] Scored) Scored(CorpusDocument doc)
+    private (int[] Tokens, float[] Weight) Scored(CorpusDocument doc)
     {
         var tokens = Document(doc);
-        var scored = new bool[tokens.Length];
+        var weight = new float[tokens.Length];
         bool afterPrompt = false;
         for (int i = 0; i < tokens.Length; i++)
         {
-            scored[i] = !_answersOnly || doc.Kind switch
+            bool digit = _digits.Contains(tokens[i]);
+            bool scored = !_answersOnly || doc.Kind switch
             {
                 DocumentKind.Arithmetic => afterPrompt,
-                DocumentKind.Recall => afterPrompt || !_digits.Contains(tokens[i]),
+                DocumentKind.Recall => afterPrompt || !digit,
                 _ => true,
             };
+            weight[i] = !scored ? 0f : doc.Kind == DocumentKind.Recall && afterPrompt && digit ? _recallAnswerWeight : 1f;
             if (tokens[i] == (doc.Kind == DocumentKind.Arithmetic ? _equals : _question)) afterPrompt = true;
         }
-        return (tokens, scored);
+        return (tokens, weight);
     }
 
     public TrainingRow ShortRow(int length, ReadOnlySpan<double> mix)
     {
         var tokens = new List<int>(length + 1);
-        var scored = new List<bool>(length + 1);
+        var weight = new List<float>(length + 1);
         while (tokens.Count < length + 1)
         {
             var doc = _pending ?? Scored(_corpus.Next(mix, ShortRecallFillerChars(length)));
             _pending = null;
-            if (doc.Tokens.Length > length + 1) doc = (doc.Tokens[..(length + 1)], doc.Scored[..(length + 1)]);
+            if (doc.Tokens.Length > length + 1) doc = (doc.Tokens[..(length + 1)], doc.Weight[..(length + 1)]);
             if (tokens.Count > 0 && tokens.Count + doc.Tokens.Length > length + 1) { _pending = doc; break; }
             tokens.AddRange(doc.Tokens);
-            scored.AddRange(doc.Scored);
+            weight.AddRange(doc.Weight);
         }
-        return Finish(tokens, scored, length);
+        return Finish(tokens, weight, length);
     }
 
     /// <summary>
@@ -89,21 +98,24 @@ public sealed class RowBatcher
 
     public TrainingRow LongRow()
     {
-        var (tokens, scored) = Scored(_corpus.Next(DocumentKind.Recall));
+        var (tokens, weight) = Scored(_corpus.Next(DocumentKind.Recall));
         int n = Math.Min(tokens.Length, _context + 1);
-        return Finish([.. tokens[..n]], [.. scored[..n]], n - 1);
+        return Finish([.. tokens[..n]], [.. weight[..n]], n - 1);
     }
 
-    private TrainingRow Finish(List<int> tokens, List<bool> scored, int length)
+    private TrainingRow Finish(List<int> tokens, List<float> weight, int length)
     {
         int n = Math.Min(length, tokens.Count - 1);
         var input = new int[n];
         var target = new int[n];
+        var targetWeight = new float[n];
         for (int i = 0; i < n; i++)
         {
             input[i] = tokens[i];
-            target[i] = tokens[i + 1] == _tok.Bos || !scored[i + 1] ? -1 : tokens[i + 1];
+            bool scored = tokens[i + 1] != _tok.Bos && weight[i + 1] > 0;
+            target[i] = scored ? tokens[i + 1] : -1;
+            targetWeight[i] = scored ? weight[i + 1] : 0f;
         }
-        return new TrainingRow(input, target);
+        return new TrainingRow(input, target, targetWeight);
     }
 }

@@ -20,7 +20,8 @@ public sealed record TrainConfig(
     [property: JsonPropertyName("threads")] int Threads,
     [property: JsonPropertyName("grad_clip")] float GradClip = 1f,
     [property: JsonPropertyName("weight_decay")] float WeightDecay = 0.1f,
-    [property: JsonPropertyName("answers_only")] bool AnswersOnly = false)
+    [property: JsonPropertyName("answers_only")] bool AnswersOnly = false,
+    [property: JsonPropertyName("recall_answer_weight")] float RecallAnswerWeight = 1f)
 {
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
 

@@ -25,7 +25,7 @@ public sealed class Trainer
             throw new ArgumentException($"config vocab {config.Shape.Vocab} differs from the tokenizer's {tokenizer.VocabSize}");
         Weights = new Weights(new ParameterLayout(config.Shape));
         Weights.Initialize(SplitMix64.Derive(config.Seed, "init"));
-        _batcher = new RowBatcher(new CorpusGenerator(SplitMix64.Derive(corpusSeed, config.Name)), tokenizer, config.Shape.Context, config.AnswersOnly);
+        _batcher = new RowBatcher(new CorpusGenerator(SplitMix64.Derive(corpusSeed, config.Name)), tokenizer, config.Shape.Context, config.AnswersOnly, config.RecallAnswerWeight);
         int maxRow = config.LongRows > 0 ? config.Shape.Context : config.ShortRowTokens;
         _workers = [.. Enumerable.Range(0, Math.Max(1, config.Threads)).Select(_ => new SequencePass(Weights, maxRow))];
         _adam = new AdamW(Weights.Layout, weightDecay: config.WeightDecay);
@@ -49,16 +49,16 @@ public sealed class Trainer
         {
             Array.Clear(_workers[w].Gradients);
             foreach (int r in assignment[w])
-                losses[w] += _workers[w].TrainStep(rows[r].Tokens, rows[r].Targets, scale);
+                losses[w] += _workers[w].TrainStep(rows[r].Tokens, rows[r].Targets, scale, rows[r].Weights);
         });
-        Array.Clear(_grad);
-        foreach (var worker in _workers) TensorPrimitives.Add(_grad, worker.Gradients, _grad);
+        _workers[0].Gradients.CopyTo(_grad, 0);
+        for (int w = 1; w < _workers.Length; w++) TensorPrimitives.Add(_grad, _workers[w].Gradients, _grad);
         float norm = TensorPrimitives.Norm(_grad);
         if (!float.IsFinite(norm))
             throw new InvalidOperationException($"step {Step}: gradient norm is {norm}; the weights were left unchanged");
-        if (norm > _config.GradClip) TensorPrimitives.Multiply(_grad, _config.GradClip / norm, _grad);
-        _adam.Step(Weights.Values, _grad, _config.LearningRateAt(Step));
-        Weights.RefreshTransposes();
+        float clip = norm > _config.GradClip ? _config.GradClip / norm : 1f;
+        _adam.Step(Weights.Values, _grad, _config.LearningRateAt(Step), clip, _workers.Length);
+        Weights.RefreshTransposes(_workers.Length);
         Step++;
         return losses.Sum() / Math.Max(1, scored);
     }
