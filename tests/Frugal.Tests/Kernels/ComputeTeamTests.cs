@@ -56,9 +56,11 @@ public sealed class ComputeTeamTests
         repacked6.Matrix.PrepareKernelLayout();
         var repacked8 = new KernelHarness(GgmlType.Q8_0, rows: 64, cols: 512, seed: 6);
         repacked8.Matrix.PrepareKernelLayout(); // the Q8_0x16 copy on AVX-512 machines with VNNI
+        var repacked5 = new KernelHarness(GgmlType.Q5_0, rows: 64, cols: 512, seed: 7);
+        repacked5.Matrix.PrepareKernelLayout(); // Q5_0 widened to the Q8_0x16 layout, likewise
         var x = KernelTestData.Activations(5, 512, seed: 3);
         var y = new float[5 * 64];
-        foreach (var h in new[] { q4, q6, repacked, repacked6, repacked8 })
+        foreach (var h in new[] { q4, q6, repacked, repacked6, repacked8, repacked5 })
         {
             h.Matrix.Multiply(x, y, 5, team, KernelDispatch.Best); // sizes the scratch once
             long before = GC.GetAllocatedBytesForCurrentThread();

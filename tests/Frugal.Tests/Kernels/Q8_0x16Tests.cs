@@ -45,6 +45,42 @@ public sealed unsafe class Q8_0x16Tests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(16, 1)]
+    [InlineData(33, 31)]
+    [InlineData(47, 97)]
+    public void Q5_0_widens_to_int8_values_that_dequantize_as_ggml_does(int rows, int blocks)
+    {
+        int cols = blocks * 32;
+        var h = new KernelHarness(GgmlType.Q5_0, rows, cols, seed: rows * 3 + blocks);
+        long rowBytes = GgmlTypeInfo.RowBytes(GgmlType.Q5_0, cols);
+        var packed = new byte[Q8_0x16.Bytes(rows, cols)];
+        var block = new byte[34];
+        fixed (byte* dst = packed)
+        fixed (byte* b = block)
+        {
+            Q8_0x16.RepackQ5_0((byte*)h.Matrix.Data, rowBytes, rows, cols, dst);
+            for (int r = 0; r < rows / 16 * 16; r++)
+                for (int k = 0; k < blocks; k++)
+                {
+                    byte* g = dst + r / 16 * Q8_0x16.GroupBytes(blocks);
+                    Q8_0x16.Unpack(g, blocks, r % 16, k, b);
+                    byte* src = (byte*)h.Matrix.Data + r * rowBytes + k * 22;
+                    Assert.Equal(*(ushort*)src, *(ushort*)b);
+                    float d = (float)BitConverter.UInt16BitsToHalf(*(ushort*)b);
+                    int sum = 0;
+                    for (int j = 0; j < 32; j++)
+                    {
+                        sbyte v = (sbyte)b[2 + j];
+                        Assert.InRange(v, -16, 15);
+                        Assert.Equal(h.Dequantized[r * cols + k * 32 + j], v * d);
+                        sum += v;
+                    }
+                    Assert.Equal(sum, Q8_0x16.QuantSum(g, r % 16, k));
+                }
+        }
+    }
+
     [Fact]
     public void Extreme_quants_stay_exact_in_the_integer_dot()
     {
@@ -68,16 +104,19 @@ public sealed unsafe class Q8_0x16Tests : IDisposable
     }
 
     [Theory]
-    [InlineData(16)]
-    [InlineData(33)] // two groups and one row in the original layout
-    [InlineData(47)]
-    public void Repacked_kernel_matches_the_scalar_twin_at_tail_sizes(int rows)
+    [InlineData(16, GgmlType.Q8_0)]
+    [InlineData(33, GgmlType.Q8_0)] // two groups and one row in the original layout
+    [InlineData(47, GgmlType.Q8_0)]
+    [InlineData(16, GgmlType.Q5_0)]
+    [InlineData(33, GgmlType.Q5_0)]
+    [InlineData(47, GgmlType.Q5_0)]
+    public void Repacked_kernel_matches_the_scalar_twin_at_tail_sizes(int rows, GgmlType type)
     {
         foreach (int blocks in new[] { 1, 31, 33, 97 })
             foreach (int n in new[] { 1, 3, 8, 13 })
             {
                 int cols = blocks * 32;
-                var h = new KernelHarness(GgmlType.Q8_0, rows, cols, seed: rows * 7 + blocks + n);
+                var h = new KernelHarness(type, rows, cols, seed: rows * 7 + blocks + n);
                 var x = KernelTestData.Activations(n, cols, seed: blocks * 3 + n);
                 var scalar = h.Run(x, n, _team, KernelPath.Scalar);
                 var before = h.Run(x, n, _team, KernelDispatch.Best);
@@ -98,11 +137,13 @@ public sealed unsafe class Q8_0x16Tests : IDisposable
             }
     }
 
-    [Fact]
-    public void Repacked_batched_rows_give_bit_identical_results_to_one_row_at_a_time()
+    [Theory]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q5_0)]
+    public void Repacked_batched_rows_give_bit_identical_results_to_one_row_at_a_time(GgmlType type)
     {
         const int n = 11, rows = 33, cols = 33 * 32;
-        var h = new KernelHarness(GgmlType.Q8_0, rows, cols, seed: 41);
+        var h = new KernelHarness(type, rows, cols, seed: 41);
         h.Matrix.PrepareKernelLayout();
         var x = KernelTestData.Activations(n, cols, seed: 42);
         using var two = new ComputeTeam(2);

@@ -251,7 +251,7 @@ internal sealed unsafe class MatMulJob : IComputeJob
                     Q6_Kx16Avx512.Dot(_packed + r / Q6_Kx16.Rows * bytes, _cols / 256, op.A, c, _y + (nint)c * _rows + r);
             return;
         }
-        if (_type == GgmlType.Q8_0)
+        if (_type is GgmlType.Q8_0 or GgmlType.Q5_0) // Q5_0 widened to the Q8_0x16 layout at load
         {
             Q8_0Rows(op, r0, r1);
             return;
