@@ -11,16 +11,23 @@ internal sealed unsafe class KernelHarness
     private readonly byte[] _pinned;
 
     public KernelHarness(GgmlType type, int rows, int cols, int seed)
+        : this(type, rows, cols, KernelTestData.Weights(type, rows, cols, seed))
+    {
+    }
+
+    private KernelHarness(GgmlType type, int rows, int cols, byte[] bytes)
     {
         Type = type;
         Rows = rows;
         Cols = cols;
-        var bytes = KernelTestData.Weights(type, rows, cols, seed);
         _pinned = GC.AllocateUninitializedArray<byte>(bytes.Length + 1, pinned: true);
         bytes.CopyTo(_pinned, 0);
         Matrix = new WeightMatrix(type, Marshal.UnsafeAddrOfPinnedArrayElement(_pinned, 0), rows, cols, $"test.{type}");
         Dequantized = DequantizeAll(type, bytes, rows * cols);
     }
+
+    /// <summary>A harness over the given [rows, rowBytes] blocks (hand-made edge cases).</summary>
+    public static KernelHarness FromBytes(GgmlType type, int rows, int cols, byte[] bytes) => new(type, rows, cols, bytes);
 
     public GgmlType Type { get; }
     public int Rows { get; }

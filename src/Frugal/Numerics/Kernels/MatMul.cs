@@ -50,13 +50,19 @@ internal static unsafe class MatMul
             if (kind != ActivationKind.None)
                 Observer?.Invoke(type, n, cols, new ReadOnlySpan<float>(x, n * cols));
             var job = team.MatMulJob ??= new MatMulJob();
+            // The repacked copies serve the AVX-512 path only; the others read the original blocks.
+            bool q8Layout = type is GgmlType.Q8_0 or GgmlType.Q5_0;
+            if (path != KernelPath.Avx512 || type is not (GgmlType.Q4_0 or GgmlType.Q6_K or GgmlType.Q8_0 or GgmlType.Q5_0)
+                || (q8Layout && !Q8_0x16.IsSupported))
+                packed = null;
             QuantizedRows a = default;
             long perCol = cols * 4L;
             if (kind != ActivationKind.None)
             {
                 int qsStride = QuantizedRows.QsStrideFor(cols);
                 long rowBytesA = kind == ActivationKind.Q8_0 ? QuantizedRows.Q8_0RowBytes(cols) : QuantizedRows.Q8_KRowBytes(cols);
-                byte* s = team.Scratch(rowBytesA * n);
+                long offsetCopy = packed != null && q8Layout ? (long)qsStride * n : 0; // see offsetQs below
+                byte* s = team.Scratch(rowBytesA * n + offsetCopy);
                 var qs = (sbyte*)s;
                 var scales = (float*)(s + (long)qsStride * n);
                 if (kind == ActivationKind.Q8_0)
@@ -66,10 +72,9 @@ internal static unsafe class MatMul
                 perCol = rowBytesA;
             }
             int colBlock = (int)Math.Clamp(ColumnBlockBytes / perCol / ColTile.MaxWide * ColTile.MaxWide, ColTile.MaxWide, 1 << 20);
-            // The repacked copies serve the AVX-512 path only; the others read the original blocks.
-            if (path != KernelPath.Avx512 || type is not (GgmlType.Q4_0 or GgmlType.Q6_K))
-                packed = null;
-            job.Set(type, path, kind, w, rowBytes, rows, cols, x, y, n, a, colBlock, packed);
+            // The Q8_0x16 kernel reads the activations as unsigned bytes q + 128: a copy after the Q8_0 form.
+            byte* offsetQs = packed != null && q8Layout ? (byte*)a.Qs + perCol * n : null;
+            job.Set(type, path, kind, w, rowBytes, rows, cols, x, y, n, a, colBlock, packed, offsetQs);
             if (kind != ActivationKind.None)
             {
                 if (n == 1)

@@ -24,11 +24,12 @@ internal sealed unsafe class MatMulJob : IComputeJob
     private float _preScale;   // offset the activation sums are multiplied by (AVX-512, offset formats), else 0
     private byte* _packed;     // [rows / 16 groups] Q4_0x16 or Q6_Kx16 copy of the whole groups of rows, or null
     private int _packedRows;   // rows covered by _packed (a multiple of 16)
+    private byte* _offsetQs;   // [n, QsStride] the activation quants + 128 (the Q8_0x16 kernel's operand), or null
 
     public Step Phase;
 
     public void Set(GgmlType type, KernelPath path, MatMul.ActivationKind kind, byte* w, long rowBytes, int rows, int cols,
-        float* x, float* y, int n, QuantizedRows a, int colBlock, byte* packed = null)
+        float* x, float* y, int n, QuantizedRows a, int colBlock, byte* packed = null, byte* offsetQs = null)
     {
         _type = type;
         _path = path;
@@ -44,6 +45,7 @@ internal sealed unsafe class MatMulJob : IComputeJob
         _colBlock = colBlock;
         _nextChunk = 0;
         _packed = packed;
+        _offsetQs = offsetQs;
         _packedRows = packed == null ? 0 : Q4_0x16.GroupedRows(rows);
         _preScale = path != KernelPath.Avx512 ? 0 : type switch
         {
@@ -56,7 +58,7 @@ internal sealed unsafe class MatMulJob : IComputeJob
     /// <summary>Drops the caller's pointers so a stale job can never touch freed memory.</summary>
     public void Clear()
     {
-        _w = _packed = null;
+        _w = _packed = _offsetQs = null;
         _x = _y = null;
         _a = default;
     }
@@ -81,6 +83,8 @@ internal sealed unsafe class MatMulJob : IComputeJob
                 ActivationQuantizer.Q8_0Row(xr, _cols, _a.QsRow(i), _a.ScaleRow(i), simd);
                 if (_preScale != 0)
                     Block32Avx512.PreScale(_a.ScaleRow(i), _cols / 32, _preScale);
+                if (_offsetQs != null)
+                    Q8_0x16.OffsetActivations(_a.QsRow(i), _offsetQs + (nint)i * _a.QsStride, _a.QsStride);
             }
             else
                 ActivationQuantizer.Q8_KRow(xr, _cols, _a.QsRow(i), _a.ScaleRow(i), _a.SumRow(i), simd);
@@ -247,6 +251,11 @@ internal sealed unsafe class MatMulJob : IComputeJob
                     Q6_Kx16Avx512.Dot(_packed + r / Q6_Kx16.Rows * bytes, _cols / 256, op.A, c, _y + (nint)c * _rows + r);
             return;
         }
+        if (_type is GgmlType.Q8_0 or GgmlType.Q5_0) // Q5_0 widened to the Q8_0x16 layout at load
+        {
+            Q8_0Rows(op, r0, r1);
+            return;
+        }
         int nb = _cols / 32;
         long groupBytes = Q4_0x16.GroupBytes(nb);
         nint rows = _rows;
@@ -269,6 +278,33 @@ internal sealed unsafe class MatMulJob : IComputeJob
                         case 6: Q4_0x16Avx512.Dot<Six>(g, nb, op.A, c, y, rows); break;
                         case 7: Q4_0x16Avx512.Dot<Seven>(g, nb, op.A, c, y, rows); break;
                         default: Q4_0x16Avx512.Dot<Eight>(g, nb, op.A, c, y, rows); break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>As the Q4_0 case of <see cref="PackedRows"/> for the <see cref="Q8_0x16"/> copy, in tiles of up to four columns.</summary>
+    private void Q8_0Rows(in MatMulOperands op, int r0, int r1)
+    {
+        int nb = _cols / 32;
+        long groupBytes = Q8_0x16.GroupBytes(nb);
+        nint rows = _rows, us = op.A.QsStride;
+        for (int c0 = 0; c0 < _n; c0 += _colBlock)
+        {
+            int c1 = Math.Min(_n, c0 + _colBlock);
+            for (int r = r0; r < r1; r += Q8_0x16.Rows)
+            {
+                byte* g = _packed + r / Q8_0x16.Rows * groupBytes;
+                for (int c = c0; c < c1; c += Q8_0x16Avx512.MaxCols)
+                {
+                    float* y = _y + c * rows + r;
+                    switch (Math.Min(Q8_0x16Avx512.MaxCols, c1 - c))
+                    {
+                        case 1: Q8_0x16Avx512.Dot<One>(g, nb, _offsetQs, us, op.A, c, y, rows); break;
+                        case 2: Q8_0x16Avx512.Dot<Two>(g, nb, _offsetQs, us, op.A, c, y, rows); break;
+                        case 3: Q8_0x16Avx512.Dot<Three>(g, nb, _offsetQs, us, op.A, c, y, rows); break;
+                        default: Q8_0x16Avx512.Dot<Four>(g, nb, _offsetQs, us, op.A, c, y, rows); break;
                     }
                 }
             }

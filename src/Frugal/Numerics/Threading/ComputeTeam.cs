@@ -81,7 +81,9 @@ public sealed class ComputeTeam : IDisposable
     /// </summary>
     internal unsafe byte* Scratch(long bytes)
     {
-        if (_scratch.Length < bytes)
+        // The array carries 64 bytes for the alignment below: a request that fits the array but not what is left past
+        // the aligned start must grow it (comparing with the bare length overran the array by up to 63 bytes).
+        if (_scratch.Length < bytes + 64)
             _scratch = GC.AllocateUninitializedArray<byte>(checked((int)(bytes + 64)), pinned: true);
         // 64-byte alignment so 512-bit loads of activation rows never split a cache line.
         fixed (byte* p = _scratch)

@@ -1,0 +1,158 @@
+using Frugal.Numerics;
+using Frugal.Numerics.Kernels;
+using Frugal.Numerics.Threading;
+
+namespace Frugal.Tests.Kernels;
+
+/// <summary>The load-time Q8_0 repack (16-row interleaved groups with block sums) and its VNNI kernel against the scalar twin.</summary>
+public sealed unsafe class Q8_0x16Tests : IDisposable
+{
+    private readonly ComputeTeam _team = new(1);
+
+    public void Dispose() => _team.Dispose();
+
+    private static bool Repacks => KernelDispatch.Best == KernelPath.Avx512 && Q8_0x16.IsSupported;
+
+    [Theory]
+    [InlineData(16, 1)]
+    [InlineData(33, 31)]
+    [InlineData(47, 97)]
+    public void Repacked_groups_give_back_every_original_block_and_its_sum(int rows, int blocks)
+    {
+        int cols = blocks * 32;
+        var w = KernelTestData.Weights(GgmlType.Q8_0, rows, cols, seed: rows + blocks);
+        long rowBytes = GgmlTypeInfo.RowBytes(GgmlType.Q8_0, cols);
+        var packed = new byte[Q8_0x16.Bytes(rows, cols)];
+        Assert.Equal(rows / 16 * blocks * (16 * 34 + 32), packed.Length);
+        var block = new byte[34];
+        fixed (byte* src = w)
+        fixed (byte* dst = packed)
+        fixed (byte* b = block)
+        {
+            Q8_0x16.Repack(src, rowBytes, rows, cols, dst);
+            for (int r = 0; r < rows / 16 * 16; r++)
+                for (int k = 0; k < blocks; k++)
+                {
+                    byte* g = dst + r / 16 * Q8_0x16.GroupBytes(blocks);
+                    Q8_0x16.Unpack(g, blocks, r % 16, k, b);
+                    var original = w.AsSpan((int)(r * rowBytes + k * 34), 34);
+                    Assert.True(block.AsSpan().SequenceEqual(original), $"row {r} block {k}");
+                    int sum = 0;
+                    foreach (byte q in original[2..])
+                        sum += (sbyte)q;
+                    Assert.Equal(sum, Q8_0x16.QuantSum(g, r % 16, k));
+                }
+        }
+    }
+
+    [Theory]
+    [InlineData(16, 1)]
+    [InlineData(33, 31)]
+    [InlineData(47, 97)]
+    public void Q5_0_widens_to_int8_values_that_dequantize_as_ggml_does(int rows, int blocks)
+    {
+        int cols = blocks * 32;
+        var h = new KernelHarness(GgmlType.Q5_0, rows, cols, seed: rows * 3 + blocks);
+        long rowBytes = GgmlTypeInfo.RowBytes(GgmlType.Q5_0, cols);
+        var packed = new byte[Q8_0x16.Bytes(rows, cols)];
+        var block = new byte[34];
+        fixed (byte* dst = packed)
+        fixed (byte* b = block)
+        {
+            Q8_0x16.RepackQ5_0((byte*)h.Matrix.Data, rowBytes, rows, cols, dst);
+            for (int r = 0; r < rows / 16 * 16; r++)
+                for (int k = 0; k < blocks; k++)
+                {
+                    byte* g = dst + r / 16 * Q8_0x16.GroupBytes(blocks);
+                    Q8_0x16.Unpack(g, blocks, r % 16, k, b);
+                    byte* src = (byte*)h.Matrix.Data + r * rowBytes + k * 22;
+                    Assert.Equal(*(ushort*)src, *(ushort*)b);
+                    float d = (float)BitConverter.UInt16BitsToHalf(*(ushort*)b);
+                    int sum = 0;
+                    for (int j = 0; j < 32; j++)
+                    {
+                        sbyte v = (sbyte)b[2 + j];
+                        Assert.InRange(v, -16, 15);
+                        Assert.Equal(h.Dequantized[r * cols + k * 32 + j], v * d);
+                        sum += v;
+                    }
+                    Assert.Equal(sum, Q8_0x16.QuantSum(g, r % 16, k));
+                }
+        }
+    }
+
+    [Fact]
+    public void Extreme_quants_stay_exact_in_the_integer_dot()
+    {
+        // Every weight -128 or 127 against activations at ±127: the largest sums vpdpbusd and the correction see.
+        const int rows = 16, cols = 64;
+        var raw = KernelTestData.Weights(GgmlType.Q8_0, rows, cols, seed: 9);
+        for (int r = 0; r < rows; r++)
+            for (int k = 0; k < 2; k++)
+                for (int e = 0; e < 32; e++)
+                    raw[r * 68 + k * 34 + 2 + e] = (byte)((r + e) % 3 == 0 ? 0x7F : 0x80);
+        var h = KernelHarness.FromBytes(GgmlType.Q8_0, rows, cols, raw);
+        var x = new float[cols];
+        for (int i = 0; i < cols; i++)
+            x[i] = i % 2 == 0 ? 1f : -1f;
+        var scalar = h.Run(x, 1, _team, KernelPath.Scalar);
+        h.Matrix.PrepareKernelLayout();
+        var y = h.Run(x, 1, _team, KernelDispatch.Best);
+        var (_, mag) = h.Reference(h.EffectiveActivations(x, 1), 1);
+        for (int i = 0; i < rows; i++)
+            Assert.True(Math.Abs(y[i] - scalar[i]) <= 2e-5 * mag[i] + 1e-6, $"output {i}: {y[i]} vs scalar {scalar[i]}");
+    }
+
+    [Theory]
+    [InlineData(16, GgmlType.Q8_0)]
+    [InlineData(33, GgmlType.Q8_0)] // two groups and one row in the original layout
+    [InlineData(47, GgmlType.Q8_0)]
+    [InlineData(16, GgmlType.Q5_0)]
+    [InlineData(33, GgmlType.Q5_0)]
+    [InlineData(47, GgmlType.Q5_0)]
+    public void Repacked_kernel_matches_the_scalar_twin_at_tail_sizes(int rows, GgmlType type)
+    {
+        foreach (int blocks in new[] { 1, 31, 33, 97 })
+            foreach (int n in new[] { 1, 3, 8, 13 })
+            {
+                int cols = blocks * 32;
+                var h = new KernelHarness(type, rows, cols, seed: rows * 7 + blocks + n);
+                var x = KernelTestData.Activations(n, cols, seed: blocks * 3 + n);
+                var scalar = h.Run(x, n, _team, KernelPath.Scalar);
+                var before = h.Run(x, n, _team, KernelDispatch.Best);
+                Assert.Equal(Repacks ? Q8_0x16.Bytes(rows, cols) : 0, h.Matrix.PrepareKernelLayout());
+                var (_, mag) = h.Reference(h.EffectiveActivations(x, n), n);
+                var y = h.Run(x, n, _team, KernelDispatch.Best);
+                Assert.Equal(scalar, h.Run(x, n, _team, KernelPath.Scalar)); // the twin still reads the original blocks
+                Assert.Contains(scalar, v => Math.Abs(v) > 1e-2);
+                for (int i = 0; i < y.Length; i++)
+                {
+                    Assert.True(Math.Abs(y[i] - scalar[i]) <= 2e-5 * mag[i] + 1e-6,
+                        $"rows {rows} blocks {blocks} n {n} output {i}: {y[i]} vs scalar {scalar[i]} (scale {mag[i]})");
+                    // Rows past the last group keep the original kernel: bit-identical to before the repack.
+                    if (i % rows >= rows / 16 * 16)
+                        Assert.Equal(before[i], y[i]);
+                }
+                h.Matrix.Dispose();
+            }
+    }
+
+    [Theory]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q5_0)]
+    public void Repacked_batched_rows_give_bit_identical_results_to_one_row_at_a_time(GgmlType type)
+    {
+        const int n = 11, rows = 33, cols = 33 * 32;
+        var h = new KernelHarness(type, rows, cols, seed: 41);
+        h.Matrix.PrepareKernelLayout();
+        var x = KernelTestData.Activations(n, cols, seed: 42);
+        using var two = new ComputeTeam(2);
+        var batched = h.Run(x, n, two, KernelDispatch.Best);
+        for (int i = 0; i < n; i++)
+        {
+            var one = h.Run(x.AsSpan(i * cols, cols).ToArray(), 1, _team, KernelDispatch.Best);
+            for (int r = 0; r < rows; r++)
+                Assert.True(one[r] == batched[i * rows + r], $"row {i} output {r}: alone {one[r]}, batched {batched[i * rows + r]}");
+        }
+    }
+}
