@@ -54,41 +54,15 @@ public sealed unsafe class Q6_Kx16Tests : IDisposable
             foreach (int n in new[] { 1, 3, 8, 13 })
             {
                 int cols = superBlocks * 256;
-                var h = new KernelHarness(GgmlType.Q6_K, rows, cols, seed: rows * 7 + superBlocks + n);
-                var x = KernelTestData.Activations(n, cols, seed: superBlocks * 3 + n);
-                var scalar = h.Run(x, n, _team, KernelPath.Scalar);
-                var before = h.Run(x, n, _team, KernelDispatch.Best);
-                long added = h.Matrix.PrepareKernelLayout();
-                Assert.Equal(KernelDispatch.Best == KernelPath.Avx512 ? Q6_Kx16.Bytes(rows, cols) : 0, added);
-                var (_, mag) = h.Reference(h.EffectiveActivations(x, n), n);
-                var y = h.Run(x, n, _team, KernelDispatch.Best);
-                Assert.Equal(scalar, h.Run(x, n, _team, KernelPath.Scalar)); // the twin still reads the original blocks
-                Assert.Contains(scalar, v => Math.Abs(v) > 1e-2);
-                for (int i = 0; i < y.Length; i++)
-                {
-                    Assert.True(Math.Abs(y[i] - scalar[i]) <= 2e-5 * mag[i] + 1e-6,
-                        $"rows {rows} super-blocks {superBlocks} n {n} output {i}: {y[i]} vs scalar {scalar[i]} (scale {mag[i]})");
-                    if (i % rows >= rows / 16 * 16)
-                        Assert.Equal(before[i], y[i]);
-                }
-                h.Matrix.Dispose();
+                RepackedKernelChecks.MatchesScalarTwin(GgmlType.Q6_K, rows, cols, n, seed: rows * 7 + superBlocks + n,
+                    activationSeed: superBlocks * 3 + n, _team,
+                    expectedBytes: KernelDispatch.Best == KernelPath.Avx512 ? Q6_Kx16.Bytes(rows, cols) : 0, $"super-blocks {superBlocks}");
             }
     }
 
     [Fact]
     public void Repacked_batched_rows_give_bit_identical_results_to_one_row_at_a_time()
     {
-        const int n = 11, rows = 33, cols = 3 * 256;
-        var h = new KernelHarness(GgmlType.Q6_K, rows, cols, seed: 41);
-        h.Matrix.PrepareKernelLayout();
-        var x = KernelTestData.Activations(n, cols, seed: 42);
-        using var two = new ComputeTeam(2);
-        var batched = h.Run(x, n, two, KernelDispatch.Best);
-        for (int i = 0; i < n; i++)
-        {
-            var one = h.Run(x.AsSpan(i * cols, cols).ToArray(), 1, _team, KernelDispatch.Best);
-            for (int r = 0; r < rows; r++)
-                Assert.True(one[r] == batched[i * rows + r], $"row {i} output {r}: alone {one[r]}, batched {batched[i * rows + r]}");
-        }
+        RepackedKernelChecks.BatchedEqualsOneAtATime(GgmlType.Q6_K, rows: 33, cols: 3 * 256, n: 11, _team);
     }
 }

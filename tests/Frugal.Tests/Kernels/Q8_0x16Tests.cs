@@ -116,24 +116,8 @@ public sealed unsafe class Q8_0x16Tests : IDisposable
             foreach (int n in new[] { 1, 3, 8, 13 })
             {
                 int cols = blocks * 32;
-                var h = new KernelHarness(type, rows, cols, seed: rows * 7 + blocks + n);
-                var x = KernelTestData.Activations(n, cols, seed: blocks * 3 + n);
-                var scalar = h.Run(x, n, _team, KernelPath.Scalar);
-                var before = h.Run(x, n, _team, KernelDispatch.Best);
-                Assert.Equal(Repacks ? Q8_0x16.Bytes(rows, cols) : 0, h.Matrix.PrepareKernelLayout());
-                var (_, mag) = h.Reference(h.EffectiveActivations(x, n), n);
-                var y = h.Run(x, n, _team, KernelDispatch.Best);
-                Assert.Equal(scalar, h.Run(x, n, _team, KernelPath.Scalar)); // the twin still reads the original blocks
-                Assert.Contains(scalar, v => Math.Abs(v) > 1e-2);
-                for (int i = 0; i < y.Length; i++)
-                {
-                    Assert.True(Math.Abs(y[i] - scalar[i]) <= 2e-5 * mag[i] + 1e-6,
-                        $"rows {rows} blocks {blocks} n {n} output {i}: {y[i]} vs scalar {scalar[i]} (scale {mag[i]})");
-                    // Rows past the last group keep the original kernel: bit-identical to before the repack.
-                    if (i % rows >= rows / 16 * 16)
-                        Assert.Equal(before[i], y[i]);
-                }
-                h.Matrix.Dispose();
+                RepackedKernelChecks.MatchesScalarTwin(type, rows, cols, n, seed: rows * 7 + blocks + n,
+                    activationSeed: blocks * 3 + n, _team, expectedBytes: Repacks ? Q8_0x16.Bytes(rows, cols) : 0, $"blocks {blocks}");
             }
     }
 
@@ -142,17 +126,6 @@ public sealed unsafe class Q8_0x16Tests : IDisposable
     [InlineData(GgmlType.Q5_0)]
     public void Repacked_batched_rows_give_bit_identical_results_to_one_row_at_a_time(GgmlType type)
     {
-        const int n = 11, rows = 33, cols = 33 * 32;
-        var h = new KernelHarness(type, rows, cols, seed: 41);
-        h.Matrix.PrepareKernelLayout();
-        var x = KernelTestData.Activations(n, cols, seed: 42);
-        using var two = new ComputeTeam(2);
-        var batched = h.Run(x, n, two, KernelDispatch.Best);
-        for (int i = 0; i < n; i++)
-        {
-            var one = h.Run(x.AsSpan(i * cols, cols).ToArray(), 1, _team, KernelDispatch.Best);
-            for (int r = 0; r < rows; r++)
-                Assert.True(one[r] == batched[i * rows + r], $"row {i} output {r}: alone {one[r]}, batched {batched[i * rows + r]}");
-        }
+        RepackedKernelChecks.BatchedEqualsOneAtATime(type, rows: 33, cols: 33 * 32, n: 11, _team);
     }
 }
