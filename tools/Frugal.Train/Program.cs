@@ -11,6 +11,7 @@ using Frugal.Train.Training;
 //   tokenizer --out models/tokenizer.json [--vocab 2048]
 //   train --config main|draft|FILE.json --tokenizer models/tokenizer.json --out models/frugal-main.gguf [--steps N] [--stop-at N]
 //   eval --model models/frugal-main.gguf --tokenizer models/tokenizer.json [--n 200]
+//   validate --model models/frugal-main.gguf --tokenizer models/tokenizer.json [--n 200] [--seed 1]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length == 0) return Usage();
 var opts = new Dictionary<string, string>();
@@ -47,14 +48,32 @@ switch (args[0])
         File.WriteAllText(Path.ChangeExtension(output, ".config.json"), config.ToJson());
         var trainer = new Trainer(config, tok, corpusSeed: config.Seed);
         Console.WriteLine($"{config.Name}: {trainer.Weights.Layout.Count:N0} parameters, {config.Steps} steps");
-        trainer.Run(
-            (step, loss, seconds) => Console.WriteLine($"step {step,5}  loss {loss:F4}  lr {config.LearningRateAt(step - 1):E2}  {seconds,7:F0}s"),
-            every: 10,
-            checkpoint: step => GgufExport.Write(trainer.Weights, tok, config.Name, output),
-            checkpointEvery: 100,
-            stopAt: opts.TryGetValue("stop-at", out var stop) ? int.Parse(stop, CultureInfo.InvariantCulture) : null);
-        GgufExport.Write(trainer.Weights, tok, config.Name, output);
-        Console.WriteLine($"wrote {output}");
+        int? stopAt = opts.TryGetValue("stop-at", out var stop) ? int.Parse(stop, CultureInfo.InvariantCulture) : null;
+        void Report(int step, double loss, double seconds) =>
+            Console.WriteLine($"step {step,5}  loss {loss:F4}  lr {config.LearningRateAt(step - 1):E2}  {seconds,7:F0}s");
+        if (config.ValidateEvery <= 0)
+        {
+            trainer.Run(Report, every: 10, checkpoint: _ => GgufExport.Write(trainer.Weights, tok, config.Name, output), checkpointEvery: 100, stopAt: stopAt);
+            GgufExport.Write(trainer.Weights, tok, config.Name, output);
+            Console.WriteLine($"wrote {output}");
+            return 0;
+        }
+        // Validation on: the output holds the best-scoring checkpoint so far (the last one ties), the validation
+        // items come from the training side of the split, and the training run itself is the same as without it.
+        var validation = new Validation(tok, config.Shape.Context, config.ValidateItems, config.Seed, config.Threads);
+        ValidationScore? best = null;
+        void Validate(int step)
+        {
+            var score = validation.Measure(trainer.Weights, step);
+            bool better = best == null || score.Score >= best.Score;
+            Console.WriteLine(score + (better ? "  (kept)" : ""));
+            if (!better) return;
+            best = score;
+            GgufExport.Write(trainer.Weights, tok, config.Name, output);
+        }
+        trainer.Run(Report, every: 10, checkpoint: Validate, checkpointEvery: config.ValidateEvery, stopAt: stopAt);
+        if (trainer.Step % config.ValidateEvery != 0) Validate(trainer.Step);
+        Console.WriteLine($"wrote {output}: the checkpoint of step {best!.Step} ({best})");
         return 0;
     }
     case "eval":
@@ -87,6 +106,18 @@ switch (args[0])
         Console.WriteLine($"story perplexity {ppl:F3} over {tokens} tokens");
         var sample = eval.Continue(new SequencePass(weights, weights.Shape.Context), "Once upon a time,", 300);
         Console.WriteLine($"sample: Once upon a time,{sample.Text}");
+        return 0;
+    }
+    case "validate":
+    {
+        // The trainer's validation pass (training side of the split) on a saved model: what checkpoint selection saw.
+        var tok = BpeTokenizer.Load(Opt("tokenizer"));
+        string model = Opt("model");
+        var weights = GgufExport.Load(model, GgufExport.ReadShape(model));
+        var clock = Stopwatch.StartNew();
+        var validation = new Validation(tok, weights.Shape.Context, int.Parse(Opt("n", "200"), CultureInfo.InvariantCulture),
+            ulong.Parse(Opt("seed", "1"), CultureInfo.InvariantCulture), threads: 2);
+        Console.WriteLine($"{validation.Measure(weights, 0)}  {clock.Elapsed.TotalSeconds:F1}s");
         return 0;
     }
     case "reexport":

@@ -11,10 +11,21 @@ public static class HeldOutSets
     /// <param name="accept">optional filter, e.g. the trainer's check that a recall key is 400+ tokens back.</param>
     /// <param name="recallFillerChars">recall filler length (how far back the key is); the default is the measured setting.</param>
     public static IReadOnlyList<EvalItem> Items(EvalTask task, int count, ulong seed = DefaultSeed, Func<EvalItem, bool>? accept = null,
-        int recallFillerChars = RecallDefaults.FillerChars)
+        int recallFillerChars = RecallDefaults.FillerChars) =>
+        Draw(task, count, SplitMix64.Derive(seed, "held-out-" + task), heldOut: true, accept, recallFillerChars);
+
+    /// <summary>
+    /// Items in the held-out sets' form (3-digit additions, the asked recall fact first) but from the training side
+    /// of <see cref="HeldOutSplit"/>: a validation set the trainer may look at (to keep its best checkpoint) without
+    /// ever seeing the held-out sets. Their seed stream ("validation-") is disjoint from the held-out one.
+    /// </summary>
+    public static IReadOnlyList<EvalItem> TrainingSideItems(EvalTask task, int count, ulong seed, Func<EvalItem, bool>? accept = null) =>
+        Draw(task, count, SplitMix64.Derive(seed, "validation-" + task), heldOut: false, accept, RecallDefaults.FillerChars);
+
+    private static IReadOnlyList<EvalItem> Draw(EvalTask task, int count, ulong streamSeed, bool heldOut, Func<EvalItem, bool>? accept, int recallFillerChars)
     {
         if (count <= 0) throw new ArgumentOutOfRangeException(nameof(count), count, "count must be positive");
-        var rng = new SplitMix64(SplitMix64.Derive(seed, "held-out-" + task));
+        var rng = new SplitMix64(streamSeed);
         var items = new List<EvalItem>(count);
         int attempts = 0;
         while (items.Count < count)
@@ -22,9 +33,9 @@ public static class HeldOutSets
             if (++attempts > count * 100) throw new InvalidOperationException($"the {task} filter rejected nearly every item");
             var item = task switch
             {
-                EvalTask.Arithmetic => ArithmeticTask.Draw(rng, heldOut: true, threeDigitAddition: true),
-                EvalTask.Recall => RecallTask.Draw(rng, recallFillerChars),
-                EvalTask.Copy => CopyTask.Draw(rng, heldOut: true),
+                EvalTask.Arithmetic => ArithmeticTask.Draw(rng, heldOut, threeDigitAddition: true),
+                EvalTask.Recall => RecallTask.Draw(rng, recallFillerChars, heldOut),
+                EvalTask.Copy => CopyTask.Draw(rng, heldOut),
                 _ => throw new ArgumentOutOfRangeException(nameof(task), task, "unknown task"),
             };
             if (accept == null || accept(item)) items.Add(item);

@@ -32,11 +32,12 @@ public static class RecallTask
 
     /// <summary>
     /// A held-out item: the asked fact first, then 2-4 distractor facts among about <paramref name="fillerChars"/> of
-    /// filler, then the question. Every fact in it is on the held-out side of the split.
+    /// filler, then the question. Every fact in it is on the held-out side of the split (the training side with
+    /// <paramref name="heldOut"/> false: a validation item of the same form).
     /// </summary>
-    public static EvalItem Draw(SplitMix64 rng, int fillerChars)
+    public static EvalItem Draw(SplitMix64 rng, int fillerChars, bool heldOut = true)
     {
-        var facts = DrawFacts(rng, rng.Next(3, 6), heldOut: true);
+        var facts = DrawFacts(rng, rng.Next(3, 6), heldOut);
         var sentences = Filler(rng, fillerChars);
         for (int i = 1; i < facts.Count; i++)
             sentences.Insert(rng.Next(1, sentences.Count + 1), Fact(facts[i].Name, facts[i].Code));

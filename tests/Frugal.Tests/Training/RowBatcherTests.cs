@@ -62,4 +62,23 @@ public class RowBatcherTests
         // Every answer restates a 4-digit code (the last one may be cut by the context).
         Assert.InRange(heavy, 4, 16);
     }
+
+    [Fact]
+    public void Arithmetic_answer_digits_carry_their_own_weight_and_the_end_of_document_does_not()
+    {
+        var batcher = new RowBatcher(new CorpusGenerator(11), Tok, context: 512, answersOnly: true, recallAnswerWeight: 4f, arithmeticAnswerWeight: 3f);
+        var row = batcher.ShortRow(64, [0, 1, 0, 0]);
+        int digits = 0;
+        for (int i = 0; i < row.Targets.Length; i++)
+        {
+            if (row.Targets[i] < 0) { Assert.Equal(0f, row.Weights[i]); continue; }
+            bool digit = Tok.Decode([row.Targets[i]]) is [char c] && char.IsAsciiDigit(c);
+            Assert.Equal(digit ? 3f : 1f, row.Weights[i]);
+            Assert.True(digit || row.Targets[i] == Tok.Eos);
+            if (digit) digits++;
+        }
+        int problems = row.Targets.Count(t => t == Tok.Eos);
+        Assert.True(problems >= 2, $"{problems} problems in the row");
+        Assert.InRange(digits, problems * 3, problems * 4 + 4);
+    }
 }

@@ -19,7 +19,7 @@ public sealed class RowBatcher
     private readonly BpeTokenizer _tok;
     private readonly int _context;
     private readonly bool _answersOnly;
-    private readonly float _recallAnswerWeight;
+    private readonly float _recallAnswerWeight, _arithmeticAnswerWeight;
     private readonly int _equals, _question;
     private readonly HashSet<int> _digits;
     private (int[] Tokens, float[] Weight)? _pending;
@@ -32,9 +32,16 @@ public sealed class RowBatcher
     /// loss weight of the code digits in recall answers: of the ~12 answer tokens only the first code digit needs the
     /// lookup (the rest follow by copying), so its signal is a small share of the loss unless weighted up.
     /// </param>
-    public RowBatcher(CorpusGenerator corpus, BpeTokenizer tokenizer, int context, bool answersOnly = false, float recallAnswerWeight = 1f)
+    /// <param name="arithmeticAnswerWeight">
+    /// loss weight of the answer digits of arithmetic documents, so that learning the recall lookup (weighted up) does
+    /// not take over the heads that add: each answer digit reads two operand digits at fixed offsets, and the first one
+    /// (read at "=") at offsets no other digit uses.
+    /// </param>
+    public RowBatcher(CorpusGenerator corpus, BpeTokenizer tokenizer, int context, bool answersOnly = false, float recallAnswerWeight = 1f,
+        float arithmeticAnswerWeight = 1f)
     {
         _recallAnswerWeight = recallAnswerWeight;
+        _arithmeticAnswerWeight = arithmeticAnswerWeight;
         _corpus = corpus;
         _tok = tokenizer;
         _context = context;
@@ -52,7 +59,7 @@ public sealed class RowBatcher
     /// The document's tokens and, per token, the loss weight of predicting it (0 = not scored). With answers-only
     /// scoring, arithmetic is scored from the answer on (after "="); recall everywhere except the random codes inside
     /// the facts (the filler is story text worth learning, the questions and answers are the task). The code digits
-    /// of recall answers weigh <c>recallAnswerWeight</c>.
+    /// of recall answers weigh <c>recallAnswerWeight</c>, the answer digits of arithmetic <c>arithmeticAnswerWeight</c>.
     /// </summary>
     private (int[] Tokens, float[] Weight) Scored(CorpusDocument doc)
     {
@@ -68,7 +75,12 @@ public sealed class RowBatcher
                 DocumentKind.Recall => afterPrompt || !digit,
                 _ => true,
             };
-            weight[i] = !scored ? 0f : doc.Kind == DocumentKind.Recall && afterPrompt && digit ? _recallAnswerWeight : 1f;
+            weight[i] = !scored ? 0f : !(afterPrompt && digit) ? 1f : doc.Kind switch
+            {
+                DocumentKind.Recall => _recallAnswerWeight,
+                DocumentKind.Arithmetic => _arithmeticAnswerWeight,
+                _ => 1f,
+            };
             if (tokens[i] == (doc.Kind == DocumentKind.Arithmetic ? _equals : _question)) afterPrompt = true;
         }
         return (tokens, weight);

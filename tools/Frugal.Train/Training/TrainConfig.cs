@@ -21,7 +21,10 @@ public sealed record TrainConfig(
     [property: JsonPropertyName("grad_clip")] float GradClip = 1f,
     [property: JsonPropertyName("weight_decay")] float WeightDecay = 0.1f,
     [property: JsonPropertyName("answers_only")] bool AnswersOnly = false,
-    [property: JsonPropertyName("recall_answer_weight")] float RecallAnswerWeight = 1f)
+    [property: JsonPropertyName("recall_answer_weight")] float RecallAnswerWeight = 1f,
+    [property: JsonPropertyName("arithmetic_answer_weight")] float ArithmeticAnswerWeight = 1f,
+    [property: JsonPropertyName("validate_every")] int ValidateEvery = 0,
+    [property: JsonPropertyName("validate_items")] int ValidateItems = 200)
 {
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
 

@@ -25,7 +25,8 @@ public sealed class Trainer
             throw new ArgumentException($"config vocab {config.Shape.Vocab} differs from the tokenizer's {tokenizer.VocabSize}");
         Weights = new Weights(new ParameterLayout(config.Shape));
         Weights.Initialize(SplitMix64.Derive(config.Seed, "init"));
-        _batcher = new RowBatcher(new CorpusGenerator(SplitMix64.Derive(corpusSeed, config.Name)), tokenizer, config.Shape.Context, config.AnswersOnly, config.RecallAnswerWeight);
+        _batcher = new RowBatcher(new CorpusGenerator(SplitMix64.Derive(corpusSeed, config.Name)), tokenizer, config.Shape.Context, config.AnswersOnly, config.RecallAnswerWeight,
+            config.ArithmeticAnswerWeight);
         int maxRow = config.LongRows > 0 ? config.Shape.Context : config.ShortRowTokens;
         _workers = [.. Enumerable.Range(0, Math.Max(1, config.Threads)).Select(_ => new SequencePass(Weights, maxRow))];
         _adam = new AdamW(Weights.Layout, weightDecay: config.WeightDecay);
