@@ -20,12 +20,13 @@ public static class StoryGrammar
         return sb.ToString();
     }
 
-    /// <summary>One story sentence with a fresh cast: the filler between facts in recall documents.</summary>
-    public static string Sentence(SplitMix64 rng)
-    {
-        var s = new StoryCast(rng);
-        return rng.Next(3) == 0 ? Opening(rng, s) : Middle(rng, s);
-    }
+    /// <summary>
+    /// One middle-of-story sentence with a fresh cast: the filler between facts in recall documents. Never an opening
+    /// ("Once upon a time, ...") or an ending: recall filler is most of the story-like text the model is trained on,
+    /// and when it held openings too, a prompt "Once upon a time" was as likely the start of a recall document as of a
+    /// story, and sampled continuations drifted into "The code for X is ..." sentences.
+    /// </summary>
+    public static string Sentence(SplitMix64 rng) => Middle(rng, new StoryCast(rng));
 
     private sealed class StoryCast(SplitMix64 rng)
     {

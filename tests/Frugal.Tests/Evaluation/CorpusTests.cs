@@ -77,6 +77,24 @@ public class CorpusTests
     }
 
     [Fact]
+    public void Recall_filler_never_opens_or_ends_a_story_so_story_openings_only_start_stories()
+    {
+        var corpus = new CorpusGenerator(5);
+        string[] storyOnly = ["Once upon a time", "One ", "Every morning,", "In the end,", "became best friends", "It was the best day ever"];
+        for (int i = 0; i < 20; i++)
+        {
+            string recall = corpus.Next(DocumentKind.Recall).Text;
+            Assert.Contains("The code for", recall);
+            foreach (var phrase in storyOnly) Assert.DoesNotContain(phrase, recall);
+        }
+        foreach (var item in HeldOutSets.Items(EvalTask.Recall, 20))
+            foreach (var phrase in storyOnly) Assert.DoesNotContain(phrase, item.Prompt);
+        // Stories still open with them.
+        var rng = new SplitMix64(3);
+        Assert.Contains(Enumerable.Range(0, 20).Select(_ => StoryGrammar.Story(rng)), s => s.StartsWith("Once upon a time", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Copy_items_expect_the_list_verbatim()
     {
         foreach (var item in HeldOutSets.Items(EvalTask.Copy, 50))
