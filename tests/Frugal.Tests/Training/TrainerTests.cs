@@ -1,3 +1,4 @@
+using Frugal.Train.Bpe;
 using Frugal.Train.Training;
 
 namespace Frugal.Tests.Training;
@@ -50,5 +51,17 @@ public class TrainerTests
         Assert.Equal(config.LearningRate / config.WarmupSteps, config.LearningRateAt(0), 6);
         Assert.Equal(config.LearningRate, config.LearningRateAt(config.WarmupSteps), 6);
         Assert.Equal(config.MinLearningRate, config.LearningRateAt(config.Steps), 6);
+    }
+
+    [Fact]
+    public void The_built_in_recipes_are_the_shipped_configs()
+    {
+        var tok = BpeTokenizer.Load(Path.Combine(ShippedModels.Directory, "tokenizer.json"));
+        foreach (var (name, config) in new[] { ("frugal-main", TrainConfig.MainModel(tok.VocabSize)), ("frugal-draft", TrainConfig.DraftModel(tok.VocabSize)) })
+        {
+            string file = Path.Combine(ShippedModels.Directory, name + ".config.json");
+            var shipped = TrainConfig.FromJson(File.ReadAllText(file), file);
+            Assert.Equal(shipped.ToJson(), config.ToJson());
+        }
     }
 }
