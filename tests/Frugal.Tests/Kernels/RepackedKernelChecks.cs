@@ -4,7 +4,7 @@ using Frugal.Numerics.Threading;
 
 namespace Frugal.Tests.Kernels;
 
-/// <summary>The checks every load-time repacked layout (Q4_0x16, Q6_Kx16, Q8_0x16) must pass, shared by their tests.</summary>
+/// <summary>The checks every load-time repacked layout (Q4_0x16, Q4_Kx16, Q6_Kx16, Q8_0x16) must pass, shared by their tests.</summary>
 internal static class RepackedKernelChecks
 {
     /// <summary>

@@ -22,7 +22,7 @@ internal sealed unsafe class MatMulJob : IComputeJob
     private QuantizedRows _a;
     private int _nextChunk;    // next row chunk to hand out in the multiply phase
     private float _preScale;   // offset the activation sums are multiplied by (AVX-512, offset formats), else 0
-    private byte* _packed;     // [rows / 16 groups] Q4_0x16 or Q6_Kx16 copy of the whole groups of rows, or null
+    private byte* _packed;     // [rows / 16 groups] Q4_0x16, Q4_Kx16, Q6_Kx16 or Q8_0x16 copy of the whole groups of rows, or null
     private int _packedRows;   // rows covered by _packed (a multiple of 16)
     private byte* _offsetQs;   // [n, QsStride] the activation quants + 128 (the Q8_0x16 kernel's operand), or null
 
@@ -256,6 +256,11 @@ internal sealed unsafe class MatMulJob : IComputeJob
             Q8_0Rows(op, r0, r1);
             return;
         }
+        if (_type == GgmlType.Q4_K)
+        {
+            Q4_KRows(op, r0, r1);
+            return;
+        }
         int nb = _cols / 32;
         long groupBytes = Q4_0x16.GroupBytes(nb);
         nint rows = _rows;
@@ -305,6 +310,33 @@ internal sealed unsafe class MatMulJob : IComputeJob
                         case 2: Q8_0x16Avx512.Dot<Two>(g, nb, _offsetQs, us, op.A, c, y, rows); break;
                         case 3: Q8_0x16Avx512.Dot<Three>(g, nb, _offsetQs, us, op.A, c, y, rows); break;
                         default: Q8_0x16Avx512.Dot<Four>(g, nb, _offsetQs, us, op.A, c, y, rows); break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>As the Q4_0 case of <see cref="PackedRows"/> for the <see cref="Q4_Kx16"/> copy, in tiles of up to four columns.</summary>
+    private void Q4_KRows(in MatMulOperands op, int r0, int r1)
+    {
+        int nsb = _cols / 256;
+        long groupBytes = Q4_Kx16.GroupBytes(nsb);
+        nint rows = _rows;
+        for (int c0 = 0; c0 < _n; c0 += _colBlock)
+        {
+            int c1 = Math.Min(_n, c0 + _colBlock);
+            for (int r = r0; r < r1; r += Q4_Kx16.Rows)
+            {
+                byte* g = _packed + r / Q4_Kx16.Rows * groupBytes;
+                for (int c = c0; c < c1; c += Q4_Kx16Avx512.MaxCols)
+                {
+                    float* y = _y + c * rows + r;
+                    switch (Math.Min(Q4_Kx16Avx512.MaxCols, c1 - c))
+                    {
+                        case 1: Q4_Kx16Avx512.Dot<One>(g, nsb, op.A, c, y, rows); break;
+                        case 2: Q4_Kx16Avx512.Dot<Two>(g, nsb, op.A, c, y, rows); break;
+                        case 3: Q4_Kx16Avx512.Dot<Three>(g, nsb, op.A, c, y, rows); break;
+                        default: Q4_Kx16Avx512.Dot<Four>(g, nsb, op.A, c, y, rows); break;
                     }
                 }
             }
