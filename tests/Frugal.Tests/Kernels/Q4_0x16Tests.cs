@@ -20,23 +20,10 @@ public sealed unsafe class Q4_0x16Tests : IDisposable
     public void Repacked_groups_give_back_every_original_block(int rows, int blocks)
     {
         int cols = blocks * 32;
-        var w = KernelTestData.Weights(GgmlType.Q4_0, rows, cols, seed: rows + blocks);
         long rowBytes = GgmlTypeInfo.RowBytes(GgmlType.Q4_0, cols);
-        var packed = new byte[Q4_0x16.Bytes(rows, cols)];
-        Assert.Equal(rows / 16 * 16 * rowBytes + (blocks % 2) * (rows / 16) * 16 * 18, packed.Length);
-        var block = new byte[18];
-        fixed (byte* src = w)
-        fixed (byte* dst = packed)
-        fixed (byte* b = block)
-        {
-            Q4_0x16.Repack(src, rowBytes, rows, cols, dst);
-            for (int r = 0; r < rows / 16 * 16; r++)
-                for (int k = 0; k < blocks; k++)
-                {
-                    Q4_0x16.Unpack(dst + r / 16 * Q4_0x16.GroupBytes(blocks), blocks, r % 16, k, b);
-                    Assert.True(block.AsSpan().SequenceEqual(w.AsSpan((int)(r * rowBytes + k * 18), 18)), $"row {r} block {k}");
-                }
-        }
+        Assert.Equal(rows / 16 * 16 * rowBytes + (blocks % 2) * (rows / 16) * 16 * 18, Q4_0x16.Bytes(rows, cols));
+        RepackedKernelChecks.GivesBackEveryOriginalBlock(GgmlType.Q4_0, rows, cols, seed: rows + blocks, Q4_0x16.Bytes(rows, cols),
+            &Q4_0x16.Repack, &Q4_0x16.Unpack, Q4_0x16.GroupBytes(blocks));
     }
 
     [Fact]

@@ -18,23 +18,10 @@ public sealed unsafe class Q4_Kx16Tests : IDisposable
     public void Repacked_groups_give_back_every_original_block(int rows, int superBlocks)
     {
         int cols = superBlocks * 256;
-        var w = KernelTestData.Weights(GgmlType.Q4_K, rows, cols, seed: rows + superBlocks);
         long rowBytes = GgmlTypeInfo.RowBytes(GgmlType.Q4_K, cols);
-        var packed = new byte[Q4_Kx16.Bytes(rows, cols)];
-        Assert.Equal(rows / 16 * 16 * rowBytes, packed.Length); // moved, not changed: no padding, no extra bytes
-        var block = new byte[144];
-        fixed (byte* src = w)
-        fixed (byte* dst = packed)
-        fixed (byte* b = block)
-        {
-            Q4_Kx16.Repack(src, rowBytes, rows, cols, dst);
-            for (int r = 0; r < rows / 16 * 16; r++)
-                for (int s = 0; s < superBlocks; s++)
-                {
-                    Q4_Kx16.Unpack(dst + r / 16 * Q4_Kx16.GroupBytes(superBlocks), superBlocks, r % 16, s, b);
-                    Assert.True(block.AsSpan().SequenceEqual(w.AsSpan((int)(r * rowBytes + s * 144), 144)), $"row {r} super-block {s}");
-                }
-        }
+        Assert.Equal(rows / 16 * 16 * rowBytes, Q4_Kx16.Bytes(rows, cols)); // moved, not changed: no padding, no extra bytes
+        RepackedKernelChecks.GivesBackEveryOriginalBlock(GgmlType.Q4_K, rows, cols, seed: rows + superBlocks, Q4_Kx16.Bytes(rows, cols),
+            &Q4_Kx16.Repack, &Q4_Kx16.Unpack, Q4_Kx16.GroupBytes(superBlocks));
     }
 
     [Theory]

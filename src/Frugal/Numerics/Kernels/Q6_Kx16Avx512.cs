@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using static Frugal.Numerics.Kernels.RowInterleave;
 
 namespace Frugal.Numerics.Kernels;
 
@@ -89,13 +90,5 @@ internal static unsafe class Q6_Kx16Avx512
     {
         var x = Avx512F.ConvertToVector512Int32(Vector128.Load((sbyte*)scales));
         return ((x & Vector512.Create(0xFFFF)) | (x << 16)).AsInt16();
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> HalfToSingle(Vector256<ushort> h16)
-    {
-        var h = Avx512F.ConvertToVector512UInt32(h16);
-        return (((h & Vector512.Create(0x7FFFu)) << 13) | ((h & Vector512.Create(0x8000u)) << 16)).AsSingle()
-            * Vector512.Create(5.192296858534828e33f); // 2^112
     }
 }
