@@ -15,6 +15,12 @@ namespace Frugal.Numerics.Kernels;
 /// </summary>
 internal static unsafe class Q6_Kx16Avx512
 {
+    /// <summary>
+    /// Software prefetch distance, 3 units (10 KB), as in <see cref="Q4_Kx16Avx512"/>: decode of a 2048 x 8192 Q6_K
+    /// matrix from DRAM on one thread went from 19.5-21.1 to 22.7-30.3 GB/s (bench kernels, 4 alternating runs).
+    /// </summary>
+    private const int Ahead = 3 * Q6_Kx16.UnitBytes;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dot(byte* group, int nsb, in QuantizedRows a, int col, float* y)
     {
@@ -25,6 +31,8 @@ internal static unsafe class Q6_Kx16Avx512
         for (int s = 0; s < nsb; s++)
         {
             byte* meta = group + (nint)s * Q6_Kx16.UnitBytes;
+            for (int l = 0; l < Q6_Kx16.MetaBytes; l += 64)
+                Sse.Prefetch0(meta + Ahead + l);
             byte* ch = meta + Q6_Kx16.MetaBytes;
             sbyte* qs = q + s * 256;
             short* bs = bsums + s * 16;
@@ -70,6 +78,9 @@ internal static unsafe class Q6_Kx16Avx512
         var m4 = Vector512.Create((byte)0x0F);
         var m30 = Vector512.Create((byte)0x30);
         byte* c = ch + 192 * (8 * h + lq);
+        Sse.Prefetch0(c + Ahead);
+        Sse.Prefetch0(c + Ahead + 64);
+        Sse.Prefetch0(c + Ahead + 128);
         var lo = Vector512.Load(c);
         var hi = Vector512.Load(c + 64);
         var qh = Vector512.Load(c + 128).AsUInt16();
