@@ -9,9 +9,11 @@ internal static unsafe class RepackProbe
     public static void Run(int groups, int reps)
     {
         int cols = 2048;
-        long q6 = Q6_Kx16.GroupBytes(cols / 256), q4 = Q4_0x16.GroupBytes(cols / 32);
+        long q6 = Q6_Kx16.GroupBytes(cols / 256), q4 = Q4_0x16.GroupBytes(cols / 32), k4 = Q4_Kx16.GroupBytes(cols / 256);
         byte* w6 = (byte*)NativeMemory.AlignedAlloc((nuint)(q6 * groups), 64);
         byte* w4 = (byte*)NativeMemory.AlignedAlloc((nuint)(q4 * groups), 64);
+        byte* wk = (byte*)NativeMemory.AlignedAlloc((nuint)(k4 * groups), 64);
+        new Span<byte>(wk, (int)(k4 * groups)).Fill(0x11);
         new Span<byte>(w6, (int)(q6 * groups)).Fill(0x11);
         new Span<byte>(w4, (int)(q4 * groups)).Fill(0x11);
         var qs = (sbyte*)NativeMemory.AlignedAlloc(4096, 64);
@@ -33,7 +35,12 @@ internal static unsafe class RepackProbe
                 for (int g = 0; g < groups; g++)
                     Q4_0x16Avx512.Dot<One>(w4 + g * q4, cols / 32, a4, 0, y, 16);
             double s4 = t.Elapsed.TotalSeconds;
-            Console.WriteLine($"groups {groups}: q6 {q6 * groups * (double)reps / s6 / 1e9:F1} GB/s, q4 {q4 * groups * (double)reps / s4 / 1e9:F1} GB/s");
+            t.Restart();
+            for (int r = 0; r < reps; r++)
+                for (int g = 0; g < groups; g++)
+                    Q4_Kx16Avx512.Dot<One>(wk + g * k4, cols / 256, a6, 0, y, 16);
+            double sk = t.Elapsed.TotalSeconds;
+            Console.WriteLine($"groups {groups}: q6_K {q6 * groups * (double)reps / s6 / 1e9:F1} GB/s, q4_0 {q4 * groups * (double)reps / s4 / 1e9:F1} GB/s, q4_K {k4 * groups * (double)reps / sk / 1e9:F1} GB/s");
         }
     }
 }

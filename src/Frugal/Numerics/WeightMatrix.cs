@@ -50,14 +50,16 @@ public sealed unsafe class WeightMatrix : IDisposable
     private static long KernelLayoutSize(GgmlType type, int rows, int cols) => type switch
     {
         GgmlType.Q4_0 => Q4_0x16.Bytes(rows, cols),
+        GgmlType.Q4_K => Q4_Kx16.Bytes(rows, cols),
         GgmlType.Q6_K => Q6_Kx16.Bytes(rows, cols),
         GgmlType.Q8_0 or GgmlType.Q5_0 when Q8_0x16.IsSupported => Q8_0x16.Bytes(rows, cols),
         _ => 0,
     };
 
     /// <summary>
-    /// Repacks the weights into the layout of this CPU's fastest kernel where one exists and pays: today Q4_0, Q6_K
-    /// and (with VNNI) Q8_0 and Q5_0 (widened to the Q8_0 layout) on AVX-512, whose 16-row interleaved copies (<see cref="Q4_0x16"/>, <see cref="Q6_Kx16"/>,
+    /// Repacks the weights into the layout of this CPU's fastest kernel where one exists and pays: today Q4_0, Q4_K,
+    /// Q6_K and (with VNNI) Q8_0 and Q5_0 (widened to the Q8_0 layout) on AVX-512, whose 16-row interleaved copies
+    /// (<see cref="Q4_0x16"/>, <see cref="Q4_Kx16"/>, <see cref="Q6_Kx16"/>,
     /// <see cref="Q8_0x16"/>) run faster than the GGUF blocks. The copy is native memory of the same size as the rows it
     /// covers (Q8_0: 6% more, its block sums; Q5_0: 64% more); the original blocks stay where they
     /// are (the slower paths, <see cref="GetRow"/> and the rows past the last group of 16 read them). Returns the bytes
@@ -79,14 +81,14 @@ public sealed unsafe class WeightMatrix : IDisposable
             int count = Math.Min(slice, groups - g0);
             byte* src = (byte*)Data + (long)g0 * 16 * RowBytes;
             byte* dst = buffer.Pointer + g0 * groupBytes;
-            if (Type == GgmlType.Q4_0)
-                Q4_0x16.Repack(src, RowBytes, count * 16, Cols, dst);
-            else if (Type == GgmlType.Q8_0)
-                Q8_0x16.Repack(src, RowBytes, count * 16, Cols, dst);
-            else if (Type == GgmlType.Q5_0)
-                Q8_0x16.RepackQ5_0(src, RowBytes, count * 16, Cols, dst);
-            else
-                Q6_Kx16.Repack(src, RowBytes, count * 16, Cols, dst);
+            switch (Type)
+            {
+                case GgmlType.Q4_0: Q4_0x16.Repack(src, RowBytes, count * 16, Cols, dst); break;
+                case GgmlType.Q4_K: Q4_Kx16.Repack(src, RowBytes, count * 16, Cols, dst); break;
+                case GgmlType.Q8_0: Q8_0x16.Repack(src, RowBytes, count * 16, Cols, dst); break;
+                case GgmlType.Q5_0: Q8_0x16.RepackQ5_0(src, RowBytes, count * 16, Cols, dst); break;
+                default: Q6_Kx16.Repack(src, RowBytes, count * 16, Cols, dst); break;
+            }
             copied?.Invoke((nint)src, count * 16 * RowBytes);
         }
         _layout = buffer;

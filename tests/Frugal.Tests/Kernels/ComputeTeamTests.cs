@@ -58,9 +58,11 @@ public sealed class ComputeTeamTests
         repacked8.Matrix.PrepareKernelLayout(); // the Q8_0x16 copy on AVX-512 machines with VNNI
         var repacked5 = new KernelHarness(GgmlType.Q5_0, rows: 64, cols: 512, seed: 7);
         repacked5.Matrix.PrepareKernelLayout(); // Q5_0 widened to the Q8_0x16 layout, likewise
+        var repackedK4 = new KernelHarness(GgmlType.Q4_K, rows: 64, cols: 512, seed: 8);
+        repackedK4.Matrix.PrepareKernelLayout(); // the Q4_Kx16 copy on AVX-512 machines
         var x = KernelTestData.Activations(5, 512, seed: 3);
         var y = new float[5 * 64];
-        foreach (var h in new[] { q4, q6, repacked, repacked6, repacked8, repacked5 })
+        foreach (var h in new[] { q4, q6, repacked, repacked6, repacked8, repacked5, repackedK4 })
         {
             // Steady state: the scratch is sized and the JIT has tiered up (one-time costs that landed inside the
             // measured window now and then with AVX2 off: 7752 bytes in about 1 run of 6).

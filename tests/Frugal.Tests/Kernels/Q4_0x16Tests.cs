@@ -20,27 +20,14 @@ public sealed unsafe class Q4_0x16Tests : IDisposable
     public void Repacked_groups_give_back_every_original_block(int rows, int blocks)
     {
         int cols = blocks * 32;
-        var w = KernelTestData.Weights(GgmlType.Q4_0, rows, cols, seed: rows + blocks);
         long rowBytes = GgmlTypeInfo.RowBytes(GgmlType.Q4_0, cols);
-        var packed = new byte[Q4_0x16.Bytes(rows, cols)];
-        Assert.Equal(rows / 16 * 16 * rowBytes + (blocks % 2) * (rows / 16) * 16 * 18, packed.Length);
-        var block = new byte[18];
-        fixed (byte* src = w)
-        fixed (byte* dst = packed)
-        fixed (byte* b = block)
-        {
-            Q4_0x16.Repack(src, rowBytes, rows, cols, dst);
-            for (int r = 0; r < rows / 16 * 16; r++)
-                for (int k = 0; k < blocks; k++)
-                {
-                    Q4_0x16.Unpack(dst + r / 16 * Q4_0x16.GroupBytes(blocks), blocks, r % 16, k, b);
-                    Assert.True(block.AsSpan().SequenceEqual(w.AsSpan((int)(r * rowBytes + k * 18), 18)), $"row {r} block {k}");
-                }
-        }
+        Assert.Equal(rows / 16 * 16 * rowBytes + (blocks % 2) * (rows / 16) * 16 * 18, Q4_0x16.Bytes(rows, cols));
+        RepackedKernelChecks.GivesBackEveryOriginalBlock(GgmlType.Q4_0, rows, cols, seed: rows + blocks, Q4_0x16.Bytes(rows, cols),
+            &Q4_0x16.Repack, &Q4_0x16.Unpack, Q4_0x16.GroupBytes(blocks));
     }
 
     [Fact]
-    public void Only_q4_0_q6_k_and_q8_0_on_the_avx512_path_with_a_whole_group_are_repacked()
+    public void Only_q4_0_q4_k_q6_k_and_q8_0_on_the_avx512_path_with_a_whole_group_are_repacked()
     {
         var q4 = new KernelHarness(GgmlType.Q4_0, rows: 33, 64, seed: 1).Matrix;
         Assert.Equal(Repacks ? 2 * 16 * 2 * 18 : 0, q4.PrepareKernelLayout());
@@ -48,7 +35,8 @@ public sealed unsafe class Q4_0x16Tests : IDisposable
         Assert.Equal(0, q4.PrepareKernelLayout()); // once
         Assert.Equal(0, new KernelHarness(GgmlType.Q4_0, rows: 15, 64, seed: 2).Matrix.PrepareKernelLayout());
         Assert.Equal(Repacks && Q8_0x16.IsSupported ? 2 * 2 * 576 : 0, new KernelHarness(GgmlType.Q8_0, rows: 33, 64, seed: 3).Matrix.PrepareKernelLayout());
-        Assert.Equal(0, new KernelHarness(GgmlType.Q4_K, rows: 33, 256, seed: 3).Matrix.PrepareKernelLayout());
+        Assert.Equal(Repacks ? 2 * 16 * 144 : 0, new KernelHarness(GgmlType.Q4_K, rows: 33, 256, seed: 3).Matrix.PrepareKernelLayout());
+        Assert.Equal(0, new KernelHarness(GgmlType.Q5_K, rows: 33, 256, seed: 3).Matrix.PrepareKernelLayout());
         q4.Dispose();
         Assert.Equal(0, q4.KernelLayoutBytes);
     }

@@ -18,23 +18,10 @@ public sealed unsafe class Q6_Kx16Tests : IDisposable
     public void Repacked_groups_give_back_every_original_block(int rows, int superBlocks)
     {
         int cols = superBlocks * 256;
-        var w = KernelTestData.Weights(GgmlType.Q6_K, rows, cols, seed: rows + superBlocks);
         long rowBytes = GgmlTypeInfo.RowBytes(GgmlType.Q6_K, cols);
-        var packed = new byte[Q6_Kx16.Bytes(rows, cols)];
-        Assert.Equal(rows / 16 * (16 * rowBytes + 32 * superBlocks), packed.Length); // 32 bytes of padding per unit
-        var block = new byte[210];
-        fixed (byte* src = w)
-        fixed (byte* dst = packed)
-        fixed (byte* b = block)
-        {
-            Q6_Kx16.Repack(src, rowBytes, rows, cols, dst);
-            for (int r = 0; r < rows / 16 * 16; r++)
-                for (int s = 0; s < superBlocks; s++)
-                {
-                    Q6_Kx16.Unpack(dst + r / 16 * Q6_Kx16.GroupBytes(superBlocks), superBlocks, r % 16, s, b);
-                    Assert.True(block.AsSpan().SequenceEqual(w.AsSpan((int)(r * rowBytes + s * 210), 210)), $"row {r} super-block {s}");
-                }
-        }
+        Assert.Equal(rows / 16 * (16 * rowBytes + 32 * superBlocks), Q6_Kx16.Bytes(rows, cols)); // 32 bytes of padding per unit
+        RepackedKernelChecks.GivesBackEveryOriginalBlock(GgmlType.Q6_K, rows, cols, seed: rows + superBlocks, Q6_Kx16.Bytes(rows, cols),
+            &Q6_Kx16.Repack, &Q6_Kx16.Unpack, Q6_Kx16.GroupBytes(superBlocks));
     }
 
     [Fact]

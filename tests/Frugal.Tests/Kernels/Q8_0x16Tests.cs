@@ -20,29 +20,15 @@ public sealed unsafe class Q8_0x16Tests : IDisposable
     public void Repacked_groups_give_back_every_original_block_and_its_sum(int rows, int blocks)
     {
         int cols = blocks * 32;
-        var w = KernelTestData.Weights(GgmlType.Q8_0, rows, cols, seed: rows + blocks);
-        long rowBytes = GgmlTypeInfo.RowBytes(GgmlType.Q8_0, cols);
-        var packed = new byte[Q8_0x16.Bytes(rows, cols)];
-        Assert.Equal(rows / 16 * blocks * (16 * 34 + 32), packed.Length);
-        var block = new byte[34];
-        fixed (byte* src = w)
-        fixed (byte* dst = packed)
-        fixed (byte* b = block)
-        {
-            Q8_0x16.Repack(src, rowBytes, rows, cols, dst);
-            for (int r = 0; r < rows / 16 * 16; r++)
-                for (int k = 0; k < blocks; k++)
-                {
-                    byte* g = dst + r / 16 * Q8_0x16.GroupBytes(blocks);
-                    Q8_0x16.Unpack(g, blocks, r % 16, k, b);
-                    var original = w.AsSpan((int)(r * rowBytes + k * 34), 34);
-                    Assert.True(block.AsSpan().SequenceEqual(original), $"row {r} block {k}");
-                    int sum = 0;
-                    foreach (byte q in original[2..])
-                        sum += (sbyte)q;
-                    Assert.Equal(sum, Q8_0x16.QuantSum(g, r % 16, k));
-                }
-        }
+        Assert.Equal(rows / 16 * blocks * (16 * 34 + 32), Q8_0x16.Bytes(rows, cols));
+        RepackedKernelChecks.GivesBackEveryOriginalBlock(GgmlType.Q8_0, rows, cols, seed: rows + blocks, Q8_0x16.Bytes(rows, cols),
+            &Q8_0x16.Repack, &Q8_0x16.Unpack, Q8_0x16.GroupBytes(blocks), (g, row, block, original) =>
+            {
+                int sum = 0;
+                foreach (byte q in original[2..])
+                    sum += (sbyte)q;
+                Assert.Equal(sum, Q8_0x16.QuantSum((byte*)g, row, block));
+            });
     }
 
     [Theory]

@@ -4,9 +4,39 @@ using Frugal.Numerics.Threading;
 
 namespace Frugal.Tests.Kernels;
 
-/// <summary>The checks every load-time repacked layout (Q4_0x16, Q6_Kx16, Q8_0x16) must pass, shared by their tests.</summary>
-internal static class RepackedKernelChecks
+/// <summary>The checks every load-time repacked layout (Q4_0x16, Q4_Kx16, Q6_Kx16, Q8_0x16) must pass, shared by their tests.</summary>
+internal static unsafe class RepackedKernelChecks
 {
+    /// <summary>
+    /// Unpack(Repack(w)) gives back every block of every row in a whole group, byte for byte, and the copy is
+    /// <paramref name="expectedBytes"/> long. <paramref name="check"/>, when given, sees each group, row and block too.
+    /// </summary>
+    public static void GivesBackEveryOriginalBlock(GgmlType type, int rows, int cols, int seed, long expectedBytes,
+        delegate*<byte*, long, int, int, byte*, void> repack, delegate*<byte*, int, int, int, byte*, void> unpack,
+        long groupBytes, Action<nint, int, int, byte[]>? check = null)
+    {
+        var w = KernelTestData.Weights(type, rows, cols, seed);
+        long rowBytes = GgmlTypeInfo.RowBytes(type, cols);
+        int blockBytes = GgmlTypeInfo.TypeSize(type), blocks = cols / GgmlTypeInfo.BlockSize(type);
+        var packed = new byte[expectedBytes];
+        var block = new byte[blockBytes];
+        fixed (byte* src = w)
+        fixed (byte* dst = packed)
+        fixed (byte* b = block)
+        {
+            repack(src, rowBytes, rows, cols, dst);
+            for (int r = 0; r < rows / 16 * 16; r++)
+                for (int k = 0; k < blocks; k++)
+                {
+                    byte* g = dst + r / 16 * groupBytes;
+                    unpack(g, blocks, r % 16, k, b);
+                    var original = w.AsSpan((int)(r * rowBytes + k * blockBytes), blockBytes);
+                    Assert.True(block.AsSpan().SequenceEqual(original), $"row {r} block {k}");
+                    check?.Invoke((nint)g, r % 16, k, original.ToArray());
+                }
+        }
+    }
+
     /// <summary>
     /// The repacked kernel agrees with the scalar twin (which still reads the original blocks), and rows past the last
     /// 16-row group are bit-identical to before the repack. <paramref name="expectedBytes"/>: what PrepareKernelLayout

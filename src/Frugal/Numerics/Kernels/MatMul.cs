@@ -52,7 +52,7 @@ internal static unsafe class MatMul
             var job = team.MatMulJob ??= new MatMulJob();
             // The repacked copies serve the AVX-512 path only; the others read the original blocks.
             bool q8Layout = type is GgmlType.Q8_0 or GgmlType.Q5_0;
-            if (path != KernelPath.Avx512 || type is not (GgmlType.Q4_0 or GgmlType.Q6_K or GgmlType.Q8_0 or GgmlType.Q5_0)
+            if (path != KernelPath.Avx512 || type is not (GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q6_K or GgmlType.Q8_0 or GgmlType.Q5_0)
                 || (q8Layout && !Q8_0x16.IsSupported))
                 packed = null;
             QuantizedRows a = default;

@@ -22,7 +22,7 @@ internal sealed unsafe class MatMulJob : IComputeJob
     private QuantizedRows _a;
     private int _nextChunk;    // next row chunk to hand out in the multiply phase
     private float _preScale;   // offset the activation sums are multiplied by (AVX-512, offset formats), else 0
-    private byte* _packed;     // [rows / 16 groups] Q4_0x16 or Q6_Kx16 copy of the whole groups of rows, or null
+    private byte* _packed;     // [rows / 16 groups] Q4_0x16, Q4_Kx16, Q6_Kx16 or Q8_0x16 copy of the whole groups of rows, or null
     private int _packedRows;   // rows covered by _packed (a multiple of 16)
     private byte* _offsetQs;   // [n, QsStride] the activation quants + 128 (the Q8_0x16 kernel's operand), or null
 
@@ -236,75 +236,50 @@ internal sealed unsafe class MatMulJob : IComputeJob
     }
 
     /// <summary>
-    /// Rows r0 .. r1 (whole groups) from the <see cref="Q4_0x16"/> copy: per group, column tiles of up to eight, each
+    /// Rows r0 .. r1 (whole groups) from the repacked copy: per group, column tiles of up to the kernel's width, each
     /// group's weights unpacked once per tile (the group, 18-73 KB for these shapes, stays in L2 across its tiles).
     /// A column's arithmetic does not depend on its tile, so batch invariance holds as in the original layout.
     /// </summary>
     private void PackedRows(in MatMulOperands op, int r0, int r1)
     {
-        if (_type == GgmlType.Q6_K)
+        switch (_type)
         {
-            // One column at a time (the output projection, this layout's main user, sees one or a few).
-            long bytes = Q6_Kx16.GroupBytes(_cols / 256);
-            for (int r = r0; r < r1; r += Q6_Kx16.Rows)
-                for (int c = 0; c < _n; c++)
-                    Q6_Kx16Avx512.Dot(_packed + r / Q6_Kx16.Rows * bytes, _cols / 256, op.A, c, _y + (nint)c * _rows + r);
-            return;
+            case GgmlType.Q6_K:
+                // One column at a time (the output projection, this layout's main user, sees one or a few).
+                long bytes = Q6_Kx16.GroupBytes(_cols / 256);
+                for (int r = r0; r < r1; r += Q6_Kx16.Rows)
+                    for (int c = 0; c < _n; c++)
+                        Q6_Kx16Avx512.Dot(_packed + r / Q6_Kx16.Rows * bytes, _cols / 256, op.A, c, _y + (nint)c * _rows + r);
+                break;
+            case GgmlType.Q8_0 or GgmlType.Q5_0: TiledRows<Q8_0x16Kernel>(op, r0, r1); break; // Q5_0 widened to Q8_0x16 at load
+            case GgmlType.Q4_K: TiledRows<Q4_Kx16Kernel>(op, r0, r1); break;
+            default: TiledRows<Q4_0x16Kernel>(op, r0, r1); break;
         }
-        if (_type is GgmlType.Q8_0 or GgmlType.Q5_0) // Q5_0 widened to the Q8_0x16 layout at load
-        {
-            Q8_0Rows(op, r0, r1);
-            return;
-        }
-        int nb = _cols / 32;
-        long groupBytes = Q4_0x16.GroupBytes(nb);
+    }
+
+    private void TiledRows<TK>(in MatMulOperands op, int r0, int r1) where TK : struct, IPackedKernel
+    {
+        long groupBytes = TK.GroupBytes(_cols);
         nint rows = _rows;
         for (int c0 = 0; c0 < _n; c0 += _colBlock)
         {
             int c1 = Math.Min(_n, c0 + _colBlock);
-            for (int r = r0; r < r1; r += Q4_0x16.Rows)
+            for (int r = r0; r < r1; r += RowInterleave.Rows)
             {
-                byte* g = _packed + r / Q4_0x16.Rows * groupBytes;
-                for (int c = c0; c < c1; c += ColTile.MaxWide)
+                byte* g = _packed + r / RowInterleave.Rows * groupBytes;
+                for (int c = c0; c < c1; c += TK.MaxCols)
                 {
                     float* y = _y + c * rows + r;
-                    switch (Math.Min(ColTile.MaxWide, c1 - c))
+                    switch (Math.Min(TK.MaxCols, c1 - c))
                     {
-                        case 1: Q4_0x16Avx512.Dot<One>(g, nb, op.A, c, y, rows); break;
-                        case 2: Q4_0x16Avx512.Dot<Two>(g, nb, op.A, c, y, rows); break;
-                        case 3: Q4_0x16Avx512.Dot<Three>(g, nb, op.A, c, y, rows); break;
-                        case 4: Q4_0x16Avx512.Dot<Four>(g, nb, op.A, c, y, rows); break;
-                        case 5: Q4_0x16Avx512.Dot<Five>(g, nb, op.A, c, y, rows); break;
-                        case 6: Q4_0x16Avx512.Dot<Six>(g, nb, op.A, c, y, rows); break;
-                        case 7: Q4_0x16Avx512.Dot<Seven>(g, nb, op.A, c, y, rows); break;
-                        default: Q4_0x16Avx512.Dot<Eight>(g, nb, op.A, c, y, rows); break;
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary>As the Q4_0 case of <see cref="PackedRows"/> for the <see cref="Q8_0x16"/> copy, in tiles of up to four columns.</summary>
-    private void Q8_0Rows(in MatMulOperands op, int r0, int r1)
-    {
-        int nb = _cols / 32;
-        long groupBytes = Q8_0x16.GroupBytes(nb);
-        nint rows = _rows, us = op.A.QsStride;
-        for (int c0 = 0; c0 < _n; c0 += _colBlock)
-        {
-            int c1 = Math.Min(_n, c0 + _colBlock);
-            for (int r = r0; r < r1; r += Q8_0x16.Rows)
-            {
-                byte* g = _packed + r / Q8_0x16.Rows * groupBytes;
-                for (int c = c0; c < c1; c += Q8_0x16Avx512.MaxCols)
-                {
-                    float* y = _y + c * rows + r;
-                    switch (Math.Min(Q8_0x16Avx512.MaxCols, c1 - c))
-                    {
-                        case 1: Q8_0x16Avx512.Dot<One>(g, nb, _offsetQs, us, op.A, c, y, rows); break;
-                        case 2: Q8_0x16Avx512.Dot<Two>(g, nb, _offsetQs, us, op.A, c, y, rows); break;
-                        case 3: Q8_0x16Avx512.Dot<Three>(g, nb, _offsetQs, us, op.A, c, y, rows); break;
-                        default: Q8_0x16Avx512.Dot<Four>(g, nb, _offsetQs, us, op.A, c, y, rows); break;
+                        case 1: TK.Dot<One>(g, _cols, op.A, _offsetQs, c, y, rows); break;
+                        case 2: TK.Dot<Two>(g, _cols, op.A, _offsetQs, c, y, rows); break;
+                        case 3: TK.Dot<Three>(g, _cols, op.A, _offsetQs, c, y, rows); break;
+                        case 4: TK.Dot<Four>(g, _cols, op.A, _offsetQs, c, y, rows); break;
+                        case 5: TK.Dot<Five>(g, _cols, op.A, _offsetQs, c, y, rows); break;
+                        case 6: TK.Dot<Six>(g, _cols, op.A, _offsetQs, c, y, rows); break;
+                        case 7: TK.Dot<Seven>(g, _cols, op.A, _offsetQs, c, y, rows); break;
+                        default: TK.Dot<Eight>(g, _cols, op.A, _offsetQs, c, y, rows); break;
                     }
                 }
             }

@@ -1,6 +1,3 @@
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-
 namespace Frugal.Numerics.Kernels;
 
 /// <summary>
@@ -20,7 +17,7 @@ namespace Frugal.Numerics.Kernels;
 /// </summary>
 internal static unsafe class Q4_0x16
 {
-    public const int Rows = 16;
+    public const int Rows = RowInterleave.Rows;
     public const int PairBytes = 64 + 2 * 256;
 
     /// <summary>Bytes of one 16-row group of <paramref name="blocks"/> blocks per row.</summary>
@@ -37,9 +34,6 @@ internal static unsafe class Q4_0x16
     {
         int nb = cols / 32;
         long groupBytes = GroupBytes(nb);
-        bool gather = Avx2.IsSupported && Rows * rowBytes < int.MaxValue;
-        var rowOffsets = Vector256<int>.Indices * (int)rowBytes;
-        long half = 8 * rowBytes;
         for (int g = 0; g < rows / Rows; g++)
         {
             byte* gd = dst + g * groupBytes;
@@ -54,28 +48,10 @@ internal static unsafe class Q4_0x16
             {
                 byte* unit = gd + (long)(b >> 1) * PairBytes;
                 int h = b & 1;
-                if (gather)
-                {
-                    // Two 8-row gathers per 64-byte output vector: lane i = row i's u32 at the same block offset.
-                    byte* at = gs + b * 18;
-                    var d0 = Avx2.GatherVector256((int*)at, rowOffsets, 1).AsUInt32();
-                    var d1 = Avx2.GatherVector256((int*)(at + half), rowOffsets, 1).AsUInt32();
-                    Vector256.Narrow(d0 & Vector256.Create(0xFFFFu), d1 & Vector256.Create(0xFFFFu)).Store((ushort*)(unit + h * 32));
-                    for (int c = 0; c < 4; c++)
-                    {
-                        int* o = (int*)(unit + 64 + h * 256 + c * 64);
-                        Avx2.GatherVector256((int*)(at + 2 + 4 * c), rowOffsets, 1).Store(o);
-                        Avx2.GatherVector256((int*)(at + half + 2 + 4 * c), rowOffsets, 1).Store(o + 8);
-                    }
-                    continue;
-                }
                 for (int i = 0; i < Rows; i++)
-                {
-                    byte* blk = gs + i * rowBytes + b * 18;
-                    ((ushort*)(unit + h * 32))[i] = *(ushort*)blk;
-                    for (int c = 0; c < 4; c++)
-                        ((uint*)(unit + 64 + h * 256 + c * 64))[i] = *(uint*)(blk + 2 + 4 * c);
-                }
+                    ((ushort*)(unit + h * 32))[i] = *(ushort*)(gs + i * rowBytes + b * 18);
+                for (int c = 0; c < 4; c++)
+                    RowInterleave.Gather(gs + b * 18 + 2 + 4 * c, rowBytes, (int*)(unit + 64 + h * 256 + c * 64));
             }
         }
     }

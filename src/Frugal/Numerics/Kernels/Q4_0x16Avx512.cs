@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using static Frugal.Numerics.Kernels.RowInterleave;
 
 namespace Frugal.Numerics.Kernels;
 
@@ -95,14 +96,5 @@ internal static unsafe class Q4_0x16Avx512
         var f = Avx512F.ConvertToVector512Single(Avx512BW.MultiplyAddAdjacent(p, Vector512.Create((short)1)));
         // s[2] is Offset·da·Σq/8 = −da·Σq (MatMulJob pre-scales Q4_0 on this path); the offset term is 8× that.
         return Vector512.FusedMultiplyAdd(dw, Vector512.FusedMultiplyAdd(f, Vector512.Create(s[0]), Vector512.Create(s[2] * 8)), acc);
-    }
-
-    /// <summary>16 fp16 bit patterns as f32, exact (see <see cref="Block32Bits.Half"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> HalfToSingle(Vector256<ushort> h16)
-    {
-        var h = Avx512F.ConvertToVector512UInt32(h16);
-        return (((h & Vector512.Create(0x7FFFu)) << 13) | ((h & Vector512.Create(0x8000u)) << 16)).AsSingle()
-            * Vector512.Create(5.192296858534828e33f); // 2^112
     }
 }

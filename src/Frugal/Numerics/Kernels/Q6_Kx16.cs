@@ -1,6 +1,3 @@
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-
 namespace Frugal.Numerics.Kernels;
 
 /// <summary>
@@ -18,7 +15,7 @@ namespace Frugal.Numerics.Kernels;
 /// </summary>
 internal static unsafe class Q6_Kx16
 {
-    public const int Rows = 16;
+    public const int Rows = RowInterleave.Rows;
     public const int MetaBytes = 320;
     public const int UnitBytes = MetaBytes + 48 * 64;
 
@@ -42,9 +39,6 @@ internal static unsafe class Q6_Kx16
     {
         int nsb = cols / 256;
         long groupBytes = GroupBytes(nsb);
-        bool gather = Avx2.IsSupported && Rows * rowBytes < int.MaxValue;
-        var rowOffsets = Vector256<int>.Indices * (int)rowBytes;
-        long half = 8 * rowBytes;
         for (int g = 0; g < rows / Rows; g++)
         {
             byte* gs = src + (long)g * Rows * rowBytes;
@@ -60,18 +54,7 @@ internal static unsafe class Q6_Kx16
                 }
                 new Span<byte>(unit + 288, MetaBytes - 288).Clear();
                 for (int c = 0; c < 48; c++)
-                {
-                    int* o = (int*)(unit + MetaBytes + c * 64);
-                    byte* at = gs + s * 210 + ChunkSource(c);
-                    if (gather)
-                    {
-                        Avx2.GatherVector256((int*)at, rowOffsets, 1).Store(o);
-                        Avx2.GatherVector256((int*)(at + half), rowOffsets, 1).Store(o + 8);
-                    }
-                    else
-                        for (int i = 0; i < Rows; i++)
-                            o[i] = *(int*)(at + i * rowBytes);
-                }
+                    RowInterleave.Gather(gs + s * 210 + ChunkSource(c), rowBytes, (int*)(unit + MetaBytes + c * 64));
             }
         }
     }

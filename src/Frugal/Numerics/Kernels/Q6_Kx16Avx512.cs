@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using static Frugal.Numerics.Kernels.RowInterleave;
 
 namespace Frugal.Numerics.Kernels;
 
@@ -14,6 +15,12 @@ namespace Frugal.Numerics.Kernels;
 /// </summary>
 internal static unsafe class Q6_Kx16Avx512
 {
+    /// <summary>
+    /// Software prefetch distance, 3 units (10 KB), as in <see cref="Q4_Kx16Avx512"/>: decode of a 2048 x 8192 Q6_K
+    /// matrix from DRAM on one thread went from 19.5-21.1 to 22.7-30.3 GB/s (bench kernels, 4 alternating runs).
+    /// </summary>
+    private const int Ahead = 3 * Q6_Kx16.UnitBytes;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dot(byte* group, int nsb, in QuantizedRows a, int col, float* y)
     {
@@ -24,6 +31,8 @@ internal static unsafe class Q6_Kx16Avx512
         for (int s = 0; s < nsb; s++)
         {
             byte* meta = group + (nint)s * Q6_Kx16.UnitBytes;
+            for (int l = 0; l < Q6_Kx16.MetaBytes; l += 64)
+                Sse.Prefetch0(meta + Ahead + l);
             byte* ch = meta + Q6_Kx16.MetaBytes;
             sbyte* qs = q + s * 256;
             short* bs = bsums + s * 16;
@@ -69,6 +78,9 @@ internal static unsafe class Q6_Kx16Avx512
         var m4 = Vector512.Create((byte)0x0F);
         var m30 = Vector512.Create((byte)0x30);
         byte* c = ch + 192 * (8 * h + lq);
+        Sse.Prefetch0(c + Ahead);
+        Sse.Prefetch0(c + Ahead + 64);
+        Sse.Prefetch0(c + Ahead + 128);
         var lo = Vector512.Load(c);
         var hi = Vector512.Load(c + 64);
         var qh = Vector512.Load(c + 128).AsUInt16();
@@ -89,13 +101,5 @@ internal static unsafe class Q6_Kx16Avx512
     {
         var x = Avx512F.ConvertToVector512Int32(Vector128.Load((sbyte*)scales));
         return ((x & Vector512.Create(0xFFFF)) | (x << 16)).AsInt16();
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> HalfToSingle(Vector256<ushort> h16)
-    {
-        var h = Avx512F.ConvertToVector512UInt32(h16);
-        return (((h & Vector512.Create(0x7FFFu)) << 13) | ((h & Vector512.Create(0x8000u)) << 16)).AsSingle()
-            * Vector512.Create(5.192296858534828e33f); // 2^112
     }
 }

@@ -18,7 +18,7 @@ namespace Frugal.Numerics.Kernels;
 /// </summary>
 internal static unsafe class Q8_0x16
 {
-    public const int Rows = 16;
+    public const int Rows = RowInterleave.Rows;
     public const int UnitBytes = 64 + 8 * 64;
 
     /// <summary>Whether this CPU runs the kernel (it needs the 256-bit VNNI dot, vpdpbusd, besides AVX-512).</summary>
@@ -34,9 +34,6 @@ internal static unsafe class Q8_0x16
     {
         int nb = cols / 32;
         long groupBytes = GroupBytes(nb);
-        bool gather = Avx2.IsSupported && Rows * rowBytes < int.MaxValue;
-        var rowOffsets = Vector256<int>.Indices * (int)rowBytes;
-        long half = 8 * rowBytes;
         for (int g = 0; g < rows / Rows; g++)
         {
             byte* gs = src + (long)g * Rows * rowBytes;
@@ -50,18 +47,7 @@ internal static unsafe class Q8_0x16
                     ((short*)(unit + 32))[i] = (short)Sum((sbyte*)blk + 2);
                 }
                 for (int c = 0; c < 8; c++)
-                {
-                    int* o = (int*)(unit + 64 + c * 64);
-                    byte* at = gs + b * 34 + 2 + 4 * c;
-                    if (gather)
-                    {
-                        Avx2.GatherVector256((int*)at, rowOffsets, 1).Store(o);
-                        Avx2.GatherVector256((int*)(at + half), rowOffsets, 1).Store(o + 8);
-                    }
-                    else
-                        for (int i = 0; i < Rows; i++)
-                            o[i] = *(int*)(at + i * rowBytes);
-                }
+                    RowInterleave.Gather(gs + b * 34 + 2 + 4 * c, rowBytes, (int*)(unit + 64 + c * 64));
             }
         }
     }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using static Frugal.Numerics.Kernels.RowInterleave;
 
 namespace Frugal.Numerics.Kernels;
 
@@ -121,14 +122,5 @@ internal static unsafe class Q8_0x16Avx512
     {
         var f = Avx512F.ConvertToVector512Single(Vector512.Create(lo, hi) - corr);
         return Vector512.FusedMultiplyAdd(f, dw * Vector512.Create(da), acc);
-    }
-
-    /// <summary>16 fp16 bit patterns as f32, exact (see <see cref="Block32Bits.Half"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> HalfToSingle(Vector256<ushort> h16)
-    {
-        var h = Avx512F.ConvertToVector512UInt32(h16);
-        return (((h & Vector512.Create(0x7FFFu)) << 13) | ((h & Vector512.Create(0x8000u)) << 16)).AsSingle()
-            * Vector512.Create(5.192296858534828e33f); // 2^112
     }
 }
