@@ -7,7 +7,7 @@ using Frugal.Inference.Benchmarking;
 namespace Frugal.Cli.Commands;
 
 /// <summary>
-/// <c>frugal bench MODEL [-p 128] [-n 64] [-t N] [-r 3] [--membw-mib 256 | --no-membw] [--json]</c>: prefill (pp) and
+/// <c>frugal bench MODEL [-p 128] [-n 64] [-t N] [-r 3] [--membw-mib 1024 | --no-membw] [--json]</c>: prefill (pp) and
 /// decode (tg) tokens/s as llama-bench measures them — a prefill of -p random tokens in one batch, then -n single-token
 /// decode steps continuing it — as medians over the repetitions, with the weight bandwidth decode achieved, the
 /// machine's memory read bandwidth measured around the rounds on the same threads, and decode's share of it, peak RSS
@@ -25,7 +25,7 @@ internal static class BenchCommand
         var reps = new Option<int>("--reps", "-r") { Description = "timed repetitions (medians are reported)", DefaultValueFactory = _ => 3 };
         var threads = ThreadsOption.Create();
         var membwMib = MembwCommand.SizeOption("--membw-mib");
-        var noMembw = new Option<bool>("--no-membw") { Description = "skip the memory read-bandwidth probe (saves its buffer's RAM and ~1 s)" };
+        var noMembw = new Option<bool>("--no-membw") { Description = "skip the memory read-bandwidth probe (saves its buffer's RAM and the seconds of writing it)" };
         var json = CommonArguments.Json();
         var command = new Command("bench", "measure prefill and decode speed (llama-bench style pp/tg) and decode's share of the memory read bandwidth")
         {

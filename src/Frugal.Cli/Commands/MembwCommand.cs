@@ -6,7 +6,7 @@ using Frugal.Numerics.Threading;
 namespace Frugal.Cli.Commands;
 
 /// <summary>
-/// <c>frugal membw [-t N] [--mib 256] [--probes 5] [--passes 10] [--json]</c>: the machine's memory read bandwidth as
+/// <c>frugal membw [-t N] [--mib 1024] [--probes 5] [--passes 3] [--json]</c>: the machine's memory read bandwidth as
 /// <c>frugal bench</c> measures it beside decode (the compute team streaming a buffer far beyond the caches), on its
 /// own: the median of several probes, each the best of a few passes.
 /// </summary>

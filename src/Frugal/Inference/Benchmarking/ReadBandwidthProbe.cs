@@ -13,18 +13,18 @@ namespace Frugal.Inference.Benchmarking;
 public sealed class ReadBandwidthProbe : IDisposable
 {
     /// <summary>
-    /// 256 MiB: 8x the 32 MiB L3 of a Zen 5 CCD, so a cyclic sweep finds nothing of itself in cache, and ~6 ms a pass
-    /// at 40 GB/s. Not 1 GiB: the first touch of fresh memory costs ~4 s per GiB on the VMs this is benchmarked on
-    /// (pages come back from the host's balloon one fault at a time), which would make the probe the slowest part of
-    /// a bench run.
+    /// 1 GiB. Smaller buffers read partly from cache even far past the L3's nominal size (its replacement policy
+    /// resists cyclic sweeps): on the 2-core Zen 5 VM, quiet, 2 threads, 64 MiB read at 103 GB/s, 256 MiB at 50-63 GB/s
+    /// from one run to the next, 1 GiB at 49.5-50.4 GB/s every time. The price on that VM is the first touch of fresh
+    /// memory, ~3.5 s per GiB (pages come back from the host one fault at a time); elsewhere it is a fraction of that.
     /// </summary>
-    public const long DefaultBytes = 256L << 20;
+    public const long DefaultBytes = 1L << 30;
 
     /// <summary>
-    /// STREAM's default NTIMES: 10 passes (~65 ms at 40 GB/s) so that a burst of other work on a shared machine has to
-    /// cover all of them to pull the figure down; with 3 (~20 ms) single measurements fell to half the quiet figure.
+    /// 3 sweeps of 1 GiB (~65 ms at 50 GB/s): a burst of other work on a shared machine has to cover all of them to
+    /// pull a measurement down; 3 sweeps of 256 MiB (~15 ms) fell to half the quiet figure.
     /// </summary>
-    public const int DefaultPasses = 10;
+    public const int DefaultPasses = 3;
 
     private readonly MemoryReadSweep _sweep;
 
