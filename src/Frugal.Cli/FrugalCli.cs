@@ -14,6 +14,7 @@ public static class FrugalCli
         root.Subcommands.Add(TokenizeCommand.Create(context));
         root.Subcommands.Add(LogitsCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));
+        root.Subcommands.Add(MembwCommand.Create(context));
         root.Subcommands.Add(ServeCommand.Create(context));
         root.Subcommands.Add(ChatCommand.Create(context));
         root.Subcommands.Add(PerplexityCommand.Create(context));

@@ -1,14 +1,17 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using Frugal.Inference.Benchmarking;
 
 namespace Frugal.Cli.Commands;
 
 /// <summary>
-/// <c>frugal bench MODEL [-p 128] [-n 64] [-t N] [-r 3] [--json]</c>: prefill (pp) and decode (tg) tokens/s as
-/// llama-bench measures them — a prefill of -p random tokens in one batch, then -n single-token decode steps
-/// continuing it — as medians over the repetitions, with the weight bandwidth decode achieved, peak RSS and load time.
+/// <c>frugal bench MODEL [-p 128] [-n 64] [-t N] [-r 3] [--membw-mib 1024 | --no-membw] [--json]</c>: prefill (pp) and
+/// decode (tg) tokens/s as llama-bench measures them — a prefill of -p random tokens in one batch, then -n single-token
+/// decode steps continuing it — as medians over the repetitions, with the weight bandwidth decode achieved, the
+/// machine's memory read bandwidth measured around the rounds on the same threads, and decode's share of it, peak RSS
+/// and load time.
 /// </summary>
 internal static class BenchCommand
 {
@@ -21,27 +24,37 @@ internal static class BenchCommand
         var gen = new Option<int>("--n-gen", "-n") { Description = "tokens decoded one at a time after the prompt (tg)", DefaultValueFactory = _ => 64 };
         var reps = new Option<int>("--reps", "-r") { Description = "timed repetitions (medians are reported)", DefaultValueFactory = _ => 3 };
         var threads = ThreadsOption.Create();
+        var membwMib = MembwCommand.SizeOption("--membw-mib");
+        var noMembw = new Option<bool>("--no-membw") { Description = "skip the memory read-bandwidth probe (saves its buffer's RAM and the seconds of writing it)" };
         var json = CommonArguments.Json();
-        var command = new Command("bench", "measure prefill and decode speed (llama-bench style pp/tg)") { model, prompt, gen, reps, threads, json };
+        var command = new Command("bench", "measure prefill and decode speed (llama-bench style pp/tg) and decode's share of the memory read bandwidth")
+        {
+            model, prompt, gen, reps, threads, membwMib, noMembw, json,
+        };
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             int p = parse.GetValue(prompt), n = parse.GetValue(gen), r = parse.GetValue(reps);
             if (p < 1) throw new CliError($"-p/--n-prompt: expected at least 1 token, got {p}");
             if (n < 1) throw new CliError($"-n/--n-gen: expected at least 1 token, got {n}");
             if (r < 1) throw new CliError($"-r/--reps: expected at least 1 repetition, got {r}");
+            long probeBytes = MembwCommand.Bytes("--membw-mib", parse.GetValue(membwMib));
             int t = ThreadsOption.Apply(parse.GetValue(threads));
             string path = parse.GetValue(model)!;
 
-            long loadStart = Stopwatch.GetTimestamp();
             using var file = CommonArguments.Open(path);
+            // Made before the model so its buffer is resident through the whole run: peak RSS then exceeds the
+            // model's by exactly the buffer's size, which is taken off below.
+            using var probe = parse.GetValue(noMembw) ? null : MembwCommand.CreateProbe("--membw-mib", probeBytes);
+            long loadStart = Stopwatch.GetTimestamp();
             using var lm = context.LoadModel(file);
             double loadSeconds = Stopwatch.GetElapsedTime(loadStart).TotalSeconds;
             if ((long)p + n > lm.Config.ContextLength)
                 throw new CliError($"-p {p} + -n {n} tokens exceed the model's context length {lm.Config.ContextLength}");
 
-            var result = ThroughputBenchmark.Run(lm, p, n, r, cancellation: context.Cancellation);
+            var result = ThroughputBenchmark.Run(lm, p, n, r, readProbe: probe, cancellation: context.Cancellation);
+            long peakRss = ProcessMemory.PeakResidentBytes() - (probe?.Bytes ?? 0);
             var report = new BenchReport(path, ModelSummary.Of(file, path), t, r, result,
-                WeightTraffic.BytesPerDecodedToken(file), ProcessMemory.PeakResidentBytes(), loadSeconds, lm.KernelLayoutBytes);
+                WeightTraffic.BytesPerDecodedToken(file), peakRss, loadSeconds, lm.KernelLayoutBytes, probe?.Bytes ?? 0);
             if (parse.GetValue(json))
                 WriteJson(context.Out, report);
             else
@@ -52,11 +65,15 @@ internal static class BenchCommand
     }
 
     private sealed record BenchReport(string Path, ModelSummary Model, int Threads, int Reps, ThroughputResult Result,
-        long WeightBytesPerToken, long PeakRssBytes, double LoadSeconds, long RepackedBytes)
+        long WeightBytesPerToken, long PeakRssBytes, double LoadSeconds, long RepackedBytes, long ProbeBytes)
     {
         public string Description => $"{Model.Architecture ?? "?"} {(Model.TensorTypes.Count > 0 ? Model.TensorTypes[0].Type : "?")}";
 
         public double DecodeGBps => Result.DecodeBytesPerSecond(WeightBytesPerToken) / Giga;
+
+        public double? ReadGBps => Result.ReadBytesPerSecond / Giga;
+
+        public double? DecodeFraction => Result.DecodeBandwidthFraction(WeightBytesPerToken);
     }
 
     private static void WriteTable(TextWriter o, BenchReport b)
@@ -72,6 +89,10 @@ internal static class BenchCommand
         o.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"median of {res.Rounds.Count} reps | load {b.LoadSeconds:F3} s | peak RSS {b.PeakRssBytes / Mega:F1} MB | weights read per decoded token {b.WeightBytesPerToken / Mega:F1} MB"
             + $" | repacked at load {b.RepackedBytes / Mega:F1} MB"));
+        if (b.ReadGBps is { } read && b.DecodeFraction is { } fraction)
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"memory read {read:F2} GB/s (median of {res.ReadBytesPerSecondSamples!.Count} probes around the reps, {b.ProbeBytes / (1024 * 1024)} MiB, {b.Threads} threads)"
+                + $" | decode {b.DecodeGBps:F2} GB/s = {fraction * 100:F1}% of it"));
     }
 
     private static string Row(string model, string size, int threads, string test, double tps, double sd, string gbps) =>
@@ -93,6 +114,8 @@ internal static class BenchCommand
         j.WriteNumber("decode_tok_s", res.DecodeTokensPerSecond);
         j.WriteNumber("decode_tok_s_sd", res.DecodeTokensPerSecondStdDev);
         j.WriteNumber("decode_gb_s", b.DecodeGBps);
+        WriteNumberOrNull(j, "read_gb_s", b.ReadGBps);
+        WriteNumberOrNull(j, "decode_bw_fraction", b.DecodeFraction);
         j.WriteNumber("weight_bytes_per_token", b.WeightBytesPerToken);
         j.WriteNumber("peak_rss_mb", b.PeakRssBytes / Mega);
         j.WriteNumber("load_s", b.LoadSeconds);
@@ -103,5 +126,17 @@ internal static class BenchCommand
         j.WriteStartArray("decode_ms");
         foreach (var round in res.Rounds) j.WriteNumberValue(round.Decode.TotalMilliseconds);
         j.WriteEndArray();
+        j.WriteStartArray("read_gb_s_probes");
+        foreach (double read in res.ReadBytesPerSecondSamples ?? []) j.WriteNumberValue(read / Giga);
+        j.WriteEndArray();
+        j.WriteNumber("membw_bytes", b.ProbeBytes);
     });
+
+    private static void WriteNumberOrNull(Utf8JsonWriter j, string name, double? value)
+    {
+        if (value is { } v)
+            j.WriteNumber(name, v);
+        else
+            j.WriteNull(name);
+    }
 }

@@ -40,7 +40,7 @@ public sealed class BenchCommandTests : IDisposable
     {
         string path = WriteTinyModel();
         string threads = ComputeTeam.Default.ThreadCount.ToString(CultureInfo.InvariantCulture); // keep the shared team
-        var o = _cli.Run("bench", path, "-p", "16", "-n", "8", "-r", "2", "-t", threads, "--json");
+        var o = _cli.Run("bench", path, "-p", "16", "-n", "8", "-r", "2", "-t", threads, "--membw-mib", "8", "--json");
         Assert.Equal((0, ""), (o.ExitCode, o.Error));
         using var doc = JsonDocument.Parse(o.Out);
         var j = doc.RootElement;
@@ -70,13 +70,39 @@ public sealed class BenchCommandTests : IDisposable
         // The median of two rounds is their mean: tok/s must follow from the per-round times.
         Assert.Equal(16 / (prefill.Average() / 1000), j.GetProperty("prefill_tok_s").GetDouble(), 1e-6 * j.GetProperty("prefill_tok_s").GetDouble());
         Assert.Equal(8 / (decode.Average() / 1000), j.GetProperty("decode_tok_s").GetDouble(), 1e-6 * j.GetProperty("decode_tok_s").GetDouble());
+        // Read bandwidth: measured before each of the 2 rounds and after the last, reported as the median of the 3.
+        Assert.Equal(8L << 20, j.GetProperty("membw_bytes").GetInt64());
+        var reads = j.GetProperty("read_gb_s_probes").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.Equal(3, reads.Length);
+        Assert.All(reads, gbps => Assert.True(double.IsFinite(gbps) && gbps > 0, $"probe {gbps} GB/s"));
+        double read = j.GetProperty("read_gb_s").GetDouble();
+        Assert.Equal(SampleStatistics.Median(reads), read, read * 1e-12);
+        Assert.Equal(j.GetProperty("decode_gb_s").GetDouble() / read, j.GetProperty("decode_bw_fraction").GetDouble(), 1e-9);
+    }
+
+    [Fact]
+    public void Bench_without_the_probe_reports_null_read_bandwidth_and_keeps_the_rest()
+    {
+        string path = WriteTinyModel();
+        string threads = ComputeTeam.Default.ThreadCount.ToString(CultureInfo.InvariantCulture);
+        var o = _cli.Run("bench", path, "-p", "8", "-n", "4", "-r", "1", "-t", threads, "--no-membw", "--json");
+        Assert.Equal((0, ""), (o.ExitCode, o.Error));
+        using var doc = JsonDocument.Parse(o.Out);
+        var j = doc.RootElement;
+        Assert.Equal(JsonValueKind.Null, j.GetProperty("read_gb_s").ValueKind);
+        Assert.Equal(JsonValueKind.Null, j.GetProperty("decode_bw_fraction").ValueKind);
+        Assert.Equal(0, j.GetProperty("read_gb_s_probes").GetArrayLength());
+        Assert.Equal(0, j.GetProperty("membw_bytes").GetInt64());
+        Assert.True(j.GetProperty("decode_gb_s").GetDouble() > 0);
+        var text = _cli.Run("bench", path, "-p", "8", "-n", "4", "-r", "1", "-t", threads, "--no-membw");
+        Assert.DoesNotContain("memory read", text.Out);
     }
 
     [Fact]
     public void Bench_text_prints_a_pp_and_a_tg_row()
     {
         string path = WriteTinyModel();
-        var o = _cli.Run("bench", path, "-p", "8", "-n", "4", "-r", "1");
+        var o = _cli.Run("bench", path, "-p", "8", "-n", "4", "-r", "1", "--membw-mib", "4");
         Assert.Equal((0, ""), (o.ExitCode, o.Error));
         var lines = o.Out.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
         Assert.StartsWith("| model", lines[0]);
@@ -84,6 +110,7 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Matches(@"^\| llama Q8_0 +\| +[0-9.]+ MiB \| +\d+ \| +tg4 \| +[0-9.]+ ± [0-9.]+ \| +[0-9.]+ \|$", lines[3]);
         Assert.Matches(@"^median of 1 reps \| load [0-9.]+ s \| peak RSS [0-9.]+ MB \| weights read per decoded token 0\.4 MB \| repacked at load "
             + RepackedMb.ToString("F1", CultureInfo.InvariantCulture).Replace(".", @"\.") + " MB$", lines[5]);
+        Assert.Matches(@"^memory read [0-9.]+ GB/s \(median of 2 probes around the reps, 4 MiB, \d+ threads\) \| decode [0-9.]+ GB/s = [0-9.]+% of it$", lines[6]);
     }
 
     [Theory]
@@ -92,10 +119,13 @@ public sealed class BenchCommandTests : IDisposable
     [InlineData("-r", "0", "-r/--reps: expected at least 1 repetition, got 0")]
     [InlineData("-t", "0", "-t/--threads: expected at least 1 thread, got 0")]
     [InlineData("-p", "500", "-p 500 + -n 64 tokens exceed the model's context length 512")]
+    [InlineData("--membw-mib", "0", "--membw-mib: expected at least 1 MiB, got 0")]
     public void Bench_rejects_bad_counts_naming_the_option(string option, string value, string message)
     {
         string path = WriteTinyModel();
-        var o = _cli.Run("bench", path, option, value);
+        // A small probe buffer unless that is the option under test: the context check comes after the probe is made.
+        string[] probe = option == "--membw-mib" ? [] : ["--membw-mib", "1"];
+        var o = _cli.Run(["bench", path, .. probe, option, value]);
         Assert.Equal(1, o.ExitCode);
         Assert.Equal($"error: {message}", o.Error.TrimEnd());
         Assert.Equal("", o.Out);
@@ -177,6 +207,48 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Equal(2.5, SampleStatistics.Median([4, 1, 2, 3]));
         Assert.Equal(0, SampleStatistics.StdDev([5]));
         Assert.Throws<ArgumentException>(() => SampleStatistics.Median([]));
+    }
+
+    [Fact]
+    public void Throughput_result_compares_decode_with_the_median_read_bandwidth()
+    {
+        var rounds = new[] { new RoundTiming(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)) };
+        var r = new ThroughputResult(10, 64, rounds, [40e9, 80e9, 42e9, 41e9]);
+        Assert.Equal(41.5e9, r.ReadBytesPerSecond!.Value, 3); // median of 40, 41, 42, 80
+        // 32 tok/s x 1e9 bytes = 32 GB/s of 41.5 GB/s.
+        Assert.Equal(32 / 41.5, r.DecodeBandwidthFraction(1_000_000_000)!.Value, 12);
+        var unmeasured = new ThroughputResult(10, 64, rounds);
+        Assert.Null(unmeasured.ReadBytesPerSecond);
+        Assert.Null(unmeasured.DecodeBandwidthFraction(1_000_000_000));
+        Assert.Null(new ThroughputResult(10, 64, rounds, []).ReadBytesPerSecond);
+    }
+
+    [Fact]
+    public void Read_probe_returns_a_positive_finite_bandwidth_on_a_small_buffer()
+    {
+        using var team = new ComputeTeam(2);
+        using var probe = new ReadBandwidthProbe(team, bytes: 1 << 20, passes: 2);
+        Assert.Equal((1L << 20, 2, 2), (probe.Bytes, probe.Passes, probe.Threads));
+        for (int i = 0; i < 3; i++)
+        {
+            double bps = probe.MeasureBytesPerSecond();
+            Assert.True(double.IsFinite(bps) && bps > 0, $"{bps} bytes/s");
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ReadBandwidthProbe(team, bytes: 1 << 20, passes: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ReadBandwidthProbe(team, bytes: 100));
+    }
+
+    [Fact]
+    public void Throughput_benchmark_probes_before_every_round_and_after_the_last()
+    {
+        var model = new FakeModel((_, _) => 0, contextLength: 32);
+        using var team = new ComputeTeam(1);
+        using var probe = new ReadBandwidthProbe(team, bytes: 1 << 16, passes: 1);
+        var r = ThroughputBenchmark.Run(model, promptTokens: 4, decodeTokens: 2, repetitions: 3, readProbe: probe);
+        Assert.Equal(3, r.Rounds.Count);
+        Assert.Equal(4, r.ReadBytesPerSecondSamples!.Count);
+        Assert.All(r.ReadBytesPerSecondSamples, bps => Assert.True(double.IsFinite(bps) && bps > 0));
+        Assert.Empty(ThroughputBenchmark.Run(model, 4, 2, 2).ReadBytesPerSecondSamples!);
     }
 
     [Fact]

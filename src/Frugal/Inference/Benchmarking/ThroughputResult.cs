@@ -1,7 +1,11 @@
 namespace Frugal.Inference.Benchmarking;
 
-/// <summary>The rounds of a prefill/decode benchmark and their medians (the figure that resists a noisy machine).</summary>
-public sealed record ThroughputResult(int PromptTokens, int DecodeTokens, IReadOnlyList<RoundTiming> Rounds)
+/// <summary>
+/// The rounds of a prefill/decode benchmark and their medians (the figure that resists a noisy machine), with the
+/// memory read bandwidth measured around them (<see cref="ReadBytesPerSecondSamples"/>; empty when not measured).
+/// </summary>
+public sealed record ThroughputResult(int PromptTokens, int DecodeTokens, IReadOnlyList<RoundTiming> Rounds,
+    IReadOnlyList<double>? ReadBytesPerSecondSamples = null)
 {
     /// <summary>Prompt tokens over the median prefill time.</summary>
     public double PrefillTokensPerSecond => PromptTokens / SampleStatistics.Median(Rounds.Select(r => r.Prefill.TotalSeconds));
@@ -17,4 +21,14 @@ public sealed record ThroughputResult(int PromptTokens, int DecodeTokens, IReadO
 
     /// <summary>Bytes of weights read per second of decode, given the bytes one decode step reads.</summary>
     public double DecodeBytesPerSecond(long weightBytesPerToken) => DecodeTokensPerSecond * weightBytesPerToken;
+
+    /// <summary>Median of the read-bandwidth measurements in bytes per second; null when none was taken.</summary>
+    public double? ReadBytesPerSecond => ReadBytesPerSecondSamples is { Count: > 0 } s ? SampleStatistics.Median(s) : null;
+
+    /// <summary>
+    /// Decode's weight bandwidth as a fraction of the measured read bandwidth (1 = decode reads weights as fast as a
+    /// plain streaming read); null when the read bandwidth was not measured.
+    /// </summary>
+    public double? DecodeBandwidthFraction(long weightBytesPerToken) =>
+        ReadBytesPerSecond is { } read ? DecodeBytesPerSecond(weightBytesPerToken) / read : null;
 }
