@@ -25,20 +25,13 @@ internal static unsafe class Q4_Kx16
     public static long Bytes(int rows, int cols) => (long)(rows / Rows) * GroupBytes(cols / 256);
 
     /// <summary>Repacks the whole groups of [rows, rowBytes] Q4_K blocks at <paramref name="src"/> into <paramref name="dst"/>.</summary>
-    public static void Repack(byte* src, long rowBytes, int rows, int cols, byte* dst)
+    public static void Repack(byte* src, long rowBytes, int rows, int cols, byte* dst) =>
+        RowInterleave.Build(src, rowBytes, rows, cols / 256, BlockBytes, UnitBytes, dst, &Fill);
+
+    private static void Fill(byte* block, long rowBytes, byte* unit)
     {
-        int nsb = cols / 256;
-        long groupBytes = GroupBytes(nsb);
-        for (int g = 0; g < rows / Rows; g++)
-        {
-            byte* gs = src + (long)g * Rows * rowBytes;
-            for (int s = 0; s < nsb; s++)
-            {
-                byte* unit = dst + g * groupBytes + (long)s * UnitBytes;
-                for (int k = 0; k < BlockBytes / 4; k++)
-                    RowInterleave.Gather(gs + s * BlockBytes + 4 * k, rowBytes, (int*)(unit + 64 * k));
-            }
-        }
+        for (int k = 0; k < BlockBytes / 4; k++)
+            RowInterleave.Gather(block + 4 * k, rowBytes, (int*)(unit + 64 * k));
     }
 
     /// <summary>Rebuilds the 144-byte block_q4_K <paramref name="superBlock"/> of row <paramref name="row"/> of a group (the inverse; tests).</summary>

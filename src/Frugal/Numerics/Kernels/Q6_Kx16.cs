@@ -35,28 +35,21 @@ internal static unsafe class Q6_Kx16
         };
     }
 
-    public static void Repack(byte* src, long rowBytes, int rows, int cols, byte* dst)
+    public static void Repack(byte* src, long rowBytes, int rows, int cols, byte* dst) =>
+        RowInterleave.Build(src, rowBytes, rows, cols / 256, 210, UnitBytes, dst, &Fill);
+
+    private static void Fill(byte* block, long rowBytes, byte* unit)
     {
-        int nsb = cols / 256;
-        long groupBytes = GroupBytes(nsb);
-        for (int g = 0; g < rows / Rows; g++)
+        for (int i = 0; i < Rows; i++)
         {
-            byte* gs = src + (long)g * Rows * rowBytes;
-            for (int s = 0; s < nsb; s++)
-            {
-                byte* unit = dst + g * groupBytes + (long)s * UnitBytes;
-                for (int i = 0; i < Rows; i++)
-                {
-                    byte* blk = gs + i * rowBytes + s * 210;
-                    ((ushort*)unit)[i] = *(ushort*)(blk + 208);
-                    for (int j = 0; j < 16; j++)
-                        unit[32 + 16 * j + i] = blk[192 + j];
-                }
-                new Span<byte>(unit + 288, MetaBytes - 288).Clear();
-                for (int c = 0; c < 48; c++)
-                    RowInterleave.Gather(gs + s * 210 + ChunkSource(c), rowBytes, (int*)(unit + MetaBytes + c * 64));
-            }
+            byte* blk = block + i * rowBytes;
+            ((ushort*)unit)[i] = *(ushort*)(blk + 208);
+            for (int j = 0; j < 16; j++)
+                unit[32 + 16 * j + i] = blk[192 + j];
         }
+        new Span<byte>(unit + 288, MetaBytes - 288).Clear();
+        for (int c = 0; c < 48; c++)
+            RowInterleave.Gather(block + ChunkSource(c), rowBytes, (int*)(unit + MetaBytes + c * 64));
     }
 
     /// <summary>Rebuilds the 210-byte block_q6_K <paramref name="superBlock"/> of row <paramref name="row"/> of a group (the inverse; tests).</summary>

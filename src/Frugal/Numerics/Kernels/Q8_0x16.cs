@@ -30,26 +30,19 @@ internal static unsafe class Q8_0x16
     public static long Bytes(int rows, int cols) => (long)(rows / Rows) * GroupBytes(cols / 32);
 
     /// <summary>Repacks the whole groups of [rows, rowBytes] Q8_0 blocks at <paramref name="src"/> into <paramref name="dst"/>.</summary>
-    public static void Repack(byte* src, long rowBytes, int rows, int cols, byte* dst)
+    public static void Repack(byte* src, long rowBytes, int rows, int cols, byte* dst) =>
+        RowInterleave.Build(src, rowBytes, rows, cols / 32, 34, UnitBytes, dst, &Fill);
+
+    private static void Fill(byte* block, long rowBytes, byte* unit)
     {
-        int nb = cols / 32;
-        long groupBytes = GroupBytes(nb);
-        for (int g = 0; g < rows / Rows; g++)
+        for (int i = 0; i < Rows; i++)
         {
-            byte* gs = src + (long)g * Rows * rowBytes;
-            for (int b = 0; b < nb; b++)
-            {
-                byte* unit = dst + g * groupBytes + (long)b * UnitBytes;
-                for (int i = 0; i < Rows; i++)
-                {
-                    byte* blk = gs + i * rowBytes + b * 34;
-                    ((ushort*)unit)[i] = *(ushort*)blk;
-                    ((short*)(unit + 32))[i] = (short)Sum((sbyte*)blk + 2);
-                }
-                for (int c = 0; c < 8; c++)
-                    RowInterleave.Gather(gs + b * 34 + 2 + 4 * c, rowBytes, (int*)(unit + 64 + c * 64));
-            }
+            byte* blk = block + i * rowBytes;
+            ((ushort*)unit)[i] = *(ushort*)blk;
+            ((short*)(unit + 32))[i] = (short)Sum((sbyte*)blk + 2);
         }
+        for (int c = 0; c < 8; c++)
+            RowInterleave.Gather(block + 2 + 4 * c, rowBytes, (int*)(unit + 64 + c * 64));
     }
 
     /// <summary>
@@ -57,32 +50,25 @@ internal static unsafe class Q8_0x16
     /// serves Q5_0 too: 576 bytes per 16 rows and block instead of 16 · 22 = 352 (+64%), read at the Q8_0 kernel's
     /// speed. The integer dot is the same Σ(q5 − 16)·qa that ggml's vec_dot forms.
     /// </summary>
-    public static void RepackQ5_0(byte* src, long rowBytes, int rows, int cols, byte* dst)
+    public static void RepackQ5_0(byte* src, long rowBytes, int rows, int cols, byte* dst) =>
+        RowInterleave.Build(src, rowBytes, rows, cols / 32, 22, UnitBytes, dst, &FillQ5_0);
+
+    private static void FillQ5_0(byte* block, long rowBytes, byte* unit)
     {
-        int nb = cols / 32;
-        long groupBytes = GroupBytes(nb);
         sbyte* v = stackalloc sbyte[32];
-        for (int g = 0; g < rows / Rows; g++)
+        for (int i = 0; i < Rows; i++)
         {
-            byte* gs = src + (long)g * Rows * rowBytes;
-            for (int b = 0; b < nb; b++)
+            byte* blk = block + i * rowBytes;
+            uint qh = *(uint*)(blk + 2);
+            for (int j = 0; j < 16; j++)
             {
-                byte* unit = dst + g * groupBytes + (long)b * UnitBytes;
-                for (int i = 0; i < Rows; i++)
-                {
-                    byte* blk = gs + i * rowBytes + b * 22;
-                    uint qh = *(uint*)(blk + 2);
-                    for (int j = 0; j < 16; j++)
-                    {
-                        v[j] = (sbyte)(((blk[6 + j] & 0x0F) | (int)((qh >> j) << 4 & 0x10)) - 16);
-                        v[j + 16] = (sbyte)(((blk[6 + j] >> 4) | (int)((qh >> (j + 12)) & 0x10)) - 16);
-                    }
-                    ((ushort*)unit)[i] = *(ushort*)blk;
-                    ((short*)(unit + 32))[i] = (short)Sum(v);
-                    for (int c = 0; c < 8; c++)
-                        ((int*)(unit + 64 + c * 64))[i] = *(int*)(v + 4 * c);
-                }
+                v[j] = (sbyte)(((blk[6 + j] & 0x0F) | (int)((qh >> j) << 4 & 0x10)) - 16);
+                v[j + 16] = (sbyte)(((blk[6 + j] >> 4) | (int)((qh >> (j + 12)) & 0x10)) - 16);
             }
+            ((ushort*)unit)[i] = *(ushort*)blk;
+            ((short*)(unit + 32))[i] = (short)Sum(v);
+            for (int c = 0; c < 8; c++)
+                ((int*)(unit + 64 + c * 64))[i] = *(int*)(v + 4 * c);
         }
     }
 

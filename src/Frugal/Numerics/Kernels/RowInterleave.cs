@@ -31,6 +31,23 @@ internal static unsafe class RowInterleave
                 dst[i] = *(int*)(at + i * rowBytes);
     }
 
+    /// <summary>
+    /// Builds a layout whose groups of 16 rows are <paramref name="units"/> consecutive units of
+    /// <paramref name="unitBytes"/>, unit u from block u (<paramref name="blockBytes"/> apart) of the group's rows:
+    /// <paramref name="fill"/>(the group's first row at block u, the row stride, the unit). The whole groups only.
+    /// </summary>
+    public static void Build(byte* src, long rowBytes, int rows, int units, int blockBytes, int unitBytes, byte* dst,
+        delegate*<byte*, long, byte*, void> fill)
+    {
+        for (int g = 0; g < rows / Rows; g++)
+        {
+            byte* gs = src + (long)g * Rows * rowBytes;
+            byte* gd = dst + (long)g * units * unitBytes;
+            for (int u = 0; u < units; u++)
+                fill(gs + (long)u * blockBytes, rowBytes, gd + (long)u * unitBytes);
+        }
+    }
+
     /// <summary>16 fp16 bit patterns (the low 16 bits of each lane) as f32, exact for normal and subnormal values (see <see cref="Block32Bits.Half"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> HalfToSingle(Vector512<uint> h) =>
