@@ -1,14 +1,23 @@
 using System.Numerics.Tensors;
+using Frugal.Numerics.Attention;
 using Frugal.Numerics.Ops;
+using Frugal.Numerics.Threading;
 
 namespace Frugal.Models;
 
-/// <summary>The batched step over a paged K/V store: the same arithmetic as <see cref="Forward"/>, row for row.</summary>
+/// <summary>
+/// The one forward path: a step over a batch of sequences on a paged K/V store. Single-sequence calls
+/// (<see cref="Forward"/>) are a batch of one.
+/// </summary>
 internal sealed partial class DecoderTransformer
 {
     private BatchScratch? _batchScratch;
+    private PagedAttention? _attention;
+    private AttentionSequence[] _attentionSeqs = [];
+    private int[] _tables = [];   // [Σ blocks per sequence] every sequence's block table, flat, for the kernel
 
-    public PagedKvStore CreatePagedStore(int blocks, int blockSize) => new(Config.BlockCount, blocks, blockSize, Config.KvDim);
+    public PagedKvStore CreatePagedStore(int blocks, int blockSize, KvCacheTypes types = default) =>
+        new(Config.BlockCount, blocks, blockSize, Config.HeadCountKv, Config.HeadDim, types);
 
     public void ForwardBatch(IReadOnlyList<BatchSequence> batch, PagedKvStore store, Span<float> logits)
     {
@@ -16,29 +25,35 @@ internal sealed partial class DecoderTransformer
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(store);
         var c = Config;
-        if (store.Layers != c.BlockCount || store.KvDim != c.KvDim)
-            throw new ArgumentException($"the store was not created by this model's CreatePagedStore (needs {c.BlockCount} layers of {c.KvDim})", nameof(store));
+        if (store.Layers != c.BlockCount || store.KvHeads != c.HeadCountKv || store.HeadDim != c.HeadDim)
+            throw new ArgumentException($"the store was not created by this model's CreatePagedStore (needs {c.BlockCount} layers of {c.HeadCountKv} x {c.HeadDim})", nameof(store));
         if (batch.Count == 0) throw new ArgumentException("a step needs at least one sequence", nameof(batch));
-        int n = 0, wanted = 0, longest = 0;
+        int n = 0, wanted = 0, tableEntries = 0;
         foreach (var b in batch)
         {
             if (b.Tokens.Length == 0) throw new ArgumentException("every sequence of a step needs at least one token", nameof(batch));
             if (b.Start < 0) throw new ArgumentException($"start position {b.Start} is negative", nameof(batch));
             int end = b.Start + b.Tokens.Length;
-            if ((end + store.BlockSize - 1) / store.BlockSize > b.BlockTable.Count)
-                throw new ArgumentException($"positions up to {end} need {(end + store.BlockSize - 1) / store.BlockSize} blocks; the table has {b.BlockTable.Count}", nameof(batch));
+            int blocks = (end + store.BlockSize - 1) / store.BlockSize;
+            if (blocks > b.BlockTable.Count)
+                throw new ArgumentException($"positions up to {end} need {blocks} blocks; the table has {b.BlockTable.Count}", nameof(batch));
+            for (int i = 0; i < blocks; i++)
+                if ((uint)b.BlockTable[i] >= (uint)store.Blocks)
+                    throw new ArgumentException($"block table entry #{i} is block {b.BlockTable[i]}, outside the store's [0, {store.Blocks})", nameof(batch));
             foreach (int t in b.Tokens.Span)
                 if ((uint)t >= (uint)c.VocabSize)
                     throw new ArgumentOutOfRangeException(nameof(batch), $"token id {t} is outside the vocabulary [0, {c.VocabSize})");
             n += b.Tokens.Length;
-            longest = Math.Max(longest, end);
-            if (b.WantLogits) wanted++;
+            wanted += b.LogitRows;
+            tableEntries += blocks;
         }
         if (logits.Length < wanted * c.VocabSize)
             throw new ArgumentException($"logits needs {wanted * c.VocabSize} floats ({wanted} x vocab {c.VocabSize}), got {logits.Length}", nameof(logits));
 
         var s = ScratchFor(n);
-        var bs = BatchScratchFor(n, longest);
+        var bs = BatchScratchFor(n);
+        var team = ComputeTeam.Default;
+        PlanAttention(batch, store, tableEntries, team.ThreadCount);
         int dim = c.EmbeddingLength, half = c.RopeDims / 2;
         int row = 0;
         foreach (var b in batch)
@@ -54,30 +69,50 @@ internal sealed partial class DecoderTransformer
 
         for (int l = 0; l < _w.Layers.Length; l++)
         {
-            PagedAttentionBlock(_w.Layers[l], store, l, batch, n, s, bs);
+            AttentionBlock(_w.Layers[l], store, l, batch, n, s, bs, team);
             FeedForwardBlock(_w.Layers[l], n, s);
         }
+        if (wanted == 0) return;
 
-        // Only the last row of each sequence that wants logits goes through the final norm and the output matrix.
+        // Only the rows whose logits are wanted go through the final norm and the (vocab-wide) output matrix.
         row = 0;
         int r = 0;
         foreach (var b in batch)
         {
-            row += b.Tokens.Length;
-            if (!b.WantLogits) continue;
-            s.Residual.AsSpan((row - 1) * dim, dim).CopyTo(s.Projected.AsSpan(r * dim, dim));
-            r++;
+            int count = b.Tokens.Length, rows = b.LogitRows;
+            s.Residual.AsSpan((row + count - rows) * dim, rows * dim).CopyTo(s.Projected.AsSpan(r * dim, rows * dim));
+            row += count;
+            r += rows;
         }
-        if (wanted == 0) return;
         RmsNorm.ApplyRows(s.Projected.AsSpan(0, wanted * dim), _w.OutputNorm, c.RmsNormEpsilon, s.Normed, wanted);
         _w.Output.Multiply(s.Normed.AsSpan(0, wanted * dim), logits[..(wanted * c.VocabSize)], wanted);
     }
 
-    private void PagedAttentionBlock(LayerWeights w, PagedKvStore store, int layer, IReadOnlyList<BatchSequence> batch, int n,
-        ForwardScratch s, BatchScratch bs)
+    /// <summary>Flattens the block tables and cuts the step's attention into work units, once for all layers.</summary>
+    private void PlanAttention(IReadOnlyList<BatchSequence> batch, PagedKvStore store, int tableEntries, int threads)
     {
         var c = Config;
-        int dim = c.EmbeddingLength, qDim = c.QueryDim, kvDim = c.KvDim, hd = c.HeadDim, half = c.RopeDims / 2;
+        _attention ??= new PagedAttention(c.HeadCount, c.HeadCountKv, c.HeadDim);
+        if (_attentionSeqs.Length < batch.Count) _attentionSeqs = new AttentionSequence[batch.Count];
+        if (_tables.Length < tableEntries) _tables = GC.AllocateUninitializedArray<int>(tableEntries, pinned: true);
+        int row = 0, offset = 0;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            var b = batch[i];
+            int blocks = (b.Start + b.Tokens.Length + store.BlockSize - 1) / store.BlockSize;
+            for (int k = 0; k < blocks; k++) _tables[offset + k] = b.BlockTable[k];
+            _attentionSeqs[i] = new AttentionSequence(b.Start, b.Tokens.Length, row, offset);
+            row += b.Tokens.Length;
+            offset += blocks;
+        }
+        _attention.Plan(_attentionSeqs.AsSpan(0, batch.Count), threads);
+    }
+
+    private void AttentionBlock(LayerWeights w, PagedKvStore store, int layer, IReadOnlyList<BatchSequence> batch, int n,
+        ForwardScratch s, BatchScratch bs, ComputeTeam team)
+    {
+        var c = Config;
+        int dim = c.EmbeddingLength, qDim = c.QueryDim, kvDim = c.KvDim;
         var x = s.Normed.AsSpan(0, n * dim);
         RmsNorm.ApplyRows(s.Residual, w.AttnNorm, c.RmsNormEpsilon, x, n);
 
@@ -86,61 +121,35 @@ internal sealed partial class DecoderTransformer
         var v = bs.Values.AsSpan(0, n * kvDim);  // [n, kvDim]
         ProjectQueryKeyValue(w, x, q, k, v, n, s);
 
-        var keys = store.Keys[layer];    // [blocks·blockSize, kvDim]
-        var values = store.Values[layer];
-        float scale = 1.0f / MathF.Sqrt(hd);
-        int group = c.HeadCount / c.HeadCountKv;
-        var attended = s.Attended.AsSpan(0, n * qDim);
+        // The step's own keys and values go to the cache first: token i attends to itself as the cache stores it.
         int row = 0;
         foreach (var b in batch)
         {
-            int count = b.Tokens.Length, end = b.Start + count;
-            for (int i = 0; i < count; i++)
-            {
-                int dst = store.Row(b.BlockTable, b.Start + i) * kvDim;
-                k.Slice((row + i) * kvDim, kvDim).CopyTo(keys.AsSpan(dst, kvDim));
-                v.Slice((row + i) * kvDim, kvDim).CopyTo(values.AsSpan(dst, kvDim));
-            }
-            // Gather positions [0, end) into one contiguous [end, kvDim] run, block by block, so attention reads
-            // them exactly as it reads a contiguous cache.
-            var gk = bs.GatherKeys.AsSpan(0, end * kvDim);
-            var gv = bs.GatherValues.AsSpan(0, end * kvDim);
-            for (int p = 0; p < end; p += store.BlockSize)
-            {
-                int len = Math.Min(store.BlockSize, end - p) * kvDim;
-                int src = store.Row(b.BlockTable, p) * kvDim;
-                keys.AsSpan(src, len).CopyTo(gk.Slice(p * kvDim, len));
-                values.AsSpan(src, len).CopyTo(gv.Slice(p * kvDim, len));
-            }
-            // Causal: token i (at position Start + i) sees positions 0 .. Start + i.
-            for (int i = 0; i < count; i++)
-                for (int h = 0; h < c.HeadCount; h++)
-                    Attention.SingleQuery(q.Slice((row + i) * qDim + h * hd, hd), gk, gv, b.Start + i + 1, kvDim, h / group * hd,
-                        scale, s.Scores, attended.Slice((row + i) * qDim + h * hd, hd));
+            int count = b.Tokens.Length;
+            store.Write(layer, b.BlockTable, b.Start, count, k.Slice(row * kvDim, count * kvDim), v.Slice(row * kvDim, count * kvDim));
             row += count;
         }
+        _attention!.Run(team, store.Layer(layer), _tables, s.Queries, s.Attended);
 
+        var attended = s.Attended.AsSpan(0, n * qDim);
         var projected = s.Projected.AsSpan(0, n * dim);
         w.Output.Multiply(attended, projected, n);
         AddBias(projected, w.OutputBias, n);
         TensorPrimitives.Add(s.Residual.AsSpan(0, n * dim), projected, s.Residual.AsSpan(0, n * dim));
     }
 
-    private BatchScratch BatchScratchFor(int tokens, int positions)
+    private BatchScratch BatchScratchFor(int tokens)
     {
-        if (_batchScratch is null || _batchScratch.Tokens < tokens || _batchScratch.Positions < positions)
-            _batchScratch = new BatchScratch(Config.KvDim, Math.Max(tokens, _batchScratch?.Tokens ?? 0), Math.Max(positions, _batchScratch?.Positions ?? 0));
+        if (_batchScratch is null || _batchScratch.Tokens < tokens)
+            _batchScratch = new BatchScratch(Config.KvDim, tokens);
         return _batchScratch;
     }
 
     /// <summary>Buffers of the batched step beyond <see cref="ForwardScratch"/>; grown, never shrunk.</summary>
-    private sealed class BatchScratch(int kvDim, int tokens, int positions)
+    private sealed class BatchScratch(int kvDim, int tokens)
     {
         public int Tokens { get; } = tokens;
-        public int Positions { get; } = positions;
-        public float[] Keys { get; } = new float[tokens * kvDim];             // [tokens, kvDim]
-        public float[] Values { get; } = new float[tokens * kvDim];           // [tokens, kvDim]
-        public float[] GatherKeys { get; } = new float[positions * kvDim];    // [positions, kvDim]
-        public float[] GatherValues { get; } = new float[positions * kvDim];  // [positions, kvDim]
+        public float[] Keys { get; } = new float[tokens * kvDim];     // [tokens, kvDim]
+        public float[] Values { get; } = new float[tokens * kvDim];   // [tokens, kvDim]
     }
 }

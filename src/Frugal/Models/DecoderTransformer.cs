@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Frugal.Numerics.Attention;
 using Frugal.Numerics.Ops;
 
 namespace Frugal.Models;
@@ -14,6 +15,9 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
     private readonly TransformerParts _parts;
     private readonly IDisposable? _owned;
     private ForwardScratch? _scratch;
+
+    /// <summary>Block size of a single sequence's own store (<see cref="CreateCache"/>): one attention tile.</summary>
+    private const int SequenceBlockSize = KvTile.Positions;
     private bool _disposed;
 
     public DecoderTransformer(ModelConfig config, TransformerWeights weights, TransformerParts parts, IDisposable? owned = null)
@@ -31,51 +35,33 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
     /// <summary>The same model, made responsible for disposing <paramref name="resource"/> (the file it reads).</summary>
     public DecoderTransformer Owning(IDisposable resource) => new(Config, _w, _parts, resource);
 
-    public KvCache CreateCache(int maxTokens) => new ContiguousKvCache(Config.BlockCount, maxTokens, Config.KvDim);
+    public KvCache CreateCache(int maxTokens, KvCacheTypes types = default)
+    {
+        if (maxTokens <= 0) throw new ArgumentOutOfRangeException(nameof(maxTokens), $"a KV cache needs room for at least one position, got {maxTokens}");
+        int blocks = (maxTokens + SequenceBlockSize - 1) / SequenceBlockSize;
+        return new PagedSequenceCache(CreatePagedStore(blocks, SequenceBlockSize, types), maxTokens);
+    }
 
+    /// <summary>A batch of one over the sequence's own paged store: the same path as the engine's steps.</summary>
     public void Forward(ReadOnlySpan<int> tokens, KvCache cache, Span<float> logits, bool allLogits = false)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var c = Config;
-        if (cache is not ContiguousKvCache kv || kv.Layers != c.BlockCount || kv.KvDim != c.KvDim)
+        if (cache is not PagedSequenceCache kv || kv.Store.Layers != c.BlockCount || kv.Store.KvDim != c.KvDim)
             throw new ArgumentException($"the cache was not created by this model's CreateCache (needs {c.BlockCount} layers of {c.KvDim})", nameof(cache));
         int n = tokens.Length;
         if (n == 0) throw new ArgumentException("at least one token is needed", nameof(tokens));
         int start = kv.Count;
         if (start + n > kv.Capacity)
             throw new ArgumentException($"the cache holds {kv.Capacity} positions; {start} are used and {n} more do not fit", nameof(tokens));
-        int need = (allLogits ? n : 1) * c.VocabSize;
-        if (logits.Length < need)
-            throw new ArgumentException($"logits needs {need} floats ({(allLogits ? n : 1)} x vocab {c.VocabSize}), got {logits.Length}", nameof(logits));
-        foreach (int t in tokens)
-            if ((uint)t >= (uint)c.VocabSize)
-                throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {t} is outside the vocabulary [0, {c.VocabSize})");
-
-        var s = ScratchFor(n);
-        int dim = c.EmbeddingLength;
-        for (int i = 0; i < n; i++)
-            _w.TokenEmbedding.GetRow(tokens[i], s.Residual.AsSpan(i * dim, dim));
-        int half = c.RopeDims / 2;
-        for (int i = 0; i < n; i++)
-            Rope.Angles(start + i, c.RopeDims, c.RopeFreqBase, c.RopeFreqScale, _w.RopeFreqFactors,
-                s.Cos.AsSpan(i * half, half), s.Sin.AsSpan(i * half, half));
-
-        for (int l = 0; l < _w.Layers.Length; l++)
-        {
-            AttentionBlock(_w.Layers[l], kv.Keys[l], kv.Values[l], start, n, s);
-            FeedForwardBlock(_w.Layers[l], n, s);
-        }
+        kv.Batch[0] = new BatchSequence(kv.Tokens(tokens), start, kv.BlockTable, WantLogits: true, AllLogits: allLogits);
+        ForwardBatch(kv.Batch, kv.Store, logits);
         kv.Advance(n);
-
-        // Only the rows whose logits are wanted go through the final norm and the (vocab-wide) output matrix.
-        int first = allLogits ? 0 : n - 1, rows = n - first;
-        RmsNorm.ApplyRows(s.Residual.AsSpan(first * dim, rows * dim), _w.OutputNorm, c.RmsNormEpsilon, s.Normed, rows);
-        _w.Output.Multiply(s.Normed.AsSpan(0, rows * dim), logits[..(rows * c.VocabSize)], rows);
     }
 
     /// <summary>
     /// Q, K and V of <paramref name="n"/> normed rows: projections, biases (Qwen2), per-head Q/K norms (Qwen3) and
-    /// RoPE at the positions whose cos/sin tables <paramref name="s"/> holds. Shared by the contiguous and paged paths.
+    /// RoPE at the positions whose cos/sin tables <paramref name="s"/> holds.
     /// </summary>
     private void ProjectQueryKeyValue(LayerWeights w, ReadOnlySpan<float> x, Span<float> q, Span<float> k, Span<float> v, int n, ForwardScratch s)
     {
@@ -105,33 +91,6 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
                 Rope.Apply(head, cos, sin, _parts.Rope);
             }
         }
-    }
-
-    private void AttentionBlock(LayerWeights w, float[] keys, float[] values, int start, int n, ForwardScratch s)
-    {
-        var c = Config;
-        int dim = c.EmbeddingLength, qDim = c.QueryDim, kvDim = c.KvDim, hd = c.HeadDim, half = c.RopeDims / 2;
-        var x = s.Normed.AsSpan(0, n * dim);
-        RmsNorm.ApplyRows(s.Residual, w.AttnNorm, c.RmsNormEpsilon, x, n);
-
-        var q = s.Queries.AsSpan(0, n * qDim);          // [n, heads·headDim]
-        var k = keys.AsSpan(start * kvDim, n * kvDim);  // [n, kvDim]: this step's rows of the cache
-        var v = values.AsSpan(start * kvDim, n * kvDim);
-        ProjectQueryKeyValue(w, x, q, k, v, n, s);
-
-        // Causal: token i (at position start + i) sees cache positions 0 .. start + i.
-        float scale = 1.0f / MathF.Sqrt(hd);
-        int group = c.HeadCount / c.HeadCountKv;
-        var attended = s.Attended.AsSpan(0, n * qDim);
-        for (int i = 0; i < n; i++)
-            for (int h = 0; h < c.HeadCount; h++)
-                Attention.SingleQuery(q.Slice(i * qDim + h * hd, hd), keys, values, start + i + 1, kvDim, h / group * hd,
-                    scale, s.Scores, attended.Slice(i * qDim + h * hd, hd));
-
-        var projected = s.Projected.AsSpan(0, n * dim);
-        w.Output.Multiply(attended, projected, n);
-        AddBias(projected, w.OutputBias, n);
-        TensorPrimitives.Add(s.Residual.AsSpan(0, n * dim), projected, s.Residual.AsSpan(0, n * dim));
     }
 
     private void FeedForwardBlock(LayerWeights w, int n, ForwardScratch s)

@@ -1,10 +1,8 @@
-using Frugal.Numerics.Ops;
-
 namespace Frugal.Models;
 
 /// <summary>
 /// Activation buffers of one forward step over up to <see cref="Tokens"/> tokens, allocated once and reused
-/// (the RunState of llama2.c). Keys and values go straight into the KV cache, so they have no buffer here.
+/// (the RunState of llama2.c). 
 /// </summary>
 internal sealed class ForwardScratch
 {
@@ -20,7 +18,6 @@ internal sealed class ForwardScratch
         Up = new float[tokens * c.FeedForwardLength];
         Cos = new float[tokens * (c.RopeDims / 2)];
         Sin = new float[tokens * (c.RopeDims / 2)];
-        Scores = new float[Attention.TileSize];
     }
 
     /// <summary>Most tokens one step can hold.</summary>
@@ -35,5 +32,4 @@ internal sealed class ForwardScratch
     public float[] Up { get; }         // [tokens, ff]
     public float[] Cos { get; }        // [tokens, ropeDims/2]
     public float[] Sin { get; }        // [tokens, ropeDims/2]
-    public float[] Scores { get; }     // [Attention.TileSize]: one key tile's scores
 }

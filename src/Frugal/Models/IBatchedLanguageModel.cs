@@ -1,22 +1,29 @@
+using Frugal.Numerics.Attention;
+
 namespace Frugal.Models;
 
 /// <summary>
 /// One sequence's part of a batched step: evaluate <see cref="Tokens"/> at positions Start .. Start + Tokens.Length - 1,
-/// reading and writing K/V through <see cref="BlockTable"/>; when <see cref="WantLogits"/>, the logits of its last
-/// token are returned.
+/// reading and writing K/V through <see cref="BlockTable"/>. Logits come back for its last token when
+/// <see cref="WantLogits"/>, and for every one of its tokens when <see cref="AllLogits"/> (perplexity, logit dumps).
 /// </summary>
-public readonly record struct BatchSequence(ReadOnlyMemory<int> Tokens, int Start, IReadOnlyList<int> BlockTable, bool WantLogits);
+public readonly record struct BatchSequence(ReadOnlyMemory<int> Tokens, int Start, IReadOnlyList<int> BlockTable, bool WantLogits, bool AllLogits = false)
+{
+    /// <summary>Logit rows this sequence asks for.</summary>
+    public int LogitRows => AllLogits ? Tokens.Length : WantLogits ? 1 : 0;
+}
 
 /// <summary>A model that can advance several sequences in one step over a paged K/V store.</summary>
 public interface IBatchedLanguageModel : ILanguageModel
 {
-    /// <summary>K/V memory for <paramref name="blocks"/> blocks of <paramref name="blockSize"/> positions, every layer.</summary>
-    PagedKvStore CreatePagedStore(int blocks, int blockSize);
+    /// <summary>K/V memory for <paramref name="blocks"/> blocks of <paramref name="blockSize"/> positions, every layer, in <paramref name="types"/> (f16 by default).</summary>
+    PagedKvStore CreatePagedStore(int blocks, int blockSize, KvCacheTypes types = default);
 
     /// <summary>
     /// Runs one step over all <paramref name="batch"/> entries together: every weight matrix multiplies all of the
-    /// step's tokens at once (weights are read once per step), attention runs per sequence through its block table.
-    /// <paramref name="logits"/> receives [sequences with WantLogits, vocab] rows in batch order.
+    /// step's tokens at once (weights are read once per step), attention reads each sequence's K/V in place through its
+    /// block table. <paramref name="logits"/> receives the rows each sequence asks for (<see cref="BatchSequence.LogitRows"/>),
+    /// [rows, vocab], in batch order.
     /// </summary>
     void ForwardBatch(IReadOnlyList<BatchSequence> batch, PagedKvStore store, Span<float> logits);
 }

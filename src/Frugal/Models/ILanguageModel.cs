@@ -1,3 +1,5 @@
+using Frugal.Numerics.Attention;
+
 namespace Frugal.Models;
 
 /// <summary>A loaded decoder-only transformer: evaluates tokens against a KV cache and produces logits.</summary>
@@ -11,8 +13,8 @@ public interface ILanguageModel : IDisposable
     /// </summary>
     long KernelLayoutBytes => 0;
 
-    /// <summary>A KV cache for one sequence of up to <paramref name="maxTokens"/> positions.</summary>
-    KvCache CreateCache(int maxTokens);
+    /// <summary>A KV cache for one sequence of up to <paramref name="maxTokens"/> positions, K and V stored as <paramref name="types"/> (f16 by default).</summary>
+    KvCache CreateCache(int maxTokens, KvCacheTypes types = default);
 
     /// <summary>
     /// Evaluates <paramref name="tokens"/> at positions cache.Count .. cache.Count + tokens.Length - 1 and appends

@@ -1,31 +1,33 @@
+using Frugal.Numerics.Attention;
+
 namespace Frugal.Models;
 
 /// <summary>
-/// The K/V memory behind a paged cache (PagedAttention): per layer one float array of keys and one of values,
-/// each [blocks, blockSize, kvDim]. Which block holds which positions of a sequence is the caller's block table:
-/// block i of a table holds positions [i·blockSize, (i+1)·blockSize). Keys are stored after RoPE.
+/// The K/V memory behind a paged cache (PagedAttention): per layer one pinned byte array of keys and one of values,
+/// [blocks][kvHeads][blockSize positions] of head rows in the chosen element types (f16 by default, q8_0/q4_0 as
+/// llama.cpp's <c>-ctk/-ctv</c>; see <see cref="KvLayer"/> for the layout). Which block holds which positions of a
+/// sequence is the caller's block table: block i of a table holds positions [i·blockSize, (i+1)·blockSize).
+/// Keys are stored after RoPE. Bytes per position equal llama.cpp's for the same types.
 /// </summary>
 public sealed class PagedKvStore
 {
-    public PagedKvStore(int layers, int blocks, int blockSize, int kvDim)
+    private readonly KvLayerMemory[] _layers;
+
+    public PagedKvStore(int layers, int blocks, int blockSize, int kvHeads, int headDim, KvCacheTypes types = default)
     {
         if (layers <= 0) throw new ArgumentOutOfRangeException(nameof(layers), $"a KV store needs at least one layer, got {layers}");
         if (blocks <= 0) throw new ArgumentOutOfRangeException(nameof(blocks), $"a KV store needs at least one block, got {blocks}");
-        if (blockSize <= 0) throw new ArgumentOutOfRangeException(nameof(blockSize), $"a block holds at least one position, got {blockSize}");
-        if (kvDim <= 0) throw new ArgumentOutOfRangeException(nameof(kvDim), $"kvDim must be positive, got {kvDim}");
-        if ((long)blocks * blockSize * kvDim > Array.MaxLength)
-            throw new ArgumentOutOfRangeException(nameof(blocks), $"{blocks} blocks of {blockSize} x {kvDim} floats exceed one array per layer");
+        if (blockSize <= 0 || blockSize % KvTile.Positions != 0)
+            throw new ArgumentOutOfRangeException(nameof(blockSize), $"a KV block holds a positive multiple of {KvTile.Positions} positions (the attention tile), got {blockSize}");
+        if (kvHeads <= 0) throw new ArgumentOutOfRangeException(nameof(kvHeads), $"a KV store needs at least one KV head, got {kvHeads}");
         Layers = layers;
         Blocks = blocks;
         BlockSize = blockSize;
-        KvDim = kvDim;
-        Keys = new float[layers][];
-        Values = new float[layers][];
-        for (int l = 0; l < layers; l++)
-        {
-            Keys[l] = new float[blocks * blockSize * kvDim];
-            Values[l] = new float[blocks * blockSize * kvDim];
-        }
+        KvHeads = kvHeads;
+        HeadDim = headDim;
+        Types = types;
+        _layers = new KvLayerMemory[layers];
+        for (int l = 0; l < layers; l++) _layers[l] = new KvLayerMemory(blocks, blockSize, kvHeads, headDim, types);
     }
 
     public int Layers { get; }
@@ -34,37 +36,33 @@ public sealed class PagedKvStore
 
     public int BlockSize { get; }
 
-    /// <summary>Floats per position per layer: KV heads · head size.</summary>
-    public int KvDim { get; }
+    public int KvHeads { get; }
 
-    /// <summary>Bytes of K and V over all layers.</summary>
-    public long Bytes => 2L * Layers * Blocks * BlockSize * KvDim * sizeof(float);
+    public int HeadDim { get; }
 
-    /// <summary>Keys per layer: [layers][blocks, blockSize, kvDim].</summary>
-    internal float[][] Keys { get; }
+    /// <summary>Floats per position per layer before encoding: KV heads · head size.</summary>
+    public int KvDim => KvHeads * HeadDim;
 
-    /// <summary>Values per layer: [layers][blocks, blockSize, kvDim].</summary>
-    internal float[][] Values { get; }
+    public KvCacheTypes Types { get; }
+
+    /// <summary>Bytes of K and V of one position over all layers (llama.cpp's KV bytes per token for these types).</summary>
+    public long BytesPerPosition => (long)Layers * Types.BytesPerLayerPosition(KvHeads, HeadDim);
+
+    /// <summary>Bytes of K and V over all layers and blocks.</summary>
+    public long Bytes => BytesPerPosition * Blocks * BlockSize;
+
+    /// <summary>One layer's memory, for the attention kernel.</summary>
+    internal KvLayerMemory Layer(int layer) => _layers[layer];
+
+    /// <summary>Encodes <paramref name="count"/> positions' keys and values ([count, kvDim] each) into their blocks.</summary>
+    internal void Write(int layer, IReadOnlyList<int> blockTable, int start, int count, ReadOnlySpan<float> keys, ReadOnlySpan<float> values) =>
+        _layers[layer].Write(blockTable, start, count, keys, values);
 
     /// <summary>Copies every layer's K/V of one block into another (copy-on-write of a shared block).</summary>
     public void CopyBlock(int source, int destination)
     {
         if ((uint)source >= (uint)Blocks) throw new ArgumentOutOfRangeException(nameof(source), $"block {source} is outside [0, {Blocks})");
         if ((uint)destination >= (uint)Blocks) throw new ArgumentOutOfRangeException(nameof(destination), $"block {destination} is outside [0, {Blocks})");
-        int width = BlockSize * KvDim;
-        for (int l = 0; l < Layers; l++)
-        {
-            Array.Copy(Keys[l], source * width, Keys[l], destination * width, width);
-            Array.Copy(Values[l], source * width, Values[l], destination * width, width);
-        }
-    }
-
-    /// <summary>The row of the [blocks·blockSize, kvDim] view that holds <paramref name="position"/> of a sequence.</summary>
-    internal int Row(IReadOnlyList<int> blockTable, int position)
-    {
-        int b = position / BlockSize;
-        if (b >= blockTable.Count)
-            throw new ArgumentException($"position {position} needs block #{b} but the block table has {blockTable.Count} blocks", nameof(blockTable));
-        return blockTable[b] * BlockSize + position % BlockSize;
+        foreach (var layer in _layers) layer.CopyBlock(source, destination);
     }
 }

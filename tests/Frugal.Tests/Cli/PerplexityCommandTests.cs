@@ -174,7 +174,7 @@ public sealed class PerplexityCommandTests(ITestOutputHelper output) : IDisposab
 
         public List<int> FirstTokens { get; } = [];
 
-        public KvCache CreateCache(int maxTokens) => new FakeCache(maxTokens);
+        public KvCache CreateCache(int maxTokens, Frugal.Numerics.Attention.KvCacheTypes types = default) => new FakeCache(maxTokens);
 
         public void Forward(ReadOnlySpan<int> tokens, KvCache cache, Span<float> logits, bool allLogits = false)
         {

@@ -63,7 +63,7 @@ internal sealed class FakeModel(Func<int, int, int> next, int vocabSize = 259, i
     /// <summary>Length of every Forward call, in order.</summary>
     public List<int> ForwardLengths { get; } = [];
 
-    public KvCache CreateCache(int maxTokens) => new FakeCache(maxTokens);
+    public KvCache CreateCache(int maxTokens, Frugal.Numerics.Attention.KvCacheTypes types = default) => new FakeCache(maxTokens);
 
     /// <summary>The logits row the model gives for <paramref name="token"/> at <paramref name="position"/>.</summary>
     public void Row(int position, int token, Span<float> row)

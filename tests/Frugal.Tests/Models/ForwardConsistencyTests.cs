@@ -1,3 +1,4 @@
+using Frugal.Numerics.Attention;
 using Frugal.Gguf;
 using Frugal.Models;
 using Frugal.Models.Synthetic;
@@ -18,7 +19,7 @@ public class ForwardConsistencyTests
     {
         var spec = SyntheticModelSpec.Tiny(family, GgmlType.F16);
         var prompt = LlamaCppParityTests.Prompt(spec.VocabSize, seed: 3);
-        var batched = LlamaCppParityTests.Evaluate(SyntheticFixtures.PathOf(spec), prompt);
+        var batched = LlamaCppParityTests.Evaluate(SyntheticFixtures.PathOf(spec), prompt, KvCacheTypes.Default);
 
         using var file = GgufFile.Open(SyntheticFixtures.PathOf(spec));
         using var model = ModelLoader.Load(file);
@@ -39,7 +40,7 @@ public class ForwardConsistencyTests
     {
         var spec = SyntheticModelSpec.Tiny(SyntheticFamily.Llama3, GgmlType.F16, tied: true);
         var prompt = LlamaCppParityTests.Prompt(spec.VocabSize, seed: 4);
-        var batched = LlamaCppParityTests.Evaluate(SyntheticFixtures.PathOf(spec), prompt);
+        var batched = LlamaCppParityTests.Evaluate(SyntheticFixtures.PathOf(spec), prompt, KvCacheTypes.Default);
 
         using var file = GgufFile.Open(SyntheticFixtures.PathOf(spec));
         using var model = ModelLoader.Load(file);
@@ -61,7 +62,7 @@ public class ForwardConsistencyTests
         var prompt = LlamaCppParityTests.Prompt(spec.VocabSize, seed: 8, length: 40);
         var other = LlamaCppParityTests.Prompt(spec.VocabSize, seed: 9, length: 40);
         var branched = prompt[..30].Concat(other[30..]).ToArray();
-        var expected = LlamaCppParityTests.Evaluate(SyntheticFixtures.PathOf(spec), branched);
+        var expected = LlamaCppParityTests.Evaluate(SyntheticFixtures.PathOf(spec), branched, KvCacheTypes.Default);
 
         using var file = GgufFile.Open(SyntheticFixtures.PathOf(spec));
         using var model = ModelLoader.Load(file);
@@ -75,7 +76,7 @@ public class ForwardConsistencyTests
 
         Assert.True(LogitComparison.MaxAbsDiff(expected.AsSpan(30 * vocab, 10 * vocab), logits.AsSpan(0, 10 * vocab)) <= Tolerance);
         // The first prompt's tail really was different: otherwise this test could not tell truncation from no-op.
-        var unbranched = LlamaCppParityTests.Evaluate(SyntheticFixtures.PathOf(spec), prompt);
+        var unbranched = LlamaCppParityTests.Evaluate(SyntheticFixtures.PathOf(spec), prompt, KvCacheTypes.Default);
         Assert.True(LogitComparison.MaxAbsDiff(unbranched.AsSpan(30 * vocab, 10 * vocab), logits.AsSpan(0, 10 * vocab)) > 0.01f);
     }
 

@@ -2,6 +2,7 @@ using Frugal.Gguf;
 using Frugal.Models;
 using Frugal.Models.Synthetic;
 using Frugal.Numerics;
+using Frugal.Numerics.Attention;
 using Frugal.Tests.Oracle;
 using Xunit.Abstractions;
 
@@ -89,7 +90,7 @@ public class LlamaCppParityTests(ITestOutputHelper output)
 
         using var file = GgufFile.Open(path);
         using var model = ModelLoader.Load(file);
-        var cache = model.CreateCache(prompt.Length + count);
+        var cache = model.CreateCache(prompt.Length + count, ExactKv);
         var logits = new float[model.Config.VocabSize];
         model.Forward(prompt, cache, logits);
         var actual = new int[count];
@@ -119,12 +120,15 @@ public class LlamaCppParityTests(ITestOutputHelper output)
         return prompt;
     }
 
+    /// <summary>f32 K/V, as the oracle's context keeps them (LlamaCppModel): these tests compare the weights' arithmetic.</summary>
+    internal static readonly KvCacheTypes ExactKv = new(KvElementType.F32, KvElementType.F32);
+
     /// <summary>All-position logits of our engine for a prompt evaluated in one batch: [prompt, vocab].</summary>
-    internal static float[] Evaluate(string path, int[] prompt)
+    internal static float[] Evaluate(string path, int[] prompt, KvCacheTypes? kv = null)
     {
         using var file = GgufFile.Open(path);
         using var model = ModelLoader.Load(file);
-        var cache = model.CreateCache(prompt.Length);
+        var cache = model.CreateCache(prompt.Length, kv ?? ExactKv);
         var logits = new float[prompt.Length * model.Config.VocabSize];
         model.Forward(prompt, cache, logits, allLogits: true);
         Assert.Equal(prompt.Length, cache.Count);

@@ -5,44 +5,6 @@ namespace Frugal.Tests.Models;
 /// <summary>The f32 ops of the forward pass against plain double-precision formulas.</summary>
 public class OpsTests
 {
-    [Theory]
-    [InlineData(1)]
-    [InlineData(63)]
-    [InlineData(64)]
-    [InlineData(65)]
-    [InlineData(6 * 64 + 7)]
-    public void Tiled_online_softmax_attention_matches_the_full_softmax(int count)
-    {
-        const int d = 16, stride = 48, offset = 16;
-        var rng = new Random(count);
-        var q = Random(rng, d, 1.5f);
-        var keys = Random(rng, count * stride, 1.5f);    // [count, stride]
-        var values = Random(rng, count * stride, 1.0f);  // [count, stride]
-        float scale = 0.25f;
-
-        var output = new float[d];
-        Attention.SingleQuery(q, keys, values, count, stride, offset, scale, new float[Attention.TileSize], output);
-
-        var scores = new double[count];
-        for (int j = 0; j < count; j++)
-            for (int k = 0; k < d; k++) scores[j] += scale * (double)q[k] * keys[j * stride + offset + k];
-        double max = scores.Max(), sum = scores.Sum(s => Math.Exp(s - max));
-        for (int k = 0; k < d; k++)
-        {
-            double expected = 0;
-            for (int j = 0; j < count; j++) expected += Math.Exp(scores[j] - max) / sum * values[j * stride + offset + k];
-            Assert.Equal(expected, output[k], 5);
-        }
-    }
-
-    [Fact]
-    public void Attention_rejects_keys_shorter_than_the_count()
-    {
-        var e = Assert.Throws<ArgumentException>(() =>
-            Attention.SingleQuery(new float[8], new float[8 * 3], new float[8 * 3], 4, 8, 0, 1f, new float[Attention.TileSize], new float[8]));
-        Assert.Contains("4 keys", e.Message);
-    }
-
     [Fact]
     public void Rms_norm_scales_to_unit_root_mean_square_then_by_the_weight()
     {

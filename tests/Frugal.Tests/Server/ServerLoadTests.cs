@@ -23,7 +23,7 @@ public class ServerLoadTests
         Assert.All(answers.Where(a => a.Item1 == 429), a => Assert.Equal(TimeSpan.FromSeconds(1), a.Delta));
         Assert.True(await ServingModels.EventuallyAsync(() => h.Server.State.Model!.Engine.Metrics.KvBlocksUsed == 0));
         Assert.DoesNotContain(h.Server.State.Responses.Keys, status => status >= 500);
-        Assert.Equal(12 * 16 * 2L * 2 * 64 * sizeof(float), h.Server.State.Model!.Engine.KvBytes); // the budget, allocated once
+        Assert.Equal(12 * 16 * 2L * 2 * 64 * 2, h.Server.State.Model!.Engine.KvBytes); // the budget in f16, allocated once
     }
 
     [Fact]

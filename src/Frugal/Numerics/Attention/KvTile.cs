@@ -1,0 +1,105 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+
+namespace Frugal.Numerics.Attention;
+
+/// <summary>
+/// Writes one position's K/V head rows into a <see cref="KvLayer"/> and reads 16-position tiles back as floats for
+/// the attention kernel: keys transposed ([headDim][16]: element d of the tile's 16 keys is one run), values as rows
+/// ([16][headDim]). f16 is converted exactly; q8_0/q4_0 use ggml's block quantizer and dequantizer, so the cache holds
+/// the same bytes llama.cpp's would.
+/// </summary>
+public static unsafe class KvTile
+{
+    /// <summary>Positions per tile: one 512-bit vector of f32 scores.</summary>
+    public const int Positions = 16;
+
+    /// <summary>Stores the key head row <paramref name="src"/> [headDim] of the position in <paramref name="slot"/> of a block.</summary>
+    public static void StoreKey(in KvLayer layer, int block, int slot, int head, ReadOnlySpan<float> src)
+    {
+        int hd = layer.HeadDim;
+        byte* seg = layer.KeySegment(block, head);
+        if (layer.Types.Keys == KvElementType.F16)
+        {
+            // Dimension-major inside the tile: element d of tile slot j at [d·16 + j].
+            var tile = (Half*)(seg + (long)(slot / Positions) * Positions * layer.KeyHeadBytes);
+            int j = slot % Positions;
+            for (int d = 0; d < hd; d++)
+                tile[d * Positions + j] = (Half)src[d];
+        }
+        else if (layer.Types.Keys == KvElementType.F32)
+        {
+            var tile = (float*)(seg + (long)(slot / Positions) * Positions * layer.KeyHeadBytes);
+            int j = slot % Positions;
+            for (int d = 0; d < hd; d++)
+                tile[d * Positions + j] = src[d];
+        }
+        else
+            Quantize.Row(KvElementTypes.GgmlTypeOf(layer.Types.Keys), src[..hd], new Span<byte>(seg + (long)slot * layer.KeyHeadBytes, layer.KeyHeadBytes));
+    }
+
+    /// <summary>Stores the value head row <paramref name="src"/> [headDim] of the position in <paramref name="slot"/> of a block.</summary>
+    public static void StoreValue(in KvLayer layer, int block, int slot, int head, ReadOnlySpan<float> src)
+    {
+        int hd = layer.HeadDim;
+        byte* row = layer.ValueSegment(block, head) + (long)slot * layer.ValueHeadBytes;
+        if (layer.Types.Values == KvElementType.F16)
+            TensorPrimitives.ConvertToHalf(src[..hd], new Span<Half>(row, hd));
+        else if (layer.Types.Values == KvElementType.F32)
+            src[..hd].CopyTo(new Span<float>(row, hd));
+        else
+            Quantize.Row(KvElementTypes.GgmlTypeOf(layer.Types.Values), src[..hd], new Span<byte>(row, layer.ValueHeadBytes));
+    }
+
+    /// <summary>
+    /// Keys of tile <paramref name="tile"/> of a block as kt[d·16 + j] (key j, element d). Slots at and past
+    /// <paramref name="valid"/> are zero for block types (the f16 copy takes whatever the cache holds there: callers
+    /// mask those scores). <paramref name="row"/> is [headDim] scratch.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadKeys(in KvLayer layer, int block, int tile, int head, int valid, float* kt, float* row)
+    {
+        int hd = layer.HeadDim;
+        byte* at = layer.KeySegment(block, head) + (long)tile * Positions * layer.KeyHeadBytes;
+        if (layer.Types.Keys == KvElementType.F16)
+        {
+            TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(at, hd * Positions), new Span<float>(kt, hd * Positions));
+            return;
+        }
+        if (layer.Types.Keys == KvElementType.F32)
+        {
+            Buffer.MemoryCopy(at, kt, hd * Positions * sizeof(float), hd * Positions * sizeof(float));
+            return;
+        }
+        var type = KvElementTypes.GgmlTypeOf(layer.Types.Keys);
+        var dst = new Span<float>(row, hd);
+        for (int j = 0; j < Positions; j++)
+        {
+            if (j < valid) Dequantize.Row(type, new ReadOnlySpan<byte>(at + (long)j * layer.KeyHeadBytes, layer.KeyHeadBytes), dst);
+            else dst.Clear();
+            for (int d = 0; d < hd; d++)
+                kt[d * Positions + j] = row[d];
+        }
+    }
+
+    /// <summary>Values of the first <paramref name="valid"/> positions of a tile as rows v[j·headDim + d].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadValues(in KvLayer layer, int block, int tile, int head, int valid, float* v)
+    {
+        int hd = layer.HeadDim;
+        byte* at = layer.ValueSegment(block, head) + (long)tile * Positions * layer.ValueHeadBytes;
+        if (layer.Types.Values == KvElementType.F16)
+        {
+            TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(at, hd * valid), new Span<float>(v, hd * valid));
+            return;
+        }
+        if (layer.Types.Values == KvElementType.F32)
+        {
+            Buffer.MemoryCopy(at, v, hd * valid * sizeof(float), hd * valid * sizeof(float));
+            return;
+        }
+        var type = KvElementTypes.GgmlTypeOf(layer.Types.Values);
+        for (int j = 0; j < valid; j++)
+            Dequantize.Row(type, new ReadOnlySpan<byte>(at + (long)j * layer.ValueHeadBytes, layer.ValueHeadBytes), new Span<float>(v + (long)j * hd, hd));
+    }
+}

@@ -1,0 +1,154 @@
+using System.Runtime.Intrinsics;
+using Frugal.Numerics.Threading;
+
+namespace Frugal.Numerics.Attention;
+
+/// <summary>
+/// One sequence's part of a step's attention: its <see cref="Count"/> query rows sit at rows
+/// <see cref="Row"/>.. of the step's [rows, heads·headDim] queries, at positions <see cref="Start"/>..; its block table
+/// starts at <see cref="TableOffset"/> in the step's flat table array. Query i sees positions 0..Start + i (causal).
+/// </summary>
+public readonly record struct AttentionSequence(int Start, int Count, int Row, int TableOffset);
+
+/// <summary>
+/// Causal grouped-query attention of a batch of sequences over a paged KV cache, reading each sequence's keys and
+/// values where they lie through its block table (PagedAttention), tile by tile with an online softmax, so memory is
+/// O(tile) at any context length. Work is cut into units (sequence, KV head, up to <see cref="TargetRows"/> query rows
+/// of that head's group) that the compute team takes in turn; when a step has too few units to keep every thread
+/// busy (one long sequence decoding), each unit's keys are split into chunks whose partial softmax states are merged
+/// afterwards (flash-decoding). Plan once per step, run once per layer; nothing is allocated once sizes settle.
+/// </summary>
+public sealed unsafe partial class PagedAttention : IComputeJob
+{
+    /// <summary>Query rows (heads of a group × tokens) one unit carries, so a key tile is loaded once for many rows.</summary>
+    public const int TargetRows = 64;
+
+    /// <summary>Fewest key tiles a split chunk holds (merging costs a little; tiny chunks do not pay).</summary>
+    private const int MinTilesPerSplit = 8;
+
+    private readonly int _heads, _kvHeads, _headDim, _group;
+    private AttentionSequence[] _seqs = [];
+    private int _seqCount;
+    private Unit[] _units = [];
+    private int _unitCount;
+    private int _rowsPerUnit;
+    private float[] _partials = [];   // [partial units][rows of a unit][headDim + 2]: acc, then m and l
+    private float[][] _workerScratch = [];
+    private int _next;
+
+    // The layer being run: set by Run for the duration of one team step.
+    private KvLayer _layer;
+    private int* _tables;
+    private float* _q, _output;
+
+    private record struct Unit(int Seq, int KvHead, int Row0, int Rows, int KeyStart, int KeyEnd, int Partial, int Splits);
+
+    public PagedAttention(int heads, int kvHeads, int headDim)
+    {
+        if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0)
+            throw new ArgumentException($"{heads} query heads cannot be shared evenly by {kvHeads} KV heads");
+        if (headDim <= 0 || headDim % 2 != 0) throw new ArgumentOutOfRangeException(nameof(headDim), headDim, "the head size must be positive and even");
+        _heads = heads;
+        _kvHeads = kvHeads;
+        _headDim = headDim;
+        _group = heads / kvHeads;
+    }
+
+    /// <summary>Cuts the step into work units for a team of <paramref name="threads"/>.</summary>
+    public void Plan(ReadOnlySpan<AttentionSequence> sequences, int threads)
+    {
+        if (_seqs.Length < sequences.Length) _seqs = new AttentionSequence[sequences.Length];
+        sequences.CopyTo(_seqs);
+        _seqCount = sequences.Length;
+        _rowsPerUnit = Math.Max(1, TargetRows / _group);
+        _unitCount = 0;
+        int units = 0;
+        foreach (var s in sequences)
+        {
+            if (s.Count <= 0 || s.Start < 0) throw new ArgumentException($"a sequence needs at least one query at a non-negative position (start {s.Start}, count {s.Count})", nameof(sequences));
+            units += (s.Count + _rowsPerUnit - 1) / _rowsPerUnit * _kvHeads;
+        }
+        // Too few units for the team: split the keys (decode of one long sequence uses every core).
+        int want = threads > 1 && units < 2 * threads ? (2 * threads + units - 1) / units : 1;
+        int partials = 0;
+        for (int si = 0; si < sequences.Length; si++)
+        {
+            var s = sequences[si];
+            for (int r0 = 0; r0 < s.Count; r0 += _rowsPerUnit)
+            {
+                int rows = Math.Min(_rowsPerUnit, s.Count - r0);
+                int keys = s.Start + r0 + rows;   // the last row of the unit sees this many positions
+                int tiles = (keys + KvTile.Positions - 1) / KvTile.Positions;
+                int splits = Math.Max(1, Math.Min(want, tiles / MinTilesPerSplit));
+                int perSplit = (tiles + splits - 1) / splits * KvTile.Positions;
+                for (int h = 0; h < _kvHeads; h++)
+                    for (int k = 0; k < splits; k++)
+                    {
+                        int ks = k * perSplit, ke = Math.Min(keys, ks + perSplit);
+                        Add(new Unit(si, h, r0, rows, ks, ke, splits > 1 ? partials++ : -1, splits));
+                    }
+            }
+        }
+        long partialFloats = (long)partials * _rowsPerUnit * _group * (_headDim + 2);
+        if (_partials.Length < partialFloats) _partials = GC.AllocateUninitializedArray<float>(checked((int)partialFloats), pinned: true);
+        int scratch = WorkerScratchFloats();
+        if (_workerScratch.Length < threads || _workerScratch[0].Length < scratch)
+        {
+            _workerScratch = new float[Math.Max(threads, _workerScratch.Length)][];
+            for (int i = 0; i < _workerScratch.Length; i++) _workerScratch[i] = GC.AllocateUninitializedArray<float>(scratch, pinned: true);
+        }
+    }
+
+    private void Add(Unit u)
+    {
+        if (_unitCount == _units.Length) Array.Resize(ref _units, Math.Max(16, 2 * _units.Length));
+        _units[_unitCount++] = u;
+    }
+
+    /// <summary>
+    /// Runs the planned step for one layer: <paramref name="q"/> is [rows, heads·headDim] (RoPE applied),
+    /// <paramref name="output"/> receives [rows, heads·headDim]; <paramref name="tables"/> holds every sequence's
+    /// block table at its TableOffset. The step's own keys and values must already be in the cache.
+    /// </summary>
+    public void Run(ComputeTeam team, in KvLayer layer, int* tables, float* q, float* output)
+    {
+        if (layer.HeadDim != _headDim || layer.KvHeads != _kvHeads)
+            throw new ArgumentException($"the cache layer has {layer.KvHeads} KV heads of {layer.HeadDim}; attention was made for {_kvHeads} of {_headDim}", nameof(layer));
+        if (team.ThreadCount > _workerScratch.Length)
+            throw new InvalidOperationException($"planned for {_workerScratch.Length} threads, run on {team.ThreadCount}");
+        _layer = layer;
+        _tables = tables;
+        _q = q;
+        _output = output;
+        _next = 0;
+        team.Run(this);
+        MergePartials();
+    }
+
+    /// <summary>The managed-array form of <see cref="Run(ComputeTeam, in KvLayer, int*, float*, float*)"/>.</summary>
+    public void Run(ComputeTeam team, KvLayerMemory layer, int[] tables, float[] q, float[] output)
+    {
+        fixed (int* t = tables)
+        fixed (float* qp = q, op = output)
+            Run(team, layer.View, t, qp, op);
+    }
+
+    void IComputeJob.Execute(int worker, int workers)
+    {
+        fixed (float* scratch = _workerScratch[worker])
+            for (int u = Interlocked.Increment(ref _next) - 1; u < _unitCount; u = Interlocked.Increment(ref _next) - 1)
+            {
+                if (Vector512.IsHardwareAccelerated && _headDim % 16 == 0) RunUnit<Vector512<float>, Lanes512>(_units[u], scratch);
+                else if (Vector256.IsHardwareAccelerated && _headDim % 8 == 0) RunUnit<Vector256<float>, Lanes256>(_units[u], scratch);
+                else if (Vector128.IsHardwareAccelerated && _headDim % 4 == 0) RunUnit<Vector128<float>, Lanes128>(_units[u], scratch);
+                else RunUnit<float, Lanes1>(_units[u], scratch);
+            }
+    }
+
+    private int WorkerScratchFloats()
+    {
+        int rows = _rowsPerUnit * _group, hd = _headDim;
+        // queries, accumulators, m, l, limits | key tile, value tile, dequantized row | scores of four rows
+        return rows * hd * 2 + rows * 3 + 2 * KvTile.Positions * hd + hd + 4 * KvTile.Positions + 64;
+    }
+}

@@ -1,0 +1,66 @@
+namespace Frugal.Numerics.Attention;
+
+/// <summary>
+/// The scalar twin of <see cref="PagedAttention"/>, the test oracle: for every query row and head, every visible key
+/// read one position at a time through the block table (dequantized as the cache stores it), a plain two-pass softmax
+/// in double, and the weighted sum of values. No tiles, no online rescaling, no threads.
+/// </summary>
+public static unsafe class PagedAttentionReference
+{
+    public static void Run(ReadOnlySpan<AttentionSequence> sequences, in KvLayer layer, ReadOnlySpan<int> tables,
+        ReadOnlySpan<float> q, Span<float> output, int heads)
+    {
+        int hd = layer.HeadDim, kvHeads = layer.KvHeads, group = heads / kvHeads, qDim = heads * hd;
+        var kt = new float[KvTile.Positions * hd];
+        var v = new float[KvTile.Positions * hd];
+        var row = new float[hd];
+        double scale = 1.0 / Math.Sqrt(hd);
+        foreach (var seq in sequences)
+            for (int i = 0; i < seq.Count; i++)
+            {
+                int visible = seq.Start + i + 1;
+                var keys = new double[visible][];
+                var values = new double[visible][];
+                fixed (float* ktp = kt, vp = v, rowp = row)
+                    for (int h = 0; h < kvHeads; h++)
+                    {
+                        for (int p = 0; p < visible; p++)
+                        {
+                            int block = tables[seq.TableOffset + p / layer.BlockSize], tile = p % layer.BlockSize / KvTile.Positions, j = p % KvTile.Positions;
+                            KvTile.LoadKeys(layer, block, tile, h, KvTile.Positions, ktp, rowp);
+                            KvTile.LoadValues(layer, block, tile, h, KvTile.Positions, vp);
+                            keys[p] = new double[hd];
+                            values[p] = new double[hd];
+                            for (int d = 0; d < hd; d++)
+                            {
+                                keys[p][d] = kt[d * KvTile.Positions + j];
+                                values[p][d] = v[j * hd + d];
+                            }
+                        }
+                        for (int g = 0; g < group; g++)
+                        {
+                            int head = h * group + g;
+                            var qh = q.Slice((seq.Row + i) * qDim + head * hd, hd);
+                            var scores = new double[visible];
+                            double max = double.NegativeInfinity;
+                            for (int p = 0; p < visible; p++)
+                            {
+                                double dot = 0;
+                                for (int d = 0; d < hd; d++) dot += qh[d] * keys[p][d];
+                                scores[p] = dot * scale;
+                                max = Math.Max(max, scores[p]);
+                            }
+                            double sum = 0;
+                            for (int p = 0; p < visible; p++) sum += scores[p] = Math.Exp(scores[p] - max);
+                            var dst = output.Slice((seq.Row + i) * qDim + head * hd, hd);
+                            for (int d = 0; d < hd; d++)
+                            {
+                                double a = 0;
+                                for (int p = 0; p < visible; p++) a += scores[p] * values[p][d];
+                                dst[d] = (float)(a / sum);
+                            }
+                        }
+                    }
+            }
+    }
+}
