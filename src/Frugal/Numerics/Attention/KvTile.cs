@@ -63,7 +63,7 @@ public static unsafe class KvTile
         byte* at = layer.KeySegment(block, head) + (long)tile * Positions * layer.KeyHeadBytes;
         if (layer.Types.Keys == KvElementType.F16)
         {
-            TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(at, hd * Positions), new Span<float>(kt, hd * Positions));
+            HalfConversion.ToSingle((Half*)at, kt, hd * Positions);
             return;
         }
         if (layer.Types.Keys == KvElementType.F32)
@@ -90,7 +90,7 @@ public static unsafe class KvTile
         byte* at = layer.ValueSegment(block, head) + (long)tile * Positions * layer.ValueHeadBytes;
         if (layer.Types.Values == KvElementType.F16)
         {
-            TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(at, hd * valid), new Span<float>(v, hd * valid));
+            HalfConversion.ToSingle((Half*)at, v, hd * valid);
             return;
         }
         if (layer.Types.Values == KvElementType.F32)
