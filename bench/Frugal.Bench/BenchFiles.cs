@@ -24,14 +24,21 @@ internal static class BenchFiles
             [("q8_0", LLamaFtype.MOSTLY_Q8_0), ("q4_k_m", LLamaFtype.MOSTLY_Q4_K_M)]),
     ];
 
-    /// <summary>Writes whichever of the five files <paramref name="directory"/> lacks; returns their paths.</summary>
-    public static IReadOnlyList<string> Make(string directory, bool keepF16)
+    /// <summary>
+    /// Writes whichever of the five files (or of those named in <paramref name="only"/>, e.g.
+    /// <c>qwen2.5-0.5b-shape-q8_0</c>) <paramref name="directory"/> lacks; returns their paths.
+    /// </summary>
+    public static IReadOnlyList<string> Make(string directory, bool keepF16, IReadOnlyCollection<string>? only = null)
     {
+        bool Wanted(Family f, string suffix) => only is null || only.Contains($"{f.Stem}-{suffix}");
         Directory.CreateDirectory(directory);
         LlamaCppNative.EnsureLoaded();
         var made = new List<string>();
-        foreach (var family in Families)
+        foreach (var all in Families)
         {
+            var family = all with { Quants = all.Quants.Where(q => Wanted(all, q.Suffix)).ToArray() };
+            if (family.Quants.Length == 0)
+                continue;
             string f16 = Path.Combine(directory, $"{family.Stem}-f16.gguf");
             var missing = family.Quants.Where(q => !File.Exists(Quantized(directory, family, q.Suffix))).ToArray();
             if (missing.Length > 0 && !File.Exists(f16))
@@ -61,6 +68,9 @@ internal static class BenchFiles
         }
         return made;
     }
+
+    /// <summary>The five files' names without <c>.gguf</c>, as <c>make-files --only</c> takes them.</summary>
+    public static IReadOnlyList<string> Names { get; } = Families.SelectMany(f => f.Quants.Select(q => $"{f.Stem}-{q.Suffix}")).ToArray();
 
     private static string Quantized(string directory, Family family, string suffix) =>
         Path.Combine(directory, $"{family.Stem}-{suffix}.gguf");

@@ -12,7 +12,24 @@ if (args.Length > 0 && args[0] == "make-files")
 {
     var rest = args[1..].ToList();
     bool keep = rest.Remove("--keep-f16");
-    BenchFiles.Make(rest.Count > 0 ? rest[0] : BenchFiles.DefaultDirectory, keep);
+    string[]? only = null;
+    int at = rest.IndexOf("--only");
+    if (at >= 0)
+    {
+        if (at + 1 >= rest.Count)
+        {
+            Console.Error.WriteLine("error: --only needs a comma-separated list of file names, e.g. qwen2.5-0.5b-shape-q8_0");
+            return 2;
+        }
+        only = rest[at + 1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        rest.RemoveRange(at, 2);
+    }
+    if (only?.FirstOrDefault(name => !BenchFiles.Names.Contains(name)) is { } unknown)
+    {
+        Console.Error.WriteLine($"error: --only: no bench file {unknown}; expected some of {string.Join(",", BenchFiles.Names)}");
+        return 2;
+    }
+    BenchFiles.Make(rest.Count > 0 ? rest[0] : BenchFiles.DefaultDirectory, keep, only);
     return 0;
 }
 if (args.Length > 0 && args[0] == "vs-ggml")
@@ -41,9 +58,9 @@ if (args.Length > 0 && args[0] == "small-n")
 }
 if (args.Length == 0 || args[0] != "kernels")
 {
-    Console.Error.WriteLine("usage: Frugal.Bench side-by-side FILE... [-p 128] [-n 64] [-t 2] [--rounds 3] [--seed 42]");
+    Console.Error.WriteLine("usage: Frugal.Bench side-by-side FILE... [-p 128] [-n 64] [-t 2] [--rounds 3] [--seed 42] [--depth 0] [--node DIR]");
     Console.Error.WriteLine("       Frugal.Bench serving FILE [-n 32] [--streams 8] [-t 2] [--prefix 500]");
-    Console.Error.WriteLine("       Frugal.Bench make-files [DIR=/tmp/frugal-bench] [--keep-f16]");
+    Console.Error.WriteLine("       Frugal.Bench make-files [DIR=/tmp/frugal-bench] [--keep-f16] [--only NAME,...]");
     Console.Error.WriteLine("       Frugal.Bench kernels [rows=2048] [cols=8192] [n=128] [types=Q4_0,Q8_0,Q4_K] [threads=1,2] [paths=best]");
     Console.Error.WriteLine("       Frugal.Bench small-n [rows=2048] [cols=8192] [types] [ns=1,2,..,16] [threads=1] [path=best]");
     Console.Error.WriteLine("       Frugal.Bench vs-ggml [rows] [cols] [tokens] [types] [rounds] [path]");
@@ -63,11 +80,35 @@ return 0;
 static int RunSideBySide(string[] args)
 {
     var files = new List<string>();
-    int p = 128, n = 64, t = 2, rounds = 3, seed = 42;
+    int p = 128, n = 64, t = 2, rounds = 3, seed = 42, depth = 0;
+    string? node = null;
     for (int i = 0; i < args.Length; i++)
     {
         string a = args[i];
-        if (a is "-p" or "-n" or "-t" or "--rounds" or "--seed")
+        if (a is "--depth" or "-d")
+        {
+            if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out depth))
+            {
+                Console.Error.WriteLine($"error: {a} needs a token count of 0 or more");
+                return 2;
+            }
+            i++;
+        }
+        else if (a == "--node")
+        {
+            if (i + 1 >= args.Length)
+            {
+                Console.Error.WriteLine("error: --node needs the directory where npm install ran for bench/node-llama-cpp/package.json");
+                return 2;
+            }
+            node = Path.GetFullPath(args[++i]);
+            if (NodeLlamaCpp.Problem(node) is { } problem)
+            {
+                Console.Error.WriteLine($"error: {problem}");
+                return 2;
+            }
+        }
+        else if (a is "-p" or "-n" or "-t" or "--rounds" or "--seed")
         {
             if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int v) || v < 1)
             {
@@ -101,7 +142,7 @@ static int RunSideBySide(string[] args)
         Console.Error.WriteLine("error: give at least one GGUF file (make them with: make-files)");
         return 2;
     }
-    SideBySide.Run(new SideBySide.Options(files, p, n, t, rounds, seed));
+    SideBySide.Run(new SideBySide.Options(files, p, n, t, rounds, seed, depth, node));
     return 0;
 }
 

@@ -7,9 +7,10 @@ using Frugal.Inference.Benchmarking;
 namespace Frugal.Cli.Commands;
 
 /// <summary>
-/// <c>frugal bench MODEL [-p 128] [-n 64] [-t N] [-r 3] [--membw-mib 1024 | --no-membw] [--json]</c>: prefill (pp) and
-/// decode (tg) tokens/s as llama-bench measures them — a prefill of -p random tokens in one batch, then -n single-token
-/// decode steps continuing it — as medians over the repetitions, with the weight bandwidth decode achieved, the
+/// <c>frugal bench MODEL [-p 128] [-n 64] [-d 0] [-t N] [-r 3] [--membw-mib 1024 | --no-membw] [--json]</c>: prefill (pp)
+/// and decode (tg) tokens/s as llama-bench measures them — a prefill of -p random tokens in one batch, then -n
+/// single-token decode steps continuing it, both after -d tokens of context evaluated untimed (llama-bench's depth,
+/// <c>pp512 @ d4096</c>) — as medians over the repetitions, with the weight bandwidth decode achieved, the
 /// machine's memory read bandwidth measured around the rounds on the same threads, and decode's share of it, peak RSS
 /// and load time.
 /// </summary>
@@ -22,6 +23,7 @@ internal static class BenchCommand
         var model = CommonArguments.Model();
         var prompt = new Option<int>("--n-prompt", "-p") { Description = "prompt tokens evaluated in one batch (pp)", DefaultValueFactory = _ => 128 };
         var gen = new Option<int>("--n-gen", "-n") { Description = "tokens decoded one at a time after the prompt (tg)", DefaultValueFactory = _ => 64 };
+        var depth = new Option<int>("--depth", "-d") { Description = "tokens evaluated untimed into the cache before each round's prefill (llama-bench's depth)", DefaultValueFactory = _ => 0 };
         var reps = new Option<int>("--reps", "-r") { Description = "timed repetitions (medians are reported)", DefaultValueFactory = _ => 3 };
         var threads = ThreadsOption.Create();
         var membwMib = MembwCommand.SizeOption("--membw-mib");
@@ -29,13 +31,14 @@ internal static class BenchCommand
         var json = CommonArguments.Json();
         var command = new Command("bench", "measure prefill and decode speed (llama-bench style pp/tg) and decode's share of the memory read bandwidth")
         {
-            model, prompt, gen, reps, threads, membwMib, noMembw, json,
+            model, prompt, gen, depth, reps, threads, membwMib, noMembw, json,
         };
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
-            int p = parse.GetValue(prompt), n = parse.GetValue(gen), r = parse.GetValue(reps);
+            int p = parse.GetValue(prompt), n = parse.GetValue(gen), d = parse.GetValue(depth), r = parse.GetValue(reps);
             if (p < 1) throw new CliError($"-p/--n-prompt: expected at least 1 token, got {p}");
             if (n < 1) throw new CliError($"-n/--n-gen: expected at least 1 token, got {n}");
+            if (d < 0) throw new CliError($"-d/--depth: expected 0 or more tokens, got {d}");
             if (r < 1) throw new CliError($"-r/--reps: expected at least 1 repetition, got {r}");
             long probeBytes = MembwCommand.Bytes("--membw-mib", parse.GetValue(membwMib));
             int t = ThreadsOption.Apply(parse.GetValue(threads));
@@ -48,10 +51,12 @@ internal static class BenchCommand
             long loadStart = Stopwatch.GetTimestamp();
             using var lm = context.LoadModel(file);
             double loadSeconds = Stopwatch.GetElapsedTime(loadStart).TotalSeconds;
-            if ((long)p + n > lm.Config.ContextLength)
-                throw new CliError($"-p {p} + -n {n} tokens exceed the model's context length {lm.Config.ContextLength}");
+            if ((long)d + p + n > lm.Config.ContextLength)
+                throw new CliError(d == 0
+                    ? $"-p {p} + -n {n} tokens exceed the model's context length {lm.Config.ContextLength}"
+                    : $"-d {d} + -p {p} + -n {n} = {(long)d + p + n} tokens exceed the model's context length {lm.Config.ContextLength}");
 
-            var result = ThroughputBenchmark.Run(lm, p, n, r, readProbe: probe, cancellation: context.Cancellation);
+            var result = ThroughputBenchmark.Run(lm, p, n, r, readProbe: probe, cancellation: context.Cancellation, depthTokens: d);
             long peakRss = ProcessMemory.PeakResidentBytes() - (probe?.Bytes ?? 0);
             var report = new BenchReport(path, ModelSummary.Of(file, path), t, r, result,
                 WeightTraffic.BytesPerDecodedToken(file), peakRss, loadSeconds, lm.KernelLayoutBytes, probe?.Bytes ?? 0);
@@ -80,10 +85,12 @@ internal static class BenchCommand
     {
         var res = b.Result;
         string size = string.Create(CultureInfo.InvariantCulture, $"{b.Model.TensorBytes / (1024.0 * 1024):F2} MiB");
-        o.WriteLine($"| {"model",-24} | {"size",12} | {"threads",7} | {"test",7} | {"t/s",20} | {"GB/s",7} |");
-        o.WriteLine($"| {new string('-', 24)} | {new string('-', 11)}: | {new string('-', 6)}: | {new string('-', 6)}: | {new string('-', 19)}: | {new string('-', 6)}: |");
-        o.WriteLine(Row(b.Description, size, b.Threads, $"pp{res.PromptTokens}", res.PrefillTokensPerSecond, res.PrefillTokensPerSecondStdDev, ""));
-        o.WriteLine(Row(b.Description, size, b.Threads, $"tg{res.DecodeTokens}", res.DecodeTokensPerSecond, res.DecodeTokensPerSecondStdDev,
+        // The test column widens for a depth ("pp512 @ d4096"), as llama-bench's does.
+        int test = Math.Max(7, Math.Max(res.PrefillTestName.Length, res.DecodeTestName.Length));
+        o.WriteLine($"| {"model",-24} | {"size",12} | {"threads",7} | {"test".PadLeft(test)} | {"t/s",20} | {"GB/s",7} |");
+        o.WriteLine($"| {new string('-', 24)} | {new string('-', 11)}: | {new string('-', 6)}: | {new string('-', test - 1)}: | {new string('-', 19)}: | {new string('-', 6)}: |");
+        o.WriteLine(Row(b.Description, size, b.Threads, res.PrefillTestName.PadLeft(test), res.PrefillTokensPerSecond, res.PrefillTokensPerSecondStdDev, ""));
+        o.WriteLine(Row(b.Description, size, b.Threads, res.DecodeTestName.PadLeft(test), res.DecodeTokensPerSecond, res.DecodeTokensPerSecondStdDev,
             string.Create(CultureInfo.InvariantCulture, $"{b.DecodeGBps:F2}")));
         o.WriteLine();
         o.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -96,7 +103,7 @@ internal static class BenchCommand
     }
 
     private static string Row(string model, string size, int threads, string test, double tps, double sd, string gbps) =>
-        string.Create(CultureInfo.InvariantCulture, $"| {model,-24} | {size,12} | {threads,7} | {test,7} | {$"{tps:F2} ± {sd:F2}",20} | {gbps,7} |");
+        string.Create(CultureInfo.InvariantCulture, $"| {model,-24} | {size,12} | {threads,7} | {test} | {$"{tps:F2} ± {sd:F2}",20} | {gbps,7} |");
 
     private static void WriteJson(TextWriter output, BenchReport b) => JsonText.WriteLine(output, j =>
     {
@@ -108,6 +115,7 @@ internal static class BenchCommand
         j.WriteNumber("threads", b.Threads);
         j.WriteNumber("p", res.PromptTokens);
         j.WriteNumber("n", res.DecodeTokens);
+        j.WriteNumber("depth", res.DepthTokens);
         j.WriteNumber("reps", b.Reps);
         j.WriteNumber("prefill_tok_s", res.PrefillTokensPerSecond);
         j.WriteNumber("prefill_tok_s_sd", res.PrefillTokensPerSecondStdDev);

@@ -50,6 +50,7 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Equal(ComputeTeam.Default.ThreadCount, j.GetProperty("threads").GetInt32());
         Assert.Equal(16, j.GetProperty("p").GetInt32());
         Assert.Equal(8, j.GetProperty("n").GetInt32());
+        Assert.Equal(0, j.GetProperty("depth").GetInt32());
         Assert.Equal(2, j.GetProperty("reps").GetInt32());
         foreach (string key in new[] { "prefill_tok_s", "decode_tok_s", "decode_gb_s", "peak_rss_mb", "load_s" })
         {
@@ -113,12 +114,49 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Matches(@"^memory read [0-9.]+ GB/s \(median of 2 probes around the reps, 4 MiB, \d+ threads\) \| decode [0-9.]+ GB/s = [0-9.]+% of it$", lines[6]);
     }
 
+    [Fact]
+    public void Bench_at_depth_reports_the_depth_in_json_and_in_the_test_names()
+    {
+        string path = WriteTinyModel();
+        string threads = ComputeTeam.Default.ThreadCount.ToString(CultureInfo.InvariantCulture);
+        var o = _cli.Run("bench", path, "-p", "16", "-n", "8", "-d", "100", "-r", "1", "-t", threads, "--no-membw", "--json");
+        Assert.Equal((0, ""), (o.ExitCode, o.Error));
+        using var doc = JsonDocument.Parse(o.Out);
+        var j = doc.RootElement;
+        Assert.Equal((100, 16, 8), (j.GetProperty("depth").GetInt32(), j.GetProperty("p").GetInt32(), j.GetProperty("n").GetInt32()));
+        foreach (string key in new[] { "prefill_tok_s", "decode_tok_s", "decode_gb_s" })
+            Assert.True(double.IsFinite(j.GetProperty(key).GetDouble()) && j.GetProperty(key).GetDouble() > 0, key);
+
+        var text = _cli.Run("bench", path, "-p", "8", "-n", "4", "--depth", "40", "-r", "1", "-t", threads, "--no-membw");
+        Assert.Equal((0, ""), (text.ExitCode, text.Error));
+        var lines = text.Out.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+        Assert.Matches(@"^\| model +\| +size \| threads \| +test \|", lines[0]);
+        Assert.Matches(@"^\| llama Q8_0 +\| +[0-9.]+ MiB \| +\d+ \| pp8 @ d40 \| +[0-9.]+ ± [0-9.]+ \| +\|$", lines[2]);
+        Assert.Matches(@"^\| llama Q8_0 +\| +[0-9.]+ MiB \| +\d+ \| tg4 @ d40 \| +[0-9.]+ ± [0-9.]+ \| +[0-9.]+ \|$", lines[3]);
+        Assert.Equal(lines[0].Length, lines[2].Length); // the test column widened with its header
+    }
+
+    [Fact]
+    public void Bench_evaluates_the_depth_in_chunks_of_512_before_every_round()
+    {
+        string path = WriteTinyModel();
+        var fake = new FakeModel((_, _) => 0, vocabSize: 300, contextLength: 2048);
+        var o = _cli.Run(_ => fake, null, "bench", path, "-p", "16", "-n", "3", "-d", "1100", "-r", "2", "--no-membw", "--json");
+        Assert.Equal((0, ""), (o.ExitCode, o.Error));
+        int[] round = [512, 512, 76, 16, 1, 1, 1];
+        Assert.Equal([.. round, .. round, .. round], fake.ForwardLengths); // warm-up, then two timed rounds
+        using var doc = JsonDocument.Parse(o.Out);
+        Assert.Equal(1100, doc.RootElement.GetProperty("depth").GetInt32());
+    }
+
     [Theory]
     [InlineData("-p", "0", "-p/--n-prompt: expected at least 1 token, got 0")]
     [InlineData("-n", "0", "-n/--n-gen: expected at least 1 token, got 0")]
     [InlineData("-r", "0", "-r/--reps: expected at least 1 repetition, got 0")]
     [InlineData("-t", "0", "-t/--threads: expected at least 1 thread, got 0")]
     [InlineData("-p", "500", "-p 500 + -n 64 tokens exceed the model's context length 512")]
+    [InlineData("-d", "400", "-d 400 + -p 128 + -n 64 = 592 tokens exceed the model's context length 512")]
+    [InlineData("--depth", "-1", "-d/--depth: expected 0 or more tokens, got -1")]
     [InlineData("--membw-mib", "0", "--membw-mib: expected at least 1 MiB, got 0")]
     public void Bench_rejects_bad_counts_naming_the_option(string option, string value, string message)
     {
@@ -177,6 +215,67 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Equal([12, 1, 1, 1, 1, 1, 12, 1, 1, 1, 1, 1], model.ForwardLengths);
         Assert.True(first.Prefill > TimeSpan.Zero && first.Decode > TimeSpan.Zero);
         Assert.Equal(8f, round.LastLogits[0]); // the fake puts 8 on the token it names, here always 0
+    }
+
+    [Fact]
+    public void Prefill_decode_round_at_depth_fills_the_cache_in_chunks_then_continues_the_sequence()
+    {
+        var model = new CacheRecordingModel(new FakeModel((_, _) => 0, vocabSize: 300, contextLength: 2048));
+        var round = new PrefillDecodeRound(model, promptTokens: 12, decodeTokens: 5, seed: 7, depthTokens: 1100);
+        Assert.Equal(1100 + 12 + 5, model.Cache!.Capacity);
+        Assert.Equal(0, round.CachedPositions);
+        round.Measure();
+        Assert.Equal(1117, round.CachedPositions);
+        round.Measure(); // emptied and refilled: the same positions again, not twice as many
+        Assert.Equal(1117, round.CachedPositions);
+        int[] one = [512, 512, 76, 12, 1, 1, 1, 1, 1];
+        Assert.Equal([.. one, .. one], model.Inner.ForwardLengths);
+        // The cache holds the depth ids, then the prompt, then the decode inputs, in that order.
+        Assert.Equal([.. round.Depth.ToArray(), .. round.Prompt.ToArray(), .. round.DecodeInputs.ToArray()], model.Cache.Tokens);
+        Assert.All(round.Depth.ToArray(), id => Assert.InRange(id, 0, 299));
+        // The seed fixes the prompt and decode ids whatever the depth, so depths compare like with like.
+        var shallow = new PrefillDecodeRound(new FakeModel((_, _) => 0, vocabSize: 300, contextLength: 2048), 12, 5, seed: 7);
+        Assert.Equal(shallow.Prompt.ToArray(), round.Prompt.ToArray());
+        Assert.Equal(shallow.DecodeInputs.ToArray(), round.DecodeInputs.ToArray());
+        Assert.Equal(0, shallow.DepthTokens);
+        Assert.Equal(1100, round.DepthTokens);
+        Assert.NotEqual(round.Depth.ToArray(), new PrefillDecodeRound(model.Inner, 12, 5, seed: 8, depthTokens: 1100).Depth.ToArray());
+    }
+
+    [Fact]
+    public void Prefill_decode_round_rejects_a_depth_beyond_the_context_or_below_zero()
+    {
+        var model = new FakeModel((_, _) => 0, contextLength: 32);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new PrefillDecodeRound(model, 10, 3, depthTokens: 20));
+        Assert.Contains("depth (20) + prompt (10) + decode (3) tokens exceed the model's context length 32", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PrefillDecodeRound(model, 10, 3, depthTokens: -1));
+        var full = new PrefillDecodeRound(model, 10, 3, depthTokens: 19); // exactly the context is fine
+        full.Measure();
+        Assert.Equal(32, full.CachedPositions);
+    }
+
+    [Fact]
+    public void Throughput_benchmark_carries_the_depth_into_the_result_and_test_names()
+    {
+        var model = new FakeModel((_, _) => 0, contextLength: 64);
+        var r = ThroughputBenchmark.Run(model, promptTokens: 4, decodeTokens: 2, repetitions: 1, depthTokens: 30);
+        Assert.Equal(30, r.DepthTokens);
+        Assert.Equal(("pp4 @ d30", "tg2 @ d30"), (r.PrefillTestName, r.DecodeTestName));
+        Assert.Equal([30, 4, 1, 1, 30, 4, 1, 1], model.ForwardLengths);
+        var flat = ThroughputBenchmark.Run(model, 4, 2, 1);
+        Assert.Equal((0, "pp4", "tg2"), (flat.DepthTokens, flat.PrefillTestName, flat.DecodeTestName));
+    }
+
+    /// <summary>Wraps a fake model to keep the cache it hands out, so a test can look inside it.</summary>
+    private sealed class CacheRecordingModel(FakeModel inner) : Frugal.Models.ILanguageModel
+    {
+        public FakeModel Inner => inner;
+        public FakeCache? Cache { get; private set; }
+        public Frugal.Models.ModelConfig Config => inner.Config;
+        public Frugal.Models.KvCache CreateCache(int maxTokens) => Cache = (FakeCache)inner.CreateCache(maxTokens);
+        public void Forward(ReadOnlySpan<int> tokens, Frugal.Models.KvCache cache, Span<float> logits, bool allLogits = false) =>
+            inner.Forward(tokens, cache, logits, allLogits);
+        public void Dispose() { }
     }
 
     [Fact]

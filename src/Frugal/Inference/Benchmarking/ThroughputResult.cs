@@ -7,6 +7,17 @@ namespace Frugal.Inference.Benchmarking;
 public sealed record ThroughputResult(int PromptTokens, int DecodeTokens, IReadOnlyList<RoundTiming> Rounds,
     IReadOnlyList<double>? ReadBytesPerSecondSamples = null)
 {
+    /// <summary>Tokens already in the cache when each timed prefill started (llama-bench's <c>-d</c>; 0 = empty).</summary>
+    public int DepthTokens { get; init; }
+
+    /// <summary>llama-bench's test names: <c>pp512</c> and <c>tg128</c>, with <c> @ d4096</c> at a depth.</summary>
+    public string PrefillTestName => $"pp{PromptTokens}{DepthSuffix}";
+
+    /// <inheritdoc cref="PrefillTestName"/>
+    public string DecodeTestName => $"tg{DecodeTokens}{DepthSuffix}";
+
+    private string DepthSuffix => DepthTokens > 0 ? $" @ d{DepthTokens}" : "";
+
     /// <summary>Prompt tokens over the median prefill time.</summary>
     public double PrefillTokensPerSecond => PromptTokens / SampleStatistics.Median(Rounds.Select(r => r.Prefill.TotalSeconds));
 
