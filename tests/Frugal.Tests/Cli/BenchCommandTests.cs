@@ -272,7 +272,7 @@ public sealed class BenchCommandTests : IDisposable
         public FakeModel Inner => inner;
         public FakeCache? Cache { get; private set; }
         public Frugal.Models.ModelConfig Config => inner.Config;
-        public Frugal.Models.KvCache CreateCache(int maxTokens) => Cache = (FakeCache)inner.CreateCache(maxTokens);
+        public Frugal.Models.KvCache CreateCache(int maxTokens, Frugal.Numerics.Attention.KvCacheTypes types = default) => Cache = (FakeCache)inner.CreateCache(maxTokens, types);
         public void Forward(ReadOnlySpan<int> tokens, Frugal.Models.KvCache cache, Span<float> logits, bool allLogits = false) =>
             inner.Forward(tokens, cache, logits, allLogits);
         public void Dispose() { }
