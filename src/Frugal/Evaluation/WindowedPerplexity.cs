@@ -48,19 +48,25 @@ public static class WindowedPerplexity
     /// <exception cref="ArgumentException">a size is out of range, the text is too short, or a token id is outside the vocabulary.</exception>
     public static PerplexityResult Measure(ILanguageModel model, IReadOnlyList<int> tokens, int contextLength, int batchSize, int? bos,
         Action<int, double>? onChunk = null, CancellationToken cancellationToken = default) =>
-        Measure(model, new PerplexityWindows(tokens, contextLength, batchSize, bos), onChunk, cancellationToken);
+        Measure(model, new PerplexityWindows(tokens, contextLength, batchSize, bos), onChunk, null, cancellationToken);
 
     /// <summary>Measures the perplexity of <paramref name="windows"/>.</summary>
     /// <param name="onChunk">called after each window with its 1-based number and the running perplexity.</param>
+    /// <param name="saveBase">when given, receives the log-probabilities of every scored position (the base of a later
+    /// <see cref="KlDivergence"/> measurement); the caller completes it.</param>
     public static PerplexityResult Measure(ILanguageModel model, PerplexityWindows windows, Action<int, double>? onChunk = null,
-        CancellationToken cancellationToken = default)
+        BaseLogitsWriter? saveBase = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(windows);
         var scratch = new float[model.Config.VocabSize];   // [vocab] exp(logit - max)
         var running = new List<double>(windows.Count);
         var nll = new RunningMean();
-        windows.Evaluate(model, (logits, target) => nll.Add(-LogProbabilities.Of(logits, target, scratch)), chunk =>
+        windows.Evaluate(model, (logits, target) =>
+        {
+            nll.Add(-LogProbabilities.Of(logits, target, scratch));
+            saveBase?.Write(logits);
+        }, chunk =>
         {
             running.Add(Math.Exp(nll.Mean));
             onChunk?.Invoke(chunk, running[^1]);
