@@ -16,7 +16,7 @@ namespace Frugal.Evaluation;
 /// <param name="SameTop">share (0..1) of scored tokens where Q's most likely token is the base's.</param>
 /// <param name="DeltaPRms">RMS of p_Q(target) - p_base(target), 0..1.</param>
 public sealed record KlDivergenceResult(Estimate Perplexity, Estimate BasePerplexity, double LogPerplexityCorrelation,
-    Estimate LogPerplexityRatio, Estimate PerplexityRatio, Estimate PerplexityDifference, Estimate Kld, IReadOnlyList<float> SortedKld,
+    Estimate LogPerplexityRatio, Estimate PerplexityRatio, Estimate PerplexityDifference, Estimate Kld, IReadOnlyList<double> SortedKld,
     Estimate SameTop, Estimate DeltaPRms, int Tokens, int Chunks, int ContextLength)
 {
     public int ScoredTokens => SortedKld.Count;

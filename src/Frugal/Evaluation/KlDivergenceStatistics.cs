@@ -14,7 +14,7 @@ public readonly record struct Estimate(double Value, double Error);
 public sealed class KlDivergenceStatistics
 {
     private readonly float[] _logProbs, _scratch;   // [vocab] the current model's log-probabilities, [vocab] work space
-    private readonly List<float> _kld = [];         // [scored positions] KL divergence of each
+    private readonly List<double> _kld = [];         // [scored positions] KL divergence of each
     private RunningMean _nll, _nllBase, _divergence, _deltaPSquared;
     private double _nllTimesNllBase;
     private int _sameTop;
@@ -48,7 +48,7 @@ public sealed class KlDivergenceStatistics
 
         double kld = KlDivergence.Between(baseLogProbs, _logProbs, _scratch);
         _divergence.Add(kld);
-        _kld.Add((float)kld);
+        _kld.Add(kld);
         if (TensorPrimitives.IndexOfMax(baseLogProbs) == TensorPrimitives.IndexOfMax(_logProbs)) _sameTop++;
         double deltaP = Math.Exp(-nll) - Math.Exp(-nllBase);
         _deltaPSquared.Add(deltaP * deltaP);
@@ -119,7 +119,7 @@ public sealed class KlDivergenceStatistics
     }
 
     /// <summary>The KL divergence of every position added so far, sorted ascending.</summary>
-    public float[] SortedKld()
+    public double[] SortedKld()
     {
         var sorted = _kld.ToArray();
         Array.Sort(sorted);

@@ -69,16 +69,16 @@ public sealed class KlDivergenceTests : IDisposable
     [Fact]
     public void Percentiles_interpolate_between_neighbours_as_llama_cpp_does()
     {
-        var r = Result([0f, 1f, 2f, 3f]);
+        var r = Result([0, 1, 2, 3]);
         Assert.Equal(1.5, r.KldMedian);         // mean of the middle two
         Assert.Equal(2.7, r.KldPercentile(0.9), 1e-12);
         Assert.Equal(2.97, r.KldPercentile(0.99), 1e-12);
         Assert.Equal(3.0, r.KldMaximum);
         Assert.Equal(0.0, r.KldMinimum);
-        Assert.Equal(2.0, Result(new[] { 5f, 2f, 1f }.Order().ToArray()).KldMedian);
+        Assert.Equal(2.0, Result(new[] { 5.0, 2, 1 }.Order().ToArray()).KldMedian);
     }
 
-    private static KlDivergenceResult Result(float[] sorted) =>
+    private static KlDivergenceResult Result(double[] sorted) =>
         new(default, default, 0, default, default, default, default, sorted, default, default, 0, 0, 0);
 
     [Fact]
