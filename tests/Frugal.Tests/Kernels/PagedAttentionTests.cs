@@ -1,4 +1,5 @@
 using Frugal.Models;
+using Frugal.Numerics;
 using Frugal.Numerics.Attention;
 using Frugal.Numerics.Threading;
 
@@ -111,33 +112,50 @@ public sealed class PagedAttentionTests
         Assert.Equal(store.BytesPerPosition * 8 * 16, store.Bytes);
     }
 
-    [Fact]
-    public void Stored_rows_read_back_as_the_type_encodes_them()
+    [Theory]
+    [InlineData(KvElementType.F16)]
+    [InlineData(KvElementType.F32)]
+    [InlineData(KvElementType.Q8_0)]
+    [InlineData(KvElementType.Q4_0)]
+    public unsafe void Stored_rows_read_back_as_ggml_encodes_them(KvElementType type)
     {
-        var store = new PagedKvStore(1, 2, 16, 1, 32, new KvCacheTypes(KvElementType.F16, KvElementType.Q8_0));
-        var k = Gaussian(new Random(1), 32, 2f);
-        var v = Gaussian(new Random(2), 32, 2f);
-        store.Write(0, [1, 0], 5, 1, k, v);
-        var kt = new float[16 * 32];
-        var vt = new float[16 * 32];
-        var row = new float[32];
-        unsafe
+        const int hd = 64;
+        var store = new PagedKvStore(1, 2, 32, 2, hd, new KvCacheTypes(type, type));
+        var rng = new Random(1);
+        var k = Gaussian(rng, 3 * 2 * hd, 2f);   // positions 20, 21, 22 of block 1, two heads
+        var v = Gaussian(rng, 3 * 2 * hd, 2f);
+        store.Write(0, [0, 1], 52, 3, k, v);
+        var kt = new float[16 * hd];
+        var vt = new float[16 * hd];
+        var ggml = type switch { KvElementType.F16 => GgmlType.F16, KvElementType.F32 => GgmlType.F32, KvElementType.Q8_0 => GgmlType.Q8_0, _ => GgmlType.Q4_0 };
+        for (int h = 0; h < 2; h++)
         {
-            fixed (float* ktp = kt, vtp = vt, rp = row)
+            fixed (float* ktp = kt, vtp = vt)
             {
-                KvTile.LoadKeys(store.Layer(0).View, 1, 0, 0, 16, ktp, rp);
-                KvTile.LoadValues(store.Layer(0).View, 1, 0, 0, 16, vtp);
+                KvTile.LoadKeys(store.Layer(0).View, 1, 1, h, ktp);
+                KvTile.LoadValues(store.Layer(0).View, 1, 1, h, 16, vtp);
+            }
+            for (int i = 0; i < 3; i++)
+            {
+                var expectedK = RoundTrip(ggml, k.AsSpan((i * 2 + h) * hd, hd));
+                var expectedV = RoundTrip(ggml, v.AsSpan((i * 2 + h) * hd, hd));
+                int slot = 4 + i;   // position 52 + i is slot 20 + i of block 1: tile 1, slot 4 + i
+                for (int d = 0; d < hd; d++)
+                {
+                    Assert.Equal(expectedK[d], kt[d * 16 + slot]);
+                    Assert.Equal(expectedV[d], vt[slot * hd + d]);
+                }
             }
         }
-        var q8 = new byte[34];
-        Frugal.Numerics.Quantize.Row(Frugal.Numerics.GgmlType.Q8_0, v, q8);
-        var v8 = new float[32];
-        Frugal.Numerics.Dequantize.Row(Frugal.Numerics.GgmlType.Q8_0, q8, v8);
-        for (int d = 0; d < 32; d++)
-        {
-            Assert.Equal((float)(Half)k[d], kt[d * 16 + 5]);
-            Assert.Equal(v8[d], vt[5 * 32 + d]);
-        }
+    }
+
+    private static float[] RoundTrip(GgmlType type, ReadOnlySpan<float> x)
+    {
+        var bytes = new byte[GgmlTypeInfo.RowBytes(type, x.Length)];
+        Quantize.Row(type, x, bytes);
+        var back = new float[x.Length];
+        Dequantize.Row(type, bytes, back);
+        return back;
     }
 
     [Fact]

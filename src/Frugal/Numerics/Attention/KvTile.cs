@@ -35,7 +35,7 @@ public static unsafe class KvTile
                 tile[d * Positions + j] = src[d];
         }
         else
-            Quantize.Row(KvElementTypes.GgmlTypeOf(layer.Types.Keys), src[..hd], new Span<byte>(seg + (long)slot * layer.KeyHeadBytes, layer.KeyHeadBytes));
+            KvBlockTile.StoreKey(layer.Types.Keys, seg + (long)(slot / Positions) * Positions * layer.KeyHeadBytes, slot % Positions, src[..hd]);
     }
 
     /// <summary>Stores the value head row <paramref name="src"/> [headDim] of the position in <paramref name="slot"/> of a block.</summary>
@@ -52,12 +52,11 @@ public static unsafe class KvTile
     }
 
     /// <summary>
-    /// Keys of tile <paramref name="tile"/> of a block as kt[d·16 + j] (key j, element d). Slots at and past
-    /// <paramref name="valid"/> are zero for block types (the f16 copy takes whatever the cache holds there: callers
-    /// mask those scores). <paramref name="row"/> is [headDim] scratch.
+    /// Keys of tile <paramref name="tile"/> of a block as kt[d·16 + j] (key j, element d). Slots at and past the
+    /// tile's valid positions hold whatever the cache holds there: callers mask those scores.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void LoadKeys(in KvLayer layer, int block, int tile, int head, int valid, float* kt, float* row)
+    public static void LoadKeys(in KvLayer layer, int block, int tile, int head, float* kt)
     {
         int hd = layer.HeadDim;
         byte* at = layer.KeySegment(block, head) + (long)tile * Positions * layer.KeyHeadBytes;
@@ -71,15 +70,7 @@ public static unsafe class KvTile
             Buffer.MemoryCopy(at, kt, hd * Positions * sizeof(float), hd * Positions * sizeof(float));
             return;
         }
-        var type = KvElementTypes.GgmlTypeOf(layer.Types.Keys);
-        var dst = new Span<float>(row, hd);
-        for (int j = 0; j < Positions; j++)
-        {
-            if (j < valid) Dequantize.Row(type, new ReadOnlySpan<byte>(at + (long)j * layer.KeyHeadBytes, layer.KeyHeadBytes), dst);
-            else dst.Clear();
-            for (int d = 0; d < hd; d++)
-                kt[d * Positions + j] = row[d];
-        }
+        KvBlockTile.LoadKeys(layer.Types.Keys, at, hd, kt);
     }
 
     /// <summary>Values of the first <paramref name="valid"/> positions of a tile as rows v[j·headDim + d].</summary>
@@ -98,8 +89,7 @@ public static unsafe class KvTile
             Buffer.MemoryCopy(at, v, hd * valid * sizeof(float), hd * valid * sizeof(float));
             return;
         }
-        var type = KvElementTypes.GgmlTypeOf(layer.Types.Values);
         for (int j = 0; j < valid; j++)
-            Dequantize.Row(type, new ReadOnlySpan<byte>(at + (long)j * layer.ValueHeadBytes, layer.ValueHeadBytes), new Span<float>(v + (long)j * hd, hd));
+            KvBlockTile.LoadRow(layer.Types.Values, at + (long)j * layer.ValueHeadBytes, hd, v + (long)j * hd);
     }
 }

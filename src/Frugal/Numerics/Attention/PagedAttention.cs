@@ -26,6 +26,12 @@ public sealed unsafe partial class PagedAttention : IComputeJob
     /// <summary>Fewest key tiles a split chunk holds (merging costs a little; tiny chunks do not pay).</summary>
     private const int MinTilesPerSplit = 8;
 
+    /// <summary>
+    /// Below this many multiply-adds a step's attention runs on the calling thread: waking the team costs more than the
+    /// work (the built-in model's decode, short prompts of small drafts).
+    /// </summary>
+    private const long InlineMultiplyAdds = 1 << 18;
+
     private readonly int _heads, _kvHeads, _headDim, _group;
     private AttentionSequence[] _seqs = [];
     private int _seqCount;
@@ -35,6 +41,7 @@ public sealed unsafe partial class PagedAttention : IComputeJob
     private float[] _partials = [];   // [partial units][rows of a unit][headDim + 2]: acc, then m and l
     private float[][] _workerScratch = [];
     private int _next;
+    private long _multiplyAdds;   // q·K and p·V multiply-adds of the planned step, per layer
 
     // The layer being run: set by Run for the duration of one team step.
     private KvLayer _layer;
@@ -62,6 +69,7 @@ public sealed unsafe partial class PagedAttention : IComputeJob
         _seqCount = sequences.Length;
         _rowsPerUnit = Math.Max(1, TargetRows / _group);
         _unitCount = 0;
+        _multiplyAdds = 0;
         int units = 0;
         foreach (var s in sequences)
         {
@@ -81,6 +89,7 @@ public sealed unsafe partial class PagedAttention : IComputeJob
                 int tiles = (keys + KvTile.Positions - 1) / KvTile.Positions;
                 int splits = Math.Max(1, Math.Min(want, tiles / MinTilesPerSplit));
                 int perSplit = (tiles + splits - 1) / splits * KvTile.Positions;
+                _multiplyAdds += 2L * rows * _group * _kvHeads * keys * _headDim;
                 for (int h = 0; h < _kvHeads; h++)
                     for (int k = 0; k < splits; k++)
                     {
@@ -121,7 +130,8 @@ public sealed unsafe partial class PagedAttention : IComputeJob
         _q = q;
         _output = output;
         _next = 0;
-        team.Run(this);
+        if (_multiplyAdds < InlineMultiplyAdds) ((IComputeJob)this).Execute(0, 1);
+        else team.Run(this);
         MergePartials();
     }
 

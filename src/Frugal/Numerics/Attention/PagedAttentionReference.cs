@@ -27,7 +27,7 @@ public static unsafe class PagedAttentionReference
                         for (int p = 0; p < visible; p++)
                         {
                             int block = tables[seq.TableOffset + p / layer.BlockSize], tile = p % layer.BlockSize / KvTile.Positions, j = p % KvTile.Positions;
-                            KvTile.LoadKeys(layer, block, tile, h, KvTile.Positions, ktp, rowp);
+                            KvTile.LoadKeys(layer, block, tile, h, ktp);
                             KvTile.LoadValues(layer, block, tile, h, KvTile.Positions, vp);
                             keys[p] = new double[hd];
                             values[p] = new double[hd];
