@@ -46,12 +46,12 @@ internal static unsafe class AttentionTile
     }
 
     /// <summary>
-    /// Folds one row's tile scores <paramref name="s"/> [16] (only the first <paramref name="n"/> are keys it may see)
-    /// into its running max <paramref name="m"/>, denominator <paramref name="l"/> and accumulator
-    /// <paramref name="acc"/> [headDim], with values <paramref name="v"/> [n][headDim].
+    /// Turns one row's tile scores <paramref name="s"/> [16] (only the first <paramref name="n"/> are keys it may see)
+    /// into weights p = exp(s − m') in place (0 past n), with its running max <paramref name="m"/>, denominator
+    /// <paramref name="l"/> and accumulator <paramref name="acc"/> [headDim] rescaled to the new max.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Update<TVec, TOps>(float* s, int n, float* v, int hd, ref float m, ref float l, float* acc)
+    public static void Softmax<TVec, TOps>(float* s, int n, int hd, ref float m, ref float l, float* acc)
         where TVec : struct where TOps : IFloatLanes<TVec>
     {
         for (int j = n; j < T; j++) s[j] = float.NegativeInfinity;
@@ -76,35 +76,52 @@ internal static unsafe class AttentionTile
             sum = TOps.Add(sum, p);
         }
         l += TOps.HorizontalSum(sum);
+    }
 
-        // acc += Σ_j p_j · v_j, four vectors of the head at a time so four FMA chains run side by side.
-        int d4 = hd - hd % (4 * TOps.Count);
-        int dd = 0;
-        for (; dd < d4; dd += 4 * TOps.Count)
+    /// <summary>
+    /// acc_r += Σ_j p_r[j] · v_j for four rows at once over the first <paramref name="n"/> values: each value vector is
+    /// loaded once for the four rows, and the 4 rows × 4 vectors of a head chunk are sixteen independent FMA chains.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Accumulate4<TVec, TOps>(float* p, int n, float* v, int hd, float* acc0, float* acc1, float* acc2, float* acc3)
+        where TVec : struct where TOps : IFloatLanes<TVec>
+    {
+        int w = TOps.Count, chunk = 4 * w;
+        int d4 = hd - hd % chunk, dd = 0;
+        for (; dd < d4; dd += chunk)
         {
-            float* a = acc + dd;
-            TVec a0 = TOps.Load(a), a1 = TOps.Load(a + TOps.Count), a2 = TOps.Load(a + 2 * TOps.Count), a3 = TOps.Load(a + 3 * TOps.Count);
+            TVec a00 = TOps.Load(acc0 + dd), a01 = TOps.Load(acc0 + dd + w), a02 = TOps.Load(acc0 + dd + 2 * w), a03 = TOps.Load(acc0 + dd + 3 * w);
+            TVec a10 = TOps.Load(acc1 + dd), a11 = TOps.Load(acc1 + dd + w), a12 = TOps.Load(acc1 + dd + 2 * w), a13 = TOps.Load(acc1 + dd + 3 * w);
+            TVec a20 = TOps.Load(acc2 + dd), a21 = TOps.Load(acc2 + dd + w), a22 = TOps.Load(acc2 + dd + 2 * w), a23 = TOps.Load(acc2 + dd + 3 * w);
+            TVec a30 = TOps.Load(acc3 + dd), a31 = TOps.Load(acc3 + dd + w), a32 = TOps.Load(acc3 + dd + 2 * w), a33 = TOps.Load(acc3 + dd + 3 * w);
             float* vj = v + dd;
             for (int j = 0; j < n; j++, vj += hd)
             {
-                var p = TOps.Broadcast(s[j]);
-                a0 = TOps.Fma(p, TOps.Load(vj), a0);
-                a1 = TOps.Fma(p, TOps.Load(vj + TOps.Count), a1);
-                a2 = TOps.Fma(p, TOps.Load(vj + 2 * TOps.Count), a2);
-                a3 = TOps.Fma(p, TOps.Load(vj + 3 * TOps.Count), a3);
+                TVec v0 = TOps.Load(vj), v1 = TOps.Load(vj + w), v2 = TOps.Load(vj + 2 * w), v3 = TOps.Load(vj + 3 * w);
+                TVec p0 = TOps.Broadcast(p[j]), p1 = TOps.Broadcast(p[T + j]), p2 = TOps.Broadcast(p[2 * T + j]), p3 = TOps.Broadcast(p[3 * T + j]);
+                a00 = TOps.Fma(p0, v0, a00); a01 = TOps.Fma(p0, v1, a01); a02 = TOps.Fma(p0, v2, a02); a03 = TOps.Fma(p0, v3, a03);
+                a10 = TOps.Fma(p1, v0, a10); a11 = TOps.Fma(p1, v1, a11); a12 = TOps.Fma(p1, v2, a12); a13 = TOps.Fma(p1, v3, a13);
+                a20 = TOps.Fma(p2, v0, a20); a21 = TOps.Fma(p2, v1, a21); a22 = TOps.Fma(p2, v2, a22); a23 = TOps.Fma(p2, v3, a23);
+                a30 = TOps.Fma(p3, v0, a30); a31 = TOps.Fma(p3, v1, a31); a32 = TOps.Fma(p3, v2, a32); a33 = TOps.Fma(p3, v3, a33);
             }
-            TOps.Store(a, a0);
-            TOps.Store(a + TOps.Count, a1);
-            TOps.Store(a + 2 * TOps.Count, a2);
-            TOps.Store(a + 3 * TOps.Count, a3);
+            TOps.Store(acc0 + dd, a00); TOps.Store(acc0 + dd + w, a01); TOps.Store(acc0 + dd + 2 * w, a02); TOps.Store(acc0 + dd + 3 * w, a03);
+            TOps.Store(acc1 + dd, a10); TOps.Store(acc1 + dd + w, a11); TOps.Store(acc1 + dd + 2 * w, a12); TOps.Store(acc1 + dd + 3 * w, a13);
+            TOps.Store(acc2 + dd, a20); TOps.Store(acc2 + dd + w, a21); TOps.Store(acc2 + dd + 2 * w, a22); TOps.Store(acc2 + dd + 3 * w, a23);
+            TOps.Store(acc3 + dd, a30); TOps.Store(acc3 + dd + w, a31); TOps.Store(acc3 + dd + 2 * w, a32); TOps.Store(acc3 + dd + 3 * w, a33);
         }
-        for (; dd < hd; dd += TOps.Count)
+        for (; dd < hd; dd += w)
         {
-            TVec a0 = TOps.Load(acc + dd);
+            TVec a0 = TOps.Load(acc0 + dd), a1 = TOps.Load(acc1 + dd), a2 = TOps.Load(acc2 + dd), a3 = TOps.Load(acc3 + dd);
             float* vj = v + dd;
             for (int j = 0; j < n; j++, vj += hd)
-                a0 = TOps.Fma(TOps.Broadcast(s[j]), TOps.Load(vj), a0);
-            TOps.Store(acc + dd, a0);
+            {
+                TVec vv = TOps.Load(vj);
+                a0 = TOps.Fma(TOps.Broadcast(p[j]), vv, a0);
+                a1 = TOps.Fma(TOps.Broadcast(p[T + j]), vv, a1);
+                a2 = TOps.Fma(TOps.Broadcast(p[2 * T + j]), vv, a2);
+                a3 = TOps.Fma(TOps.Broadcast(p[3 * T + j]), vv, a3);
+            }
+            TOps.Store(acc0 + dd, a0); TOps.Store(acc1 + dd, a1); TOps.Store(acc2 + dd, a2); TOps.Store(acc3 + dd, a3);
         }
     }
 }

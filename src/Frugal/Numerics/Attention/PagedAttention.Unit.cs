@@ -10,8 +10,8 @@ public sealed unsafe partial class PagedAttention
         int rows = u.Rows * group;
         var seq = _seqs[u.Seq];
         float* qs = scratch;                   // [rows, hd] this unit's queries, pre-scaled
-        float* acc = qs + rows * hd;           // [rows, hd]
-        float* m = acc + rows * hd;            // [rows]
+        float* acc = qs + rows * hd;           // [rows + 1, hd]: the last row is a sink for a quad's missing rows
+        float* m = acc + (rows + 1) * hd;      // [rows]
         float* l = m + rows;                   // [rows]
         float* lim = l + rows;                 // [rows] last visible position (as float: exact below 2^24)
         float* kt = lim + rows;                // [hd, 16]
@@ -47,12 +47,19 @@ public sealed unsafe partial class PagedAttention
             {
                 int r1 = Math.Min(r + 1, rows - 1), r2 = Math.Min(r + 2, rows - 1), r3 = Math.Min(r + 3, rows - 1);
                 AttentionTile.Scores4<TVec, TOps>(qs + r * hd, qs + r1 * hd, qs + r2 * hd, qs + r3 * hd, kt, hd, s);
-                for (int k = 0; k < 4 && r + k < rows; k++)
+                int nMax = 0;
+                for (int k = 0; k < 4; k++)
                 {
                     int rr = r + k;
+                    if (rr >= rows) { new Span<float>(s + k * T, T).Clear(); continue; }   // a missing row of the last quad weighs nothing
                     int n = Math.Min(valid, (int)lim[rr] - p0 + 1);
-                    AttentionTile.Update<TVec, TOps>(s + k * T, n, v, hd, ref m[rr], ref l[rr], acc + rr * hd);
+                    nMax = Math.Max(nMax, n);
+                    AttentionTile.Softmax<TVec, TOps>(s + k * T, n, hd, ref m[rr], ref l[rr], acc + rr * hd);
                 }
+                // Rows past the end of the last quad accumulate into the spare row after the unit's accumulators.
+                float* spare = acc + rows * hd;
+                AttentionTile.Accumulate4<TVec, TOps>(s, nMax, v, hd, acc + r * hd,
+                    r + 1 < rows ? acc + (r + 1) * hd : spare, r + 2 < rows ? acc + (r + 2) * hd : spare, r + 3 < rows ? acc + (r + 3) * hd : spare);
             }
         }
 

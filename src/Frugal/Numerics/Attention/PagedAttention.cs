@@ -26,11 +26,6 @@ public sealed unsafe partial class PagedAttention : IComputeJob
     /// <summary>Fewest key tiles a split chunk holds (merging costs a little; tiny chunks do not pay).</summary>
     private const int MinTilesPerSplit = 8;
 
-    /// <summary>
-    /// Below this many multiply-adds a step's attention runs on the calling thread: waking the team costs more than the
-    /// work (the built-in model's decode, short prompts of small drafts).
-    /// </summary>
-    private const long InlineMultiplyAdds = 1 << 18;
 
     private readonly int _heads, _kvHeads, _headDim, _group;
     private AttentionSequence[] _seqs = [];
@@ -130,7 +125,7 @@ public sealed unsafe partial class PagedAttention : IComputeJob
         _q = q;
         _output = output;
         _next = 0;
-        if (_multiplyAdds < InlineMultiplyAdds) ((IComputeJob)this).Execute(0, 1);
+        if (team.RunsInline(_multiplyAdds)) ((IComputeJob)this).Execute(0, 1);
         else team.Run(this);
         MergePartials();
     }
@@ -159,6 +154,6 @@ public sealed unsafe partial class PagedAttention : IComputeJob
     {
         int rows = _rowsPerUnit * _group, hd = _headDim;
         // queries, accumulators, m, l, limits | key tile, value tile, dequantized row | scores of four rows
-        return rows * hd * 2 + rows * 3 + 2 * KvTile.Positions * hd + hd + 4 * KvTile.Positions + 64;
+        return (2 * rows + 1) * hd + rows * 3 + 2 * KvTile.Positions * hd + hd + 4 * KvTile.Positions + 64;
     }
 }

@@ -75,9 +75,10 @@ internal static unsafe class MatMul
             // The Q8_0x16 kernel reads the activations as unsigned bytes q + 128: a copy after the Q8_0 form.
             byte* offsetQs = packed != null && q8Layout ? (byte*)a.Qs + perCol * n : null;
             job.Set(type, path, kind, w, rowBytes, rows, cols, x, y, n, a, colBlock, packed, offsetQs);
+            bool inline = team.RunsInline((long)rows * cols * n);
             if (kind != ActivationKind.None)
             {
-                if (n == 1)
+                if (n == 1 || inline)
                     job.Quantize(0, 1);
                 else
                 {
@@ -86,7 +87,8 @@ internal static unsafe class MatMul
                 }
             }
             job.Phase = MatMulJob.Step.Multiply;
-            team.Run(job);
+            if (inline) job.Execute(0, 1);
+            else team.Run(job);
             job.Clear();
         }
     }

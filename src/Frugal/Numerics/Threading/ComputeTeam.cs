@@ -49,20 +49,33 @@ public sealed class ComputeTeam : IDisposable
     /// <summary>Threads taking part in each step, the caller included.</summary>
     public int ThreadCount { get; }
 
+    /// <summary>
+    /// Steps smaller than this many multiply-adds run on the calling thread alone: waking the team and meeting at its
+    /// barrier costs a few microseconds, more than a small model's whole matmul (the built-in model decodes in tens of
+    /// microseconds a step). 0 (a team made with <c>new</c>, as tests make them) always runs on every member.
+    /// </summary>
+    public long InlineMultiplyAdds { get; init; }
+
+    /// <summary>The threshold of <see cref="Default"/>: ~2^19 int8 multiply-adds are a few microseconds of one core.</summary>
+    public const long DefaultInlineMultiplyAdds = 1 << 19;
+
+    /// <summary>True when a step of <paramref name="multiplyAdds"/> should stay on the calling thread.</summary>
+    internal bool RunsInline(long multiplyAdds) => ThreadCount == 1 || multiplyAdds < InlineMultiplyAdds;
+
     /// <summary>The process-wide team used by <see cref="WeightMatrix.Multiply"/>; physical cores unless configured.</summary>
     public static ComputeTeam Default
     {
         get
         {
             lock (DefaultGate)
-                return _default ??= new ComputeTeam(CpuTopology.PhysicalCores);
+                return _default ??= new ComputeTeam(CpuTopology.PhysicalCores) { InlineMultiplyAdds = DefaultInlineMultiplyAdds };
         }
     }
 
     /// <summary>Replaces the default team with one of <paramref name="threads"/> threads (the `--threads` option).</summary>
     public static void ConfigureDefault(int threads)
     {
-        var team = new ComputeTeam(threads);
+        var team = new ComputeTeam(threads) { InlineMultiplyAdds = DefaultInlineMultiplyAdds };
         ComputeTeam? old;
         lock (DefaultGate)
         {
