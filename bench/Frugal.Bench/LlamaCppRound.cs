@@ -3,6 +3,7 @@ using LLama;
 using LLama.Common;
 using LLama.Native;
 using Frugal.Inference.Benchmarking;
+using Frugal.Numerics.Attention;
 
 namespace Frugal.Bench;
 
@@ -10,8 +11,9 @@ namespace Frugal.Bench;
 /// llama.cpp's side of a side-by-side round, with Frugal's protocol (<see cref="PrefillDecodeRound"/>): at a depth, the
 /// depth ids first, untimed, in llama_decode batches of at most <see cref="PrefillDecodeRound.DepthChunkTokens"/> (as
 /// llama-bench's <c>-d</c> does with its n_ubatch of 512); then the prompt in one llama_decode batch (logits of the last token only, as llama-bench), then one llama_decode per decoded token,
-/// each followed by llama_synchronize. Threads and batch threads are both the requested count; the KV cache type and
-/// flash attention stay at llama.cpp's defaults, as llama-bench runs them.
+/// each followed by llama_synchronize. Threads and batch threads are both the requested count; the KV cache types are
+/// the round's (f16 by default, llama.cpp's own) and flash attention stays at llama.cpp's default ("auto", enabled on
+/// the CPU), as llama-bench runs them, except that a quantized V cache asks for it explicitly (llama.cpp needs it).
 /// </summary>
 internal sealed class LlamaCppRound : IDisposable
 {
@@ -22,7 +24,7 @@ internal sealed class LlamaCppRound : IDisposable
     private readonly int[] _prompt;
     private readonly int[] _decode;
 
-    public LlamaCppRound(string path, int[] depth, int[] prompt, int[] decode, int threads)
+    public LlamaCppRound(string path, int[] depth, int[] prompt, int[] decode, int threads, KvCacheTypes cacheTypes = default)
     {
         _depth = depth;
         _prompt = prompt;
@@ -35,7 +37,11 @@ internal sealed class LlamaCppRound : IDisposable
             Threads = threads,
             BatchThreads = threads,
             GpuLayerCount = 0,
+            TypeK = GgmlTypeOf(cacheTypes.Keys),
+            TypeV = GgmlTypeOf(cacheTypes.Values),
         };
+        if (cacheTypes.Values is not (KvElementType.F16 or KvElementType.F32))
+            p.FlashAttention = true;
         LlamaCppNative.TakeAttentionLog();
         _weights = LLamaWeights.LoadFromFile(p);
         _context = _weights.CreateContext(p);
@@ -46,6 +52,16 @@ internal sealed class LlamaCppRound : IDisposable
     public string Settings { get; }
 
     public int VocabSize => _weights.Vocab.Count;
+
+    /// <summary>ggml's type for a Frugal KV element type (the same block layouts).</summary>
+    public static GGMLType GgmlTypeOf(KvElementType type) => type switch
+    {
+        KvElementType.F16 => GGMLType.GGML_TYPE_F16,
+        KvElementType.F32 => GGMLType.GGML_TYPE_F32,
+        KvElementType.Q8_0 => GGMLType.GGML_TYPE_Q8_0,
+        KvElementType.Q4_0 => GGMLType.GGML_TYPE_Q4_0,
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown KV element type"),
+    };
 
     public RoundTiming Measure()
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Frugal.Numerics.Attention;
 
 namespace Frugal.Bench;
 
@@ -11,7 +12,7 @@ internal sealed record NodeLlamaCppResult(double PrefillTokensPerSecond, double 
 
 /// <summary>
 /// The strongest stock llama.cpp reachable here — node-llama-cpp 3.22.1's prebuilt ggml CPU backend, which picks the
-/// best x86 variant at load — timed by <c>node bench.mjs FILE P N T REPS DEPTH</c> in a child process, in a directory
+/// best x86 variant at load — timed by <c>node bench.mjs FILE P N T REPS DEPTH --type-k K --type-v V</c> in a child process, in a directory
 /// where <c>npm install</c> ran for <c>bench/node-llama-cpp/package.json</c>. It cannot alternate rounds with the
 /// in-process engines, so it runs on its own, after them, with its own warm-up round.
 /// </summary>
@@ -27,7 +28,8 @@ internal static class NodeLlamaCpp
         return null;
     }
 
-    public static NodeLlamaCppResult Run(string directory, string file, int prompt, int decode, int threads, int reps, int depth)
+    public static NodeLlamaCppResult Run(string directory, string file, int prompt, int decode, int threads, int reps, int depth,
+        KvCacheTypes cacheTypes = default)
     {
         var start = new ProcessStartInfo("node")
         {
@@ -40,6 +42,12 @@ internal static class NodeLlamaCpp
         start.ArgumentList.Add(Path.GetFullPath(file));
         foreach (int v in new[] { prompt, decode, threads, reps, depth })
             start.ArgumentList.Add(v.ToString(CultureInfo.InvariantCulture));
+        // The script's --type-k/--type-v take ggml's names (F16, Q8_0); a quantized V needs flash attention, which
+        // "auto" (the script's default) enables on the CPU.
+        start.ArgumentList.Add("--type-k");
+        start.ArgumentList.Add(KvElementTypes.Name(cacheTypes.Keys).ToUpperInvariant());
+        start.ArgumentList.Add("--type-v");
+        start.ArgumentList.Add(KvElementTypes.Name(cacheTypes.Values).ToUpperInvariant());
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start node");
         var stderr = process.StandardError.ReadToEndAsync();
         string stdout = process.StandardOutput.ReadToEnd();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Frugal.Bench;
 using Frugal.Numerics;
+using Frugal.Numerics.Attention;
 using Frugal.Numerics.Kernels;
 
 // Usage: see bench/README.md.
@@ -8,6 +9,19 @@ if (args.Length > 0 && args[0] == "side-by-side")
     return RunSideBySide(args[1..]);
 if (args.Length > 0 && args[0] == "serving")
     return RunServing(args[1..]);
+if (args.Length > 0 && args[0] == "kv-quality")
+    return RunKvQuality(args[1..]);
+if (args.Length > 0 && args[0] == "stories")
+{
+    // Usage: Frugal.Bench stories N FILE — N held-out stories, one per line (the text the perplexity tests measure).
+    if (args.Length != 3 || !int.TryParse(args[1], NumberStyles.None, CultureInfo.InvariantCulture, out int count) || count < 1)
+    {
+        Console.Error.WriteLine("usage: Frugal.Bench stories N FILE");
+        return 2;
+    }
+    File.WriteAllText(args[2], string.Join("\n", Frugal.Evaluation.HeldOutSets.Stories(count)));
+    return 0;
+}
 if (args.Length > 0 && args[0] == "make-files")
 {
     var rest = args[1..].ToList();
@@ -58,7 +72,9 @@ if (args.Length > 0 && args[0] == "small-n")
 }
 if (args.Length == 0 || args[0] != "kernels")
 {
-    Console.Error.WriteLine("usage: Frugal.Bench side-by-side FILE... [-p 128] [-n 64] [-t 2] [--rounds 3] [--seed 42] [--depth 0] [--node DIR]");
+    Console.Error.WriteLine("usage: Frugal.Bench side-by-side FILE... [-p 128] [-n 64] [-t 2] [--rounds 3] [--seed 42] [--depth 0] [-ctk f16] [-ctv f16] [--node DIR]");
+    Console.Error.WriteLine("       Frugal.Bench kv-quality MODEL TEXT [--ctx 128] [-t 2] [--types f16,q8_0,q4_0]");
+    Console.Error.WriteLine("       Frugal.Bench stories N FILE");
     Console.Error.WriteLine("       Frugal.Bench serving FILE [-n 32] [--streams 8] [-t 2] [--prefix 500]");
     Console.Error.WriteLine("       Frugal.Bench make-files [DIR=/tmp/frugal-bench] [--keep-f16] [--only NAME,...]");
     Console.Error.WriteLine("       Frugal.Bench kernels [rows=2048] [cols=8192] [n=128] [types=Q4_0,Q8_0,Q4_K] [threads=1,2] [paths=best]");
@@ -82,10 +98,24 @@ static int RunSideBySide(string[] args)
     var files = new List<string>();
     int p = 128, n = 64, t = 2, rounds = 3, seed = 42, depth = 0;
     string? node = null;
+    KvElementType typeK = KvElementType.F16, typeV = KvElementType.F16;
     for (int i = 0; i < args.Length; i++)
     {
         string a = args[i];
-        if (a is "--depth" or "-d")
+        if (a is "--cache-type-k" or "-ctk" or "--cache-type-v" or "-ctv")
+        {
+            try
+            {
+                var type = KvElementTypes.Parse(i + 1 < args.Length ? args[++i] : "");
+                if (a is "--cache-type-k" or "-ctk") typeK = type; else typeV = type;
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"error: {a}: {e.Message.Replace(" (Parameter 'name')", "", StringComparison.Ordinal)}");
+                return 2;
+            }
+        }
+        else if (a is "--depth" or "-d")
         {
             if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out depth))
             {
@@ -142,7 +172,58 @@ static int RunSideBySide(string[] args)
         Console.Error.WriteLine("error: give at least one GGUF file (make them with: make-files)");
         return 2;
     }
-    SideBySide.Run(new SideBySide.Options(files, p, n, t, rounds, seed, depth, node));
+    SideBySide.Run(new SideBySide.Options(files, p, n, t, rounds, seed, depth, node, new KvCacheTypes(typeK, typeV)));
+    return 0;
+}
+
+static int RunKvQuality(string[] args)
+{
+    var positional = new List<string>();
+    int ctx = 128, t = 2;
+    var types = new List<KvElementType> { KvElementType.F16, KvElementType.Q8_0, KvElementType.Q4_0 };
+    for (int i = 0; i < args.Length; i++)
+    {
+        string a = args[i];
+        if (a is "--ctx" or "-c" or "-t")
+        {
+            if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int v) || v < 1)
+            {
+                Console.Error.WriteLine($"error: {a} needs a positive integer");
+                return 2;
+            }
+            i++;
+            if (a == "-t") t = v; else ctx = v;
+        }
+        else if (a == "--types" && i + 1 < args.Length)
+        {
+            try
+            {
+                types = args[++i].Split(',').Select(KvElementTypes.Parse).ToList();
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"error: --types: {e.Message.Replace(" (Parameter 'name')", "", StringComparison.Ordinal)}");
+                return 2;
+            }
+        }
+        else if (a.StartsWith('-'))
+        {
+            Console.Error.WriteLine($"error: unknown option {a}");
+            return 2;
+        }
+        else if (!File.Exists(a))
+        {
+            Console.Error.WriteLine($"error: no such file: {a}");
+            return 2;
+        }
+        else positional.Add(a);
+    }
+    if (positional.Count != 2)
+    {
+        Console.Error.WriteLine("usage: Frugal.Bench kv-quality MODEL TEXT [--ctx 128] [-t 2] [--types f16,q8_0,q4_0] (make a TEXT with: stories 300 FILE)");
+        return 2;
+    }
+    KvQuality.Run(new KvQuality.Options(positional[0], positional[1], ctx, t, types));
     return 0;
 }
 

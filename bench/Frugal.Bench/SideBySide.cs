@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Frugal.Inference.Benchmarking;
 using Frugal.Models;
+using Frugal.Numerics.Attention;
 using Frugal.Numerics.Threading;
 
 namespace Frugal.Bench;
@@ -9,14 +10,15 @@ namespace Frugal.Bench;
 /// llama.cpp (LLamaSharp 0.30.0) and Frugal on the same GGUF file in one process, alternating rounds so that the noise
 /// of a shared machine hits both: each round is, after <c>Depth</c> tokens evaluated untimed, a prefill of p random
 /// tokens in one batch then n single-token decode steps, the same token ids for both engines. One untimed warm-up
-/// round each, then the medians of the timed rounds and the ratio Frugal / llama.cpp (above 1 = Frugal faster). With
+/// round each, then the medians of the timed rounds and the ratio Frugal / llama.cpp (above 1 = Frugal faster). All
+/// engines store K and V in <c>CacheTypes</c> (f16 by default, llama.cpp's own default). With
 /// <c>NodeDirectory</c>, node-llama-cpp's prebuilt llama.cpp runs the same protocol afterwards in a child process
 /// (<see cref="NodeLlamaCpp"/>; its own random ids) and gets a third column and ratio.
 /// </summary>
 internal static class SideBySide
 {
     public sealed record Options(IReadOnlyList<string> Files, int Prompt, int Decode, int Threads, int Rounds, int Seed,
-        int Depth = 0, string? NodeDirectory = null);
+        int Depth = 0, string? NodeDirectory = null, KvCacheTypes CacheTypes = default);
 
     private sealed record FileResult(string File, ThroughputResult LlamaCpp, ThroughputResult Frugal, NodeLlamaCppResult? Node)
     {
@@ -30,7 +32,7 @@ internal static class SideBySide
     {
         LlamaCppNative.EnsureLoaded();
         ComputeTeam.ConfigureDefault(o.Threads);
-        Console.WriteLine($"side by side: -p {o.Prompt} -n {o.Decode} -d {o.Depth} -t {o.Threads}, median of {o.Rounds} alternating rounds" +
+        Console.WriteLine($"side by side: -p {o.Prompt} -n {o.Decode} -d {o.Depth} -t {o.Threads}, KV {o.CacheTypes}, median of {o.Rounds} alternating rounds" +
                           $"{(o.NodeDirectory is null ? "" : $", then node-llama-cpp ({o.NodeDirectory})")}; load average {LoadAverage()}");
         var results = new List<FileResult>();
         foreach (string file in o.Files)
@@ -41,7 +43,7 @@ internal static class SideBySide
             NodeLlamaCppResult? node = null;
             if (o.NodeDirectory is { } dir)
             {
-                node = NodeLlamaCpp.Run(dir, file, o.Prompt, o.Decode, o.Threads, o.Rounds, o.Depth);
+                node = NodeLlamaCpp.Run(dir, file, o.Prompt, o.Decode, o.Threads, o.Rounds, o.Depth, o.CacheTypes);
                 Console.WriteLine($"  node-llama-cpp: load {node.LoadSeconds:F2} s (flash attention {node.FlashAttention}, KV {node.TypeK}/{node.TypeV}; {node.Setup})");
                 Console.WriteLine("  node-llama-cpp rounds: pp " +
                                   $"{string.Join(", ", node.PrefillRounds.Select(v => v.ToString("F1")))} tg {string.Join(", ", node.DecodeRounds.Select(v => v.ToString("F1")))} tok/s");
@@ -66,9 +68,9 @@ internal static class SideBySide
         long t0 = Stopwatch.GetTimestamp();
         using var model = ModelLoader.Load(file);
         double frugalLoad = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-        var frugal = new PrefillDecodeRound(model, o.Prompt, o.Decode, o.Seed, o.Depth);
+        var frugal = new PrefillDecodeRound(model, o.Prompt, o.Decode, o.Seed, o.Depth, o.CacheTypes);
         t0 = Stopwatch.GetTimestamp();
-        using var llama = new LlamaCppRound(file, frugal.Depth.ToArray(), frugal.Prompt.ToArray(), frugal.DecodeInputs.ToArray(), o.Threads);
+        using var llama = new LlamaCppRound(file, frugal.Depth.ToArray(), frugal.Prompt.ToArray(), frugal.DecodeInputs.ToArray(), o.Threads, o.CacheTypes);
         double llamaLoad = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         Console.WriteLine($"  load: llama.cpp {llamaLoad:F2} s ({llama.Settings}), frugal {frugalLoad:F2} s (weights repacked into kernel layouts: {model.KernelLayoutBytes / 1e6:F0} MB)");
         llama.Measure();  // warm-up: page in the mapped weights, JIT tiering

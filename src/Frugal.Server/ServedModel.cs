@@ -51,6 +51,7 @@ public sealed class ServedModel : IDisposable
                 MaxRunningSequences = options.Parallel,
                 MaxQueuedRequests = options.MaxQueuedRequests,
                 KvBlocks = options.KvBlocks,
+                KvCacheTypes = options.KvCacheTypes,
             });
             return new ServedModel(id, model, engine, template);
         }

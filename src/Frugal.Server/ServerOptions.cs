@@ -1,3 +1,5 @@
+using Frugal.Numerics.Attention;
+
 namespace Frugal.Server;
 
 /// <summary>How <c>frugal serve</c> runs: where it listens, what it serves, and its limits.</summary>
@@ -25,6 +27,9 @@ public sealed record ServerOptions
 
     /// <summary>KV blocks of 16 positions; null gives every parallel sequence a full context.</summary>
     public int? KvBlocks { get; init; }
+
+    /// <summary>Element types of the K and V cache (llama.cpp's <c>-ctk/-ctv</c>); f16/f16 by default.</summary>
+    public KvCacheTypes KvCacheTypes { get; init; }
 
     /// <summary>Largest request body accepted; larger ones get 413.</summary>
     public long MaxBodyBytes { get; init; } = 1 << 20;

@@ -3,11 +3,12 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Frugal.Inference.Benchmarking;
+using Frugal.Numerics.Attention;
 
 namespace Frugal.Cli.Commands;
 
 /// <summary>
-/// <c>frugal bench MODEL [-p 128] [-n 64] [-d 0] [-t N] [-r 3] [--membw-mib 1024 | --no-membw] [--json]</c>: prefill (pp)
+/// <c>frugal bench MODEL [-p 128] [-n 64] [-d 0] [-t N] [-r 3] [-ctk f16] [-ctv f16] [--membw-mib 1024 | --no-membw] [--json]</c>: prefill (pp)
 /// and decode (tg) tokens/s as llama-bench measures them — a prefill of -p random tokens in one batch, then -n
 /// single-token decode steps continuing it, both after -d tokens of context evaluated untimed (llama-bench's depth,
 /// <c>pp512 @ d4096</c>) — as medians over the repetitions, with the weight bandwidth decode achieved, the
@@ -29,10 +30,12 @@ internal static class BenchCommand
         var membwMib = MembwCommand.SizeOption("--membw-mib");
         var noMembw = new Option<bool>("--no-membw") { Description = "skip the memory read-bandwidth probe (saves its buffer's RAM and the seconds of writing it)" };
         var json = CommonArguments.Json();
+        var kv = new KvCacheTypeOptions();
         var command = new Command("bench", "measure prefill and decode speed (llama-bench style pp/tg) and decode's share of the memory read bandwidth")
         {
             model, prompt, gen, depth, reps, threads, membwMib, noMembw, json,
         };
+        kv.AddTo(command);
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             int p = parse.GetValue(prompt), n = parse.GetValue(gen), d = parse.GetValue(depth), r = parse.GetValue(reps);
@@ -40,6 +43,7 @@ internal static class BenchCommand
             if (n < 1) throw new CliError($"-n/--n-gen: expected at least 1 token, got {n}");
             if (d < 0) throw new CliError($"-d/--depth: expected 0 or more tokens, got {d}");
             if (r < 1) throw new CliError($"-r/--reps: expected at least 1 repetition, got {r}");
+            var cacheTypes = kv.Parse(parse);
             long probeBytes = MembwCommand.Bytes("--membw-mib", parse.GetValue(membwMib));
             int t = ThreadsOption.Apply(parse.GetValue(threads));
             string path = parse.GetValue(model)!;
@@ -51,12 +55,13 @@ internal static class BenchCommand
             long loadStart = Stopwatch.GetTimestamp();
             using var lm = context.LoadModel(file);
             double loadSeconds = Stopwatch.GetElapsedTime(loadStart).TotalSeconds;
+            KvCacheTypeOptions.CheckFits(cacheTypes, lm.Config);
             if ((long)d + p + n > lm.Config.ContextLength)
                 throw new CliError(d == 0
                     ? $"-p {p} + -n {n} tokens exceed the model's context length {lm.Config.ContextLength}"
                     : $"-d {d} + -p {p} + -n {n} = {(long)d + p + n} tokens exceed the model's context length {lm.Config.ContextLength}");
 
-            var result = ThroughputBenchmark.Run(lm, p, n, r, readProbe: probe, cancellation: context.Cancellation, depthTokens: d);
+            var result = ThroughputBenchmark.Run(lm, p, n, r, readProbe: probe, cancellation: context.Cancellation, depthTokens: d, cacheTypes: cacheTypes);
             long peakRss = ProcessMemory.PeakResidentBytes() - (probe?.Bytes ?? 0);
             var report = new BenchReport(path, ModelSummary.Of(file, path), t, r, result,
                 WeightTraffic.BytesPerDecodedToken(file), peakRss, loadSeconds, lm.KernelLayoutBytes, probe?.Bytes ?? 0);
@@ -79,6 +84,13 @@ internal static class BenchCommand
         public double? ReadGBps => Result.ReadBytesPerSecond / Giga;
 
         public double? DecodeFraction => Result.DecodeBandwidthFraction(WeightBytesPerToken);
+
+        public string TypeK => KvElementTypes.Name(Result.CacheTypes.Keys);
+
+        public string TypeV => KvElementTypes.Name(Result.CacheTypes.Values);
+
+        /// <summary>llama-bench shows its type_k / type_v columns only when a type differs from f16.</summary>
+        public bool ShowsTypes => Result.CacheTypes != KvCacheTypes.Default;
     }
 
     private static void WriteTable(TextWriter o, BenchReport b)
@@ -87,23 +99,24 @@ internal static class BenchCommand
         string size = string.Create(CultureInfo.InvariantCulture, $"{b.Model.TensorBytes / (1024.0 * 1024):F2} MiB");
         // The test column widens for a depth ("pp512 @ d4096"), as llama-bench's does.
         int test = Math.Max(7, Math.Max(res.PrefillTestName.Length, res.DecodeTestName.Length));
-        o.WriteLine($"| {"model",-24} | {"size",12} | {"threads",7} | {"test".PadLeft(test)} | {"t/s",20} | {"GB/s",7} |");
-        o.WriteLine($"| {new string('-', 24)} | {new string('-', 11)}: | {new string('-', 6)}: | {new string('-', test - 1)}: | {new string('-', 19)}: | {new string('-', 6)}: |");
-        o.WriteLine(Row(b.Description, size, b.Threads, res.PrefillTestName.PadLeft(test), res.PrefillTokensPerSecond, res.PrefillTokensPerSecondStdDev, ""));
-        o.WriteLine(Row(b.Description, size, b.Threads, res.DecodeTestName.PadLeft(test), res.DecodeTokensPerSecond, res.DecodeTokensPerSecondStdDev,
+        string types = b.ShowsTypes ? $" {b.TypeK,6} | {b.TypeV,6} |" : "";
+        o.WriteLine($"| {"model",-24} | {"size",12} | {"threads",7} |{(b.ShowsTypes ? $" {"type_k",6} | {"type_v",6} |" : "")} {"test".PadLeft(test)} | {"t/s",20} | {"GB/s",7} |");
+        o.WriteLine($"| {new string('-', 24)} | {new string('-', 11)}: | {new string('-', 6)}: |{(b.ShowsTypes ? " -----: | -----: |" : "")} {new string('-', test - 1)}: | {new string('-', 19)}: | {new string('-', 6)}: |");
+        o.WriteLine(Row(b.Description, size, b.Threads, types, res.PrefillTestName.PadLeft(test), res.PrefillTokensPerSecond, res.PrefillTokensPerSecondStdDev, ""));
+        o.WriteLine(Row(b.Description, size, b.Threads, types, res.DecodeTestName.PadLeft(test), res.DecodeTokensPerSecond, res.DecodeTokensPerSecondStdDev,
             string.Create(CultureInfo.InvariantCulture, $"{b.DecodeGBps:F2}")));
         o.WriteLine();
         o.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"median of {res.Rounds.Count} reps | load {b.LoadSeconds:F3} s | peak RSS {b.PeakRssBytes / Mega:F1} MB | weights read per decoded token {b.WeightBytesPerToken / Mega:F1} MB"
-            + $" | repacked at load {b.RepackedBytes / Mega:F1} MB"));
+            + $" | repacked at load {b.RepackedBytes / Mega:F1} MB | KV cache K {b.TypeK}, V {b.TypeV}: {res.KvBytesPerToken} bytes per token"));
         if (b.ReadGBps is { } read && b.DecodeFraction is { } fraction)
             o.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"memory read {read:F2} GB/s (median of {res.ReadBytesPerSecondSamples!.Count} probes around the reps, {b.ProbeBytes / (1024 * 1024)} MiB, {b.Threads} threads)"
                 + $" | decode {b.DecodeGBps:F2} GB/s = {fraction * 100:F1}% of it"));
     }
 
-    private static string Row(string model, string size, int threads, string test, double tps, double sd, string gbps) =>
-        string.Create(CultureInfo.InvariantCulture, $"| {model,-24} | {size,12} | {threads,7} | {test} | {$"{tps:F2} ± {sd:F2}",20} | {gbps,7} |");
+    private static string Row(string model, string size, int threads, string types, string test, double tps, double sd, string gbps) =>
+        string.Create(CultureInfo.InvariantCulture, $"| {model,-24} | {size,12} | {threads,7} |{types} {test} | {$"{tps:F2} ± {sd:F2}",20} | {gbps,7} |");
 
     private static void WriteJson(TextWriter output, BenchReport b) => JsonText.WriteLine(output, j =>
     {
@@ -117,6 +130,9 @@ internal static class BenchCommand
         j.WriteNumber("n", res.DecodeTokens);
         j.WriteNumber("depth", res.DepthTokens);
         j.WriteNumber("reps", b.Reps);
+        j.WriteString("kv_type_k", b.TypeK);
+        j.WriteString("kv_type_v", b.TypeV);
+        j.WriteNumber("kv_bytes_per_token", res.KvBytesPerToken);
         j.WriteNumber("prefill_tok_s", res.PrefillTokensPerSecond);
         j.WriteNumber("prefill_tok_s_sd", res.PrefillTokensPerSecondStdDev);
         j.WriteNumber("decode_tok_s", res.DecodeTokensPerSecond);

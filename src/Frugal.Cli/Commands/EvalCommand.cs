@@ -2,11 +2,12 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Frugal.Evaluation;
+using Frugal.Numerics.Attention;
 
 namespace Frugal.Cli.Commands;
 
 /// <summary>
-/// <c>frugal eval [MODEL] --task arithmetic|recall|copy [--n 500] [--seed S] [-t N] [--json]</c>: greedy accuracy on
+/// <c>frugal eval [MODEL] --task arithmetic|recall|copy [--n 500] [--seed S] [-t N] [-ctk T] [-ctv T] [--json]</c>: greedy accuracy on
 /// a held-out task set with its 95% Wilson interval (see <see cref="GreedyTaskEvaluator"/>). Without MODEL it
 /// measures the built-in model, as <c>frugal run</c> does.
 /// </summary>
@@ -27,7 +28,9 @@ internal static class EvalCommand
         var seed = new Option<ulong>("--seed") { Description = "seed of the held-out set", DefaultValueFactory = _ => HeldOutSets.DefaultSeed };
         var threads = ThreadsOption.Create();
         var json = CommonArguments.Json();
+        var kv = new KvCacheTypeOptions();
         var command = new Command("eval", "greedy accuracy on a held-out task with a 95% confidence interval") { model, task, count, seed, threads, json };
+        kv.AddTo(command);
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             string taskName = parse.GetValue(task)!;
@@ -35,6 +38,7 @@ internal static class EvalCommand
                 throw new CliError($"--task: unknown task '{taskName}' (expected {string.Join(", ", Tasks.Keys)})");
             int n = parse.GetValue(count);
             if (n < 1) throw new CliError($"--n: expected at least 1 item, got {n}");
+            var cacheTypes = kv.Parse(parse);
             string path = parse.GetValue(model) ?? context.DefaultModelPath;
             if (parse.GetValue(model) is null && !File.Exists(path))
                 throw new CliError($"no MODEL given and the built-in model is missing at '{path}': give the path of a GGUF file");
@@ -42,7 +46,8 @@ internal static class EvalCommand
 
             using var file = CommonArguments.Open(path);
             using var lm = context.LoadModel(file);
-            var evaluator = new GreedyTaskEvaluator(lm, context.LoadTokenizer(file));
+            KvCacheTypeOptions.CheckFits(cacheTypes, lm.Config);
+            var evaluator = new GreedyTaskEvaluator(lm, context.LoadTokenizer(file), cacheTypes);
             long started = Stopwatch.GetTimestamp();
             var items = evaluator.HeldOutItems(evalTask, n, parse.GetValue(seed));
             var estimate = evaluator.Measure(items, null, context.Cancellation);
@@ -59,6 +64,8 @@ internal static class EvalCommand
                     j.WriteNumber("accuracy", estimate.Accuracy);
                     j.WriteNumber("ci_low", low);
                     j.WriteNumber("ci_high", high);
+                    j.WriteString("kv_type_k", KvElementTypes.Name(cacheTypes.Keys));
+                    j.WriteString("kv_type_v", KvElementTypes.Name(cacheTypes.Values));
                 });
             }
             else
@@ -66,7 +73,7 @@ internal static class EvalCommand
                 context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{name}: accuracy {100 * estimate.Accuracy:F1}% ({estimate.Correct}/{estimate.Total}), 95% CI [{100 * low:F1}%, {100 * high:F1}%]"));
             }
-            context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"greedy decoding of {estimate.Total} held-out items in {seconds:F2} s"));
+            context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"greedy decoding of {estimate.Total} held-out items in {seconds:F2} s ({cacheTypes})"));
             return 0;
         }));
         return command;

@@ -3,11 +3,12 @@ using System.Diagnostics;
 using System.Globalization;
 using Frugal.Evaluation;
 using Frugal.Models;
+using Frugal.Numerics.Attention;
 
 namespace Frugal.Cli.Commands;
 
 /// <summary>
-/// <c>frugal perplexity MODEL FILE [--ctx N] [--batch N] [-t N] [--json]</c>: perplexity of a text file as
+/// <c>frugal perplexity MODEL FILE [--ctx N] [--batch N] [-t N] [-ctk T] [-ctv T] [--json]</c>: perplexity of a text file as
 /// llama.cpp's perplexity tool measures it (see <see cref="PerplexityWindows"/>): prints the running estimate
 /// after each window (<c>[1]3.1234,[2]...</c>) and then <c>Final estimate: PPL = X +/- Y</c>.
 /// With <c>--kl-divergence-base BASE</c> alone it also saves the log-probabilities of every scored token to BASE;
@@ -33,16 +34,19 @@ internal static class PerplexityCommand
         };
         var threads = ThreadsOption.Create();
         var json = CommonArguments.Json();
+        var kv = new KvCacheTypeOptions();
         var command = new Command("perplexity", "perplexity of a text file (llama.cpp's definition: windows of n_ctx, second half scored)")
         {
             model, file, ctx, batch, kl, klBase, threads, json,
         };
+        kv.AddTo(command);
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             int? c = parse.GetValue(ctx), b = parse.GetValue(batch);
             if (c is < PerplexityWindows.MinContextLength)
                 throw new CliError($"--ctx: expected at least {PerplexityWindows.MinContextLength} tokens, got {c}");
             if (b is < 1) throw new CliError($"--batch: expected at least 1 token, got {b}");
+            var cacheTypes = kv.Parse(parse);
             string? compareWith = BaseToCompare(parse.GetResult(kl) is not null, parse.GetValue(kl), parse.GetValue(klBase));
             string? saveTo = compareWith is null ? parse.GetValue(klBase) : null;
             ThreadsOption.Apply(parse.GetValue(threads));
@@ -57,6 +61,7 @@ internal static class PerplexityCommand
 
             using var gguf = CommonArguments.Open(parse.GetValue(model)!);
             using var lm = context.LoadModel(gguf);
+            KvCacheTypeOptions.CheckFits(cacheTypes, lm.Config);
             var tokenizer = context.LoadTokenizer(gguf);
             int window = c ?? baseFile?.ContextLength ?? lm.Config.ContextLength;
             if (window > lm.Config.ContextLength)
@@ -68,7 +73,7 @@ internal static class PerplexityCommand
             if (tokens.Length < PerplexityWindows.MinimumTokens(window))
                 throw new CliError($"'{textPath}' tokenizes to only {tokens.Length} tokens; a window of {window} needs at least " +
                                    $"{PerplexityWindows.MinimumTokens(window)} (two windows, as llama.cpp requires): give a longer text or a smaller --ctx");
-            var windows = new PerplexityWindows(tokens, window, perCall, tokenizer.AddBos ? tokenizer.BosId : null);
+            var windows = new PerplexityWindows(tokens, window, perCall, tokenizer.AddBos ? tokenizer.BosId : null) { CacheTypes = cacheTypes };
             bool asJson = parse.GetValue(json);
             return baseFile is null
                 ? Perplexity(context, lm, windows, saveTo, asJson)
@@ -96,7 +101,7 @@ internal static class PerplexityCommand
     private static int Perplexity(CliContext context, ILanguageModel lm, PerplexityWindows windows, string? saveTo, bool asJson)
     {
         context.Error.WriteLine($"perplexity: {windows.Tokens.Count} tokens, {windows.Count} windows of {windows.ContextLength} " +
-                                $"(batch {windows.BatchSize}), scoring the second half of each");
+                                $"(batch {windows.BatchSize}), scoring the second half of each; KV cache {windows.CacheTypes}");
         using var writer = saveTo is null ? null : BaseLogitsFile.Create(saveTo, windows, lm.Config.VocabSize);
         long started = Stopwatch.GetTimestamp();
         var result = WindowedPerplexity.Measure(lm, windows, (chunk, ppl) =>
@@ -117,6 +122,8 @@ internal static class PerplexityCommand
                 j.WriteNumber("chunks", result.Chunks);
                 j.WriteNumber("ctx", result.ContextLength);
                 j.WriteNumber("scored_tokens", result.ScoredTokens);
+                j.WriteString("kv_type_k", KvElementTypes.Name(windows.CacheTypes.Keys));
+                j.WriteString("kv_type_v", KvElementTypes.Name(windows.CacheTypes.Values));
             });
         }
         else
@@ -135,7 +142,7 @@ internal static class PerplexityCommand
     {
         baseFile.EnsureMatches(windows, lm.Config.VocabSize);
         context.Error.WriteLine($"kl-divergence: {windows.Tokens.Count} tokens, {windows.Count} windows of {windows.ContextLength} " +
-                                $"(batch {windows.BatchSize}), comparing the second half of each with '{baseFile.Path}'");
+                                $"(batch {windows.BatchSize}), KV cache {windows.CacheTypes}, comparing the second half of each with '{baseFile.Path}'");
         if (!asJson) KlDivergenceReport.WriteChunkHeader(context.Out);
         long started = Stopwatch.GetTimestamp();
         var result = KlDivergence.Measure(lm, windows, baseFile, (chunk, running) =>

@@ -6,7 +6,7 @@ using Frugal.Inference.Sampling;
 namespace Frugal.Cli.Commands;
 
 /// <summary>
-/// <c>frugal run MODEL -p TEXT [-n N] [sampling options] [--stop S]... [--json]</c>, or <c>frugal run --demo</c>:
+/// <c>frugal run MODEL -p TEXT [-n N] [sampling options] [--stop S]... [-ctk T] [-ctv T] [--json]</c>, or <c>frugal run --demo</c>:
 /// streams the generated text to stdout and a one-line timing summary to stderr.
 /// </summary>
 internal static class RunCommand
@@ -50,10 +50,12 @@ internal static class RunCommand
         var json = CommonArguments.Json();
         var demo = new Option<bool>("--demo") { Description = "run a small random-weight model written on first use (no MODEL needed)" };
         var threads = ThreadsOption.Create();
+        var kv = new KvCacheTypeOptions();
         var command = new Command("run", "generate text from a prompt")
         {
             model, prompt, count, temp, topK, topP, minP, repeat, lastN, presence, frequency, seed, stop, ctx, json, demo, threads,
         };
+        kv.AddTo(command);
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             string? path = parse.GetValue(model);
@@ -67,12 +69,14 @@ internal static class RunCommand
             }
             string? text = parse.GetValue(prompt) ?? (isDemo ? DemoPrompt : null);
             if (text is null) throw new CliError("missing -p/--prompt TEXT");
+            var cacheTypes = kv.Parse(parse);
 
             var options = Options(() => new GenerationOptions
             {
                 MaxTokens = parse.GetValue(count),
                 ContextLength = parse.GetValue(ctx),
                 StopStrings = parse.GetValue(stop) ?? [],
+                KvCacheTypes = cacheTypes,
                 Sampling = new SamplingOptions
                 {
                     Temperature = parse.GetValue(temp),
@@ -91,6 +95,7 @@ internal static class RunCommand
             if (isDemo) path = DemoModel.EnsureFile(context.DemoDirectory, context.Error);
             using var file = CommonArguments.Open(path!);
             using var lm = context.LoadModel(file);
+            KvCacheTypeOptions.CheckFits(cacheTypes, lm.Config);
             var tokenizer = context.LoadTokenizer(file);
             var generator = new TextGenerator(lm, tokenizer);
             if (parse.GetValue(json))

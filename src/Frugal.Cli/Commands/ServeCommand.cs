@@ -4,7 +4,7 @@ using Frugal.Server;
 namespace Frugal.Cli.Commands;
 
 /// <summary>
-/// <c>frugal serve MODEL [--host 127.0.0.1] [--port 8080] [--api-key K] [--parallel N] [--ctx N]</c>: the
+/// <c>frugal serve MODEL [--host 127.0.0.1] [--port 8080] [--api-key K] [--parallel N] [--ctx N] [-ctk T] [-ctv T]</c>: the
 /// OpenAI-compatible server, until Ctrl+C.
 /// </summary>
 internal static class ServeCommand
@@ -18,9 +18,12 @@ internal static class ServeCommand
         var parallel = new Option<int>("--parallel", "-np") { Description = "sequences decoded together", DefaultValueFactory = _ => 4 };
         var ctx = new Option<int?>("--ctx", "-c") { Description = "context per sequence (default: the model's, at most 4096)" };
         var queue = new Option<int>("--queue") { Description = "requests that may wait; more are answered 429", DefaultValueFactory = _ => 64 };
+        var kv = new KvCacheTypeOptions();
         var command = new Command("serve", "serve a model over an OpenAI-compatible HTTP API") { model, host, port, apiKey, parallel, ctx, queue };
+        kv.AddTo(command);
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
+            var cacheTypes = kv.Parse(parse);
             string path = parse.GetValue(model)!;
             using (CommonArguments.Open(path)) { } // a missing or malformed file is reported before listening
             var options = new ServerOptions
@@ -32,6 +35,7 @@ internal static class ServeCommand
                 Parallel = parse.GetValue(parallel),
                 ContextLength = parse.GetValue(ctx),
                 MaxQueuedRequests = parse.GetValue(queue),
+                KvCacheTypes = cacheTypes,
             };
             return Serve(context, options).GetAwaiter().GetResult();
         }));
@@ -45,7 +49,7 @@ internal static class ServeCommand
         await server.Loaded;
         var served = server.State.Model!;
         context.Error.WriteLine($"ready: {served.Id}, context {served.Engine.ContextLength}, {options.Parallel} parallel, " +
-            $"KV {served.Engine.KvBytes / (1 << 20)} MiB{(served.Template is null ? ", no chat template (only /v1/completions)" : "")}");
+            $"KV {served.Engine.KvBytes / (1 << 20)} MiB ({served.Engine.KvCacheTypes}){(served.Template is null ? ", no chat template (only /v1/completions)" : "")}");
         try
         {
             await server.WaitForShutdownAsync(context.Cancellation);

@@ -1,6 +1,7 @@
 using Frugal.Inference.Generation;
 using Frugal.Inference.Sampling;
 using Frugal.Models;
+using Frugal.Numerics.Attention;
 using Frugal.Tokenization;
 
 namespace Frugal.Evaluation;
@@ -20,9 +21,12 @@ public sealed class GreedyTaskEvaluator
     private readonly ILanguageModel _model;
     private readonly Tokenizer _tokenizer;
     private readonly TextGenerator _generator;
+    private readonly KvCacheTypes _cacheTypes;
 
-    public GreedyTaskEvaluator(ILanguageModel model, Tokenizer tokenizer)
+    /// <param name="cacheTypes">element types of each item's K and V cache (f16/f16 by default).</param>
+    public GreedyTaskEvaluator(ILanguageModel model, Tokenizer tokenizer, KvCacheTypes cacheTypes = default)
     {
+        _cacheTypes = cacheTypes;
         _model = model ?? throw new ArgumentNullException(nameof(model));
         _tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
         _generator = new TextGenerator(model, tokenizer);
@@ -77,6 +81,7 @@ public sealed class GreedyTaskEvaluator
             MaxTokens = answer + ExtraTokens,
             Sampling = SamplingOptions.Greedy,
             ParseSpecial = false,
+            KvCacheTypes = _cacheTypes,
         };
         var result = _generator.Generate(prompt, options, null, cancellationToken);
         return (result.Text, result.StopReason == StopReason.EndOfGeneration);

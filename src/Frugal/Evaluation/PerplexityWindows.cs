@@ -1,4 +1,5 @@
 using Frugal.Models;
+using Frugal.Numerics.Attention;
 
 namespace Frugal.Evaluation;
 
@@ -53,6 +54,12 @@ public sealed class PerplexityWindows
     /// <summary>The id written over each window's first token, or null.</summary>
     public int? Bos { get; }
 
+    /// <summary>
+    /// Element types of the K and V cache each window is evaluated with (f16/f16 by default): what a KV quantization's
+    /// perplexity or KL divergence against an f16 base measures.
+    /// </summary>
+    public KvCacheTypes CacheTypes { get; init; }
+
     /// <summary>Windows evaluated: tokens / n_ctx, rounded down.</summary>
     public int Count => Tokens.Count / ContextLength;
 
@@ -77,7 +84,7 @@ public sealed class PerplexityWindows
         ArgumentNullException.ThrowIfNull(onPosition);
         CheckFits(model.Config);
         int vocab = model.Config.VocabSize;
-        var cache = model.CreateCache(ContextLength);
+        var cache = model.CreateCache(ContextLength, CacheTypes);
         var window = new int[ContextLength];            // [n_ctx] token ids of one window
         var logits = new float[BatchSize * vocab];      // [batch, vocab]
         for (int chunk = 0; chunk < Count; chunk++)

@@ -110,7 +110,7 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Matches(@"^\| llama Q8_0 +\| +[0-9.]+ MiB \| +\d+ \| +pp8 \| +[0-9.]+ ± [0-9.]+ \| +\|$", lines[2]);
         Assert.Matches(@"^\| llama Q8_0 +\| +[0-9.]+ MiB \| +\d+ \| +tg4 \| +[0-9.]+ ± [0-9.]+ \| +[0-9.]+ \|$", lines[3]);
         Assert.Matches(@"^median of 1 reps \| load [0-9.]+ s \| peak RSS [0-9.]+ MB \| weights read per decoded token 0\.4 MB \| repacked at load "
-            + RepackedMb.ToString("F1", CultureInfo.InvariantCulture).Replace(".", @"\.") + " MB$", lines[5]);
+            + RepackedMb.ToString("F1", CultureInfo.InvariantCulture).Replace(".", @"\.") + @" MB \| KV cache K f16, V f16: 512 bytes per token$", lines[5]);
         Assert.Matches(@"^memory read [0-9.]+ GB/s \(median of 2 probes around the reps, 4 MiB, \d+ threads\) \| decode [0-9.]+ GB/s = [0-9.]+% of it$", lines[6]);
     }
 

@@ -46,7 +46,7 @@ internal sealed class CliHarness : IDisposable
         Run(_ => ScriptedModel(script, contextLength), _ => new ByteTokenizer(), args);
 
     /// <summary>A model that answers any prompt with <paramref name="script"/> then EOS.</summary>
-    public static FakeModel ScriptedModel(string script, int contextLength = 64)
+    public static FakeModel ScriptedModel(string script, int contextLength = 64, int headDim = 8)
     {
         var bytes = System.Text.Encoding.UTF8.GetBytes(script);
         // The script starts after the prompt, whose length is that of the first (prefill) Forward call.
@@ -57,7 +57,7 @@ internal sealed class CliHarness : IDisposable
             if (start < 0) start = m!.ForwardLengths[0];
             int i = pos + 1 - start;
             return i < 0 ? 0 : i < bytes.Length ? bytes[i] : ByteTokenizer.Eos;
-        }, contextLength: contextLength);
+        }, contextLength: contextLength, headDim: headDim);
         return m;
     }
 

@@ -51,19 +51,27 @@ internal sealed class FakeCache(int capacity) : KvCache
 /// <summary>
 /// A model whose logits at each position are a deterministic function of (position, token): the token that
 /// <paramref name="next"/> names gets logit 8, every other id a small hash-derived value in [-1, 1).
+/// It records the KV cache types every cache was asked for (<paramref name="headDim"/> is what a caller checks them against).
 /// </summary>
-internal sealed class FakeModel(Func<int, int, int> next, int vocabSize = 259, int contextLength = 64) : ILanguageModel
+internal sealed class FakeModel(Func<int, int, int> next, int vocabSize = 259, int contextLength = 64, int headDim = 8) : ILanguageModel
 {
     public ModelConfig Config { get; } = new()
     {
         Architecture = "fake", VocabSize = vocabSize, ContextLength = contextLength, EmbeddingLength = 8, BlockCount = 1,
-        HeadCount = 1, HeadCountKv = 1, HeadDim = 8, FeedForwardLength = 8, RmsNormEpsilon = 1e-5f, RopeFreqBase = 10000,
+        HeadCount = 1, HeadCountKv = 1, HeadDim = headDim, FeedForwardLength = 8, RmsNormEpsilon = 1e-5f, RopeFreqBase = 10000,
     };
 
     /// <summary>Length of every Forward call, in order.</summary>
     public List<int> ForwardLengths { get; } = [];
 
-    public KvCache CreateCache(int maxTokens, Frugal.Numerics.Attention.KvCacheTypes types = default) => new FakeCache(maxTokens);
+    /// <summary>The KV cache types of every CreateCache call, in order.</summary>
+    public List<Frugal.Numerics.Attention.KvCacheTypes> CacheTypes { get; } = [];
+
+    public KvCache CreateCache(int maxTokens, Frugal.Numerics.Attention.KvCacheTypes types = default)
+    {
+        CacheTypes.Add(types);
+        return new FakeCache(maxTokens);
+    }
 
     /// <summary>The logits row the model gives for <paramref name="token"/> at <paramref name="position"/>.</summary>
     public void Row(int position, int token, Span<float> row)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Frugal.Models;
+using Frugal.Numerics.Attention;
 
 namespace Frugal.Inference.Benchmarking;
 
@@ -26,10 +27,12 @@ public sealed class PrefillDecodeRound
     private readonly int[] _decode;   // [DecodeTokens]
     private readonly float[] _logits; // [vocab], last token only
 
+    /// <param name="cacheTypes">element types of the round's K and V cache (llama-bench's <c>-ctk/-ctv</c>; f16/f16 by default).</param>
     /// <exception cref="ArgumentOutOfRangeException">
     /// a prompt or decode count below 1, a negative depth, or the three together longer than the model's context.
     /// </exception>
-    public PrefillDecodeRound(ILanguageModel model, int promptTokens, int decodeTokens, int seed = 42, int depthTokens = 0)
+    public PrefillDecodeRound(ILanguageModel model, int promptTokens, int decodeTokens, int seed = 42, int depthTokens = 0,
+        KvCacheTypes cacheTypes = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfLessThan(promptTokens, 1);
@@ -53,7 +56,9 @@ public sealed class PrefillDecodeRound
         for (int i = 0; i < _prompt.Length; i++) _prompt[i] = rng.Next(vocab);
         for (int i = 0; i < _decode.Length; i++) _decode[i] = rng.Next(vocab);
         for (int i = 0; i < _depth.Length; i++) _depth[i] = rng.Next(vocab);
-        _cache = model.CreateCache(depthTokens + promptTokens + decodeTokens);
+        CacheTypes = cacheTypes;
+        KvBytesPerToken = (long)model.Config.BlockCount * cacheTypes.BytesPerLayerPosition(model.Config.HeadCountKv, model.Config.HeadDim);
+        _cache = model.CreateCache(depthTokens + promptTokens + decodeTokens, cacheTypes);
         _logits = new float[vocab];
     }
 
@@ -63,6 +68,12 @@ public sealed class PrefillDecodeRound
 
     /// <summary>Tokens already in the cache when the timed prefill starts.</summary>
     public int DepthTokens { get; }
+
+    /// <summary>Element types of the round's K and V cache.</summary>
+    public KvCacheTypes CacheTypes { get; }
+
+    /// <summary>Bytes of K and V one token takes over all layers in these types (llama.cpp's figure for the same types).</summary>
+    public long KvBytesPerToken { get; }
 
     /// <summary>The ids evaluated untimed before the prompt, [DepthTokens].</summary>
     public ReadOnlySpan<int> Depth => _depth;

@@ -1,4 +1,5 @@
 using Frugal.Models;
+using Frugal.Numerics.Attention;
 
 namespace Frugal.Inference.Benchmarking;
 
@@ -16,10 +17,11 @@ public static class ThroughputBenchmark
     /// a count below 1, a negative depth, or depth + prompt + decode beyond the model's context.
     /// </exception>
     public static ThroughputResult Run(ILanguageModel model, int promptTokens, int decodeTokens, int repetitions,
-        int seed = 42, ReadBandwidthProbe? readProbe = null, CancellationToken cancellation = default, int depthTokens = 0)
+        int seed = 42, ReadBandwidthProbe? readProbe = null, CancellationToken cancellation = default, int depthTokens = 0,
+        KvCacheTypes cacheTypes = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(repetitions, 1);
-        var round = new PrefillDecodeRound(model, promptTokens, decodeTokens, seed, depthTokens);
+        var round = new PrefillDecodeRound(model, promptTokens, decodeTokens, seed, depthTokens, cacheTypes);
         round.Measure(cancellation);
         var rounds = new RoundTiming[repetitions];
         var reads = new List<double>(repetitions + 1);
@@ -31,6 +33,11 @@ public static class ThroughputBenchmark
         }
         if (readProbe is not null)
             reads.Add(readProbe.MeasureBytesPerSecond());
-        return new ThroughputResult(promptTokens, decodeTokens, rounds, reads) { DepthTokens = depthTokens };
+        return new ThroughputResult(promptTokens, decodeTokens, rounds, reads)
+        {
+            DepthTokens = depthTokens,
+            CacheTypes = cacheTypes,
+            KvBytesPerToken = round.KvBytesPerToken,
+        };
     }
 }

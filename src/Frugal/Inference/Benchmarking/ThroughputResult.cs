@@ -1,3 +1,5 @@
+using Frugal.Numerics.Attention;
+
 namespace Frugal.Inference.Benchmarking;
 
 /// <summary>
@@ -9,6 +11,12 @@ public sealed record ThroughputResult(int PromptTokens, int DecodeTokens, IReadO
 {
     /// <summary>Tokens already in the cache when each timed prefill started (llama-bench's <c>-d</c>; 0 = empty).</summary>
     public int DepthTokens { get; init; }
+
+    /// <summary>Element types of the K and V cache the rounds ran with (llama-bench's <c>type_k</c> / <c>type_v</c>).</summary>
+    public KvCacheTypes CacheTypes { get; init; }
+
+    /// <summary>Bytes of K and V one token takes over all layers in <see cref="CacheTypes"/>; 0 when not recorded.</summary>
+    public long KvBytesPerToken { get; init; }
 
     /// <summary>llama-bench's test names: <c>pp512</c> and <c>tg128</c>, with <c> @ d4096</c> at a depth.</summary>
     public string PrefillTestName => $"pp{PromptTokens}{DepthSuffix}";

@@ -48,7 +48,16 @@ public sealed class FrugalChatClient : IChatClient
             template = ChatTemplate.FromGguf(file) ?? throw new ArgumentException($"{path} has no tokenizer.chat_template", nameof(path));
         }
         var model = ModelLoader.Load(path);
-        var engine = new InferenceEngine(model, tokenizer, options);
+        InferenceEngine engine;
+        try
+        {
+            engine = new InferenceEngine(model, tokenizer, options);
+        }
+        catch
+        {
+            model.Dispose(); // refused options (a KV type the head size cannot hold) must not leak the mapped file
+            throw;
+        }
         return new FrugalChatClient(engine, template, Path.GetFileNameWithoutExtension(path), new Owned(engine, model));
     }
 

@@ -1,3 +1,5 @@
+using Frugal.Numerics.Attention;
+
 namespace Frugal.Inference.Engine;
 
 /// <summary>How much an <see cref="InferenceEngine"/> may hold and do at once.</summary>
@@ -11,6 +13,12 @@ public sealed record EngineOptions
 
     /// <summary>KV blocks in the pool (all sequences together); null sizes it for MaxRunningSequences full contexts.</summary>
     public int? KvBlocks { get; init; }
+
+    /// <summary>
+    /// Element types of the pool's K and V (llama.cpp's <c>-ctk/-ctv</c>); f16/f16 by default. The pool holds
+    /// <see cref="KvBlocks"/> blocks whatever the types, so its bytes (<see cref="InferenceEngine.KvBytes"/>) follow them.
+    /// </summary>
+    public KvCacheTypes KvCacheTypes { get; init; }
 
     /// <summary>Sequences advanced together in one step.</summary>
     public int MaxRunningSequences { get; init; } = 8;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Frugal.Inference.KvPaging;
 using Frugal.Inference.Scheduling;
 using Frugal.Models;
+using Frugal.Numerics.Attention;
 using Frugal.Tokenization;
 
 namespace Frugal.Inference.Engine;
@@ -40,7 +41,7 @@ public sealed class InferenceEngine : IDisposable
         int blocksPerContext = (ContextLength + _options.BlockSize - 1) / _options.BlockSize;
         int blocks = _options.KvBlocks ?? blocksPerContext * _options.MaxRunningSequences;
         _kv = new KvBlockTables(new KvBlockPool(blocks, _options.BlockSize));
-        _store = _model.CreatePagedStore(blocks, _options.BlockSize);
+        _store = _model.CreatePagedStore(blocks, _options.BlockSize, _options.KvCacheTypes);
         _scheduler = new Scheduler(_kv, new SchedulerOptions
         {
             MaxTokensPerStep = _options.MaxTokensPerStep,
@@ -63,8 +64,14 @@ public sealed class InferenceEngine : IDisposable
 
     public EngineMetrics Metrics { get; } = new();
 
-    /// <summary>Bytes of K/V memory the engine holds (its whole budget, allocated up front).</summary>
+    /// <summary>Bytes of K/V memory the engine holds (its whole budget, allocated up front, in its element types).</summary>
     public long KvBytes => _store.Bytes;
+
+    /// <summary>Element types of the K and V the engine stores.</summary>
+    public KvCacheTypes KvCacheTypes => _store.Types;
+
+    /// <summary>Bytes of K and V of one token over all layers (llama.cpp's figure for the same types).</summary>
+    public long KvBytesPerToken => _store.BytesPerPosition;
 
     /// <summary>
     /// Queues a generation and returns its stream. Cancelling <paramref name="cancellationToken"/> ends it at the

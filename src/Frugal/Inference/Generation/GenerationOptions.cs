@@ -1,4 +1,5 @@
 using Frugal.Inference.Sampling;
+using Frugal.Numerics.Attention;
 
 namespace Frugal.Inference.Generation;
 
@@ -46,4 +47,7 @@ public sealed record GenerationOptions
         get;
         init => field = value > 0 ? value : throw new ArgumentException($"PrefillChunk must be positive, got {value}", nameof(PrefillChunk));
     } = 512;
+
+    /// <summary>Element types of the sequence's K and V cache (llama.cpp's <c>-ctk/-ctv</c>); f16/f16 by default.</summary>
+    public KvCacheTypes KvCacheTypes { get; init; }
 }

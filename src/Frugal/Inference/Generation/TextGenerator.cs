@@ -87,7 +87,7 @@ public sealed class TextGenerator
             int vocab = model.Config.VocabSize;
             int max = _options.MaxTokens;
             int cacheSize = max < 0 ? _context : (int)Math.Min(_context, (long)_prompt.Length + max);
-            var cache = model.CreateCache(cacheSize);
+            var cache = model.CreateCache(cacheSize, _options.KvCacheTypes);
             var sampler = new Sampler(_options.Sampling, vocab, _context);
             foreach (int t in _prompt) sampler.Accept(t);
             var logits = new float[vocab]; // [vocab] logits of the last evaluated position
