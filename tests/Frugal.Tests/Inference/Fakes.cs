@@ -31,6 +31,8 @@ internal sealed class ByteTokenizer : Tokenizer
     public override byte[] TokenBytes(int id) =>
         id < 256 ? [(byte)id] : Encoding.UTF8.GetBytes(Specials[id - 256]);
 
+    public override TokenAttributes GetAttributes(int id) => id < 256 ? TokenAttributes.Normal : TokenAttributes.Control;
+
     public override string Decode(ReadOnlySpan<int> ids, bool skipSpecial = false)
     {
         var bytes = new List<byte>();

@@ -1,6 +1,7 @@
 using System.Text;
 using Frugal.Inference.Generation;
 using Frugal.Inference.Sampling;
+using Frugal.Tokenization;
 
 namespace Frugal.Tests.Inference;
 
@@ -37,6 +38,18 @@ public class TextGeneratorTests
         Assert.Equal(["o", "k", "!"], pieces.Select(p => p.Text));
         Assert.Equal([3, 1, 1, 1], model.ForwardLengths); // prefill, then one pass per generated token
         Assert.Equal((3, 3, 4), (r.Timings.PromptTokens, r.Timings.DecodeTokens, r.Timings.SampledTokens));
+    }
+
+    [Fact]
+    public void A_generated_control_token_prints_nothing_by_the_same_rule_as_the_engine()
+    {
+        // BOS is a control token that does not end generation: its text "<s>" must not reach the output.
+        var model = Scripted(3, [.. Bytes("a"), ByteTokenizer.Bos, .. Bytes("b")]);
+        var (r, pieces) = Run(model, "hi", Greedy);
+        Assert.Equal([(int)'a', ByteTokenizer.Bos, (int)'b'], r.Tokens);
+        Assert.Equal("ab", r.Text);
+        Assert.Equal(["a", "", "b"], pieces.Select(p => p.Text));
+
     }
 
     [Fact]

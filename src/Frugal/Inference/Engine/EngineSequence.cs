@@ -14,8 +14,7 @@ namespace Frugal.Inference.Engine;
 internal sealed class EngineSequence
 {
     private readonly Tokenizer _tokenizer;
-    private readonly StreamingDetokenizer _detokenizer;
-    private readonly StopStringFilter _stops;
+    private readonly TokenOutput _output;
     private long _lastTokenAt;
 
     public EngineSequence(long id, EngineRequest request, int maxTokens, Tokenizer tokenizer, int vocab, int context)
@@ -24,10 +23,7 @@ internal sealed class EngineSequence
         Request = request;
         MaxTokens = maxTokens;
         _tokenizer = tokenizer;
-        Sampler = new Sampler(request.Sampling, vocab, context);
-        foreach (int t in request.PromptTokens) Sampler.Accept(t);
-        _detokenizer = new StreamingDetokenizer(tokenizer);
-        _stops = new StopStringFilter(request.StopStrings);
+        _output = new TokenOutput(tokenizer, request.Sampling, vocab, context, request.PromptTokens, request.StopStrings);
         SubmittedAt = Stopwatch.GetTimestamp();
     }
 
@@ -37,7 +33,7 @@ internal sealed class EngineSequence
 
     public int MaxTokens { get; }
 
-    public Sampler Sampler { get; }
+    public Sampler Sampler => _output.Sampler;
 
     public Channel<EngineEvent> Events { get; } = Channel.CreateUnbounded<EngineEvent>(new UnboundedChannelOptions { SingleWriter = true, SingleReader = true });
 
@@ -46,7 +42,7 @@ internal sealed class EngineSequence
     /// <summary>Left the queue (got its first step); counted once.</summary>
     public bool Admitted { get; set; }
 
-    public int Generated { get; private set; }
+    public int Generated => _output.Generated;
 
     public int CachedPromptTokens { get; set; }
 
@@ -55,23 +51,21 @@ internal sealed class EngineSequence
     /// <summary>Samples the next token from this sequence's logits row; true when it ends the generation.</summary>
     public (int Token, bool Stop) Sample(ReadOnlySpan<float> logits, EngineMetrics metrics)
     {
-        int token = Sampler.Sample(logits);
-        if (_tokenizer.IsEndOfGeneration(token))
+        var step = _output.Next(logits);
+        int token = step.Token;
+        if (step.EndOfGeneration)
             return (token, true);
-        Sampler.Accept(token);
-        Generated++;
         long now = Stopwatch.GetTimestamp();
         if (_lastTokenAt == 0) metrics.TimeToFirstToken.Observe(Stopwatch.GetElapsedTime(SubmittedAt, now).TotalSeconds);
         else metrics.InterTokenLatency.Observe(Stopwatch.GetElapsedTime(_lastTokenAt, now).TotalSeconds);
         _lastTokenAt = now;
 
-        string text = _stops.Push(_detokenizer.Push(token));
         TokenLogprob? chosen = null;
         List<TokenLogprob>? top = null;
         if (Request.Logprobs)
             (chosen, top) = Logprobs(logits, token);
-        Events.Writer.TryWrite(new EngineToken(token, text, chosen, top));
-        return (token, _stops.Stopped);
+        Events.Writer.TryWrite(new EngineToken(token, step.Text, chosen, top));
+        return (token, step.StopString);
     }
 
     /// <summary>Sends the held-back text and the final event, and closes the stream.</summary>
@@ -79,12 +73,7 @@ internal sealed class EngineSequence
     {
         if (Done) return;
         Done = true;
-        string tail = "";
-        if (reason != EngineFinishReason.Cancelled && !_stops.Stopped)
-        {
-            tail = _stops.Push(_detokenizer.Flush());
-            tail += _stops.Flush();
-        }
+        string tail = reason == EngineFinishReason.Cancelled ? "" : _output.Finish().Tail;
         Events.Writer.TryWrite(new EngineFinished(tail, reason, Request.PromptTokens.Count, Generated, CachedPromptTokens));
         Events.Writer.TryComplete();
     }

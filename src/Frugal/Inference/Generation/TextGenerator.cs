@@ -88,12 +88,8 @@ public sealed class TextGenerator
             int max = _options.MaxTokens;
             int cacheSize = max < 0 ? _context : (int)Math.Min(_context, (long)_prompt.Length + max);
             var cache = model.CreateCache(cacheSize, _options.KvCacheTypes);
-            var sampler = new Sampler(_options.Sampling, vocab, _context);
-            foreach (int t in _prompt) sampler.Accept(t);
+            var output = new TokenOutput(_owner._tokenizer, _options.Sampling, vocab, _context, _prompt, _options.StopStrings);
             var logits = new float[vocab]; // [vocab] logits of the last evaluated position
-            var endTokens = _owner._tokenizer.EndOfGeneration;
-            var decoder = new TokenTextDecoder(_owner._tokenizer);
-            var stops = new StopStringFilter(_options.StopStrings);
             var generated = new List<int>();
             var text = new StringBuilder();
 
@@ -116,15 +112,14 @@ public sealed class TextGenerator
                 ct.ThrowIfCancellationRequested();
                 if (max >= 0 && generated.Count >= max) { reason = StopReason.MaxTokens; break; }
                 long t0 = Stopwatch.GetTimestamp();
-                int token = sampler.Sample(logits);
+                var step = output.Next(logits);
                 sampling += Stopwatch.GetElapsedTime(t0);
-                if (endTokens.Contains(token)) { reason = StopReason.EndOfGeneration; break; }
-                sampler.Accept(token);
+                if (step.EndOfGeneration) { reason = StopReason.EndOfGeneration; break; }
+                int token = step.Token;
                 generated.Add(token);
-                string released = stops.Push(decoder.Push(token));
-                text.Append(released);
-                yield return new GeneratedPiece(token, released);
-                if (stops.Stopped) { reason = StopReason.StopString; break; }
+                text.Append(step.Text);
+                yield return new GeneratedPiece(token, step.Text);
+                if (step.StopString) { reason = StopReason.StopString; break; }
                 if (max >= 0 && generated.Count >= max) { reason = StopReason.MaxTokens; break; }
                 if (cache.Count >= cache.Capacity) { reason = StopReason.ContextFull; break; }
                 one[0] = token;
@@ -134,16 +129,12 @@ public sealed class TextGenerator
                 decodeTokens++;
             }
 
-            if (reason != StopReason.StopString)
+            var (tail, stopped) = output.Finish();
+            if (stopped) reason = StopReason.StopString;
+            if (tail.Length > 0)
             {
-                string tail = stops.Push(decoder.Flush());
-                if (stops.Stopped) reason = StopReason.StopString;
-                else tail += stops.Flush();
-                if (tail.Length > 0)
-                {
-                    text.Append(tail);
-                    yield return new GeneratedPiece(-1, tail);
-                }
+                text.Append(tail);
+                yield return new GeneratedPiece(-1, tail);
             }
 
             var timings = new GenerationTimings(_prompt.Length, prefill, decodeTokens, decode, generated.Count + (reason == StopReason.EndOfGeneration ? 1 : 0), sampling);
