@@ -19,6 +19,7 @@ internal sealed partial class DecoderTransformer
     public PagedKvStore CreatePagedStore(int blocks, int blockSize, KvCacheTypes types = default) =>
         new(Config.BlockCount, blocks, blockSize, Config.HeadCountKv, Config.HeadDim, types);
 
+    // Loops index the batch: foreach over an IReadOnlyList boxes an enumerator, and a decode step allocates nothing.
     public void ForwardBatch(IReadOnlyList<BatchSequence> batch, PagedKvStore store, Span<float> logits)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -29,8 +30,9 @@ internal sealed partial class DecoderTransformer
             throw new ArgumentException($"the store was not created by this model's CreatePagedStore (needs {c.BlockCount} layers of {c.HeadCountKv} x {c.HeadDim})", nameof(store));
         if (batch.Count == 0) throw new ArgumentException("a step needs at least one sequence", nameof(batch));
         int n = 0, wanted = 0, tableEntries = 0;
-        foreach (var b in batch)
+        for (int bi = 0; bi < batch.Count; bi++)
         {
+            var b = batch[bi];
             if (b.Tokens.Length == 0) throw new ArgumentException("every sequence of a step needs at least one token", nameof(batch));
             if (b.Start < 0) throw new ArgumentException($"start position {b.Start} is negative", nameof(batch));
             int end = b.Start + b.Tokens.Length;
@@ -56,8 +58,9 @@ internal sealed partial class DecoderTransformer
         PlanAttention(batch, store, tableEntries, team.ThreadCount);
         int dim = c.EmbeddingLength, half = c.RopeDims / 2;
         int row = 0;
-        foreach (var b in batch)
+        for (int bi = 0; bi < batch.Count; bi++)
         {
+            var b = batch[bi];
             var tokens = b.Tokens.Span;
             for (int i = 0; i < tokens.Length; i++, row++)
             {
@@ -77,8 +80,9 @@ internal sealed partial class DecoderTransformer
         // Only the rows whose logits are wanted go through the final norm and the (vocab-wide) output matrix.
         row = 0;
         int r = 0;
-        foreach (var b in batch)
+        for (int bi = 0; bi < batch.Count; bi++)
         {
+            var b = batch[bi];
             int count = b.Tokens.Length, rows = b.LogitRows;
             s.Residual.AsSpan((row + count - rows) * dim, rows * dim).CopyTo(s.Projected.AsSpan(r * dim, rows * dim));
             row += count;
@@ -94,7 +98,9 @@ internal sealed partial class DecoderTransformer
         var c = Config;
         _attention ??= new PagedAttention(c.HeadCount, c.HeadCountKv, c.HeadDim);
         if (_attentionSeqs.Length < batch.Count) _attentionSeqs = new AttentionSequence[batch.Count];
-        if (_tables.Length < tableEntries) _tables = GC.AllocateUninitializedArray<int>(tableEntries, pinned: true);
+        // At least the store's block count, so a single sequence (a batch of one over its own store) never regrows it.
+        if (_tables.Length < tableEntries)
+            _tables = GC.AllocateUninitializedArray<int>(Math.Max(tableEntries, Math.Max(2 * _tables.Length, store.Blocks)), pinned: true);
         int row = 0, offset = 0;
         for (int i = 0; i < batch.Count; i++)
         {
@@ -123,8 +129,9 @@ internal sealed partial class DecoderTransformer
 
         // The step's own keys and values go to the cache first: token i attends to itself as the cache stores it.
         int row = 0;
-        foreach (var b in batch)
+        for (int bi = 0; bi < batch.Count; bi++)
         {
+            var b = batch[bi];
             int count = b.Tokens.Length;
             store.Write(layer, b.BlockTable, b.Start, count, k.Slice(row * kvDim, count * kvDim), v.Slice(row * kvDim, count * kvDim));
             row += count;

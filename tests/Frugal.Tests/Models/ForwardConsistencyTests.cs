@@ -112,4 +112,23 @@ public class ForwardConsistencyTests
         Assert.Equal((1e-6f, 1e6f, 48, true), (c.RmsNormEpsilon, c.RopeFreqBase, c.RopeDims, c.TiedEmbeddings));
         Assert.Equal(Frugal.Numerics.Ops.RopeStyle.NeoX, c.RopeStyle);
     }
+
+    [Theory]
+    [InlineData(GgmlType.F16)]
+    [InlineData(GgmlType.Q8_0)]
+    public void A_decode_step_allocates_nothing_once_warm(GgmlType type)
+    {
+        var spec = SyntheticModelSpec.Tiny(SyntheticFamily.Qwen2, type);
+        using var file = GgufFile.Open(SyntheticFixtures.PathOf(spec));
+        using var model = ModelLoader.Load(file);
+        var prompt = LlamaCppParityTests.Prompt(spec.VocabSize, seed: 5, length: 40);
+        var cache = model.CreateCache(128);
+        var logits = new float[model.Config.VocabSize];
+        model.Forward(prompt, cache, logits);
+        // Warm: scratch sized, and past the JIT's 30-call tier-up, whose bookkeeping allocates a few bytes once.
+        for (int i = 0; i < 40; i++) model.Forward(prompt.AsSpan(i, 1), cache, logits);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 12; i++) model.Forward(prompt.AsSpan(i, 1), cache, logits);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }

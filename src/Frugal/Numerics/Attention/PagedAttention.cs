@@ -94,7 +94,7 @@ public sealed unsafe partial class PagedAttention : IComputeJob
             }
         }
         long partialFloats = (long)partials * _rowsPerUnit * _group * (_headDim + 2);
-        if (_partials.Length < partialFloats) _partials = GC.AllocateUninitializedArray<float>(checked((int)partialFloats), pinned: true);
+        if (_partials.Length < partialFloats) _partials = GC.AllocateUninitializedArray<float>(checked((int)Math.Max(partialFloats, 2L * _partials.Length)), pinned: true);
         int scratch = WorkerScratchFloats();
         if (_workerScratch.Length < threads || _workerScratch[0].Length < scratch)
         {
