@@ -3,6 +3,8 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Frugal.Numerics.Quant;
 
+using Frugal.Numerics.Kernels;
+
 namespace Frugal.Numerics.Attention;
 
 /// <summary>

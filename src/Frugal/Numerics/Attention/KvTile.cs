@@ -1,6 +1,8 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 
+using Frugal.Numerics.Kernels;
+
 namespace Frugal.Numerics.Attention;
 
 /// <summary>

@@ -148,6 +148,7 @@ internal sealed unsafe class MatMulJob : IComputeJob
 
     private void Rows<TK>(in MatMulOperands op, int r0, int r1) where TK : struct, IRowKernel
     {
+        if (typeof(TK) == typeof(FloatRows)) FloatRowKernels.ForgetConvertedRows();
         if (r0 < _packedRows)
         {
             int end = Math.Min(r1, _packedRows);

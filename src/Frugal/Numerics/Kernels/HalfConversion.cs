@@ -2,11 +2,11 @@ using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace Frugal.Numerics.Attention;
+namespace Frugal.Numerics.Kernels;
 
 /// <summary>
-/// fp16 -> f32 for the K/V tiles. TensorPrimitives.ConvertToSingle(Half) runs ~4 ns an element here (no F16C in .NET),
-/// which made tile loading most of decode attention; this widens 16 (or 8) halves at once and rebuilds the f32 bits
+/// fp16 -> f32 for the K/V tiles and F16 weight rows. TensorPrimitives.ConvertToSingle(Half) runs ~4 ns an element here (no F16C in .NET),
+/// which made tile loading most of decode attention and F16 matmuls slow; this widens 16 (or 8) halves at once and rebuilds the f32 bits
 /// with the exponent-rebias multiply of <see cref="Kernels.RowInterleave.HalfToSingle(Vector512{uint})"/>: exact for
 /// normal and subnormal values (a K/V cache holds no inf or NaN worth keeping).
 /// </summary>
