@@ -108,7 +108,7 @@ internal static class BenchCommand
         o.WriteLine();
         o.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"median of {res.Rounds.Count} reps | load {b.LoadSeconds:F3} s | peak RSS {b.PeakRssBytes / Mega:F1} MB | weights read per decoded token {b.WeightBytesPerToken / Mega:F1} MB"
-            + $" | repacked at load {b.RepackedBytes / Mega:F1} MB | KV cache K {b.TypeK}, V {b.TypeV}: {res.KvBytesPerToken} bytes per token"));
+            + $" | repacked at load {b.RepackedBytes / Mega:F1} MB | KV cache {res.CacheTypes}: {res.KvBytesPerToken} bytes per token"));
         if (b.ReadGBps is { } read && b.DecodeFraction is { } fraction)
             o.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"memory read {read:F2} GB/s (median of {res.ReadBytesPerSecondSamples!.Count} probes around the reps, {b.ProbeBytes / (1024 * 1024)} MiB, {b.Threads} threads)"
@@ -132,6 +132,7 @@ internal static class BenchCommand
         j.WriteNumber("reps", b.Reps);
         j.WriteString("kv_type_k", b.TypeK);
         j.WriteString("kv_type_v", b.TypeV);
+        j.WriteBoolean("kv_rotate_k", res.CacheTypes.RotateKeys);
         j.WriteNumber("kv_bytes_per_token", res.KvBytesPerToken);
         j.WriteNumber("prefill_tok_s", res.PrefillTokensPerSecond);
         j.WriteNumber("prefill_tok_s_sd", res.PrefillTokensPerSecondStdDev);

@@ -66,6 +66,7 @@ internal static class EvalCommand
                     j.WriteNumber("ci_high", high);
                     j.WriteString("kv_type_k", KvElementTypes.Name(cacheTypes.Keys));
                     j.WriteString("kv_type_v", KvElementTypes.Name(cacheTypes.Values));
+                    j.WriteBoolean("kv_rotate_k", cacheTypes.RotateKeys);
                 });
             }
             else

@@ -6,7 +6,8 @@ namespace Frugal.Cli.Commands;
 
 /// <summary>
 /// llama.cpp's <c>-ctk/--cache-type-k</c> and <c>-ctv/--cache-type-v</c>: the element types the K and the V cache are
-/// stored in (f16 by default; f32, q8_0, q4_0). One pair per command: <see cref="AddTo"/>, then <see cref="Parse"/>.
+/// stored in (f16 by default; f32, q8_0, q4_0), and <c>--kv-rotate</c>, which stores keys Walsh-Hadamard rotated
+/// (<see cref="KvCacheTypes.RotateKeys"/>). One set per command: <see cref="AddTo"/>, then <see cref="Parse"/>.
 /// </summary>
 internal sealed class KvCacheTypeOptions
 {
@@ -24,23 +25,32 @@ internal sealed class KvCacheTypeOptions
         DefaultValueFactory = _ => "f16",
     };
 
+    public Option<bool> RotateKeys { get; } = new("--kv-rotate")
+    {
+        Description = "Store keys rotated by a Walsh-Hadamard transform (queries rotated to match) so outlier channels quantize better; needs a power-of-two head size",
+    };
+
     public void AddTo(Command command)
     {
         command.Options.Add(Keys);
         command.Options.Add(Values);
+        command.Options.Add(RotateKeys);
     }
 
     /// <summary>The requested types; a name that is none of f16, f32, q8_0, q4_0 is a <see cref="CliError"/> naming the option.</summary>
-    public KvCacheTypes Parse(ParseResult parse) => new(Type(Keys, parse.GetValue(Keys)), Type(Values, parse.GetValue(Values)));
+    public KvCacheTypes Parse(ParseResult parse) =>
+        new(Type(Keys, parse.GetValue(Keys)), Type(Values, parse.GetValue(Values)), parse.GetValue(RotateKeys));
 
     /// <summary>
-    /// Refuses types the model's head size cannot hold (q8_0 and q4_0 store blocks of 32 elements per head), naming the
-    /// option, before any cache is made.
+    /// Refuses types the model's head size cannot hold (q8_0 and q4_0 store blocks of 32 elements per head; rotation
+    /// needs a power of two), naming the option, before any cache is made.
     /// </summary>
     public static void CheckFits(KvCacheTypes types, ModelConfig config)
     {
         Check("--cache-type-k", types.Keys, config.HeadDim);
         Check("--cache-type-v", types.Values, config.HeadDim);
+        if (types.RotateKeys && !WalshHadamard.Fits(config.HeadDim))
+            throw new CliError($"--kv-rotate: rotating keys (Walsh-Hadamard) needs a power-of-two head size; this model's head size is {config.HeadDim}.");
     }
 
     private static void Check(string option, KvElementType type, int headDim)

@@ -124,6 +124,7 @@ internal static class PerplexityCommand
                 j.WriteNumber("scored_tokens", result.ScoredTokens);
                 j.WriteString("kv_type_k", KvElementTypes.Name(windows.CacheTypes.Keys));
                 j.WriteString("kv_type_v", KvElementTypes.Name(windows.CacheTypes.Values));
+                j.WriteBoolean("kv_rotate_k", windows.CacheTypes.RotateKeys);
             });
         }
         else

@@ -15,7 +15,7 @@ namespace Frugal.Tests.Cli;
 /// <summary>
 /// <c>--cache-type-k/-ctk</c> and <c>--cache-type-v/-ctv</c> on every command that makes a KV cache: parsed as
 /// llama.cpp spells the types, handed to the cache the command makes, refused in one line when unknown or when the
-/// model's head size cannot hold the blocks.
+/// model's head size cannot hold the blocks; <c>--kv-rotate</c> likewise.
 /// </summary>
 public sealed class KvCacheTypeOptionTests(ITestOutputHelper output) : IDisposable
 {
@@ -59,6 +59,7 @@ public sealed class KvCacheTypeOptionTests(ITestOutputHelper output) : IDisposab
         Assert.Equal(Q8Q4, Recorded("--cache-type-k", "q8_0", "--cache-type-v", "q4_0"));
         Assert.Equal(new KvCacheTypes(KvElementType.F32, KvElementType.Q8_0), Recorded("-ctk", "f32", "-ctv", "Q8_0"));
         Assert.Equal(new KvCacheTypes(KvElementType.Q4_0, KvElementType.F16), Recorded("-ctk", "q4_0"));
+        Assert.Equal(new KvCacheTypes(KvElementType.Q4_0, KvElementType.F16, RotateKeys: true), Recorded("-ctk", "q4_0", "--kv-rotate"));
     }
 
     [Theory]
@@ -99,6 +100,9 @@ public sealed class KvCacheTypeOptionTests(ITestOutputHelper output) : IDisposab
 
         var run = _cli.Run("run", path, "-p", "hi", "-n", "2", "-ctv", "q8_0");
         Assert.Equal((1, $"error: --cache-type-v: {Expected}"), (run.ExitCode, run.Error.Trim()));
+        var rotate = _cli.Run("run", path, "-p", "hi", "-n", "2", "--kv-rotate");
+        Assert.Equal((1, "error: --kv-rotate: rotating keys (Walsh-Hadamard) needs a power-of-two head size; this model's head size is 48."),
+            (rotate.ExitCode, rotate.Error.Trim()));
 
         var chatError = new StringWriter();
         int chat = FrugalCli.Run(["chat", path, "-ctk", "q8_0"], new CliContext(new StringWriter(), chatError) { In = new StringReader("hi\n") });

@@ -8,25 +8,28 @@ namespace Frugal.Tests.Kernels;
 /// <summary>The paged attention kernel against its scalar twin, through shuffled block tables, every KV type and width.</summary>
 public sealed class PagedAttentionTests
 {
-    public static TheoryData<KvElementType, KvElementType, int, int, int> Shapes() => new()
+    public static TheoryData<KvElementType, KvElementType, int, int, int, bool> Shapes() => new()
     {
-        // key type, value type, head size, query heads, KV heads
-        { KvElementType.F16, KvElementType.F16, 64, 14, 2 },   // Qwen2.5-0.5B's grouping
-        { KvElementType.F16, KvElementType.F16, 128, 8, 8 },   // no grouping
-        { KvElementType.F16, KvElementType.F16, 6, 4, 2 },     // a head no vector width divides
-        { KvElementType.F16, KvElementType.F16, 24, 3, 1 },
-        { KvElementType.Q8_0, KvElementType.Q8_0, 64, 8, 2 },
-        { KvElementType.Q4_0, KvElementType.Q4_0, 32, 4, 1 },
-        { KvElementType.Q8_0, KvElementType.F16, 96, 6, 2 },
-        { KvElementType.F16, KvElementType.Q4_0, 64, 4, 4 },
+        // key type, value type, head size, query heads, KV heads, keys rotated
+        { KvElementType.F16, KvElementType.F16, 64, 14, 2, false },   // Qwen2.5-0.5B's grouping
+        { KvElementType.F16, KvElementType.F16, 128, 8, 8, false },   // no grouping
+        { KvElementType.F16, KvElementType.F16, 6, 4, 2, false },     // a head no vector width divides
+        { KvElementType.F16, KvElementType.F16, 24, 3, 1, false },
+        { KvElementType.Q8_0, KvElementType.Q8_0, 64, 8, 2, false },
+        { KvElementType.Q4_0, KvElementType.Q4_0, 32, 4, 1, false },
+        { KvElementType.Q8_0, KvElementType.F16, 96, 6, 2, false },
+        { KvElementType.F16, KvElementType.Q4_0, 64, 4, 4, false },
+        { KvElementType.Q4_0, KvElementType.F16, 32, 4, 1, true },
+        { KvElementType.Q8_0, KvElementType.Q4_0, 128, 14, 2, true },
+        { KvElementType.F16, KvElementType.F16, 8, 4, 2, true },
     };
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public unsafe void Matches_the_scalar_twin_for_prefill_chunks_and_long_decodes(KvElementType kt, KvElementType vt, int hd, int heads, int kvHeads)
+    public unsafe void Matches_the_scalar_twin_for_prefill_chunks_and_long_decodes(KvElementType kt, KvElementType vt, int hd, int heads, int kvHeads, bool rotate)
     {
         const int blockSize = 32, blocks = 40;
-        var types = new KvCacheTypes(kt, vt);
+        var types = new KvCacheTypes(kt, vt, rotate);
         var store = new PagedKvStore(1, blocks, blockSize, kvHeads, hd, types);
         var rng = new Random(hd * 31 + heads);
         // A prefill chunk from 0, a chunk continuing at 33 (mid-block, mid-tile), a decode deep in the cache, a decode at 0.

@@ -69,8 +69,13 @@ public static class KvElementTypes
     }
 }
 
-/// <summary>The element types of the K and of the V cache.</summary>
-public readonly record struct KvCacheTypes(KvElementType Keys, KvElementType Values)
+/// <summary>
+/// The element types of the K and of the V cache, and whether keys are stored rotated: with <see cref="RotateKeys"/>
+/// each key head row is multiplied by the normalized Walsh-Hadamard matrix before it is encoded and each query head
+/// row by the same matrix before attention (q·k is unchanged; V is untouched), which spreads outlier channels before
+/// a block quantizer sees them. Needs a power-of-two head size.
+/// </summary>
+public readonly record struct KvCacheTypes(KvElementType Keys, KvElementType Values, bool RotateKeys = false)
 {
     /// <summary>f16 keys and values, llama.cpp's default.</summary>
     public static KvCacheTypes Default => new(KvElementType.F16, KvElementType.F16);
@@ -79,5 +84,14 @@ public readonly record struct KvCacheTypes(KvElementType Keys, KvElementType Val
     public int BytesPerLayerPosition(int kvHeads, int headDim) =>
         kvHeads * (KvElementTypes.HeadBytes(Keys, headDim) + KvElementTypes.HeadBytes(Values, headDim));
 
-    public override string ToString() => $"K {KvElementTypes.Name(Keys)}, V {KvElementTypes.Name(Values)}";
+    /// <exception cref="NotSupportedException">a block type needs a multiple of 32, or rotation a power of two.</exception>
+    public void CheckHeadDim(int headDim)
+    {
+        KvElementTypes.CheckHeadDim(Keys, headDim);
+        KvElementTypes.CheckHeadDim(Values, headDim);
+        if (RotateKeys && !WalshHadamard.Fits(headDim))
+            throw new NotSupportedException($"rotating keys (Walsh-Hadamard) needs a power-of-two head size; this model's head size is {headDim}.");
+    }
+
+    public override string ToString() => $"K {KvElementTypes.Name(Keys)}{(RotateKeys ? " rotated" : "")}, V {KvElementTypes.Name(Values)}";
 }

@@ -14,8 +14,7 @@ public readonly unsafe struct KvLayer
     {
         if (blockSize <= 0 || blockSize % KvTile.Positions != 0)
             throw new ArgumentOutOfRangeException(nameof(blockSize), blockSize, $"a KV block holds a whole number of {KvTile.Positions}-position tiles");
-        KvElementTypes.CheckHeadDim(types.Keys, headDim);
-        KvElementTypes.CheckHeadDim(types.Values, headDim);
+        types.CheckHeadDim(headDim);
         Keys = keys;
         Values = values;
         Types = types;

@@ -11,8 +11,7 @@ public sealed unsafe class KvLayerMemory
 
     public KvLayerMemory(int blocks, int blockSize, int kvHeads, int headDim, KvCacheTypes types)
     {
-        KvElementTypes.CheckHeadDim(types.Keys, headDim);
-        KvElementTypes.CheckHeadDim(types.Values, headDim);
+        types.CheckHeadDim(headDim);
         KeyBlockBytes = KvLayer.BlockBytes(blockSize, kvHeads, KvElementTypes.HeadBytes(types.Keys, headDim));
         ValueBlockBytes = KvLayer.BlockBytes(blockSize, kvHeads, KvElementTypes.HeadBytes(types.Values, headDim));
         if (blocks * Math.Max(KeyBlockBytes, ValueBlockBytes) > Array.MaxLength)

@@ -16,8 +16,25 @@ public static unsafe class KvTile
     /// <summary>Positions per tile: one 512-bit vector of f32 scores.</summary>
     public const int Positions = 16;
 
-    /// <summary>Stores the key head row <paramref name="src"/> [headDim] of the position in <paramref name="slot"/> of a block.</summary>
+    /// <summary>
+    /// Stores the key head row <paramref name="src"/> [headDim] of the position in <paramref name="slot"/> of a block;
+    /// rotated first (<see cref="WalshHadamard"/>) where the layer's types say so.
+    /// </summary>
     public static void StoreKey(in KvLayer layer, int block, int slot, int head, ReadOnlySpan<float> src)
+    {
+        int hd = layer.HeadDim;
+        if (layer.Types.RotateKeys)
+        {
+            Span<float> rotated = stackalloc float[hd];
+            src[..hd].CopyTo(rotated);
+            WalshHadamard.Transform(rotated);
+            StoreKeyRow(layer, block, slot, head, rotated);
+        }
+        else
+            StoreKeyRow(layer, block, slot, head, src);
+    }
+
+    private static void StoreKeyRow(in KvLayer layer, int block, int slot, int head, ReadOnlySpan<float> src)
     {
         int hd = layer.HeadDim;
         byte* seg = layer.KeySegment(block, head);

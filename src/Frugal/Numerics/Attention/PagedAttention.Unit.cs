@@ -2,7 +2,7 @@ namespace Frugal.Numerics.Attention;
 
 public sealed unsafe partial class PagedAttention
 {
-    /// <summary>One unit: gather its query rows (scaled), stream its key range tile by tile, write or park the result.</summary>
+    /// <summary>One unit: gather its query rows (scaled, rotated as the keys are), stream its key range tile by tile, write or park the result.</summary>
     private void RunUnit<TVec, TOps>(in Unit u, float* scratch) where TVec : struct where TOps : IFloatLanes<TVec>
     {
         const int T = KvTile.Positions;
@@ -26,6 +26,7 @@ public sealed unsafe partial class PagedAttention
                 int r = i * group + g;
                 float* src = _q + (long)(seq.Row + u.Row0 + i) * qDim + (u.KvHead * group + g) * hd;
                 for (int d = 0; d < hd; d++) qs[r * hd + d] = src[d] * scale;
+                if (_layer.Types.RotateKeys) WalshHadamard.Transform(qs + r * hd, hd);   // keys are stored rotated: (Hq)·(Hk) = q·k
                 new Span<float>(acc + r * hd, hd).Clear();
                 m[r] = float.NegativeInfinity;
                 l[r] = 0;

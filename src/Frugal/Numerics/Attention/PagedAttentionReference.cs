@@ -3,7 +3,8 @@ namespace Frugal.Numerics.Attention;
 /// <summary>
 /// The scalar twin of <see cref="PagedAttention"/>, the test oracle: for every query row and head, every visible key
 /// read one position at a time through the block table (dequantized as the cache stores it), a plain two-pass softmax
-/// in double, and the weighted sum of values. No tiles, no online rescaling, no threads.
+/// in double, and the weighted sum of values. No tiles, no online rescaling, no threads. Rotated keys are met by
+/// rotating the query, as the kernel does.
 /// </summary>
 public static unsafe class PagedAttentionReference
 {
@@ -40,7 +41,8 @@ public static unsafe class PagedAttentionReference
                         for (int g = 0; g < group; g++)
                         {
                             int head = h * group + g;
-                            var qh = q.Slice((seq.Row + i) * qDim + head * hd, hd);
+                            var qh = q.Slice((seq.Row + i) * qDim + head * hd, hd).ToArray();
+                            if (layer.Types.RotateKeys) WalshHadamard.Transform(qh);
                             var scores = new double[visible];
                             double max = double.NegativeInfinity;
                             for (int p = 0; p < visible; p++)
