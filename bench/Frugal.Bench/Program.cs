@@ -170,9 +170,9 @@ static int RunServingParity(string[] args)
         string a = args[i];
         if (ints.ContainsKey(a))
         {
-            if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int v) || v < 1)
+            if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int v) || v < (a == "--requests" ? 0 : 1))
             {
-                Console.Error.WriteLine($"error: {a} needs a positive integer");
+                Console.Error.WriteLine($"error: {a} needs a positive integer{(a == "--requests" ? " (or 0: skip the greedy check)" : "")}");
                 return 2;
             }
             ints[a] = v;

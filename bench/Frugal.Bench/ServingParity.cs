@@ -76,6 +76,8 @@ internal static class ServingParity
         using var model = (IBatchedLanguageModel)ModelLoader.Load(o.File);
         int vocab = model.Config.VocabSize;
         var results = new PositionResult[length];
+        double sumSquares = 0, count = 0;
+        float largest = 0;
         var info = StaggeredLanes.Run(model, sequence, o.Prompt, o.Lanes, o.Seed, (p, row) =>
         {
             var e = reference!.AsSpan((int)((long)p * vocab), vocab);
@@ -83,6 +85,9 @@ internal static class ServingParity
             float diff = MaxAbsDiff(e, row);
             var (want, margin) = LlamaCppReference.Top(e);
             bool agrees = LlamaCppReference.Top(row).Token == want;
+            sumSquares += System.Numerics.Tensors.TensorPrimitives.Dot(e, e);
+            count += vocab;
+            largest = Math.Max(largest, System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(e));
             ref var r = ref results[p];
             r.Cosine = r.Rows == 0 ? cos : Math.Min(r.Cosine, cos);
             r.MaxAbsDiff = Math.Max(r.MaxAbsDiff, diff);
@@ -96,9 +101,10 @@ internal static class ServingParity
                           $"{info.Steps} steps, {info.Tokens} tokens; prompt {info.PromptTime.TotalSeconds:F1} s, continuation {info.ContinuationTime.TotalSeconds:F1} s");
         if (results.Any(r => r.Rows == 0)) throw new InvalidOperationException("a position got no logits row");
         ReportLogits(results, o);
+        Console.WriteLine($"scale: llama.cpp's logits have rms {Math.Sqrt(sumSquares / count):G4} and |logit| up to {largest:G4}");
         if (o.Dump is not null) Dump(results, o.Dump);
 
-        Greedy(model, tokenizer, prompts, expected, o);
+        if (o.Requests > 0) Greedy(model, tokenizer, prompts, expected, o);
         Console.WriteLine($"load average at the end: {LoadAverage()}");
     }
 
