@@ -72,6 +72,30 @@ internal static class BenchFiles
     /// <summary>The five files' names without <c>.gguf</c>, as <c>make-files --only</c> takes them.</summary>
     public static IReadOnlyList<string> Names { get; } = Families.SelectMany(f => f.Quants.Select(q => $"{f.Stem}-{q.Suffix}")).ToArray();
 
+    /// <summary>
+    /// Writes only the two F16 files (the serving-parity check compares F16 weights, where llama.cpp and Frugal differ
+    /// by rounding alone); returns their paths.
+    /// </summary>
+    public static IReadOnlyList<string> MakeF16(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var made = new List<string>();
+        foreach (var family in Families)
+        {
+            string f16 = Path.Combine(directory, $"{family.Stem}-f16.gguf");
+            if (!File.Exists(f16))
+            {
+                Console.WriteLine($"writing {f16} (random weights, F16; the writer holds the whole file in memory)");
+                string partial = f16 + ".partial";
+                SyntheticModelWriter.Write(family.Spec(), partial);
+                File.Move(partial, f16, overwrite: true);
+            }
+            Console.WriteLine($"{f16}  {new FileInfo(f16).Length / 1e6:F0} MB");
+            made.Add(f16);
+        }
+        return made;
+    }
+
     private static string Quantized(string directory, Family family, string suffix) =>
         Path.Combine(directory, $"{family.Stem}-{suffix}.gguf");
 }

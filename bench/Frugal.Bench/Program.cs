@@ -22,6 +22,8 @@ if (args.Length > 0 && args[0] == "stories")
     File.WriteAllText(args[2], string.Join("\n", Frugal.Evaluation.HeldOutSets.Stories(count)));
     return 0;
 }
+if (args.Length > 0 && args[0] == "serving-parity")
+    return RunServingParity(args[1..]);
 if (args.Length > 0 && args[0] == "make-files")
 {
     var rest = args[1..].ToList();
@@ -43,7 +45,10 @@ if (args.Length > 0 && args[0] == "make-files")
         Console.Error.WriteLine($"error: --only: no bench file {unknown}; expected some of {string.Join(",", BenchFiles.Names)}");
         return 2;
     }
-    BenchFiles.Make(rest.Count > 0 ? rest[0] : BenchFiles.DefaultDirectory, keep, only);
+    bool f16Only = rest.Remove("--f16-only");
+    string dir = rest.Count > 0 ? rest[0] : BenchFiles.DefaultDirectory;
+    if (f16Only) BenchFiles.MakeF16(dir);
+    else BenchFiles.Make(dir, keep, only);
     return 0;
 }
 if (args.Length > 0 && args[0] == "vs-ggml")
@@ -76,7 +81,8 @@ if (args.Length == 0 || args[0] != "kernels")
     Console.Error.WriteLine("       Frugal.Bench kv-quality MODEL TEXT [--ctx 128] [-t 2] [--types f16,q8_0,q4_0]");
     Console.Error.WriteLine("       Frugal.Bench stories N FILE");
     Console.Error.WriteLine("       Frugal.Bench serving FILE [-n 32] [--streams 8] [-t 2] [--prefix 500]");
-    Console.Error.WriteLine("       Frugal.Bench make-files [DIR=/tmp/frugal-bench] [--keep-f16] [--only NAME,...]");
+    Console.Error.WriteLine("       Frugal.Bench serving-parity FILE [--prompt 1500] [--past 2048] [--extra 64] [--lanes 4] [-t 2] [--flash-attn auto|on|off] [--requests 8] [-n 32] [--seed 42] [--dump CSV]");
+    Console.Error.WriteLine("       Frugal.Bench make-files [DIR=/tmp/frugal-bench] [--keep-f16 | --f16-only] [--only NAME,...]");
     Console.Error.WriteLine("       Frugal.Bench kernels [rows=2048] [cols=8192] [n=128] [types=Q4_0,Q8_0,Q4_K] [threads=1,2] [paths=best]");
     Console.Error.WriteLine("       Frugal.Bench small-n [rows=2048] [cols=8192] [types] [ns=1,2,..,16] [threads=1] [path=best]");
     Console.Error.WriteLine("       Frugal.Bench vs-ggml [rows] [cols] [tokens] [types] [rounds] [path]");
@@ -273,5 +279,54 @@ static int RunServing(string[] args)
         return 2;
     }
     ServingBench.Run(new ServingBench.Options(file, n, streams, t, prefix));
+    return 0;
+}
+
+static int RunServingParity(string[] args)
+{
+    string? file = null, dump = null;
+    bool? flash = null;
+    var ints = new Dictionary<string, int> { ["--prompt"] = 1500, ["--past"] = 2048, ["--extra"] = 64, ["--lanes"] = 4, ["-t"] = 2, ["--requests"] = 8, ["-n"] = 32, ["--seed"] = 42 };
+    for (int i = 0; i < args.Length; i++)
+    {
+        string a = args[i];
+        if (ints.ContainsKey(a))
+        {
+            if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int v) || v < (a == "--requests" ? 0 : 1))
+            {
+                Console.Error.WriteLine($"error: {a} needs a positive integer{(a == "--requests" ? " (or 0: skip the greedy check)" : "")}");
+                return 2;
+            }
+            ints[a] = v;
+            i++;
+        }
+        else if (a == "--flash-attn" && i + 1 < args.Length && args[i + 1] is "auto" or "on" or "off")
+            flash = args[++i] switch { "on" => true, "off" => false, _ => null };
+        else if (a == "--dump" && i + 1 < args.Length)
+            dump = args[++i];
+        else if (a.StartsWith('-'))
+        {
+            Console.Error.WriteLine($"error: unknown option {a} (or a missing value)");
+            return 2;
+        }
+        else if (file is not null || !File.Exists(a))
+        {
+            Console.Error.WriteLine(file is null ? $"error: no such file: {a}" : $"error: serving-parity takes one GGUF file, got {file} and {a}");
+            return 2;
+        }
+        else file = a;
+    }
+    if (file is null)
+    {
+        Console.Error.WriteLine("error: give a GGUF file (make the F16 ones with: make-files --f16-only)");
+        return 2;
+    }
+    if (ints["--prompt"] > ints["--past"] || ints["--prompt"] < 16)
+    {
+        Console.Error.WriteLine($"error: --prompt ({ints["--prompt"]}) must be within [16, --past ({ints["--past"]})]");
+        return 2;
+    }
+    ServingParity.Run(new ServingParity.Options(file, ints["--prompt"], ints["--past"], ints["--extra"], ints["--lanes"], ints["-t"], flash,
+        ints["--requests"], ints["-n"], ints["--seed"], dump));
     return 0;
 }

@@ -1,5 +1,6 @@
 using Frugal.Inference.Engine;
 using Frugal.Server.Protocol;
+using Frugal.Tokenization;
 using Frugal.Tokenization.ChatTemplates;
 using Microsoft.AspNetCore.Http;
 
@@ -44,7 +45,7 @@ internal static class ChatCompletionsEndpoint
         {
             var results = await CompletionRunner.CollectAsync(streams, context.RequestAborted);
             var choices = results.Select((r, i) => new ChatChoice(i, new AssistantMessage(r.Text),
-                logprobs ? new ChatLogprobs(r.Tokens.Select(Logprob).ToList()) : null, RequestMapping.FinishReason(r.Finished.Reason))).ToList();
+                logprobs ? new ChatLogprobs(r.Tokens.Select(t => Logprob(t, served.Tokenizer)).ToList()) : null, RequestMapping.FinishReason(r.Finished.Reason))).ToList();
             await Results.Json(new ChatCompletion(id, created, served.Id, choices, RequestMapping.Usage(prompt.Length, results.Select(r => r.Finished))),
                 ServerJson.Options).ExecuteAsync(context);
             return;
@@ -60,7 +61,7 @@ internal static class ChatCompletionsEndpoint
             {
                 case EngineToken t when t.Text.Length > 0 || logprobs:
                     await CompletionRunner.WriteEventAsync(context, new ChatCompletionChunk(id, created, served.Id,
-                        [new ChatChunkChoice(index, new ChatDelta(null, t.Text), logprobs ? new ChatLogprobs([Logprob(t)]) : null, null)]));
+                        [new ChatChunkChoice(index, new ChatDelta(null, t.Text), logprobs ? new ChatLogprobs([Logprob(t, served.Tokenizer)]) : null, null)]));
                     break;
                 case EngineFinished f:
                     finished.Add(f);
@@ -77,9 +78,12 @@ internal static class ChatCompletionsEndpoint
         await CompletionRunner.WriteDoneAsync(context);
     }
 
-    private static ChatTokenLogprob Logprob(EngineToken t) => new(
-        t.Logprob!.Value.Text, t.Logprob.Value.Logprob, Bytes(t.Logprob.Value.Text),
-        (t.TopLogprobs ?? []).Select(a => new ChatTopLogprob(a.Text, a.Logprob, Bytes(a.Text))).ToList());
+    // "bytes" is the token's own bytes, not the UTF-8 of its text: a token holding part of a multi-byte character
+    // (a byte-fallback token, a byte-level BPE piece) has no text of its own (it decodes to U+FFFD), and its bytes are
+    // what lets a client join it with its neighbours into the character (OpenAI's reason for the field).
+    private static ChatTokenLogprob Logprob(EngineToken t, Tokenizer tokenizer) => new(
+        t.Logprob!.Value.Text, t.Logprob.Value.Logprob, Bytes(tokenizer, t.Logprob.Value.TokenId),
+        (t.TopLogprobs ?? []).Select(a => new ChatTopLogprob(a.Text, a.Logprob, Bytes(tokenizer, a.TokenId))).ToList());
 
-    private static List<int> Bytes(string text) => System.Text.Encoding.UTF8.GetBytes(text).Select(b => (int)b).ToList();
+    private static List<int> Bytes(Tokenizer tokenizer, int token) => tokenizer.TokenBytes(token).Select(b => (int)b).ToList();
 }

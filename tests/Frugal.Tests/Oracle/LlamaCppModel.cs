@@ -6,8 +6,9 @@ namespace Frugal.Tests.Oracle;
 
 /// <summary>
 /// A GGUF model run by llama.cpp (through LLamaSharp), the reference the engine's logits are compared with.
-/// Keys and values are cached in F32 and flash attention is off, so that llama.cpp's own rounding (an F16 KV
-/// cache) does not blur the comparison of the forward pass itself.
+/// By default keys and values are cached in F32 and flash attention is off, so that llama.cpp's own rounding (an F16
+/// KV cache) does not blur the comparison of the forward pass itself; the serving-path tests ask for llama.cpp's
+/// default F16 cache instead, the configuration a server runs.
 /// </summary>
 public sealed class LlamaCppModel : IDisposable
 {
@@ -20,7 +21,7 @@ public sealed class LlamaCppModel : IDisposable
         _params = parameters;
     }
 
-    public static LlamaCppModel Load(string path, uint contextSize = 256)
+    public static LlamaCppModel Load(string path, uint contextSize = 256, GGMLType kvType = GGMLType.GGML_TYPE_F32)
     {
         LlamaCppRuntime.EnsureLoaded();
         var p = new ModelParams(path)
@@ -31,8 +32,8 @@ public sealed class LlamaCppModel : IDisposable
             Threads = 2,
             BatchThreads = 2,
             GpuLayerCount = 0,
-            TypeK = GGMLType.GGML_TYPE_F32,
-            TypeV = GGMLType.GGML_TYPE_F32,
+            TypeK = kvType,
+            TypeV = kvType,
             FlashAttention = false,
         };
         return new LlamaCppModel(LLamaWeights.LoadFromFile(p), p);
@@ -64,7 +65,13 @@ public sealed class LlamaCppModel : IDisposable
     }
 
     /// <summary>Greedy (argmax) continuation of <paramref name="prompt"/> by <paramref name="count"/> tokens.</summary>
-    public int[] Greedy(IReadOnlyList<int> prompt, int count)
+    public int[] Greedy(IReadOnlyList<int> prompt, int count) => GreedyWithMargins(prompt, count).Tokens;
+
+    /// <summary>
+    /// Greedy continuation, with the top-2 logit margin of every step: where it is tiny, another engine's rounding may
+    /// legitimately pick the other token.
+    /// </summary>
+    public (int[] Tokens, float[] Margins) GreedyWithMargins(IReadOnlyList<int> prompt, int count)
     {
         using var context = _weights.CreateContext(_params);
         var batch = new LLamaBatch();
@@ -72,15 +79,18 @@ public sealed class LlamaCppModel : IDisposable
             batch.Add(prompt[i], i, (LLamaSeqId)0, i == prompt.Count - 1);
         Decode(context, batch);
         var output = new int[count];
+        var margins = new float[count];
         int position = prompt.Count;
         for (int t = 0; t < count; t++)
         {
-            output[t] = ArgMax(context.NativeHandle.GetLogitsIth(batch.TokenCount - 1));
+            var logits = context.NativeHandle.GetLogitsIth(batch.TokenCount - 1);
+            output[t] = ArgMax(logits);
+            margins[t] = Models.LogitComparison.TopTwoMargin(logits);
             batch.Clear();
             batch.Add(output[t], position++, (LLamaSeqId)0, true);
             Decode(context, batch);
         }
-        return output;
+        return (output, margins);
     }
 
     /// <summary>Quantizes a GGUF file with llama.cpp's own quantizer (the reference for quantized parity).</summary>
