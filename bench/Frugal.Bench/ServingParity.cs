@@ -23,7 +23,7 @@ namespace Frugal.Bench;
 internal static class ServingParity
 {
     public sealed record Options(string File, int Prompt, int Past, int Extra, int Lanes, int Threads, bool? FlashAttention,
-        int Requests, int GreedyTokens, int Seed, string? Dump);
+        int Requests, int GreedyTokens, int Seed, string? Dump, bool SkipLogits = false, bool Alone = false);
 
     private const double CosineBar = 0.9999;
     private const int Window = 256;
@@ -61,26 +61,37 @@ internal static class ServingParity
         var prompts = Enumerable.Range(0, o.Requests)
             .Select(i => RandomTokens(16 + (o.Requests == 1 ? 0 : i * (o.Prompt - 16) / (o.Requests - 1)))).ToArray();
 
-        float[]? reference;
+        float[]? reference; // [length, vocab], 1.3 GB for the Qwen shape
         (int[] Tokens, float[] Margins)[] expected;
         var clock = Stopwatch.StartNew();
         using (var llama = new LlamaCppReference(o.File, o.Threads, o.FlashAttention))
         {
-            reference = llama.Logits(sequence, o.Prompt);
-            Console.WriteLine($"llama.cpp: logits at all {length} positions (prompt, then continuation, in decodes of <= 512 tokens) in {clock.Elapsed.TotalSeconds:F1} s");
+            reference = o.SkipLogits ? null : llama.Logits(sequence, o.Prompt);
+            if (!o.SkipLogits)
+                Console.WriteLine($"llama.cpp: logits at all {length} positions (prompt, then continuation, in decodes of <= 512 tokens) in {clock.Elapsed.TotalSeconds:F1} s");
             clock.Restart();
             expected = prompts.Select(p => llama.Greedy(p, o.GreedyTokens)).ToArray();
             Console.WriteLine($"llama.cpp: {o.Requests} greedy continuations of {o.GreedyTokens} tokens, each prompt alone, in {clock.Elapsed.TotalSeconds:F1} s");
         }
 
         using var model = (IBatchedLanguageModel)ModelLoader.Load(o.File);
+        if (reference is not null) CompareLogits(model, sequence, reference, o);
+        reference = null;
+        GC.Collect();
+        if (o.Requests > 0) Greedy(model, tokenizer, prompts, expected, o);
+        Console.WriteLine($"load average at the end: {LoadAverage()}");
+    }
+
+    private static void CompareLogits(IBatchedLanguageModel model, int[] sequence, float[] reference, Options o)
+    {
+        int length = sequence.Length;
         int vocab = model.Config.VocabSize;
         var results = new PositionResult[length];
         double sumSquares = 0, count = 0;
         float largest = 0;
         var info = StaggeredLanes.Run(model, sequence, o.Prompt, o.Lanes, o.Seed, (p, row) =>
         {
-            var e = reference!.AsSpan((int)((long)p * vocab), vocab);
+            var e = reference.AsSpan((int)((long)p * vocab), vocab);
             double cos = Cosine(e, row);
             float diff = MaxAbsDiff(e, row);
             var (want, margin) = LlamaCppReference.Top(e);
@@ -95,17 +106,12 @@ internal static class ServingParity
             r.ReferenceMargin = margin;
             r.Rows++;
         });
-        reference = null;
-        GC.Collect();
         Console.WriteLine($"frugal: ForwardBatch over a paged store, {o.Lanes} lanes with shuffled block tables (blocks of {StaggeredLanes.BlockSize}): " +
                           $"{info.Steps} steps, {info.Tokens} tokens; prompt {info.PromptTime.TotalSeconds:F1} s, continuation {info.ContinuationTime.TotalSeconds:F1} s");
         if (results.Any(r => r.Rows == 0)) throw new InvalidOperationException("a position got no logits row");
         ReportLogits(results, o);
         Console.WriteLine($"scale: llama.cpp's logits have rms {Math.Sqrt(sumSquares / count):G4} and |logit| up to {largest:G4}");
         if (o.Dump is not null) Dump(results, o.Dump);
-
-        if (o.Requests > 0) Greedy(model, tokenizer, prompts, expected, o);
-        Console.WriteLine($"load average at the end: {LoadAverage()}");
     }
 
     private static void ReportLogits(PositionResult[] results, Options o)
@@ -190,6 +196,30 @@ internal static class ServingParity
             Console.WriteLine($"  request {i}: prompt {prompts[i].Length,4} tokens: {verdict}");
         }
         Console.WriteLine($"greedy: {identical}/{prompts.Length} requests token for token; {equal}/{total} tokens before the first difference");
+        if (o.Alone) Alone(model, tokenizer, prompts, completions, o);
+    }
+
+    /// <summary>
+    /// Each request again, alone in a fresh engine (no other sequence in its steps, no prefix cache): where its tokens
+    /// equal those it got among the others, batching and paging did not change the result, and a difference from
+    /// llama.cpp comes from the forward pass's own rounding.
+    /// </summary>
+    private static void Alone(IBatchedLanguageModel model, Tokenizer tokenizer, int[][] prompts, EngineCompletion[] together, Options o)
+    {
+        var clock = Stopwatch.StartNew();
+        int same = 0;
+        for (int i = 0; i < prompts.Length; i++)
+        {
+            using var engine = new InferenceEngine(model, tokenizer, new EngineOptions { ContextLength = prompts[i].Length + o.GreedyTokens + 1, MaxRunningSequences = 1 });
+            var alone = engine.Submit(new EngineRequest { PromptTokens = prompts[i], MaxTokens = o.GreedyTokens, Sampling = SamplingOptions.Greedy })
+                .CompleteAsync().GetAwaiter().GetResult().Tokens.Select(t => t.TokenId).ToArray();
+            var with = together[i].Tokens.Select(t => t.TokenId).ToArray();
+            int t = 0;
+            while (t < alone.Length && t < with.Length && alone[t] == with[t]) t++;
+            if (t == alone.Length && t == with.Length) same++;
+            else Console.WriteLine($"  request {i} alone: first {t} tokens equal to its tokens among the others, then {(t < alone.Length ? alone[t] : -1)} vs {(t < with.Length ? with[t] : -1)}");
+        }
+        Console.WriteLine($"frugal alone: {same}/{prompts.Length} requests give the same tokens alone (a fresh engine each) as together ({clock.Elapsed.TotalSeconds:F1} s)");
     }
 
     private static void Dump(PositionResult[] results, string path)
