@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using Frugal.Numerics.Kernels;
 using Frugal.Numerics.Threading;
 
@@ -13,8 +12,8 @@ public sealed unsafe class WeightMatrix : IDisposable
 {
     public WeightMatrix(GgmlType type, nint data, int rows, int cols, string name = "")
     {
-        if (!Dequantize.IsSupported(type) && !MatMul.HasKernel(type))
-            throw new NotSupportedException($"tensor '{name}' has type {GgmlTypeInfo.Name(type)}, which is not supported");
+        _weightType = WeightTypes.Find(type) is { IsWeight: true } w ? w
+            : throw new NotSupportedException($"tensor '{name}' has type {GgmlTypeInfo.Name(type)}, which is not supported");
         if (rows < 0 || cols <= 0)
             throw new ArgumentException($"tensor '{name}': shape [{rows}, {cols}] is not a matrix");
         Type = type;
@@ -44,21 +43,14 @@ public sealed unsafe class WeightMatrix : IDisposable
     /// </summary>
     public long KernelLayoutBytes => _layout?.Bytes ?? 0;
 
+    private readonly WeightType _weightType;
+
     private KernelLayoutBuffer? _layout;
 
-    /// <summary>Size of the kernel-layout copy of this matrix for <paramref name="type"/>, 0 where none pays.</summary>
-    private static long KernelLayoutSize(GgmlType type, int rows, int cols) => type switch
-    {
-        GgmlType.Q4_0 => Q4_0x16.Bytes(rows, cols),
-        GgmlType.Q4_K => Q4_Kx16.Bytes(rows, cols),
-        GgmlType.Q6_K => Q6_Kx16.Bytes(rows, cols),
-        GgmlType.Q8_0 or GgmlType.Q5_0 when Q8_0x16.IsSupported => Q8_0x16.Bytes(rows, cols),
-        _ => 0,
-    };
-
     /// <summary>
-    /// Repacks the weights into the layout of this CPU's fastest kernel where one exists and pays: today Q4_0, Q4_K,
-    /// Q6_K and (with VNNI) Q8_0 and Q5_0 (widened to the Q8_0 layout) on AVX-512, whose 16-row interleaved copies
+    /// Repacks the weights into the layout of this CPU's fastest kernel where one exists and pays (the type's row of
+    /// <see cref="WeightTypes"/> says which): today Q4_0, Q4_K, Q6_K and (with VNNI) Q8_0 and Q5_0 (widened to the
+    /// Q8_0 layout) on AVX-512, whose 16-row interleaved copies
     /// (<see cref="Q4_0x16"/>, <see cref="Q4_Kx16"/>, <see cref="Q6_Kx16"/>,
     /// <see cref="Q8_0x16"/>) run faster than the GGUF blocks. The copy is native memory of the same size as the rows it
     /// covers (Q8_0: 6% more, its block sums; Q5_0: 64% more); the original blocks stay where they
@@ -69,8 +61,10 @@ public sealed unsafe class WeightMatrix : IDisposable
     /// </summary>
     public long PrepareKernelLayout(Action<nint, long>? copied = null)
     {
-        long size = KernelLayoutSize(Type, Rows, Cols);
-        if (_layout is not null || size == 0 || KernelDispatch.Best != KernelPath.Avx512)
+        if (_layout is not null || !_weightType.Repacks(KernelDispatch.Best))
+            return 0;
+        long size = _weightType.RepackedBytes(Rows, Cols);
+        if (size == 0)
             return 0;
         var buffer = new KernelLayoutBuffer(size);
         int groups = Rows / 16;
@@ -81,14 +75,7 @@ public sealed unsafe class WeightMatrix : IDisposable
             int count = Math.Min(slice, groups - g0);
             byte* src = (byte*)Data + (long)g0 * 16 * RowBytes;
             byte* dst = buffer.Pointer + g0 * groupBytes;
-            switch (Type)
-            {
-                case GgmlType.Q4_0: Q4_0x16.Repack(src, RowBytes, count * 16, Cols, dst); break;
-                case GgmlType.Q4_K: Q4_Kx16.Repack(src, RowBytes, count * 16, Cols, dst); break;
-                case GgmlType.Q8_0: Q8_0x16.Repack(src, RowBytes, count * 16, Cols, dst); break;
-                case GgmlType.Q5_0: Q8_0x16.RepackQ5_0(src, RowBytes, count * 16, Cols, dst); break;
-                default: Q6_Kx16.Repack(src, RowBytes, count * 16, Cols, dst); break;
-            }
+            _weightType.Repack(src, RowBytes, count * 16, Cols, dst);
             copied?.Invoke((nint)src, count * 16 * RowBytes);
         }
         _layout = buffer;
@@ -125,25 +112,8 @@ public sealed unsafe class WeightMatrix : IDisposable
             throw new ArgumentException($"'{Name}': {n} inputs need x of {(long)n * Cols} and y of {(long)n * Rows} floats");
         if (n == 0 || Rows == 0)
             return;
-        if (!MatMul.HasKernel(Type))
-        {
-            MultiplyReference(x, y, n);
-            return;
-        }
         fixed (float* xp = x)
         fixed (float* yp = y)
-            MatMul.Multiply(team, Type, (byte*)Data, RowBytes, Rows, Cols, xp, yp, n, path, _layout is { } l ? l.Pointer : null);
-    }
-
-    // Types without a kernel: dequantize each row once and dot it with every input.
-    private void MultiplyReference(ReadOnlySpan<float> x, Span<float> y, int n)
-    {
-        var row = new float[Cols];
-        for (int r = 0; r < Rows; r++)
-        {
-            Dequantize.Row(Type, RowData(r), row);
-            for (int i = 0; i < n; i++)
-                y[i * Rows + r] = TensorPrimitives.Dot(row, x.Slice(i * Cols, Cols));
-        }
+            MatMul.Multiply(team, _weightType, (byte*)Data, RowBytes, Rows, Cols, xp, yp, n, path, _layout is { } l ? l.Pointer : null);
     }
 }

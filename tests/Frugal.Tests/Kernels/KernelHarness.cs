@@ -47,8 +47,8 @@ internal sealed unsafe class KernelHarness
     /// <summary>The activations the integer kernels actually see: quantized (scalar twin) and dequantized back.</summary>
     public float[] EffectiveActivations(float[] x, int n)
     {
-        var kind = MatMul.Kind(Type);
-        if (kind == MatMul.ActivationKind.None)
+        var kind = WeightTypes.Find(Type)!.Activation;
+        if (kind == ActivationKind.None)
             return x;
         var r = new float[x.Length];
         var q = new sbyte[QuantizedRows.QsStrideFor(Cols)];
@@ -60,13 +60,13 @@ internal sealed unsafe class KernelHarness
         fixed (short* bp = sums)
             for (int i = 0; i < n; i++)
             {
-                if (kind == MatMul.ActivationKind.Q8_0)
+                if (kind == ActivationKind.Q8_0)
                     ActivationQuantizer.Q8_0Row(xp + i * Cols, Cols, qp, sp, simd: false);
                 else
                     ActivationQuantizer.Q8_KRow(xp + i * Cols, Cols, qp, sp, bp, simd: false);
                 for (int j = 0; j < Cols; j++)
                 {
-                    float d = kind == MatMul.ActivationKind.Q8_0 ? s[(j / 64) * 4 + (j / 32 % 2)] : s[j / 256];
+                    float d = kind == ActivationKind.Q8_0 ? s[(j / 64) * 4 + (j / 32 % 2)] : s[j / 256];
                     r[i * Cols + j] = q[j] * d;
                 }
             }

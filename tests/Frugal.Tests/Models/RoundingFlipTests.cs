@@ -105,7 +105,7 @@ public class RoundingFlipTests(ITestOutputHelper output)
     /// <summary>Bytes that differ between ggml's 8-bit forms of two activation rows (Q8_K: quants only, its f32 d may differ in the last bit).</summary>
     private static int RoundedDifferently(GgmlType weightType, ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
-        bool k = MatMul.Kind(weightType) == MatMul.ActivationKind.Q8_K;
+        bool k = WeightTypes.Find(weightType)!.Activation == ActivationKind.Q8_K;
         var qa = GgmlNative.QuantizeRow(k ? "quantize_row_q8_K" : "quantize_row_q8_0", k ? GgmlType.Q8_K : GgmlType.Q8_0, a, cpuBackend: true);
         var qb = GgmlNative.QuantizeRow(k ? "quantize_row_q8_K" : "quantize_row_q8_0", k ? GgmlType.Q8_K : GgmlType.Q8_0, b, cpuBackend: true);
         // block_q8_K: f32 d, 256 quants, 16 int16 sums; block_q8_0: fp16 d, 32 quants (all compared).

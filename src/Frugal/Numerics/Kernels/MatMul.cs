@@ -14,10 +14,6 @@ internal static unsafe class MatMul
     /// <summary>Activation bytes per column block: about half of a Zen/Intel L2, leaving room for the weights.</summary>
     private const int ColumnBlockBytes = 384 * 1024;
 
-    public static bool HasKernel(GgmlType type) => Kind(type) != ActivationKind.None || type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16;
-
-    internal enum ActivationKind { None, Q8_0, Q8_K }
-
     /// <summary>Sees the f32 activations <paramref name="x"/> [n, cols] of a multiply by a <paramref name="type"/> weight.</summary>
     internal delegate void ActivationObserver(GgmlType type, int n, int cols, ReadOnlySpan<float> x);
 
@@ -28,40 +24,31 @@ internal static unsafe class MatMul
     [ThreadStatic]
     internal static ActivationObserver? Observer;
 
-    internal static ActivationKind Kind(GgmlType type) => type switch
-    {
-        GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.Q8_0 => ActivationKind.Q8_0,
-        GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K => ActivationKind.Q8_K,
-        _ => ActivationKind.None,
-    };
-
     /// <summary>
-    /// <paramref name="w"/> is [rows, rowBytes] blocks of <paramref name="type"/>, <paramref name="x"/> [n, cols],
-    /// <paramref name="y"/> [n, rows]. The caller has checked the sizes.
+    /// <paramref name="w"/> is [rows, rowBytes] blocks of <paramref name="weight"/>'s type, <paramref name="x"/> [n, cols],
+    /// <paramref name="y"/> [n, rows]; <paramref name="packed"/> its repacked copy, or null. The caller has checked the sizes.
     /// </summary>
-    public static void Multiply(ComputeTeam team, GgmlType type, byte* w, long rowBytes, int rows, int cols,
+    public static void Multiply(ComputeTeam team, WeightType weight, byte* w, long rowBytes, int rows, int cols,
         float* x, float* y, int n, KernelPath path, byte* packed = null)
     {
         if (!KernelDispatch.IsSupported(path))
             throw new ArgumentException($"kernel path {path} is not supported on this CPU", nameof(path));
         lock (team.RunGate)
         {
-            var kind = Kind(type);
+            var kind = weight.Activation;
             if (kind != ActivationKind.None)
-                Observer?.Invoke(type, n, cols, new ReadOnlySpan<float>(x, n * cols));
+                Observer?.Invoke(weight.Type, n, cols, new ReadOnlySpan<float>(x, n * cols));
             var job = team.MatMulJob ??= new MatMulJob();
-            // The repacked copies serve the AVX-512 path only; the others read the original blocks.
-            bool q8Layout = type is GgmlType.Q8_0 or GgmlType.Q5_0;
-            if (path != KernelPath.Avx512 || type is not (GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q6_K or GgmlType.Q8_0 or GgmlType.Q5_0)
-                || (q8Layout && !Q8_0x16.IsSupported))
+            if (!weight.Repacks(path))
                 packed = null;
+            bool unsignedQs = packed != null && weight.UnsignedActivations;
             QuantizedRows a = default;
             long perCol = cols * 4L;
             if (kind != ActivationKind.None)
             {
                 int qsStride = QuantizedRows.QsStrideFor(cols);
                 long rowBytesA = kind == ActivationKind.Q8_0 ? QuantizedRows.Q8_0RowBytes(cols) : QuantizedRows.Q8_KRowBytes(cols);
-                long offsetCopy = packed != null && q8Layout ? (long)qsStride * n : 0; // see offsetQs below
+                long offsetCopy = unsignedQs ? (long)qsStride * n : 0; // see offsetQs below
                 byte* s = team.Scratch(rowBytesA * n + offsetCopy);
                 var qs = (sbyte*)s;
                 var scales = (float*)(s + (long)qsStride * n);
@@ -73,8 +60,8 @@ internal static unsafe class MatMul
             }
             int colBlock = (int)Math.Clamp(ColumnBlockBytes / perCol / ColTile.MaxWide * ColTile.MaxWide, ColTile.MaxWide, 1 << 20);
             // The Q8_0x16 kernel reads the activations as unsigned bytes q + 128: a copy after the Q8_0 form.
-            byte* offsetQs = packed != null && q8Layout ? (byte*)a.Qs + perCol * n : null;
-            job.Set(type, path, kind, w, rowBytes, rows, cols, x, y, n, a, colBlock, packed, offsetQs);
+            byte* offsetQs = unsignedQs ? (byte*)a.Qs + perCol * n : null;
+            job.Set(weight, path, w, rowBytes, rows, cols, x, y, n, a, colBlock, packed, offsetQs);
             bool inline = team.RunsInline((long)rows * cols * n);
             if (kind != ActivationKind.None)
             {

@@ -11,9 +11,8 @@ internal sealed unsafe class MatMulJob : IComputeJob
 {
     internal enum Step { Quantize, Multiply }
 
-    private GgmlType _type;
+    private WeightType? _weight;
     private KernelPath _path;
-    private MatMul.ActivationKind _kind;
     private byte* _w;          // [rows, rowBytes]
     private long _rowBytes;
     private int _rows, _cols, _n, _colBlock;
@@ -28,12 +27,11 @@ internal sealed unsafe class MatMulJob : IComputeJob
 
     public Step Phase;
 
-    public void Set(GgmlType type, KernelPath path, MatMul.ActivationKind kind, byte* w, long rowBytes, int rows, int cols,
+    public void Set(WeightType weight, KernelPath path, byte* w, long rowBytes, int rows, int cols,
         float* x, float* y, int n, QuantizedRows a, int colBlock, byte* packed = null, byte* offsetQs = null)
     {
-        _type = type;
+        _weight = weight;
         _path = path;
-        _kind = kind;
         _w = w;
         _rowBytes = rowBytes;
         _rows = rows;
@@ -46,13 +44,8 @@ internal sealed unsafe class MatMulJob : IComputeJob
         _nextChunk = 0;
         _packed = packed;
         _offsetQs = offsetQs;
-        _packedRows = packed == null ? 0 : Q4_0x16.GroupedRows(rows);
-        _preScale = path != KernelPath.Avx512 ? 0 : type switch
-        {
-            GgmlType.Q4_0 when Block32Avx512.PreScaledOffset<Q4_0Format>() => Q4_0Format.Offset,
-            GgmlType.Q5_0 when Block32Avx512.PreScaledOffset<Q5_0Format>() => Q5_0Format.Offset,
-            _ => 0,
-        };
+        _packedRows = packed == null ? 0 : RowInterleave.GroupedRows(rows);
+        _preScale = weight.PreScale(path);
     }
 
     /// <summary>Drops the caller's pointers so a stale job can never touch freed memory.</summary>
@@ -78,7 +71,7 @@ internal sealed unsafe class MatMulJob : IComputeJob
         for (int i = i0; i < i1; i++)
         {
             float* xr = _x + (nint)i * _cols;
-            if (_kind == MatMul.ActivationKind.Q8_0)
+            if (_weight!.Activation == ActivationKind.Q8_0)
             {
                 ActivationQuantizer.Q8_0Row(xr, _cols, _a.QsRow(i), _a.ScaleRow(i), simd);
                 if (_preScale != 0)
@@ -91,49 +84,24 @@ internal sealed unsafe class MatMulJob : IComputeJob
         }
     }
 
-    private void Multiply(int worker, int workers)
-    {
-        var op = new MatMulOperands(_a, _x, _cols, _type, _path != KernelPath.Scalar);
-        switch (_path)
-        {
-            case KernelPath.Avx512: Dispatch<Block32Avx512, KQuantAvx512>(op, workers); break;
-            case KernelPath.Avx2: Dispatch<Block32Avx2, KQuantAvx2>(op, workers); break;
-            case KernelPath.Vector128: Dispatch<Block32Vector128, KQuantVector128>(op, workers); break;
-            default: Dispatch<Block32Scalar, KQuantScalar>(op, workers); break;
-        }
-    }
-
-    private void Dispatch<TB, TK>(in MatMulOperands op, int workers)
-        where TB : struct, IBlock32Isa
-        where TK : struct, IKQuantIsa
-    {
-        switch (_type)
-        {
-            case GgmlType.Q4_0: Share<Block32Rows<Q4_0Format, TB>>(op, workers); break;
-            case GgmlType.Q4_1: Share<Block32Rows<Q4_1Format, TB>>(op, workers); break;
-            case GgmlType.Q5_0: Share<Block32Rows<Q5_0Format, TB>>(op, workers); break;
-            case GgmlType.Q5_1: Share<Block32Rows<Q5_1Format, TB>>(op, workers); break;
-            case GgmlType.Q8_0: Share<Block32Rows<Q8_0Format, TB>>(op, workers); break;
-            case GgmlType.Q2_K: Share<KQuantRows<Q2_KFormat, TK>>(op, workers); break;
-            case GgmlType.Q3_K: Share<KQuantRows<Q3_KFormat, TK>>(op, workers); break;
-            case GgmlType.Q4_K: Share<KQuantRows<Q4_KFormat, TK>>(op, workers); break;
-            case GgmlType.Q5_K: Share<KQuantRows<Q5_KFormat, TK>>(op, workers); break;
-            case GgmlType.Q6_K: Share<KQuantRows<Q6_KFormat, TK>>(op, workers); break;
-            default: Share<FloatRows>(op, workers); break;
-        }
-    }
+    private void Multiply(int worker, int workers) =>
+        _weight!.Share(this, new MatMulOperands(_a, _x, _cols, _path != KernelPath.Scalar), workers, _path);
 
     /// <summary>
     /// Members take chunks of rows from a shared counter until none is left, rather than a fixed half each: on a
     /// machine shared with other work one core is often slower (or descheduled for a while), and a static split
     /// then leaves the other spinning at the barrier. About 16 chunks per member; each row's result does not depend
-    /// on who computes it.
+    /// on who computes it. <typeparamref name="TK"/> is the row kernel of the weight's format on this path,
+    /// <typeparamref name="TR"/> its repacked layout's kernel (<see cref="NotRepacked"/> where none): the type's
+    /// <see cref="WeightType.Share"/> picks both.
     /// </summary>
-    private void Share<TK>(in MatMulOperands op, int workers) where TK : struct, IRowKernel
+    internal void Share<TK, TR>(in MatMulOperands op, int workers)
+        where TK : struct, IRowKernel
+        where TR : struct, IPackedKernel
     {
         if (workers == 1)
         {
-            Rows<TK>(op, 0, _rows);
+            Rows<TK, TR>(op, 0, _rows);
             return;
         }
         int chunk = (Math.Max(16, _rows / (workers * 16)) + 15) & ~15; // whole 16-row groups of a repacked copy
@@ -142,17 +110,18 @@ internal sealed unsafe class MatMulJob : IComputeJob
             long r0 = (long)(Interlocked.Increment(ref _nextChunk) - 1) * chunk;
             if (r0 >= _rows)
                 return;
-            Rows<TK>(op, (int)r0, (int)Math.Min(_rows, r0 + chunk));
+            Rows<TK, TR>(op, (int)r0, (int)Math.Min(_rows, r0 + chunk));
         }
     }
 
-    private void Rows<TK>(in MatMulOperands op, int r0, int r1) where TK : struct, IRowKernel
+    private void Rows<TK, TR>(in MatMulOperands op, int r0, int r1)
+        where TK : struct, IRowKernel
+        where TR : struct, IPackedKernel
     {
-        if (typeof(TK) == typeof(FloatRows)) FloatRowKernels.ForgetConvertedRows();
-        if (r0 < _packedRows)
+        if (typeof(TR) != typeof(NotRepacked) && r0 < _packedRows)
         {
             int end = Math.Min(r1, _packedRows);
-            PackedRows(op, r0, end);
+            PackedRows<TR>(op, r0, end);
             r0 = end;
             if (r0 >= r1)
                 return;
@@ -241,30 +210,16 @@ internal sealed unsafe class MatMulJob : IComputeJob
     /// group's weights unpacked once per tile (the group, 18-73 KB for these shapes, stays in L2 across its tiles).
     /// A column's arithmetic does not depend on its tile, so batch invariance holds as in the original layout.
     /// </summary>
-    private void PackedRows(in MatMulOperands op, int r0, int r1)
-    {
-        switch (_type)
-        {
-            case GgmlType.Q6_K:
-                // One column at a time (the output projection, this layout's main user, sees one or a few).
-                long bytes = Q6_Kx16.GroupBytes(_cols / 256);
-                for (int r = r0; r < r1; r += Q6_Kx16.Rows)
-                    for (int c = 0; c < _n; c++)
-                        Q6_Kx16Avx512.Dot(_packed + r / Q6_Kx16.Rows * bytes, _cols / 256, op.A, c, _y + (nint)c * _rows + r);
-                break;
-            case GgmlType.Q8_0 or GgmlType.Q5_0: TiledRows<Q8_0x16Kernel>(op, r0, r1); break; // Q5_0 widened to Q8_0x16 at load
-            case GgmlType.Q4_K: TiledRows<Q4_Kx16Kernel>(op, r0, r1); break;
-            default: TiledRows<Q4_0x16Kernel>(op, r0, r1); break;
-        }
-    }
-
-    private void TiledRows<TK>(in MatMulOperands op, int r0, int r1) where TK : struct, IPackedKernel
+    private void PackedRows<TK>(in MatMulOperands op, int r0, int r1) where TK : struct, IPackedKernel
     {
         long groupBytes = TK.GroupBytes(_cols);
         nint rows = _rows;
-        for (int c0 = 0; c0 < _n; c0 += _colBlock)
+        // A one-column kernel (Q6_Kx16) shares no unpacking between columns: each group meets every column while it
+        // is in cache, rather than once per column block.
+        int colBlock = TK.MaxCols == 1 ? _n : _colBlock;
+        for (int c0 = 0; c0 < _n; c0 += colBlock)
         {
-            int c1 = Math.Min(_n, c0 + _colBlock);
+            int c1 = Math.Min(_n, c0 + colBlock);
             for (int r = r0; r < r1; r += RowInterleave.Rows)
             {
                 byte* g = _packed + r / RowInterleave.Rows * groupBytes;

@@ -16,15 +16,13 @@ internal readonly unsafe struct MatMulOperands
     public readonly QuantizedRows A;
     public readonly float* X;      // [n, Cols] f32 activations (float weight types read these directly)
     public readonly int Cols;
-    public readonly GgmlType Type;
     public readonly bool Simd;
 
-    public MatMulOperands(QuantizedRows a, float* x, int cols, GgmlType type, bool simd)
+    public MatMulOperands(QuantizedRows a, float* x, int cols, bool simd)
     {
         A = a;
         X = x;
         Cols = cols;
-        Type = type;
         Simd = simd;
     }
 }
@@ -54,10 +52,10 @@ internal readonly unsafe struct KQuantRows<TF, TIsa> : IRowKernel
     }
 }
 
-internal readonly unsafe struct FloatRows : IRowKernel
+internal readonly unsafe struct FloatRows<TE> : IRowKernel where TE : struct, IFloatElements
 {
     public static void Dot<TC>(byte* w, in MatMulOperands op, int col, float* result) where TC : struct, ICols =>
-        FloatRowKernels.Dot<TC>(op.Type, w, op.Cols, op.X, op.Cols, col, result, op.Simd);
+        FloatRowKernels.Dot<TE, TC>(w, op.Cols, op.X, op.Cols, col, result, op.Simd);
 
     public static void Dot2<TC>(byte* w0, byte* w1, in MatMulOperands op, int col, float* result) where TC : struct, ICols
     {

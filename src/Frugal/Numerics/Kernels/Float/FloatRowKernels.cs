@@ -15,7 +15,8 @@ internal static unsafe class FloatRowKernels
 {
     private const int Chunk = 512;
 
-    public static void Dot<TC>(GgmlType type, byte* w, int cols, float* x, int xStride, int col, float* result, bool simd)
+    public static void Dot<TE, TC>(byte* w, int cols, float* x, int xStride, int col, float* result, bool simd)
+        where TE : struct, IFloatElements
         where TC : struct, ICols
     {
         int n = TC.Count;
@@ -26,14 +27,14 @@ internal static unsafe class FloatRowKernels
                 float* xr = x + (nint)(col + c) * xStride;
                 float acc = 0;
                 for (int i = 0; i < cols; i++)
-                    acc += Element(type, w, i) * xr[i];
+                    acc += TE.Element(w, i) * xr[i];
                 result[c] = acc;
             }
             return;
         }
         for (int c = 0; c < n; c++)
             result[c] = 0;
-        if (type == GgmlType.F32)
+        if (!TE.NeedsConversion)
         {
             float* xc = x + (nint)col * xStride;
             if (Vector512.IsHardwareAccelerated) Dots<Vector512<float>, Lanes512>((float*)w, cols, xc, xStride, n, result);
@@ -41,7 +42,7 @@ internal static unsafe class FloatRowKernels
             else Dots<Vector128<float>, Lanes128>((float*)w, cols, xc, xStride, n, result);
             return;
         }
-        float* row = ConvertedRow(type, w, cols);
+        float* row = ConvertedRow<TE>(w, cols);
         float* xs = x + (nint)col * xStride;
         if (Vector512.IsHardwareAccelerated) Dots<Vector512<float>, Lanes512>(row, cols, xs, xStride, n, result);
         else if (Vector256.IsHardwareAccelerated) Dots<Vector256<float>, Lanes256>(row, cols, xs, xStride, n, result);
@@ -57,7 +58,7 @@ internal static unsafe class FloatRowKernels
     public static void ForgetConvertedRows() => _key0 = _key1 = 0;
 
     /// <summary>Weight row <paramref name="w"/> as f32, converted once per multiply and reused by later column tiles.</summary>
-    private static float* ConvertedRow(GgmlType type, byte* w, int cols)
+    private static float* ConvertedRow<TE>(byte* w, int cols) where TE : struct, IFloatElements
     {
         if ((nint)w == _key0) return Pin(_converted0!);
         if ((nint)w == _key1) return Pin(_converted1!);
@@ -66,8 +67,7 @@ internal static unsafe class FloatRowKernels
         _key0 = _key1;
         if (_converted1 is null || _converted1.Length < cols) _converted1 = GC.AllocateUninitializedArray<float>(Math.Max(cols, Chunk), pinned: true);
         float* dst = Pin(_converted1);
-        if (type == GgmlType.F16) HalfConversion.ToSingle((Half*)w, dst, cols);
-        else Bf16ToSingle((ushort*)w, dst, cols);
+        TE.ToSingle(w, dst, cols);
         _key1 = (nint)w;
         return dst;
     }
@@ -110,30 +110,5 @@ internal static unsafe class FloatRowKernels
             if (m > 2) result[c + 2] += s2;
             if (m > 3) result[c + 3] += s3;
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Element(GgmlType type, byte* w, int i) => type switch
-    {
-        GgmlType.F32 => ((float*)w)[i],
-        GgmlType.F16 => (float)((Half*)w)[i],
-        _ => BitConverter.Int32BitsToSingle(((ushort*)w)[i] << 16),
-    };
-
-    /// <summary>bfloat16 is the top half of an f32: widen each to 32 bits and shift it up.</summary>
-    private static void Bf16ToSingle(ushort* src, float* dst, int len)
-    {
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            for (; i + 16 <= len; i += 16)
-            {
-                var v = Vector256.Load(src + i);
-                Vector256.ShiftLeft(Vector256.WidenLower(v), 16).AsSingle().Store(dst + i);
-                Vector256.ShiftLeft(Vector256.WidenUpper(v), 16).AsSingle().Store(dst + i + 8);
-            }
-        }
-        for (; i < len; i++)
-            dst[i] = BitConverter.Int32BitsToSingle(src[i] << 16);
     }
 }

@@ -23,9 +23,6 @@ internal static unsafe class Q4_0x16
     /// <summary>Bytes of one 16-row group of <paramref name="blocks"/> blocks per row.</summary>
     public static long GroupBytes(int blocks) => (long)(blocks + 1) / 2 * PairBytes;
 
-    /// <summary>Rows covered by whole groups.</summary>
-    public static int GroupedRows(int rows) => rows / Rows * Rows;
-
     /// <summary>Bytes of the repacked copy of a [rows, cols] Q4_0 matrix (its whole groups only).</summary>
     public static long Bytes(int rows, int cols) => (long)(rows / Rows) * GroupBytes(cols / 32);
 

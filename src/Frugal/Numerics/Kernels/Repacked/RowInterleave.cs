@@ -13,6 +13,9 @@ internal static unsafe class RowInterleave
 {
     public const int Rows = 16;
 
+    /// <summary>Rows covered by whole groups: a repacked copy's rows; the rest stay in the original blocks.</summary>
+    public static int GroupedRows(int rows) => rows / Rows * Rows;
+
     /// <summary>
     /// dst[i] = the 4 bytes at <paramref name="at"/> + i · <paramref name="rowBytes"/>, i = 0..15: two 8-row gathers
     /// where AVX2 has them (and the offsets fit in int32), else 16 plain loads.
