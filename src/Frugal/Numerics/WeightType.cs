@@ -137,18 +137,24 @@ internal sealed class KQuantWeight<TF, TR> : WeightType<TR>
     }
 }
 
-/// <summary>F32, F16, BF16: f32 activations as they are; one kernel for every path (vector unless the path is scalar).</summary>
-internal sealed class FloatWeight<TE> : WeightType<NotRepacked> where TE : struct, IFloatElements
+/// <summary>
+/// F32, F16, BF16: f32 activations as they are; one row kernel for every path (vector unless the path is scalar), and
+/// on AVX-512 the repacked layout <typeparamref name="TR"/> where one exists (F16: <see cref="F16x16"/>).
+/// </summary>
+internal sealed class FloatWeight<TE, TR> : WeightType<TR>
+    where TE : struct, IFloatElements
+    where TR : struct, IPackedKernel
 {
-    public FloatWeight(GgmlType type, RowDequantizer dequantize, RowQuantizer quantize)
-        : base(type, ActivationKind.None, dequantize, quantize, repack: null)
+    public FloatWeight(GgmlType type, RowDequantizer dequantize, RowQuantizer quantize, RowRepacker? repack = null)
+        : base(type, ActivationKind.None, dequantize, quantize, repack)
     {
     }
 
     internal override void Share(MatMulJob job, in MatMulOperands op, int workers, KernelPath path)
     {
         FloatRowKernels.ForgetConvertedRows(); // this thread's cache may hold rows of an earlier multiply's weights
-        job.Share<FloatRows<TE>, NotRepacked>(op, workers);
+        if (path == KernelPath.Avx512) job.Share<FloatRows<TE>, TR>(op, workers);
+        else job.Share<FloatRows<TE>, NotRepacked>(op, workers);
     }
 }
 

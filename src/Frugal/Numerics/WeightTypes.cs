@@ -17,10 +17,12 @@ internal static unsafe class WeightTypes
 {
     private static readonly WeightType[] Rows =
     [
-        new FloatWeight<F32Elements>(GgmlType.F32, (s, d) => Cast<byte, float>(s).CopyTo(d), (s, d) => s.CopyTo(Cast<byte, float>(d))),
+        new FloatWeight<F32Elements, NotRepacked>(GgmlType.F32, (s, d) => Cast<byte, float>(s).CopyTo(d), (s, d) => s.CopyTo(Cast<byte, float>(d))),
         // fp16 -> fp32 is exact, so the vectorized conversion equals ggml's scalar one bit for bit.
-        new FloatWeight<F16Elements>(GgmlType.F16, (s, d) => TensorPrimitives.ConvertToSingle(Cast<byte, Half>(s), d), F32ToF16),
-        new FloatWeight<Bf16Elements>(GgmlType.BF16, Bf16ToF32, F32ToBf16),
+        // F16 rows are regrouped at load into 16-row element-major groups: 16 dot products per FMA, no horizontal sums.
+        new FloatWeight<F16Elements, F16x16Kernel>(GgmlType.F16, (s, d) => TensorPrimitives.ConvertToSingle(Cast<byte, Half>(s), d), F32ToF16,
+            F16x16.Repack),
+        new FloatWeight<Bf16Elements, NotRepacked>(GgmlType.BF16, Bf16ToF32, F32ToBf16),
 
         new Block32Weight<Q4_0Format, Q4_0x16Kernel>(GgmlType.Q4_0,
             (s, d) => BlockQ4_0.Dequantize(Cast<byte, BlockQ4_0>(s), d), (s, d) => BlockQ4_0.Quantize(s, Cast<byte, BlockQ4_0>(d)),

@@ -7,14 +7,14 @@ namespace Frugal.Tests.Kernels;
 public sealed class WeightTypesTests
 {
     [Fact]
-    public void Only_the_avx512_path_repacks_and_q8_0_and_q5_0_also_need_vnni()
+    public void Only_the_avx512_path_repacks_f16_and_the_quant_layouts_and_q8_0_and_q5_0_also_need_vnni()
     {
         foreach (var path in Enum.GetValues<KernelPath>())
         {
             var repacked = Enum.GetValues<GgmlType>().Where(t => WeightTypes.Find(t)?.Repacks(path) == true).Order().ToArray();
             GgmlType[] expected = path != KernelPath.Avx512 ? []
-                : Q8_0x16.IsSupported ? [GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K]
-                : [GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K];
+                : Q8_0x16.IsSupported ? [GgmlType.F16, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K]
+                : [GgmlType.F16, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K];
             Assert.Equal(expected.Order(), repacked);
         }
     }
@@ -29,7 +29,9 @@ public sealed class WeightTypesTests
         Assert.Equal(Q8_0x16.Bytes(rows, cols), WeightTypes.Find(GgmlType.Q5_0)!.RepackedBytes(rows, cols)); // widened to 8 bits
         Assert.Equal(Q4_Kx16.Bytes(rows, cols), WeightTypes.Find(GgmlType.Q4_K)!.RepackedBytes(rows, cols));
         Assert.Equal(Q6_Kx16.Bytes(rows, cols), WeightTypes.Find(GgmlType.Q6_K)!.RepackedBytes(rows, cols));
+        Assert.Equal(F16x16.Bytes(rows, cols), WeightTypes.Find(GgmlType.F16)!.RepackedBytes(rows, cols)); // the same bytes, regrouped
         Assert.Equal(0, WeightTypes.Find(GgmlType.Q5_K)!.RepackedBytes(rows, cols));
+        Assert.Equal(0, WeightTypes.Find(GgmlType.BF16)!.RepackedBytes(rows, cols));
     }
 
     [Fact]

@@ -121,7 +121,8 @@ internal sealed unsafe class MatMulJob : IComputeJob
         if (typeof(TR) != typeof(NotRepacked) && r0 < _packedRows)
         {
             int end = Math.Min(r1, _packedRows);
-            PackedRows<TR>(op, r0, end);
+            if (typeof(TR) == typeof(F16x16Kernel)) F16Rows(r0, end); // f32 activations, not the quantized form
+            else PackedRows<TR>(op, r0, end);
             r0 = end;
             if (r0 >= r1)
                 return;
@@ -202,6 +203,47 @@ internal sealed unsafe class MatMulJob : IComputeJob
             case 6: TK.Dot<Six>(w, op, col, res); break;
             case 7: TK.Dot<Seven>(w, op, col, res); break;
             default: TK.Dot<Eight>(w, op, col, res); break;
+        }
+    }
+
+    /// <summary>
+    /// Rows r0 .. r1 (whole groups) of an F16 matrix from its <see cref="F16x16"/> copy: when more columns than one
+    /// tile are served, each group is widened to f32 once and every tile reads that; otherwise the tile widens as it goes.
+    /// </summary>
+    private void F16Rows(int r0, int r1)
+    {
+        long groupBytes = F16x16.GroupBytes(_cols);
+        nint rows = _rows;
+        bool widen = _n > F16x16.MaxCols;
+        float* wide = widen ? F16x16.WideBuffer(_cols) : null;
+        int r = r0;
+        if (_n <= 2)
+            for (; r + 4 * F16x16.Rows <= r1; r += 4 * F16x16.Rows)
+            {
+                var g = (ushort*)(_packed + r / F16x16.Rows * groupBytes);
+                if (_n == 1) F16x16.DotFourGroups<One>(g, groupBytes, _cols, _x, _cols, 0, _y + r, rows);
+                else F16x16.DotFourGroups<Two>(g, groupBytes, _cols, _x, _cols, 0, _y + r, rows);
+            }
+        for (; r < r1; r += F16x16.Rows)
+        {
+            byte* g = _packed + r / F16x16.Rows * groupBytes;
+            if (widen) F16x16.Widen(g, _cols, wide);
+            ushort* half = widen ? null : (ushort*)g;
+            for (int c = 0; c < _n; c += F16x16.MaxCols)
+            {
+                float* y = _y + c * rows + r;
+                switch (Math.Min(F16x16.MaxCols, _n - c))
+                {
+                    case 1: F16x16.Dot<One>(half, wide, _cols, _x, _cols, c, y, rows); break;
+                    case 2: F16x16.Dot<Two>(half, wide, _cols, _x, _cols, c, y, rows); break;
+                    case 3: F16x16.Dot<Three>(half, wide, _cols, _x, _cols, c, y, rows); break;
+                    case 4: F16x16.Dot<Four>(half, wide, _cols, _x, _cols, c, y, rows); break;
+                    case 5: F16x16.Dot<Five>(half, wide, _cols, _x, _cols, c, y, rows); break;
+                    case 6: F16x16.Dot<Six>(half, wide, _cols, _x, _cols, c, y, rows); break;
+                    case 7: F16x16.Dot<Seven>(half, wide, _cols, _x, _cols, c, y, rows); break;
+                    default: F16x16.Dot<Eight>(half, wide, _cols, _x, _cols, c, y, rows); break;
+                }
+            }
         }
     }
 

@@ -103,3 +103,22 @@ internal readonly unsafe struct Q8_0x16Kernel : IPackedKernel
     public static void Dot<TC>(byte* group, int cols, in QuantizedRows a, byte* offsetQs, int col, float* y, nint yStride)
         where TC : struct, ICols => Q8_0x16Avx512.Dot<TC>(group, cols / 32, offsetQs, a.QsStride, a, col, y, yStride);
 }
+
+/// <summary>
+/// F16 rows in 16-row element-major groups (<see cref="F16x16"/>). Their kernel takes the f32 activations, so
+/// <see cref="MatMulJob"/> runs it through its own loop (F16Rows: one widening per group for prefill, four groups at
+/// once for decode) rather than through <see cref="Dot{TC}"/>, which serves quantized activations.
+/// </summary>
+internal readonly unsafe struct F16x16Kernel : IPackedKernel
+{
+    public static bool IsSupported => F16x16.IsSupported;
+
+    public static bool UnsignedActivations => false;
+
+    public static int MaxCols => F16x16.MaxCols;
+
+    public static long GroupBytes(int cols) => F16x16.GroupBytes(cols);
+
+    public static void Dot<TC>(byte* group, int cols, in QuantizedRows a, byte* offsetQs, int col, float* y, nint yStride)
+        where TC : struct, ICols => throw new UnreachableException("F16x16 groups are multiplied by MatMulJob.F16Rows, with f32 activations");
+}
