@@ -81,7 +81,7 @@ if (args.Length == 0 || args[0] != "kernels")
     Console.Error.WriteLine("       Frugal.Bench kv-quality MODEL TEXT [--ctx 128] [-t 2] [--types f16,q8_0,q4_0]");
     Console.Error.WriteLine("       Frugal.Bench stories N FILE");
     Console.Error.WriteLine("       Frugal.Bench serving FILE [-n 32] [--streams 8] [-t 2] [--prefix 500]");
-    Console.Error.WriteLine("       Frugal.Bench serving-parity FILE [--prompt 1500] [--past 2048] [--extra 64] [--lanes 4] [-t 2] [--flash-attn auto|on|off] [--requests 8] [-n 32] [--seed 42] [--dump CSV] [--skip-logits] [--alone]");
+    Console.Error.WriteLine("       Frugal.Bench serving-parity FILE [--prompt 1500] [--past 2048] [--extra 64] [--lanes 2] [-t 2] [--flash-attn auto|on|off] [--requests 8] [-n 32] [--seed 42] [--dump CSV] [--skip-logits] [--alone]");
     Console.Error.WriteLine("       Frugal.Bench make-files [DIR=/tmp/frugal-bench] [--keep-f16 | --f16-only] [--only NAME,...]");
     Console.Error.WriteLine("       Frugal.Bench kernels [rows=2048] [cols=8192] [n=128] [types=Q4_0,Q8_0,Q4_K] [threads=1,2] [paths=best]");
     Console.Error.WriteLine("       Frugal.Bench small-n [rows=2048] [cols=8192] [types] [ns=1,2,..,16] [threads=1] [path=best]");
@@ -287,7 +287,7 @@ static int RunServingParity(string[] args)
     string? file = null, dump = null;
     bool? flash = null;
     bool skipLogits = false, alone = false;
-    var ints = new Dictionary<string, int> { ["--prompt"] = 1500, ["--past"] = 2048, ["--extra"] = 64, ["--lanes"] = 4, ["-t"] = 2, ["--requests"] = 8, ["-n"] = 32, ["--seed"] = 42 };
+    var ints = new Dictionary<string, int> { ["--prompt"] = 1500, ["--past"] = 2048, ["--extra"] = 64, ["--lanes"] = 2, ["-t"] = 2, ["--requests"] = 8, ["-n"] = 32, ["--seed"] = 42 };
     for (int i = 0; i < args.Length; i++)
     {
         string a = args[i];

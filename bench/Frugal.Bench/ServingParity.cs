@@ -13,7 +13,7 @@ namespace Frugal.Bench;
 /// The serving path against llama.cpp (F16 K/V on llama.cpp's side) on one file, two checks:
 /// 1. logits at every position of one random-token sequence of past + extra tokens, a prompt of --prompt tokens from
 ///    position 0 and then a continuation that reaches past position --past, through the batched paged forward
-///    (<see cref="StaggeredLanes"/>), against llama.cpp's all-logits decode of the same tokens; per-window and
+///    (<see cref="LaneChunks"/>), against llama.cpp's all-logits decode of the same tokens; per-window and
 ///    per-phase worst cosine and max |diff|.
 /// 2. --requests greedy requests submitted together to <see cref="InferenceEngine"/> (continuous batching, chunked
 ///    prefill), prompts of different lengths up to --prompt, against llama.cpp's greedy continuation of each prompt run
@@ -89,7 +89,7 @@ internal static class ServingParity
         var results = new PositionResult[length];
         double sumSquares = 0, count = 0;
         float largest = 0;
-        var info = StaggeredLanes.Run(model, sequence, o.Prompt, o.Lanes, o.Seed, (p, row) =>
+        var info = LaneChunks.Run(model, sequence, o.Prompt, o.Lanes, o.Seed, (p, row) =>
         {
             var e = reference.AsSpan((int)((long)p * vocab), vocab);
             double cos = Cosine(e, row);
@@ -106,7 +106,7 @@ internal static class ServingParity
             r.ReferenceMargin = margin;
             r.Rows++;
         });
-        Console.WriteLine($"frugal: ForwardBatch over a paged store, {o.Lanes} lanes with shuffled block tables (blocks of {StaggeredLanes.BlockSize}): " +
+        Console.WriteLine($"frugal: ForwardBatch over a paged store, {o.Lanes} lanes with shuffled block tables (blocks of {LaneChunks.BlockSize}): " +
                           $"{info.Steps} steps, {info.Tokens} tokens; prompt {info.PromptTime.TotalSeconds:F1} s, continuation {info.ContinuationTime.TotalSeconds:F1} s");
         if (results.Any(r => r.Rows == 0)) throw new InvalidOperationException("a position got no logits row");
         ReportLogits(results, o);
