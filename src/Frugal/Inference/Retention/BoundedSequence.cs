@@ -47,6 +47,13 @@ public sealed class BoundedSequence
     /// <summary>Called after each compaction (tests, logs).</summary>
     public Action<KvCompactionEvent>? Compacted { get; init; }
 
+    /// <summary>Empties the cache (a new sequence starts).</summary>
+    public void Reset()
+    {
+        _cache.Truncate(0);
+        _tokens.Clear();
+    }
+
     /// <summary>Whether <paramref name="tokens"/> more can be evaluated (room now, or room that a shift or eviction makes).</summary>
     public bool HasRoomFor(int tokens) => _cache.Count + tokens <= _cache.Capacity || Retention.CanMakeRoom;
 
