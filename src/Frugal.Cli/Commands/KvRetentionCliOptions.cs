@@ -19,8 +19,8 @@ internal sealed class KvRetentionCliOptions
         _shiftByDefault = shiftByDefault;
         if (!shift) return;
         Shift = shiftByDefault
-            ? new Option<bool>("--no-context-shift") { Description = "end a reply at the context end instead of shifting the context" }
-            : new Option<bool>("--context-shift") { Description = "at the context end, keep the first --keep tokens (and BOS), drop half of the rest and go on (llama.cpp's)" };
+            ? new Option<bool>("--no-context-shift") { Description = "end a reply when the context is full instead of shifting it" }
+            : new Option<bool>("--context-shift") { Description = "when the context is full, keep the first --keep tokens (and BOS), drop half of the rest and go on (llama.cpp's)" };
         Keep = new Option<int>("--keep") { Description = "tokens a context shift never drops, BOS not counted", DefaultValueFactory = _ => 0 };
     }
 

@@ -51,7 +51,7 @@ internal static class RunCommand
         var json = CommonArguments.Json();
         var demo = new Option<bool>("--demo") { Description = "run a small random-weight model written on first use (no MODEL needed)" };
         var threads = ThreadsOption.Create();
-        var ignoreEos = new Option<bool>("--ignore-eos") { Description = "never end at an end-of-generation token: generate -n tokens (llama.cpp's)" };
+        var ignoreEos = new Option<bool>("--ignore-eos") { Description = "never end on an end-of-generation token: generate -n tokens (llama.cpp's)" };
         var kv = new KvCacheTypeOptions();
         var retention = new KvRetentionCliOptions(shift: true);
         var command = new Command("run", "generate text from a prompt")

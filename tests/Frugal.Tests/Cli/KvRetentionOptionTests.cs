@@ -6,7 +6,7 @@ using Frugal.Tests.Models;
 namespace Frugal.Tests.Cli;
 
 /// <summary>
-/// <c>--kv-budget</c>, <c>--kv-policy</c>, <c>--kv-sinks</c> (run, chat, serve, eval, perplexity), <c>--context-shift</c> /
+/// <c>--kv-budget</c>, <c>--kv-policy</c>, <c>--kv-sinks</c> (run, chat, serve, bench, eval, perplexity), <c>--context-shift</c> /
 /// <c>--keep</c> (run, serve; chat has <c>--no-context-shift</c>) and <c>run --ignore-eos</c>.
 /// </summary>
 public sealed class KvRetentionOptionTests : IDisposable
@@ -20,11 +20,12 @@ public sealed class KvRetentionOptionTests : IDisposable
         "run" => ["run", _cli.WriteModel("m.gguf"), "-p", "hi", "-n", "3"],
         "eval" => ["eval", _cli.WriteModel("m.gguf"), "--task", "copy", "--n", "1"],
         "perplexity" => ["perplexity", _cli.WriteModel("m.gguf"), _cli.WriteBytes("t.txt", new byte[200].Select(_ => (byte)'y').ToArray())],
+        "bench" => ["bench", _cli.WriteModel("m.gguf"), "-p", "4", "-n", "2", "-r", "1", "--no-membw"],
         "chat" => ["chat", ServingModels.Tiny],
         _ => ["serve", ServingModels.Tiny, "--port", "0"],
     };
 
-    public static TheoryData<string> Commands => ["run", "chat", "serve", "eval", "perplexity"];
+    public static TheoryData<string> Commands => ["run", "chat", "serve", "bench", "eval", "perplexity"];
 
     [Theory]
     [MemberData(nameof(Commands))]
