@@ -1,4 +1,5 @@
 using Frugal.Inference.Engine;
+using Frugal.Inference.Retention;
 using Frugal.Inference.Sampling;
 using Frugal.Server.Protocol;
 
@@ -7,8 +8,10 @@ namespace Frugal.Server;
 /// <summary>Checks the OpenAI request fields and turns them into engine requests, one per choice.</summary>
 internal static class RequestMapping
 {
-    public static IReadOnlyList<EngineRequest> ToEngineRequests(SamplingFields body, int[] prompt, int? maxTokens, bool logprobs, int topLogprobs, int maxChoices)
+    public static IReadOnlyList<EngineRequest> ToEngineRequests(SamplingFields body, int[] prompt, int? maxTokens, bool logprobs, int topLogprobs, int maxChoices,
+        InferenceEngine engine)
     {
+        var retention = KvRetention(body, engine.Options.KvRetention, engine.ContextLength);
         int n = body.N ?? 1;
         if (n < 1 || n > maxChoices) throw ApiError.BadRequest($"n must be within [1, {maxChoices}], got {n}", "n");
         float temperature = body.Temperature ?? 1f;
@@ -34,6 +37,8 @@ internal static class RequestMapping
                 StopStrings = stop,
                 Logprobs = logprobs,
                 TopLogprobs = topLogprobs,
+                KvRetention = retention,
+                IgnoreEos = body.IgnoreEos ?? false,
                 Sampling = new SamplingOptions
                 {
                     Temperature = temperature,
@@ -46,6 +51,40 @@ internal static class RequestMapping
             };
         }
         return requests;
+    }
+
+    /// <summary>The server's retention settings with the request's kv_budget, kv_policy, kv_sinks, context_shift and n_keep on top.</summary>
+    public static KvRetentionOptions KvRetention(SamplingFields body, KvRetentionOptions defaults, int context)
+    {
+        if (body.KvBudget is null && body.KvPolicy is null && body.KvSinks is null && body.ContextShift is null && body.NKeep is null)
+            return defaults;
+        if (body.KvBudget is < 1) throw ApiError.BadRequest($"kv_budget must be at least 1, got {body.KvBudget}", "kv_budget");
+        if (body.KvBudget >= context) throw ApiError.BadRequest($"kv_budget must be smaller than the context ({context}), got {body.KvBudget}", "kv_budget");
+        if (body.KvSinks is < 0) throw ApiError.BadRequest($"kv_sinks must be at least 0, got {body.KvSinks}", "kv_sinks");
+        if (body.NKeep is < 0) throw ApiError.BadRequest($"n_keep must be at least 0, got {body.NKeep}", "n_keep");
+        var policy = defaults.Policy;
+        if (body.KvPolicy is { } name)
+        {
+            try
+            {
+                policy = KvRetentionOptions.ParsePolicy(name);
+            }
+            catch (ArgumentException)
+            {
+                throw ApiError.BadRequest($"kv_policy must be one of {string.Join(", ", KvRetentionOptions.PolicyNames)}, got '{name}'", "kv_policy");
+            }
+        }
+        var options = defaults with
+        {
+            Budget = body.KvBudget ?? defaults.Budget,
+            Policy = policy,
+            Sinks = body.KvSinks ?? defaults.Sinks,
+            ContextShift = body.ContextShift ?? defaults.ContextShift,
+            Keep = body.NKeep ?? defaults.Keep,
+        };
+        if (options.Budget is int budget && options.Policy != KvEvictionPolicy.Window && options.Sinks >= budget)
+            throw ApiError.BadRequest($"kv_sinks ({options.Sinks}) must be smaller than kv_budget ({budget})", body.KvSinks is null ? "kv_budget" : "kv_sinks");
+        return options;
     }
 
     public static string FinishReason(EngineFinishReason reason) => reason == EngineFinishReason.Length ? "length" : "stop";

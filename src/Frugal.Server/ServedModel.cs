@@ -52,6 +52,7 @@ public sealed class ServedModel : IDisposable
                 MaxQueuedRequests = options.MaxQueuedRequests,
                 KvBlocks = options.KvBlocks,
                 KvCacheTypes = options.KvCacheTypes,
+                KvRetention = options.KvRetention,
             });
             return new ServedModel(id, model, engine, template);
         }

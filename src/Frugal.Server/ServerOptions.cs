@@ -1,3 +1,4 @@
+using Frugal.Inference.Retention;
 using Frugal.Numerics.Attention;
 
 namespace Frugal.Server;
@@ -30,6 +31,9 @@ public sealed record ServerOptions
 
     /// <summary>Element types of the K and V cache (llama.cpp's <c>-ctk/-ctv</c>); f16/f16 by default.</summary>
     public KvCacheTypes KvCacheTypes { get; init; }
+
+    /// <summary>Context shift or per-sequence KV budget for requests that set none (kv_budget, kv_policy, kv_sinks, context_shift, n_keep).</summary>
+    public KvRetentionOptions KvRetention { get; init; } = KvRetentionOptions.None;
 
     /// <summary>Largest request body accepted; larger ones get 413.</summary>
     public long MaxBodyBytes { get; init; } = 1 << 20;

@@ -36,6 +36,8 @@ internal static class BenchCommand
             model, prompt, gen, depth, reps, threads, membwMib, noMembw, json,
         };
         kv.AddTo(command);
+        var retention = new KvRetentionCliOptions(shift: false);
+        retention.AddTo(command);
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             int p = parse.GetValue(prompt), n = parse.GetValue(gen), d = parse.GetValue(depth), r = parse.GetValue(reps);
@@ -44,6 +46,7 @@ internal static class BenchCommand
             if (d < 0) throw new CliError($"-d/--depth: expected 0 or more tokens, got {d}");
             if (r < 1) throw new CliError($"-r/--reps: expected at least 1 repetition, got {r}");
             var cacheTypes = kv.Parse(parse);
+            var kvRetention = retention.Parse(parse);
             long probeBytes = MembwCommand.Bytes("--membw-mib", parse.GetValue(membwMib));
             int t = ThreadsOption.Apply(parse.GetValue(threads));
             string path = parse.GetValue(model)!;
@@ -56,12 +59,13 @@ internal static class BenchCommand
             using var lm = context.LoadModel(file);
             double loadSeconds = Stopwatch.GetElapsedTime(loadStart).TotalSeconds;
             KvCacheTypeOptions.CheckFits(cacheTypes, lm.Config);
+            KvRetentionCliOptions.CheckFits(kvRetention, lm.Config.ContextLength);
             if ((long)d + p + n > lm.Config.ContextLength)
                 throw new CliError(d == 0
                     ? $"-p {p} + -n {n} tokens exceed the model's context length {lm.Config.ContextLength}"
                     : $"-d {d} + -p {p} + -n {n} = {(long)d + p + n} tokens exceed the model's context length {lm.Config.ContextLength}");
 
-            var result = ThroughputBenchmark.Run(lm, p, n, r, readProbe: probe, cancellation: context.Cancellation, depthTokens: d, cacheTypes: cacheTypes);
+            var result = ThroughputBenchmark.Run(lm, p, n, r, readProbe: probe, cancellation: context.Cancellation, depthTokens: d, cacheTypes: cacheTypes, retention: kvRetention);
             long peakRss = ProcessMemory.PeakResidentBytes() - (probe?.Bytes ?? 0);
             var report = new BenchReport(path, ModelSummary.Of(file, path), t, r, result,
                 WeightTraffic.BytesPerDecodedToken(file), peakRss, loadSeconds, lm.KernelLayoutBytes, probe?.Bytes ?? 0);

@@ -7,7 +7,8 @@ using Microsoft.Extensions.AI;
 namespace Frugal.Cli.Commands;
 
 /// <summary>
-/// <c>frugal chat [MODEL] [--system TEXT] [--temp T] [--seed S] [-n N] [--ctx N] [-ctk T] [-ctv T]</c>: an interactive streaming chat
+/// <c>frugal chat [MODEL] [--system TEXT] [--temp T] [--seed S] [-n N] [--ctx N] [-ctk T] [-ctv T] [--no-context-shift] [--keep N]
+/// [--kv-budget N --kv-policy P --kv-sinks S]</c>: an interactive streaming chat
 /// with the model's own chat template, on the same engine and <see cref="IChatClient"/> the server and apps use.
 /// An empty line or /exit ends it.
 /// </summary>
@@ -22,15 +23,19 @@ internal static class ChatCommand
         var count = new Option<int?>("--n-predict", "-n") { Description = "most tokens per reply (default: until end of turn)" };
         var ctx = new Option<int?>("--ctx", "-c") { Description = "context length (default: the model's, at most 4096)" };
         var kv = new KvCacheTypeOptions();
+        var retention = new KvRetentionCliOptions(shift: true, shiftByDefault: true);
         var command = new Command("chat", "chat with a model interactively") { model, system, temp, seed, count, ctx };
         kv.AddTo(command);
+        retention.AddTo(command);
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             var cacheTypes = kv.Parse(parse);
+            var kvRetention = retention.Parse(parse);
             string path = parse.GetValue(model) ?? context.DefaultModelPath;
             using (CommonArguments.Open(path)) { } // a missing or malformed file is a user error before anything loads
             int? context0 = parse.GetValue(ctx);
-            using var client = FrugalChatClient.Load(path, new EngineOptions { ContextLength = context0 ?? 4096, MaxRunningSequences = 1, KvCacheTypes = cacheTypes });
+            using var client = FrugalChatClient.Load(path, new EngineOptions { ContextLength = context0 ?? 4096, MaxRunningSequences = 1, KvCacheTypes = cacheTypes, KvRetention = kvRetention });
+            KvRetentionCliOptions.CheckFits(kvRetention, ((InferenceEngine)client.GetService(typeof(InferenceEngine))!).ContextLength);
             var options = new ChatOptions { Temperature = parse.GetValue(temp), Seed = parse.GetValue(seed), MaxOutputTokens = parse.GetValue(count) };
             return Loop(context, client, parse.GetValue(system), options).GetAwaiter().GetResult();
         }));

@@ -31,6 +31,8 @@ internal static class EvalCommand
         var kv = new KvCacheTypeOptions();
         var command = new Command("eval", "greedy accuracy on a held-out task with a 95% confidence interval") { model, task, count, seed, threads, json };
         kv.AddTo(command);
+        var retention = new KvRetentionCliOptions(shift: false);
+        retention.AddTo(command);
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             string taskName = parse.GetValue(task)!;
@@ -39,6 +41,7 @@ internal static class EvalCommand
             int n = parse.GetValue(count);
             if (n < 1) throw new CliError($"--n: expected at least 1 item, got {n}");
             var cacheTypes = kv.Parse(parse);
+            var kvRetention = retention.Parse(parse);
             string path = parse.GetValue(model) ?? context.DefaultModelPath;
             if (parse.GetValue(model) is null && !File.Exists(path))
                 throw new CliError($"no MODEL given and the built-in model is missing at '{path}': give the path of a GGUF file");
@@ -47,7 +50,8 @@ internal static class EvalCommand
             using var file = CommonArguments.Open(path);
             using var lm = context.LoadModel(file);
             KvCacheTypeOptions.CheckFits(cacheTypes, lm.Config);
-            var evaluator = new GreedyTaskEvaluator(lm, context.LoadTokenizer(file), cacheTypes);
+            KvRetentionCliOptions.CheckFits(kvRetention, lm.Config.ContextLength);
+            var evaluator = new GreedyTaskEvaluator(lm, context.LoadTokenizer(file), cacheTypes, kvRetention);
             long started = Stopwatch.GetTimestamp();
             var items = evaluator.HeldOutItems(evalTask, n, parse.GetValue(seed));
             var estimate = evaluator.Measure(items, null, context.Cancellation);

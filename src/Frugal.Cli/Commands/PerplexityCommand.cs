@@ -40,6 +40,8 @@ internal static class PerplexityCommand
             model, file, ctx, batch, kl, klBase, threads, json,
         };
         kv.AddTo(command);
+        var retention = new KvRetentionCliOptions(shift: false);
+        retention.AddTo(command);
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             int? c = parse.GetValue(ctx), b = parse.GetValue(batch);
@@ -47,6 +49,7 @@ internal static class PerplexityCommand
                 throw new CliError($"--ctx: expected at least {PerplexityWindows.MinContextLength} tokens, got {c}");
             if (b is < 1) throw new CliError($"--batch: expected at least 1 token, got {b}");
             var cacheTypes = kv.Parse(parse);
+            var kvRetention = retention.Parse(parse);
             string? compareWith = BaseToCompare(parse.GetResult(kl) is not null, parse.GetValue(kl), parse.GetValue(klBase));
             string? saveTo = compareWith is null ? parse.GetValue(klBase) : null;
             ThreadsOption.Apply(parse.GetValue(threads));
@@ -73,7 +76,8 @@ internal static class PerplexityCommand
             if (tokens.Length < PerplexityWindows.MinimumTokens(window))
                 throw new CliError($"'{textPath}' tokenizes to only {tokens.Length} tokens; a window of {window} needs at least " +
                                    $"{PerplexityWindows.MinimumTokens(window)} (two windows, as llama.cpp requires): give a longer text or a smaller --ctx");
-            var windows = new PerplexityWindows(tokens, window, perCall, tokenizer.AddBos ? tokenizer.BosId : null) { CacheTypes = cacheTypes };
+            var windows = new PerplexityWindows(tokens, window, perCall, tokenizer.AddBos ? tokenizer.BosId : null) { CacheTypes = cacheTypes, KvRetention = kvRetention };
+            KvRetentionCliOptions.CheckFits(kvRetention, window);
             bool asJson = parse.GetValue(json);
             return baseFile is null
                 ? Perplexity(context, lm, windows, saveTo, asJson)
@@ -101,7 +105,7 @@ internal static class PerplexityCommand
     private static int Perplexity(CliContext context, ILanguageModel lm, PerplexityWindows windows, string? saveTo, bool asJson)
     {
         context.Error.WriteLine($"perplexity: {windows.Tokens.Count} tokens, {windows.Count} windows of {windows.ContextLength} " +
-                                $"(batch {windows.BatchSize}), scoring the second half of each; KV cache {windows.CacheTypes}");
+                                $"(batch {windows.BatchSize}), scoring the second half of each; KV cache {windows.CacheTypes}, KV retention {windows.KvRetention}");
         using var writer = saveTo is null ? null : BaseLogitsFile.Create(saveTo, windows, lm.Config.VocabSize);
         long started = Stopwatch.GetTimestamp();
         var result = WindowedPerplexity.Measure(lm, windows, (chunk, ppl) =>

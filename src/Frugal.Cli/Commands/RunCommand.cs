@@ -6,7 +6,8 @@ using Frugal.Inference.Sampling;
 namespace Frugal.Cli.Commands;
 
 /// <summary>
-/// <c>frugal run MODEL -p TEXT [-n N] [sampling options] [--stop S]... [-ctk T] [-ctv T] [--json]</c>, or <c>frugal run --demo</c>:
+/// <c>frugal run MODEL -p TEXT [-n N] [sampling options] [--stop S]... [-ctk T] [-ctv T] [--kv-budget N --kv-policy P --kv-sinks S]
+/// [--context-shift --keep N] [--ignore-eos] [--json]</c>, or <c>frugal run --demo</c>:
 /// streams the generated text to stdout and a one-line timing summary to stderr.
 /// </summary>
 internal static class RunCommand
@@ -50,12 +51,15 @@ internal static class RunCommand
         var json = CommonArguments.Json();
         var demo = new Option<bool>("--demo") { Description = "run a small random-weight model written on first use (no MODEL needed)" };
         var threads = ThreadsOption.Create();
+        var ignoreEos = new Option<bool>("--ignore-eos") { Description = "never end on an end-of-generation token: generate -n tokens (llama.cpp's)" };
         var kv = new KvCacheTypeOptions();
+        var retention = new KvRetentionCliOptions(shift: true);
         var command = new Command("run", "generate text from a prompt")
         {
-            model, prompt, count, temp, topK, topP, minP, repeat, lastN, presence, frequency, seed, stop, ctx, json, demo, threads,
+            model, prompt, count, temp, topK, topP, minP, repeat, lastN, presence, frequency, seed, stop, ctx, json, demo, threads, ignoreEos,
         };
         kv.AddTo(command);
+        retention.AddTo(command);
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             string? path = parse.GetValue(model);
@@ -70,6 +74,7 @@ internal static class RunCommand
             string? text = parse.GetValue(prompt) ?? (isDemo ? DemoPrompt : null);
             if (text is null) throw new CliError("missing -p/--prompt TEXT");
             var cacheTypes = kv.Parse(parse);
+            var kvRetention = retention.Parse(parse);
 
             var options = Options(() => new GenerationOptions
             {
@@ -77,6 +82,8 @@ internal static class RunCommand
                 ContextLength = parse.GetValue(ctx),
                 StopStrings = parse.GetValue(stop) ?? [],
                 KvCacheTypes = cacheTypes,
+                KvRetention = kvRetention,
+                IgnoreEos = parse.GetValue(ignoreEos),
                 Sampling = new SamplingOptions
                 {
                     Temperature = parse.GetValue(temp),
@@ -96,6 +103,7 @@ internal static class RunCommand
             using var file = CommonArguments.Open(path!);
             using var lm = context.LoadModel(file);
             KvCacheTypeOptions.CheckFits(cacheTypes, lm.Config);
+            KvRetentionCliOptions.CheckFits(kvRetention, options.ContextLength ?? lm.Config.ContextLength);
             var tokenizer = context.LoadTokenizer(file);
             var generator = new TextGenerator(lm, tokenizer);
             if (parse.GetValue(json))

@@ -4,7 +4,8 @@ using Frugal.Server;
 namespace Frugal.Cli.Commands;
 
 /// <summary>
-/// <c>frugal serve MODEL [--host 127.0.0.1] [--port 8080] [--api-key K] [--parallel N] [--ctx N] [-ctk T] [-ctv T]</c>: the
+/// <c>frugal serve MODEL [--host 127.0.0.1] [--port 8080] [--api-key K] [--parallel N] [--ctx N] [-ctk T] [-ctv T] [--context-shift --keep N]
+/// [--kv-budget N --kv-policy P --kv-sinks S]</c>: the
 /// OpenAI-compatible server, until Ctrl+C.
 /// </summary>
 internal static class ServeCommand
@@ -19,11 +20,14 @@ internal static class ServeCommand
         var ctx = new Option<int?>("--ctx", "-c") { Description = "context per sequence (default: the model's, at most 4096)" };
         var queue = new Option<int>("--queue") { Description = "requests that may wait; more are answered 429", DefaultValueFactory = _ => 64 };
         var kv = new KvCacheTypeOptions();
+        var retention = new KvRetentionCliOptions(shift: true);
         var command = new Command("serve", "serve a model over an OpenAI-compatible HTTP API") { model, host, port, apiKey, parallel, ctx, queue };
         kv.AddTo(command);
+        retention.AddTo(command);
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             var cacheTypes = kv.Parse(parse);
+            var kvRetention = retention.Parse(parse);
             string path = parse.GetValue(model)!;
             using (CommonArguments.Open(path)) { } // a missing or malformed file is reported before listening
             var options = new ServerOptions
@@ -36,7 +40,9 @@ internal static class ServeCommand
                 ContextLength = parse.GetValue(ctx),
                 MaxQueuedRequests = parse.GetValue(queue),
                 KvCacheTypes = cacheTypes,
+                KvRetention = kvRetention,
             };
+            if (options.ContextLength is int c) KvRetentionCliOptions.CheckFits(kvRetention, c);
             return Serve(context, options).GetAwaiter().GetResult();
         }));
         return command;

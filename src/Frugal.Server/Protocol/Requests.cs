@@ -44,6 +44,14 @@ public abstract class SamplingFields
     public float? FrequencyPenalty { get; set; }
     public bool? Stream { get; set; }
     public StreamOptionsDto? StreamOptions { get; set; }
+
+    // Frugal's and llama.cpp's extensions: KV budget and eviction policy, context shift, ignore_eos.
+    public int? KvBudget { get; set; }
+    public string? KvPolicy { get; set; }
+    public int? KvSinks { get; set; }
+    public bool? ContextShift { get; set; }
+    public int? NKeep { get; set; }
+    public bool? IgnoreEos { get; set; }
 }
 
 public sealed class StreamOptionsDto

@@ -1,4 +1,5 @@
 using Frugal.Inference.Generation;
+using Frugal.Inference.Retention;
 using Frugal.Inference.Sampling;
 using Frugal.Models;
 using Frugal.Numerics.Attention;
@@ -22,11 +23,14 @@ public sealed class GreedyTaskEvaluator
     private readonly Tokenizer _tokenizer;
     private readonly TextGenerator _generator;
     private readonly KvCacheTypes _cacheTypes;
+    private readonly KvRetentionOptions _retention;
 
     /// <param name="cacheTypes">element types of each item's K and V cache (f16/f16 by default).</param>
-    public GreedyTaskEvaluator(ILanguageModel model, Tokenizer tokenizer, KvCacheTypes cacheTypes = default)
+    /// <param name="retention">KV budget (eviction policy) of each item's sequence; none by default.</param>
+    public GreedyTaskEvaluator(ILanguageModel model, Tokenizer tokenizer, KvCacheTypes cacheTypes = default, KvRetentionOptions? retention = null)
     {
         _cacheTypes = cacheTypes;
+        _retention = retention ?? KvRetentionOptions.None;
         _model = model ?? throw new ArgumentNullException(nameof(model));
         _tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
         _generator = new TextGenerator(model, tokenizer);
@@ -82,6 +86,7 @@ public sealed class GreedyTaskEvaluator
             Sampling = SamplingOptions.Greedy,
             ParseSpecial = false,
             KvCacheTypes = _cacheTypes,
+            KvRetention = _retention,
         };
         var result = _generator.Generate(prompt, options, null, cancellationToken);
         return (result.Text, result.StopReason == StopReason.EndOfGeneration);

@@ -1,3 +1,4 @@
+using Frugal.Inference.Retention;
 using Frugal.Models;
 using Frugal.Numerics.Attention;
 
@@ -60,6 +61,9 @@ public sealed class PerplexityWindows
     /// </summary>
     public KvCacheTypes CacheTypes { get; init; }
 
+    /// <summary>A KV budget each window is evaluated under (its eviction policy's perplexity); none by default.</summary>
+    public KvRetentionOptions KvRetention { get; init; } = KvRetentionOptions.None;
+
     /// <summary>Windows evaluated: tokens / n_ctx, rounded down.</summary>
     public int Count => Tokens.Count / ContextLength;
 
@@ -84,7 +88,7 @@ public sealed class PerplexityWindows
         ArgumentNullException.ThrowIfNull(onPosition);
         CheckFits(model.Config);
         int vocab = model.Config.VocabSize;
-        var cache = model.CreateCache(ContextLength, CacheTypes);
+        var cache = new BoundedSequence(model, CacheTypes, ContextLength, new KvRetention(KvRetention, ContextLength, KvTile.Positions, Bos is not null));
         var window = new int[ContextLength];            // [n_ctx] token ids of one window
         var logits = new float[BatchSize * vocab];      // [batch, vocab]
         for (int chunk = 0; chunk < Count; chunk++)
@@ -93,13 +97,13 @@ public sealed class PerplexityWindows
             int start = chunk * ContextLength;
             for (int i = 0; i < ContextLength; i++) window[i] = Tokens[start + i];
             if (Bos is { } id) window[0] = id;
-            cache.Truncate(0);
+            cache.Reset();
             for (int batchStart = 0; batchStart < ContextLength; batchStart += BatchSize)
             {
                 int n = Math.Min(BatchSize, ContextLength - batchStart);
                 // Batches wholly before the scored half only fill the cache; their logits are not needed.
                 bool scored = batchStart + n - 1 >= FirstScored;
-                model.Forward(window.AsSpan(batchStart, n), cache, logits, allLogits: scored);
+                cache.Forward(window.AsSpan(batchStart, n), logits, allLogits: scored);
                 if (!scored) continue;
                 for (int p = Math.Max(FirstScored, batchStart); p < batchStart + n && p < ContextLength - 1; p++)
                     // The target is the text's token, never the BOS written over a window's first position.

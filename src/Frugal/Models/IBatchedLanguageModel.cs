@@ -26,4 +26,12 @@ public interface IBatchedLanguageModel : ILanguageModel
     /// [rows, vocab], in batch order.
     /// </summary>
     void ForwardBatch(IReadOnlyList<BatchSequence> batch, PagedKvStore store, Span<float> logits);
+
+    /// <summary>
+    /// Compacts one sequence's K/V in place: slot <c>keptSlots[i]</c> (ascending) moves to slot i, its key re-rotated from
+    /// RoPE position keptSlots[i] to position i, its value moved as is; slots from keptSlots.Length on are left over
+    /// (the caller gives their blocks back). Every block of <paramref name="blockTable"/> that a move writes must belong
+    /// to this sequence alone (copy a shared block first).
+    /// </summary>
+    void CompactKv(PagedKvStore store, IReadOnlyList<int> blockTable, int count, ReadOnlySpan<int> keptSlots);
 }

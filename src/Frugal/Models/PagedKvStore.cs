@@ -58,6 +58,48 @@ public sealed class PagedKvStore
     internal void Write(int layer, IReadOnlyList<int> blockTable, int start, int count, ReadOnlySpan<float> keys, ReadOnlySpan<float> values) =>
         _layers[layer].Write(blockTable, start, count, keys, values);
 
+    /// <summary>
+    /// The key of one KV head at one position of a sequence as the model computed it (after RoPE; rotated back when
+    /// keys are stored Walsh-Hadamard rotated), decoded to f32 [headDim].
+    /// </summary>
+    public void ReadKey(int layer, IReadOnlyList<int> blockTable, int position, int head, Span<float> key)
+    {
+        if ((uint)layer >= (uint)Layers) throw new ArgumentOutOfRangeException(nameof(layer), $"layer {layer} is outside [0, {Layers})");
+        if ((uint)head >= (uint)KvHeads) throw new ArgumentOutOfRangeException(nameof(head), $"KV head {head} is outside [0, {KvHeads})");
+        if (key.Length < HeadDim) throw new ArgumentException($"a key holds {HeadDim} floats", nameof(key));
+        int block = CheckedBlock(blockTable, position);
+        var scratch = new float[HeadDim * KvTile.Positions];
+        PositionCompaction.ReadKey(_layers[layer].View, block, position % BlockSize, head, scratch, key);
+    }
+
+    /// <summary>
+    /// KeyDiff's score of each of the first <paramref name="count"/> positions of a sequence into
+    /// <paramref name="scores"/> [count]: the cosine similarity of its key to the sequence's mean key, averaged over
+    /// layers and KV heads (see <see cref="KeySimilarity"/>). High scores are the least distinct keys.
+    /// </summary>
+    public void KeySimilarityToMean(IReadOnlyList<int> blockTable, int count, Span<float> scores)
+    {
+        ArgumentNullException.ThrowIfNull(blockTable);
+        if (count <= 0) throw new ArgumentOutOfRangeException(nameof(count), $"scoring needs at least one position, got {count}");
+        if (scores.Length < count) throw new ArgumentException($"scores needs {count} floats, got {scores.Length}", nameof(scores));
+        CheckedBlock(blockTable, count - 1);
+        var target = scores[..count];
+        target.Clear();
+        var scratch = new float[HeadDim * (KvTile.Positions + 1)];
+        foreach (var layer in _layers) KeySimilarity.AddLayer(layer.View, blockTable, count, target, scratch);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(target, 1f / (Layers * KvHeads), target);
+    }
+
+    /// <summary>The block of <paramref name="position"/>, checking that the table covers it and the store holds it.</summary>
+    internal int CheckedBlock(IReadOnlyList<int> blockTable, int position)
+    {
+        if (position < 0 || position / BlockSize >= blockTable.Count)
+            throw new ArgumentOutOfRangeException(nameof(position), $"position {position} is outside the {blockTable.Count} blocks of the table");
+        int block = blockTable[position / BlockSize];
+        if ((uint)block >= (uint)Blocks) throw new ArgumentOutOfRangeException(nameof(blockTable), $"block {block} is outside [0, {Blocks})");
+        return block;
+    }
+
     /// <summary>Copies every layer's K/V of one block into another (copy-on-write of a shared block).</summary>
     public void CopyBlock(int source, int destination)
     {

@@ -15,6 +15,8 @@ internal sealed class FakeEngine(Scheduler scheduler, bool stops = true)
 
     public long TokensComputed { get; private set; }
 
+    public int Compactions { get; private set; }
+
     public static int NextToken(IReadOnlyList<int> history)
     {
         ulong h = 1469598103934665603UL;
@@ -43,6 +45,20 @@ internal sealed class FakeEngine(Scheduler scheduler, bool stops = true)
     {
         var kv = scheduler.Kv;
         int bs = kv.BlockSize;
+        foreach (var c in plan.Compactions)
+        {
+            foreach (var copy in c.Copies)
+                Array.Copy(_slots, copy.Source * bs, _slots, copy.Destination * bs, bs);
+            for (int i = 0; i < c.KeptSlots.Length; i++)
+            {
+                int from = c.KeptSlots[i], block = c.BlockTable[i / bs];
+                if (from == i) continue;
+                if (kv.Pool.RefCount(block) != 1)
+                    throw new InvalidOperationException($"sequence {c.SequenceId} compacts slot {from} into block {block} shared by {kv.Pool.RefCount(block)}");
+                _slots[block * bs + i % bs] = _slots[c.BlockTable[from / bs] * bs + from % bs];
+            }
+            Compactions++;
+        }
         foreach (var copy in plan.BlockCopies)
             Array.Copy(_slots, copy.Source * bs, _slots, copy.Destination * bs, bs);
         var sampled = new List<SampledToken>();

@@ -1,3 +1,4 @@
+using Frugal.Inference.Retention;
 using System.Diagnostics;
 using Frugal.Models;
 using Frugal.Numerics.Attention;
@@ -21,7 +22,7 @@ public sealed class PrefillDecodeRound
     public const int DepthChunkTokens = 512;
 
     private readonly ILanguageModel _model;
-    private readonly KvCache _cache;  // [DepthTokens + PromptTokens + DecodeTokens] positions
+    private readonly BoundedSequence _cache;  // the round's sequence (a KV budget evicts as it goes)
     private readonly int[] _depth;    // [DepthTokens]
     private readonly int[] _prompt;   // [PromptTokens]
     private readonly int[] _decode;   // [DecodeTokens]
@@ -32,14 +33,16 @@ public sealed class PrefillDecodeRound
     /// a prompt or decode count below 1, a negative depth, or the three together longer than the model's context.
     /// </exception>
     public PrefillDecodeRound(ILanguageModel model, int promptTokens, int decodeTokens, int seed = 42, int depthTokens = 0,
-        KvCacheTypes cacheTypes = default)
+        KvCacheTypes cacheTypes = default, KvRetentionOptions? retention = null)
     {
+        retention ??= KvRetentionOptions.None;
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfLessThan(promptTokens, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(decodeTokens, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(depthTokens);
         int context = model.Config.ContextLength;
-        if ((long)depthTokens + promptTokens + decodeTokens > context)
+        // Under a KV budget the positions are renumbered as the round evicts, so the round may outlive the context.
+        if ((long)depthTokens + promptTokens + decodeTokens > context && retention.Budget is null)
             throw new ArgumentOutOfRangeException(nameof(promptTokens), depthTokens == 0
                 ? $"prompt ({promptTokens}) + decode ({decodeTokens}) tokens exceed the model's context length {context}"
                 : $"depth ({depthTokens}) + prompt ({promptTokens}) + decode ({decodeTokens}) tokens exceed the model's context length {context}");
@@ -58,7 +61,8 @@ public sealed class PrefillDecodeRound
         for (int i = 0; i < _depth.Length; i++) _depth[i] = rng.Next(vocab);
         CacheTypes = cacheTypes;
         KvBytesPerToken = (long)model.Config.BlockCount * cacheTypes.BytesPerLayerPosition(model.Config.HeadCountKv, model.Config.HeadDim);
-        _cache = model.CreateCache(depthTokens + promptTokens + decodeTokens, cacheTypes);
+        _cache = new BoundedSequence(model, cacheTypes, (int)Math.Min(context, (long)depthTokens + promptTokens + decodeTokens),
+            new KvRetention(retention, context, KvTile.Positions, startsWithBos: false));
         _logits = new float[vocab];
     }
 
@@ -93,20 +97,20 @@ public sealed class PrefillDecodeRound
     /// <summary>Runs one round from an empty cache (the depth refilled, untimed) and returns its timings.</summary>
     public RoundTiming Measure(CancellationToken cancellation = default)
     {
-        _cache.Truncate(0);
+        _cache.Reset();
         for (int at = 0; at < _depth.Length; at += DepthChunkTokens)
         {
             cancellation.ThrowIfCancellationRequested();
-            _model.Forward(_depth.AsSpan(at, Math.Min(DepthChunkTokens, _depth.Length - at)), _cache, _logits);
+            _cache.Forward(_depth.AsSpan(at, Math.Min(DepthChunkTokens, _depth.Length - at)), _logits);
         }
         long start = Stopwatch.GetTimestamp();
-        _model.Forward(_prompt, _cache, _logits);
+        _cache.Forward(_prompt, _logits);
         var prefill = Stopwatch.GetElapsedTime(start);
         start = Stopwatch.GetTimestamp();
         for (int i = 0; i < _decode.Length; i++)
         {
             cancellation.ThrowIfCancellationRequested();
-            _model.Forward(_decode.AsSpan(i, 1), _cache, _logits);
+            _cache.Forward(_decode.AsSpan(i, 1), _logits);
         }
         var decode = Stopwatch.GetElapsedTime(start);
         return new RoundTiming(prefill, decode);

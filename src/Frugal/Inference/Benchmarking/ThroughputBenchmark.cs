@@ -1,3 +1,4 @@
+using Frugal.Inference.Retention;
 using Frugal.Models;
 using Frugal.Numerics.Attention;
 
@@ -18,10 +19,10 @@ public static class ThroughputBenchmark
     /// </exception>
     public static ThroughputResult Run(ILanguageModel model, int promptTokens, int decodeTokens, int repetitions,
         int seed = 42, ReadBandwidthProbe? readProbe = null, CancellationToken cancellation = default, int depthTokens = 0,
-        KvCacheTypes cacheTypes = default)
+        KvCacheTypes cacheTypes = default, KvRetentionOptions? retention = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(repetitions, 1);
-        var round = new PrefillDecodeRound(model, promptTokens, decodeTokens, seed, depthTokens, cacheTypes);
+        var round = new PrefillDecodeRound(model, promptTokens, decodeTokens, seed, depthTokens, cacheTypes, retention);
         round.Measure(cancellation);
         var rounds = new RoundTiming[repetitions];
         var reads = new List<double>(repetitions + 1);

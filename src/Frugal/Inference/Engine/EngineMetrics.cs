@@ -58,6 +58,15 @@ public sealed class EngineMetrics
     public long PrefixCacheHitTokens { get; internal set; }
     public long Preemptions { get; internal set; }
 
+    /// <summary>Most KV blocks one sequence has held at the end of a step, since the engine started.</summary>
+    public int KvBlocksPerSequencePeak { get; internal set; }
+
+    /// <summary>Context shifts and budget evictions done.</summary>
+    public long KvCompactions => Interlocked.Read(ref _compactions);
+    private long _compactions;
+
+    internal void KvCompacted() => Interlocked.Increment(ref _compactions);
+
     public LatencyHistogram TimeToFirstToken { get; } = new(Buckets);
     public LatencyHistogram InterTokenLatency { get; } = new(Buckets);
 

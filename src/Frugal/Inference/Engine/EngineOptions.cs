@@ -1,3 +1,4 @@
+using Frugal.Inference.Retention;
 using Frugal.Numerics.Attention;
 
 namespace Frugal.Inference.Engine;
@@ -19,6 +20,16 @@ public sealed record EngineOptions
     /// <see cref="KvBlocks"/> blocks whatever the types, so its bytes (<see cref="InferenceEngine.KvBytes"/>) follow them.
     /// </summary>
     public KvCacheTypes KvCacheTypes { get; init; }
+
+    /// <summary>
+    /// Context shift or a per-sequence KV budget for every request that sets none of its own. With a budget, the pool
+    /// (when <see cref="KvBlocks"/> is null) holds MaxRunningSequences budgets, not full contexts.
+    /// </summary>
+    public KvRetentionOptions KvRetention
+    {
+        get;
+        init => field = value ?? throw new ArgumentNullException(nameof(KvRetention));
+    } = KvRetentionOptions.None;
 
     /// <summary>Sequences advanced together in one step.</summary>
     public int MaxRunningSequences { get; init; } = 8;

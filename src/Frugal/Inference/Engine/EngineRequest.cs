@@ -1,3 +1,4 @@
+using Frugal.Inference.Retention;
 using Frugal.Inference.Sampling;
 
 namespace Frugal.Inference.Engine;
@@ -15,6 +16,12 @@ public sealed record EngineRequest
 
     /// <summary>Strings that end generation; the stop string itself is not emitted.</summary>
     public IReadOnlyList<string> StopStrings { get; init; } = [];
+
+    /// <summary>Context shift or KV budget for this request; null uses the engine's (<see cref="EngineOptions.KvRetention"/>).</summary>
+    public KvRetentionOptions? KvRetention { get; init; }
+
+    /// <summary>Never sample an end-of-generation token (llama.cpp's ignore_eos).</summary>
+    public bool IgnoreEos { get; init; }
 
     /// <summary>Report the log-probability of each generated token.</summary>
     public bool Logprobs { get; init; }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Numerics.Tensors;
 using System.Threading.Channels;
 using Frugal.Inference.Generation;
+using Frugal.Inference.Retention;
 using Frugal.Inference.Sampling;
 using Frugal.Tokenization;
 
@@ -17,13 +18,14 @@ internal sealed class EngineSequence
     private readonly TokenOutput _output;
     private long _lastTokenAt;
 
-    public EngineSequence(long id, EngineRequest request, int maxTokens, Tokenizer tokenizer, int vocab, int context)
+    public EngineSequence(long id, EngineRequest request, int maxTokens, KvRetention retention, Tokenizer tokenizer, int vocab, int context)
     {
         Id = id;
         Request = request;
         MaxTokens = maxTokens;
+        Retention = retention;
         _tokenizer = tokenizer;
-        _output = new TokenOutput(tokenizer, request.Sampling, vocab, context, request.PromptTokens, request.StopStrings);
+        _output = new TokenOutput(tokenizer, request.Sampling, vocab, context, request.PromptTokens, request.StopStrings, request.IgnoreEos);
         SubmittedAt = Stopwatch.GetTimestamp();
     }
 
@@ -32,6 +34,8 @@ internal sealed class EngineSequence
     public EngineRequest Request { get; }
 
     public int MaxTokens { get; }
+
+    public KvRetention Retention { get; }
 
     public Sampler Sampler => _output.Sampler;
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Frugal.Inference.KvPaging;
+using Frugal.Inference.Retention;
 using Frugal.Inference.Scheduling;
 using Frugal.Models;
 using Frugal.Numerics.Attention;
@@ -38,7 +39,9 @@ public sealed class InferenceEngine : IDisposable
         _options = options ?? new EngineOptions();
         _options.Validate();
         ContextLength = Math.Min(_options.ContextLength ?? model.Config.ContextLength, model.Config.ContextLength);
-        int blocksPerContext = (ContextLength + _options.BlockSize - 1) / _options.BlockSize;
+        // With a budget for every request, a sequence never holds more than the budget and one block.
+        int perSequence = _options.KvRetention.Budget is int budget ? Math.Min(ContextLength, budget + _options.BlockSize) : ContextLength;
+        int blocksPerContext = (perSequence + _options.BlockSize - 1) / _options.BlockSize;
         int blocks = _options.KvBlocks ?? blocksPerContext * _options.MaxRunningSequences;
         _kv = new KvBlockTables(new KvBlockPool(blocks, _options.BlockSize));
         _store = _model.CreatePagedStore(blocks, _options.BlockSize, _options.KvCacheTypes);
@@ -47,7 +50,7 @@ public sealed class InferenceEngine : IDisposable
             MaxTokensPerStep = _options.MaxTokensPerStep,
             MaxRunningSequences = _options.MaxRunningSequences,
             MaxPrefillChunk = _options.MaxTokensPerStep,
-        });
+        }, (table, count, scores) => _store.KeySimilarityToMean(table, count, scores));
         Metrics.KvBlocksFree = blocks;
         _thread = new Thread(Loop) { IsBackground = true, Name = "Frugal engine loop" };
         _thread.Start();
@@ -85,14 +88,14 @@ public sealed class InferenceEngine : IDisposable
         ArgumentNullException.ThrowIfNull(request);
         ObjectDisposedException.ThrowIf(_stopping, this);
         cancellationToken.ThrowIfCancellationRequested();
-        int maxTokens = ValidatedMaxTokens(request);
+        var (maxTokens, retention) = Validated(request);
         if (Metrics.EnterQueue() > _options.MaxQueuedRequests)
         {
             Metrics.LeaveQueue();
             Metrics.Rejected();
             throw new EngineOverloadedException(Metrics.QueueDepth);
         }
-        var seq = new EngineSequence(Interlocked.Increment(ref _nextId), request, maxTokens, Tokenizer, _model.Config.VocabSize, ContextLength);
+        var seq = new EngineSequence(Interlocked.Increment(ref _nextId), request, maxTokens, retention, Tokenizer, _model.Config.VocabSize, ContextLength);
         Metrics.Request(request.PromptTokens.Count);
         // Queued before the cancellation is registered: a token cancelled already must find the sequence to cancel.
         _incoming.Enqueue(seq);
@@ -107,26 +110,41 @@ public sealed class InferenceEngine : IDisposable
         if (!_stopping) _wake.Release();
     }
 
-    private int ValidatedMaxTokens(EngineRequest request)
+    private (int MaxTokens, KvRetention Retention) Validated(EngineRequest request)
     {
         var prompt = request.PromptTokens ?? throw new ArgumentException("the request has no prompt tokens", nameof(request));
         if (prompt.Count == 0) throw new ArgumentException("the prompt has no tokens: nothing to continue from", nameof(request));
         for (int i = 0; i < prompt.Count; i++)
             if ((uint)prompt[i] >= (uint)_model.Config.VocabSize)
                 throw new ArgumentException($"prompt token #{i} is id {prompt[i]}, outside the vocabulary [0, {_model.Config.VocabSize})", nameof(request));
-        int room = ContextLength - prompt.Count;
-        if (room < 1)
-            throw new ArgumentException($"the prompt is {prompt.Count} tokens but the context holds {ContextLength}, leaving no room to generate", nameof(request));
+        var options = request.KvRetention ?? _options.KvRetention;
+        var retention = new KvRetention(options, ContextLength, _options.BlockSize, prompt[0] == Tokenizer.BosId);
         if (request.MaxTokens is < 1)
             throw new ArgumentException($"max tokens must be at least 1, got {request.MaxTokens}", nameof(request));
-        if (request.MaxTokens > room)
-            throw new ArgumentException($"{prompt.Count} prompt tokens + {request.MaxTokens} new tokens exceed the context of {ContextLength}", nameof(request));
         if (request.TopLogprobs is < 0 or > 20)
             throw new ArgumentException($"top logprobs must be within [0, 20], got {request.TopLogprobs}", nameof(request));
-        int max = request.MaxTokens ?? room;
-        if (_kv.BlocksFor(prompt.Count + max) > _kv.Pool.TotalBlocks)
+        int max;
+        if (options.Unbounded)
+        {
+            // A shift or an eviction makes room: the generation may outlive the context. Only a budget lets the prompt
+            // itself pass it (its positions are renumbered as it is evicted).
+            if (options.Budget is null && prompt.Count >= ContextLength)
+                throw new ArgumentException($"the prompt is {prompt.Count} tokens but the context holds {ContextLength}, leaving no room to generate", nameof(request));
+            max = request.MaxTokens ?? int.MaxValue;
+        }
+        else
+        {
+            int room = ContextLength - prompt.Count;
+            if (room < 1)
+                throw new ArgumentException($"the prompt is {prompt.Count} tokens but the context holds {ContextLength}, leaving no room to generate", nameof(request));
+            if (request.MaxTokens > room)
+                throw new ArgumentException($"{prompt.Count} prompt tokens + {request.MaxTokens} new tokens exceed the context of {ContextLength}", nameof(request));
+            max = request.MaxTokens ?? room;
+        }
+        long held = Math.Min((long)prompt.Count + max, retention.Limit);
+        if (_kv.BlocksFor((int)held) > _kv.Pool.TotalBlocks)
             throw new ArgumentException($"{prompt.Count} prompt tokens + {max} new tokens need more KV blocks than the pool's {_kv.Pool.TotalBlocks}", nameof(request));
-        return max;
+        return (max, retention);
     }
 
     private void Loop()
@@ -146,6 +164,13 @@ public sealed class InferenceEngine : IDisposable
                     continue;
                 }
                 plan = _scheduler.Plan();
+                // In plan order: a compaction's freed blocks may be a later operation's copy destination.
+                foreach (var compaction in plan.Compactions)
+                {
+                    foreach (var copy in compaction.Copies) _store.CopyBlock(copy.Source, copy.Destination);
+                    _model.CompactKv(_store, compaction.BlockTable, compaction.HeldBefore, compaction.KeptSlots);
+                    Metrics.KvCompacted();
+                }
                 foreach (var copy in plan.BlockCopies)
                     _store.CopyBlock(copy.Source, copy.Destination);
                 if (plan.IsEmpty)
@@ -214,7 +239,7 @@ public sealed class InferenceEngine : IDisposable
         while (_incoming.TryDequeue(out var seq))
         {
             _states[seq.Id] = seq;
-            _scheduler.Add(seq.Id, seq.Request.PromptTokens.ToArray(), seq.MaxTokens);
+            _scheduler.Add(seq.Id, seq.Request.PromptTokens.ToArray(), seq.MaxTokens, seq.Retention);
         }
         while (_cancels.TryDequeue(out long id))
         {
@@ -240,6 +265,9 @@ public sealed class InferenceEngine : IDisposable
         Metrics.PrefixCacheHits = _kv.PrefixHits;
         Metrics.PrefixCacheHitTokens = _kv.PrefixHitTokens;
         Metrics.Preemptions = _scheduler.TotalPreemptions;
+        foreach (var id in _states.Keys)
+            if (_kv.Contains(id))
+                Metrics.KvBlocksPerSequencePeak = Math.Max(Metrics.KvBlocksPerSequencePeak, _kv.BlockTable(id).Count);
     }
 
     public void Dispose()

@@ -1,3 +1,4 @@
+using Frugal.Inference.Retention;
 using Frugal.Inference.Sampling;
 using Frugal.Numerics.Attention;
 
@@ -50,4 +51,17 @@ public sealed record GenerationOptions
 
     /// <summary>Element types of the sequence's K and V cache (llama.cpp's <c>-ctk/-ctv</c>); f16/f16 by default.</summary>
     public KvCacheTypes KvCacheTypes { get; init; }
+
+    /// <summary>Context shift or a KV budget (see <see cref="KvRetentionOptions"/>); none by default.</summary>
+    public KvRetentionOptions KvRetention
+    {
+        get;
+        init => field = value ?? throw new ArgumentNullException(nameof(KvRetention));
+    } = KvRetentionOptions.None;
+
+    /// <summary>Never sample an end-of-generation token (llama.cpp's <c>--ignore-eos</c>): generate until the token limit.</summary>
+    public bool IgnoreEos { get; init; }
+
+    /// <summary>Called after each context shift or eviction with the slots and tokens kept.</summary>
+    public Action<KvCompactionEvent>? KvCompacted { get; init; }
 }

@@ -43,4 +43,8 @@ public sealed record GenerationResult(
     IReadOnlyList<int> Tokens,
     string Text,
     StopReason StopReason,
-    GenerationTimings Timings);
+    GenerationTimings Timings)
+{
+    /// <summary>Context shifts or evictions the generation went through.</summary>
+    public int KvCompactions { get; init; }
+}

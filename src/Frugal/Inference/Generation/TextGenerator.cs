@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
+using Frugal.Inference.Retention;
 using Frugal.Inference.Sampling;
 using Frugal.Models;
+using Frugal.Numerics.Attention;
 using Frugal.Tokenization;
 
 namespace Frugal.Inference.Generation;
@@ -60,6 +62,7 @@ public sealed class TextGenerator
         private readonly int[] _prompt;
         private readonly GenerationOptions _options;
         private readonly int _context;
+        private readonly KvRetention _retention;
 
         public Run(TextGenerator owner, IReadOnlyList<int> prompt, GenerationOptions options)
         {
@@ -72,7 +75,11 @@ public sealed class TextGenerator
             _context = options.ContextLength ?? config.ContextLength;
             if (_prompt.Length == 0)
                 throw new ArgumentException("the prompt has no tokens (empty text and no BOS): nothing to continue from", nameof(prompt));
-            if (_prompt.Length > _context)
+            // Validated here so a bad budget is an ArgumentException naming KvRetention's property.
+            _retention = new KvRetention(options.KvRetention, _context, KvTile.Positions,
+                _prompt.Length > 0 && _prompt[0] == owner._tokenizer.BosId);
+            // Only a budget lets a prompt pass the context: its positions are renumbered as it is evicted.
+            if (_prompt.Length > _context && options.KvRetention.Budget is null)
                 throw new ArgumentException($"the prompt is {_prompt.Length} tokens but the context holds only {_context}", nameof(prompt));
             for (int i = 0; i < _prompt.Length; i++)
                 if ((uint)_prompt[i] >= (uint)config.VocabSize)
@@ -87,8 +94,8 @@ public sealed class TextGenerator
             int vocab = model.Config.VocabSize;
             int max = _options.MaxTokens;
             int cacheSize = max < 0 ? _context : (int)Math.Min(_context, (long)_prompt.Length + max);
-            var cache = model.CreateCache(cacheSize, _options.KvCacheTypes);
-            var output = new TokenOutput(_owner._tokenizer, _options.Sampling, vocab, _context, _prompt, _options.StopStrings);
+            var cache = new BoundedSequence(model, _options.KvCacheTypes, cacheSize, _retention) { Compacted = _options.KvCompacted };
+            var output = new TokenOutput(_owner._tokenizer, _options.Sampling, vocab, _context, _prompt, _options.StopStrings, _options.IgnoreEos);
             var logits = new float[vocab]; // [vocab] logits of the last evaluated position
             var generated = new List<int>();
             var text = new StringBuilder();
@@ -98,7 +105,7 @@ public sealed class TextGenerator
             {
                 ct.ThrowIfCancellationRequested();
                 int n = Math.Min(_options.PrefillChunk, _prompt.Length - start);
-                model.Forward(_prompt.AsSpan(start, n), cache, logits);
+                cache.Forward(_prompt.AsSpan(start, n), logits);
             }
             var prefill = clock.Elapsed;
 
@@ -121,10 +128,10 @@ public sealed class TextGenerator
                 yield return new GeneratedPiece(token, step.Text);
                 if (step.StopString) { reason = StopReason.StopString; break; }
                 if (max >= 0 && generated.Count >= max) { reason = StopReason.MaxTokens; break; }
-                if (cache.Count >= cache.Capacity) { reason = StopReason.ContextFull; break; }
+                if (!cache.HasRoomFor(1)) { reason = StopReason.ContextFull; break; }
                 one[0] = token;
                 t0 = Stopwatch.GetTimestamp();
-                model.Forward(one, cache, logits);
+                cache.Forward(one, logits);
                 decode += Stopwatch.GetElapsedTime(t0);
                 decodeTokens++;
             }
@@ -138,7 +145,7 @@ public sealed class TextGenerator
             }
 
             var timings = new GenerationTimings(_prompt.Length, prefill, decodeTokens, decode, generated.Count + (reason == StopReason.EndOfGeneration ? 1 : 0), sampling);
-            Result = new GenerationResult(_prompt, generated, text.ToString(), reason, timings);
+            Result = new GenerationResult(_prompt, generated, text.ToString(), reason, timings) { KvCompactions = cache.Compactions };
         }
     }
 }

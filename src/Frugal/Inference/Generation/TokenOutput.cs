@@ -19,10 +19,12 @@ public sealed class TokenOutput
     private readonly StreamingDetokenizer _detokenizer;
     private readonly StopStringFilter _stops;
 
-    public TokenOutput(Tokenizer tokenizer, SamplingOptions sampling, int vocab, int context, IReadOnlyList<int> prompt, IReadOnlyList<string> stopStrings)
+    public TokenOutput(Tokenizer tokenizer, SamplingOptions sampling, int vocab, int context, IReadOnlyList<int> prompt, IReadOnlyList<string> stopStrings,
+        bool ignoreEos = false)
     {
         _tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
         Sampler = new Sampler(sampling, vocab, context);
+        if (ignoreEos) Sampler.Ban(tokenizer.EndOfGeneration);
         foreach (int t in prompt) Sampler.Accept(t);
         _detokenizer = new StreamingDetokenizer(tokenizer);
         _stops = new StopStringFilter(stopStrings);

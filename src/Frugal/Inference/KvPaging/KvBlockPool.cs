@@ -118,6 +118,15 @@ public sealed class KvBlockPool
         return true;
     }
 
+    /// <summary>Takes a block out of the prefix cache (its K/V is about to change); no-op when it is not registered.</summary>
+    public void Unregister(int block)
+    {
+        CheckId(block);
+        if (_hash[block] is not { } h) return;
+        _cached.Remove(h);
+        _hash[block] = null;
+    }
+
     /// <summary>Checks the pool's own invariants; for tests and debug assertions.</summary>
     public void Validate()
     {

@@ -25,6 +25,7 @@ public sealed class KvBlockTables(KvBlockPool pool)
         public int Slots;                                 // positions allocated (computed or scheduled)
         public int RegisteredBlocks;                      // leading full blocks whose hash is known
         public KvBlockHash LastHash = KvBlockHash.Root;   // hash of block RegisteredBlocks - 1
+        public bool Compacted;                            // positions were renumbered: no further block is a cacheable prefix
     }
 
     private readonly Dictionary<long, Table> _tables = [];
@@ -62,9 +63,9 @@ public sealed class KvBlockTables(KvBlockPool pool)
     /// The longest run of leading full blocks of <paramref name="tokens"/> that the cache holds, leaving at least
     /// the last token to compute (its logits are needed to sample what follows). No side effects.
     /// </summary>
-    public KvPrefixHit FindCachedPrefix(ReadOnlySpan<int> tokens)
+    public KvPrefixHit FindCachedPrefix(ReadOnlySpan<int> tokens, int maxTokens = int.MaxValue)
     {
-        int maxBlocks = Math.Max(0, tokens.Length - 1) / BlockSize;
+        int maxBlocks = Math.Min(Math.Max(0, tokens.Length - 1), Math.Max(0, maxTokens - 1)) / BlockSize;
         var blocks = new List<int>();
         var parent = KvBlockHash.Root;
         for (int i = 0; i < maxBlocks; i++)
@@ -136,7 +137,7 @@ public sealed class KvBlockTables(KvBlockPool pool)
         var table = Get(sequenceId);
         if (computedTokens > table.Slots || computedTokens > tokens.Length)
             throw new ArgumentOutOfRangeException(nameof(computedTokens), computedTokens, $"sequence {sequenceId} has {table.Slots} positions and {tokens.Length} tokens");
-        int full = computedTokens / BlockSize;
+        int full = table.Compacted ? 0 : computedTokens / BlockSize;
         for (int i = table.RegisteredBlocks; i < full; i++)
         {
             var span = tokens.Slice(i * BlockSize, BlockSize);
@@ -147,13 +148,57 @@ public sealed class KvBlockTables(KvBlockPool pool)
         }
     }
 
+    /// <summary>
+    /// The block side of compacting a sequence that holds <c>Slots</c> positions down to <paramref name="keptCount"/>
+    /// (context shift, eviction): every block a move may write (from the one holding <paramref name="firstChangedSlot"/>
+    /// to the last one kept) is made the sequence's own, a shared one copied to a fresh block (the copies are added
+    /// to <paramref name="copies"/>, to be done before the moves) and a cached one taken out of the prefix cache; then
+    /// the blocks past the kept positions go back to the pool. Returns the table as the moves must read it (before the
+    /// release), or null, changing nothing, when the pool lacks the blocks to copy. From now on no block of the
+    /// sequence enters the prefix cache: its positions no longer hold the K/V a fresh prefix would.
+    /// </summary>
+    public int[]? Compact(long sequenceId, int firstChangedSlot, int keptCount, List<KvBlockCopy> copies)
+    {
+        var table = Get(sequenceId);
+        if (keptCount < 0 || keptCount > table.Slots || firstChangedSlot < 0)
+            throw new ArgumentOutOfRangeException(nameof(keptCount), $"sequence {sequenceId} holds {table.Slots} positions; cannot keep {keptCount} from slot {firstChangedSlot}");
+        int from = firstChangedSlot / BlockSize, to = BlocksFor(keptCount);
+        int shared = 0;
+        for (int i = from; i < to; i++)
+            if (Pool.RefCount(table.Blocks[i]) > 1) shared++;
+        if (shared > Pool.FreeBlocks) return null;
+        for (int i = from; i < to; i++)
+        {
+            int block = table.Blocks[i];
+            if (Pool.RefCount(block) > 1)
+            {
+                _scratch.Clear();
+                Pool.TryAllocate(1, _scratch);
+                copies.Add(new KvBlockCopy(block, _scratch[0]));
+                Pool.Release(block);
+                table.Blocks[i] = _scratch[0];
+            }
+            else
+                Pool.Unregister(block);
+        }
+        var read = table.Blocks.ToArray();
+        for (int i = table.Blocks.Count - 1; i >= to; i--)
+        {
+            Pool.Release(table.Blocks[i]);
+            table.Blocks.RemoveAt(i);
+        }
+        table.Slots = keptCount;
+        table.Compacted = true;
+        return read;
+    }
+
     /// <summary>Gives <paramref name="childId"/> the same blocks as <paramref name="parentId"/> (n samples of one prompt).</summary>
     public void Fork(long parentId, long childId)
     {
         var parent = Get(parentId);
         if (_tables.ContainsKey(childId))
             throw new InvalidOperationException($"sequence {childId} already has a block table");
-        var child = new Table { Slots = parent.Slots, RegisteredBlocks = parent.RegisteredBlocks, LastHash = parent.LastHash };
+        var child = new Table { Slots = parent.Slots, RegisteredBlocks = parent.RegisteredBlocks, LastHash = parent.LastHash, Compacted = parent.Compacted };
         foreach (int b in parent.Blocks)
         {
             Pool.Retain(b);

@@ -22,6 +22,7 @@ public sealed class Sampler
     private readonly float[] _scratch; // [vocab] sort keys / probabilities
     private readonly int[] _history;   // [2 * window] recent tokens; the last _historyCount are valid
     private int _historyCount;
+    private int[] _banned = [];        // token ids never sampled (llama.cpp's --ignore-eos: end-of-generation ids)
 
     /// <param name="options">the chain's settings.</param>
     /// <param name="vocabSize">length of every logits row.</param>
@@ -60,6 +61,16 @@ public sealed class Sampler
             _historyCount = _window;
         }
         _history[_historyCount++] = token;
+    }
+
+    /// <summary>
+    /// Never samples these ids: their logits count as -infinity before the chain (llama.cpp's <c>--ignore-eos</c> biases
+    /// the end-of-generation tokens the same way).
+    /// </summary>
+    public void Ban(IEnumerable<int> tokens)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        _banned = [.. _banned, .. tokens.Where(t => (uint)t < (uint)_vocab)];
     }
 
     /// <summary>Forgets the recorded tokens (a new sequence starts).</summary>
@@ -124,6 +135,7 @@ public sealed class Sampler
             throw new ArgumentException($"expected {_vocab} logits, got {logits.Length}", nameof(logits));
         var work = _work.AsSpan();
         logits.CopyTo(work);
+        foreach (int t in _banned) work[t] = float.NegativeInfinity;
         if (_window > 0)
             RepetitionPenalties.Apply(work, RecentTokens, _counts, _options.RepeatPenalty, _options.FrequencyPenalty, _options.PresencePenalty);
     }

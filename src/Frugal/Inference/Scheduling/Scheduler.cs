@@ -1,4 +1,5 @@
 using Frugal.Inference.KvPaging;
+using Frugal.Inference.Retention;
 
 namespace Frugal.Inference.Scheduling;
 
@@ -9,10 +10,14 @@ namespace Frugal.Inference.Scheduling;
 /// while the token budget, the running-sequence limit and the KV blocks allow. When a running sequence needs a
 /// block and none is free, the newest running sequence is preempted: its blocks are freed and it is recomputed
 /// later (its full blocks usually survive in the prefix cache). <see cref="Update"/> takes the sampled tokens.
+/// A sequence with a <see cref="KvRetention"/> never holds more than its limit: when it is full with work left, the
+/// plan first compacts it (context shift or budget eviction; <see cref="StepPlan.Compactions"/>), and its chunks are
+/// cut to the room left.
 /// Pure: no I/O, no threads, no clock; the same calls give the same plans.
 /// </summary>
 public sealed class Scheduler
 {
+    private readonly KeyScoring? _keyScores;
     private readonly SchedulerOptions _options;
     private readonly Dictionary<long, ScheduledSequence> _live = [];
     private readonly LinkedList<ScheduledSequence> _waiting = new();
@@ -20,8 +25,10 @@ public sealed class Scheduler
     private StepPlan? _pending;
     private long _arrivals, _admissions, _steps;
 
-    public Scheduler(KvBlockTables kv, SchedulerOptions? options = null)
+    /// <param name="keyScores">reads KeyDiff's scores of a sequence's keys (the engine's store); needed for the keydiff policy.</param>
+    public Scheduler(KvBlockTables kv, SchedulerOptions? options = null, KeyScoring? keyScores = null)
     {
+        _keyScores = keyScores;
         Kv = kv ?? throw new ArgumentNullException(nameof(kv));
         _options = options ?? new SchedulerOptions();
         _options.Validate();
@@ -43,17 +50,19 @@ public sealed class Scheduler
     public ScheduledSequence? Find(long sequenceId) => _live.GetValueOrDefault(sequenceId);
 
     /// <summary>Queues a request. Rejects one that could never fit in the KV pool even alone.</summary>
-    public ScheduledSequence Add(long sequenceId, ReadOnlySpan<int> prompt, int maxNewTokens)
+    public ScheduledSequence Add(long sequenceId, ReadOnlySpan<int> prompt, int maxNewTokens, KvRetention? retention = null)
     {
         if (prompt.IsEmpty) throw new ArgumentException("a prompt needs at least one token", nameof(prompt));
         ArgumentOutOfRangeException.ThrowIfLessThan(maxNewTokens, 1);
         if (_live.ContainsKey(sequenceId)) throw new ArgumentException($"sequence {sequenceId} is already scheduled", nameof(sequenceId));
-        long needed = Kv.BlocksFor(checked(prompt.Length + maxNewTokens));
+        if (retention is { NeedsKeyScores: true } && _keyScores is null)
+            throw new ArgumentException("the keydiff policy needs key scores, and this scheduler was given none", nameof(retention));
+        long needed = Kv.BlocksFor((int)Math.Min((long)prompt.Length + maxNewTokens, retention?.Limit ?? int.MaxValue));
         if (needed > Kv.Pool.TotalBlocks)
             throw new ArgumentException(
                 $"{prompt.Length} prompt tokens + {maxNewTokens} new tokens need {needed} KV blocks of {Kv.BlockSize} tokens, but the pool has {Kv.Pool.TotalBlocks}",
                 nameof(maxNewTokens));
-        var seq = new ScheduledSequence(sequenceId, prompt.ToArray(), maxNewTokens, _arrivals++);
+        var seq = new ScheduledSequence(sequenceId, prompt.ToArray(), maxNewTokens, _arrivals++, retention);
         _live[sequenceId] = seq;
         _waiting.AddLast(seq);
         return seq;
@@ -76,6 +85,7 @@ public sealed class Scheduler
         var chunks = new List<ScheduledChunk>();
         var scheduled = new HashSet<long>();
         var preempted = new List<long>();
+        var compactions = Compactions(preempted);
 
         foreach (bool decodes in (bool[])[true, false])
         {
@@ -87,6 +97,8 @@ public sealed class Scheduler
                 if (isDecode != decodes || scheduled.Contains(seq.Id)) continue;
                 int n = Math.Min(remaining, budget);
                 if (!isDecode) n = Math.Min(n, _options.MaxPrefillChunk);
+                n = Math.Min(n, seq.Limit - seq.ComputedTokens);
+                if (n <= 0) continue;
                 if (!AllocateOrPreempt(seq, n, scheduled, preempted))
                 {
                     i = _running.IndexOf(seq); // preemption shrank the list; seq itself may be gone
@@ -104,8 +116,8 @@ public sealed class Scheduler
         while (preempted.Count == 0 && budget > 0 && _waiting.Count > 0 && _running.Count < _options.MaxRunningSequences)
         {
             var seq = _waiting.First!.Value;
-            var hit = Kv.FindCachedPrefix(seq.TokenSpan);
-            int n = Math.Min(Math.Min(seq.TotalTokens - hit.Tokens, budget), _options.MaxPrefillChunk);
+            var hit = Kv.FindCachedPrefix(seq.TokenSpan, seq.Limit);
+            int n = Math.Min(Math.Min(seq.TotalTokens - hit.Tokens, budget), Math.Min(_options.MaxPrefillChunk, seq.Limit - hit.Tokens));
             if (!Kv.TryAllocate(seq.Id, n, hit, seq.TotalTokens))
                 break;
             _waiting.RemoveFirst();
@@ -119,7 +131,7 @@ public sealed class Scheduler
             budget -= n;
         }
 
-        _pending = new StepPlan(_steps++, chunks, preempted, Kv.TakeCopies());
+        _pending = new StepPlan(_steps++, chunks, preempted, Kv.TakeCopies(), compactions);
         return _pending;
     }
 
@@ -161,6 +173,46 @@ public sealed class Scheduler
             }
         }
         return new StepOutcome(appended, finished);
+    }
+
+    /// <summary>
+    /// Compacts every running sequence that is full with work left (its retention picks the kept slots; the block
+    /// tables give back what they no longer need). A sequence whose shared blocks cannot be copied for lack of free
+    /// blocks is preempted instead: it is recomputed later from the tokens it holds.
+    /// </summary>
+    private List<KvCompactionStep> Compactions(List<long> preempted)
+    {
+        var steps = new List<KvCompactionStep>();
+        for (int i = 0; i < _running.Count; i++)
+        {
+            var seq = _running[i];
+            int held = seq.ComputedTokens;
+            if (seq.TotalTokens == held || held < seq.Limit) continue;
+            var retention = seq.Retention!;
+            if (!retention.CanMakeRoom)
+                throw new InvalidOperationException($"sequence {seq.Id} holds its limit of {seq.Limit} positions and may neither shift nor evict");
+            var kept = retention.KeptSlots(held, retention.NeedsKeyScores ? () => Scores(seq.Id, held) : null);
+            int first = 0;
+            while (first < kept.Length && kept[first] == first) first++;
+            var copies = new List<KvBlockCopy>();
+            if (Kv.Compact(seq.Id, first, kept.Length, copies) is not { } table)
+            {
+                Preempt(seq);
+                preempted.Add(seq.Id);
+                i--;
+                continue;
+            }
+            seq.Compact(kept, held);
+            steps.Add(new KvCompactionStep(seq.Id, held, kept, table, copies));
+        }
+        return steps;
+    }
+
+    private float[] Scores(long sequenceId, int count)
+    {
+        var scores = new float[count];
+        _keyScores!(Kv.BlockTable(sequenceId), count, scores);
+        return scores;
     }
 
     /// <summary>
@@ -210,3 +262,6 @@ public sealed class Scheduler
         _live.Remove(seq.Id);
     }
 }
+
+/// <summary>Writes KeyDiff's score of each of a sequence's first <paramref name="count"/> positions into <paramref name="scores"/>.</summary>
+public delegate void KeyScoring(IReadOnlyList<int> blockTable, int count, Span<float> scores);

@@ -14,8 +14,10 @@ public readonly record struct ScheduledChunk(long SequenceId, int Start, int Cou
 /// <summary>What one forward step runs. Produced by <see cref="Scheduler.Plan"/>, consumed by <see cref="Scheduler.Update"/>.</summary>
 public sealed class StepPlan
 {
-    internal StepPlan(long step, IReadOnlyList<ScheduledChunk> chunks, IReadOnlyList<long> preempted, IReadOnlyList<KvBlockCopy> copies)
+    internal StepPlan(long step, IReadOnlyList<ScheduledChunk> chunks, IReadOnlyList<long> preempted, IReadOnlyList<KvBlockCopy> copies,
+        IReadOnlyList<KvCompactionStep> compactions)
     {
+        Compactions = compactions;
         Step = step;
         Chunks = chunks;
         Preempted = preempted;
@@ -31,13 +33,23 @@ public sealed class StepPlan
     /// <summary>Sequences whose blocks were freed this step; they wait to be recomputed.</summary>
     public IReadOnlyList<long> Preempted { get; }
 
-    /// <summary>Copy-on-write block copies to do before the step's attention.</summary>
+    /// <summary>Compactions to do first, in order (each one's copies, then its moves), before <see cref="BlockCopies"/>.</summary>
+    public IReadOnlyList<KvCompactionStep> Compactions { get; }
+
+    /// <summary>Copy-on-write block copies to do before the step's attention (after the compactions).</summary>
     public IReadOnlyList<KvBlockCopy> BlockCopies { get; }
 
     public int TotalTokens { get; }
 
     public bool IsEmpty => Chunks.Count == 0;
 }
+
+/// <summary>
+/// One sequence's context shift or eviction: copy <see cref="Copies"/> (shared blocks the moves write), then move slot
+/// KeptSlots[i] to slot i over <see cref="BlockTable"/> (<c>IBatchedLanguageModel.CompactKv</c>). The blocks past the
+/// kept positions are already back in the pool; a later operation of the same plan may reuse them, so operations run in order.
+/// </summary>
+public sealed record KvCompactionStep(long SequenceId, int HeldBefore, int[] KeptSlots, int[] BlockTable, IReadOnlyList<KvBlockCopy> Copies);
 
 /// <summary>The token the engine sampled for a chunk with <see cref="ScheduledChunk.SamplesNext"/>.</summary>
 /// <param name="Stop">The token ends generation (EOS/EOT, or a stop string the caller matched).</param>
