@@ -2,8 +2,12 @@ using Frugal.Numerics.Kernels;
 
 namespace Frugal.Numerics;
 
-/// <summary>How a multiply quantizes the activations of a weight type: not at all (float types), to Q8_0 blocks or to Q8_K super-blocks.</summary>
-internal enum ActivationKind { None, Q8_0, Q8_K }
+/// <summary>
+/// How a multiply takes the activations of a weight type: as they are (F32, BF16), rounded to fp16 (F16: ggml's
+/// vec_dot_type for F16 weights, so llama.cpp's F16 matmuls and ours see the same inputs), or quantized to Q8_0
+/// blocks or Q8_K super-blocks.
+/// </summary>
+internal enum ActivationKind { None, Q8_0, Q8_K, F16 }
 
 /// <summary>Whole blocks of <paramref name="src"/> to floats, as ggml's dequantize_row_* gives them; the caller has checked the lengths.</summary>
 internal delegate void RowDequantizer(ReadOnlySpan<byte> src, Span<float> dst);
@@ -146,7 +150,7 @@ internal sealed class FloatWeight<TE, TR> : WeightType<TR>
     where TR : struct, IPackedKernel
 {
     public FloatWeight(GgmlType type, RowDequantizer dequantize, RowQuantizer quantize, RowRepacker? repack = null)
-        : base(type, ActivationKind.None, dequantize, quantize, repack)
+        : base(type, type == GgmlType.F16 ? ActivationKind.F16 : ActivationKind.None, dequantize, quantize, repack)
     {
     }
 

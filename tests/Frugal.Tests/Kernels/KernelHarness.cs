@@ -50,6 +50,8 @@ internal sealed unsafe class KernelHarness
         var kind = WeightTypes.Find(Type)!.Activation;
         if (kind == ActivationKind.None)
             return x;
+        if (kind == ActivationKind.F16)
+            return x.Select(v => (float)(Half)v).ToArray();
         var r = new float[x.Length];
         var q = new sbyte[QuantizedRows.QsStrideFor(Cols)];
         var s = new float[Math.Max(QuantizedRows.Q8_0ScaleStride(Cols), Cols / 256) + 32];

@@ -54,7 +54,8 @@ public sealed class WeightTypesTests
             Assert.Equal(Dequantize.IsSupported(type), entry?.IsWeight == true);
             if (entry is not { IsWeight: true })
                 continue;
-            var expected = GgmlTypeInfo.BlockSize(type) switch { 32 => ActivationKind.Q8_0, 256 => ActivationKind.Q8_K, _ => ActivationKind.None };
+            var expected = type == GgmlType.F16 ? ActivationKind.F16 // rounded to fp16, as ggml's vec_dot_type for F16
+                : GgmlTypeInfo.BlockSize(type) switch { 32 => ActivationKind.Q8_0, 256 => ActivationKind.Q8_K, _ => ActivationKind.None };
             Assert.Equal(expected, entry.Activation);
         }
     }

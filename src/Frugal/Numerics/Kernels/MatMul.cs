@@ -36,6 +36,14 @@ internal static unsafe class MatMul
         lock (team.RunGate)
         {
             var kind = weight.Activation;
+            if (kind == ActivationKind.F16)
+            {
+                // Rounded once per multiply into the team's scratch (the caller's activations stay as they are).
+                var rounded = (float*)team.Scratch((long)n * cols * sizeof(float));
+                HalfConversion.RoundToHalf(x, rounded, (long)n * cols);
+                x = rounded;
+                kind = ActivationKind.None;
+            }
             if (kind != ActivationKind.None)
                 Observer?.Invoke(weight.Type, n, cols, new ReadOnlySpan<float>(x, n * cols));
             var job = team.MatMulJob ??= new MatMulJob();

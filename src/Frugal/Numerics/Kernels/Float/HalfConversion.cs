@@ -31,4 +31,33 @@ internal static unsafe class HalfConversion
             }
         if (i < n) TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(src + i, n - i), new Span<float>(dst + i, n - i));
     }
+
+    /// <summary>
+    /// Each value rounded to the nearest fp16 (ties to even) and back to f32: what ggml's CPU backend does to the
+    /// activations of an F16 weight (its vec_dot_type is F16), so an F16 model's matmuls see the inputs llama.cpp's do.
+    /// Exact for every finite input: normal range by rounding the mantissa to 10 bits, fp16 subnormals to multiples of
+    /// 2^-24, and magnitudes from 65520 up to infinity, as the conversion does.
+    /// </summary>
+    public static void RoundToHalf(float* src, float* dst, long n)
+    {
+        long i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= n; i += 8)
+            {
+                var x = Vector256.Load(src + i);
+                var bits = x.AsUInt32();
+                var sign = bits & Vector256.Create(0x80000000u);
+                var abs = (bits & Vector256.Create(0x7FFFFFFFu)).AsSingle();
+                var normal = ((bits + Vector256.Create(0x0FFFu) + ((bits >> 13) & Vector256<uint>.One)) & Vector256.Create(0xFFFFE000u)).AsSingle();
+                var tiny = ((abs + Vector256.Create(0.5f)) - Vector256.Create(0.5f)).AsUInt32() | sign;
+                var big = Vector256.Create(0x7F800000u) | sign;
+                var r = Vector256.ConditionalSelect(Vector256.LessThan(abs, Vector256.Create(6.103515625e-05f)).AsUInt32(), tiny, normal.AsUInt32());
+                r = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(abs, Vector256.Create(65520f)).AsUInt32(), big, r);
+                // NaN stays NaN (its bits pass the normal-range rounding only if they stay NaN; keep the input's).
+                r = Vector256.ConditionalSelect(Vector256.Equals(x, x).AsUInt32(), r, bits);
+                r.AsSingle().Store(dst + i);
+            }
+        for (; i < n; i++)
+            dst[i] = (float)(Half)src[i];
+    }
 }
