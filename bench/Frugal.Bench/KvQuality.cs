@@ -20,7 +20,7 @@ namespace Frugal.Bench;
 /// mean KL divergence and the share of positions whose top token is unchanged (llama.cpp's --kl-divergence figures).
 /// The tokens are Frugal's (a test checks they equal llama.cpp's for the built-in model), so both engines score
 /// exactly the same positions. llama.cpp runs with flash attention on: it needs it for a quantized V cache, and it
-/// is what "auto" resolves to on the CPU.
+/// is what "auto" resolves to on the CPU. KIVI types (kivi2, kivi4) run in Frugal only.
 /// </summary>
 internal static class KvQuality
 {
@@ -65,7 +65,7 @@ internal static class KvQuality
                 model.Forward(window, cache, logits, allLogits: true);
             }));
         }
-        foreach (var type in types)
+        foreach (var type in types.Where(t => !KvElementTypes.IsKivi(t)))   // llama.cpp has no KIVI cache type
         {
             LlamaCppNative.TakeAttentionLog();
             var context = weights.CreateContext(LlamaParams(o, type));

@@ -226,7 +226,7 @@ static int RunKvQuality(string[] args)
     }
     if (positional.Count != 2)
     {
-        Console.Error.WriteLine("usage: Frugal.Bench kv-quality MODEL TEXT [--ctx 128] [-t 2] [--types f16,q8_0,q4_0] (make a TEXT with: stories 300 FILE)");
+        Console.Error.WriteLine("usage: Frugal.Bench kv-quality MODEL TEXT [--ctx 128] [-t 2] [--types f16,q8_0,q4_0,kivi4,kivi2] (make a TEXT with: stories 300 FILE)");
         return 2;
     }
     KvQuality.Run(new KvQuality.Options(positional[0], positional[1], ctx, t, types));

@@ -44,7 +44,9 @@ internal sealed partial class DecoderTransformer
             Rope.Angles(first + i - moving[i], c.RopeDims, c.RopeFreqBase, c.RopeFreqScale, _w.RopeFreqFactors,
                 cos.AsSpan(i * half, half), sin.AsSpan(i * half, half));
         var scratch = new float[PositionCompaction.ScratchFloats(c.HeadDim)];
+        bool kivi = KvElementTypes.IsKivi(store.Types.Keys) || KvElementTypes.IsKivi(store.Types.Values);
         for (int l = 0; l < store.Layers; l++)
-            PositionCompaction.MoveLayer(store.Layer(l).View, blockTable, first, moving, cos, sin, _parts.Rope, scratch);
+            if (kivi) PositionCompaction.MoveLayerThroughWrites(store.Layer(l), blockTable, first, moving, cos, sin, _parts.Rope, scratch);
+            else PositionCompaction.MoveLayer(store.Layer(l).View, blockTable, first, moving, cos, sin, _parts.Rope, scratch);
     }
 }

@@ -16,8 +16,6 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
     private readonly IDisposable? _owned;
     private ForwardScratch? _scratch;
 
-    /// <summary>Block size of a single sequence's own store (<see cref="CreateCache"/>): one attention tile.</summary>
-    private const int SequenceBlockSize = KvTile.Positions;
     private bool _disposed;
 
     public DecoderTransformer(ModelConfig config, TransformerWeights weights, TransformerParts parts, IDisposable? owned = null)
@@ -38,8 +36,10 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
     public KvCache CreateCache(int maxTokens, KvCacheTypes types = default)
     {
         if (maxTokens <= 0) throw new ArgumentOutOfRangeException(nameof(maxTokens), $"a KV cache needs room for at least one position, got {maxTokens}");
-        int blocks = (maxTokens + SequenceBlockSize - 1) / SequenceBlockSize;
-        return new PagedSequenceCache(CreatePagedStore(blocks, SequenceBlockSize, types), maxTokens);
+        // One attention tile per block, or KIVI's block (its key group); one sequence fills one block at a time.
+        int blockSize = KvElementTypes.DefaultBlockSize(types);
+        int blocks = (maxTokens + blockSize - 1) / blockSize;
+        return new PagedSequenceCache(CreatePagedStore(blocks, blockSize, types, residualSlots: 1), maxTokens);
     }
 
     /// <summary>A batch of one over the sequence's own paged store: the same path as the engine's steps.</summary>

@@ -16,8 +16,12 @@ public readonly record struct BatchSequence(ReadOnlyMemory<int> Tokens, int Star
 /// <summary>A model that can advance several sequences in one step over a paged K/V store.</summary>
 public interface IBatchedLanguageModel : ILanguageModel
 {
-    /// <summary>K/V memory for <paramref name="blocks"/> blocks of <paramref name="blockSize"/> positions, every layer, in <paramref name="types"/> (f16 by default).</summary>
-    PagedKvStore CreatePagedStore(int blocks, int blockSize, KvCacheTypes types = default);
+    /// <summary>
+    /// K/V memory for <paramref name="blocks"/> blocks of <paramref name="blockSize"/> positions, every layer, in
+    /// <paramref name="types"/> (f16 by default); for KIVI types with <paramref name="residualSlots"/> f16 slots for
+    /// blocks being filled (0: <see cref="PagedKvStore.DefaultResidualSlots"/>).
+    /// </summary>
+    PagedKvStore CreatePagedStore(int blocks, int blockSize, KvCacheTypes types = default, int residualSlots = 0);
 
     /// <summary>
     /// Runs one step over all <paramref name="batch"/> entries together: every weight matrix multiplies all of the

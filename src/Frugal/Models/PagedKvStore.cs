@@ -5,21 +5,35 @@ namespace Frugal.Models;
 /// <summary>
 /// The K/V memory behind a paged cache (PagedAttention): per layer one pinned byte array of keys and one of values,
 /// [blocks][kvHeads][blockSize positions] of head rows in the chosen element types (f16 by default, q8_0/q4_0 as
-/// llama.cpp's <c>-ctk/-ctv</c>; see <see cref="KvLayer"/> for the layout). Which block holds which positions of a
-/// sequence is the caller's block table: block i of a table holds positions [i·blockSize, (i+1)·blockSize).
-/// Keys are stored after RoPE. Bytes per position equal llama.cpp's for the same types.
+/// llama.cpp's <c>-ctk/-ctv</c>, or KIVI's kivi2/kivi4; see <see cref="KvLayer"/> for the layout). Which block holds
+/// which positions of a sequence is the caller's block table: block i of a table holds positions
+/// [i·blockSize, (i+1)·blockSize). Keys are stored after RoPE. Bytes per position equal llama.cpp's for its types.
+/// KIVI types also hold, per layer, <see cref="ResidualSlots"/> f16 blocks for the blocks being filled
+/// (<see cref="ResidualBytes"/>); a block is coded when its last position is written.
 /// </summary>
 public sealed class PagedKvStore
 {
+    /// <summary>Residual slots when none are asked for: enough for a few sequences filling blocks at once.</summary>
+    public const int DefaultResidualSlots = 4;
+
     private readonly KvLayerMemory[] _layers;
 
-    public PagedKvStore(int layers, int blocks, int blockSize, int kvHeads, int headDim, KvCacheTypes types = default)
+    /// <param name="residualSlots">
+    /// KIVI only: f16 block slots per layer, one per sequence that may be filling a block at once (more are served by
+    /// coding the least recently written partial block early, which costs it precision); 0 takes
+    /// <see cref="DefaultResidualSlots"/>.
+    /// </param>
+    public PagedKvStore(int layers, int blocks, int blockSize, int kvHeads, int headDim, KvCacheTypes types = default, int residualSlots = 0)
     {
         if (layers <= 0) throw new ArgumentOutOfRangeException(nameof(layers), $"a KV store needs at least one layer, got {layers}");
         if (blocks <= 0) throw new ArgumentOutOfRangeException(nameof(blocks), $"a KV store needs at least one block, got {blocks}");
         if (blockSize <= 0 || blockSize % KvTile.Positions != 0)
             throw new ArgumentOutOfRangeException(nameof(blockSize), $"a KV block holds a positive multiple of {KvTile.Positions} positions (the attention tile), got {blockSize}");
         if (kvHeads <= 0) throw new ArgumentOutOfRangeException(nameof(kvHeads), $"a KV store needs at least one KV head, got {kvHeads}");
+        if (residualSlots < 0) throw new ArgumentOutOfRangeException(nameof(residualSlots), $"residual slots cannot be negative, got {residualSlots}");
+        KvElementTypes.CheckBlockSize(types, blockSize);
+        bool kivi = KvElementTypes.IsKivi(types.Keys) || KvElementTypes.IsKivi(types.Values);
+        ResidualSlots = kivi ? Math.Min(blocks, residualSlots == 0 ? DefaultResidualSlots : residualSlots) : 0;
         Layers = layers;
         Blocks = blocks;
         BlockSize = blockSize;
@@ -27,7 +41,7 @@ public sealed class PagedKvStore
         HeadDim = headDim;
         Types = types;
         _layers = new KvLayerMemory[layers];
-        for (int l = 0; l < layers; l++) _layers[l] = new KvLayerMemory(blocks, blockSize, kvHeads, headDim, types);
+        for (int l = 0; l < layers; l++) _layers[l] = new KvLayerMemory(blocks, blockSize, kvHeads, headDim, types, Math.Max(1, ResidualSlots));
     }
 
     public int Layers { get; }
@@ -45,11 +59,25 @@ public sealed class PagedKvStore
 
     public KvCacheTypes Types { get; }
 
-    /// <summary>Bytes of K and V of one position over all layers (llama.cpp's KV bytes per token for these types).</summary>
-    public long BytesPerPosition => (long)Layers * Types.BytesPerLayerPosition(KvHeads, HeadDim);
+    /// <summary>f16 block slots per layer for KIVI blocks being filled (0 for other types).</summary>
+    public int ResidualSlots { get; }
 
-    /// <summary>Bytes of K and V over all layers and blocks.</summary>
-    public long Bytes => BytesPerPosition * Blocks * BlockSize;
+    /// <summary>
+    /// Bytes of K and V of one position over all layers in the blocks (llama.cpp's KV bytes per token for its types):
+    /// layers · kvHeads · (K + V bytes per position). KIVI with b bits: keys headDim·b/8 + 4·headDim/blockSize (codes,
+    /// then an fp16 scale and minimum per channel per block), values headDim·b/8 + 4·headDim/32 (an fp16 scale and
+    /// minimum per 32 channels per position). The residual is not in it: see <see cref="ResidualBytes"/>.
+    /// </summary>
+    public long BytesPerPosition => (long)Layers * Types.BytesPerLayerPosition(KvHeads, HeadDim, BlockSize);
+
+    /// <summary>
+    /// Bytes of the KIVI f16 residual over all layers: layers · slots · kvHeads · blockSize · headDim · 2 per KIVI side
+    /// (K, V or both); 0 for other types.
+    /// </summary>
+    public long ResidualBytes => _layers[0].ResidualBytes * Layers;
+
+    /// <summary>Bytes of K and V over all layers and blocks, and the KIVI residual.</summary>
+    public long Bytes => BytesPerPosition * Blocks * BlockSize + ResidualBytes;
 
     /// <summary>One layer's memory, for the attention kernel.</summary>
     internal KvLayerMemory Layer(int layer) => _layers[layer];

@@ -60,6 +60,8 @@ public sealed class KvCacheTypeOptionTests(ITestOutputHelper output) : IDisposab
         Assert.Equal(new KvCacheTypes(KvElementType.F32, KvElementType.Q8_0), Recorded("-ctk", "f32", "-ctv", "Q8_0"));
         Assert.Equal(new KvCacheTypes(KvElementType.Q4_0, KvElementType.F16), Recorded("-ctk", "q4_0"));
         Assert.Equal(new KvCacheTypes(KvElementType.Q4_0, KvElementType.F16, RotateKeys: true), Recorded("-ctk", "q4_0", "--kv-rotate"));
+        Assert.Equal(new KvCacheTypes(KvElementType.Kivi2, KvElementType.Q8_0), Recorded("-ctk", "kivi2", "-ctv", "q8_0"));
+        Assert.Equal(new KvCacheTypes(KvElementType.Kivi4, KvElementType.Kivi2), Recorded("--cache-type-k", "KIVI4", "--cache-type-v", "kivi2"));
     }
 
     [Theory]
@@ -70,7 +72,7 @@ public sealed class KvCacheTypeOptionTests(ITestOutputHelper output) : IDisposab
         {
             var o = _cli.RunFake("ok", 64, [.. Args(command), option, "q5_k"]);
             Assert.Equal(1, o.ExitCode);
-            Assert.Equal($"error: {name}: unknown KV cache type 'q5_k': expected one of f16, f32, q8_0, q4_0\n", o.Error.ReplaceLineEndings("\n"));
+            Assert.Equal($"error: {name}: unknown KV cache type 'q5_k': expected one of f16, f32, q8_0, q4_0, kivi2, kivi4\n", o.Error.ReplaceLineEndings("\n"));
         }
     }
 
@@ -86,6 +88,10 @@ public sealed class KvCacheTypeOptionTests(ITestOutputHelper output) : IDisposab
         var values = _cli.RunFake("ok", 64, [.. Args(command), "-ctv", "q4_0"]);
         Assert.Equal(1, values.ExitCode);
         Assert.StartsWith("error: --cache-type-v: KV cache type q4_0 stores blocks of 32 elements per head", values.Error);
+        var kivi = _cli.RunFake("ok", 64, [.. Args(command), "-ctv", "kivi2"]);
+        Assert.Equal(1, kivi.ExitCode);
+        Assert.Equal("error: --cache-type-v: KV cache type kivi2 quantizes values in groups of 32 channels; this model's head size is 8. Use f16.\n",
+            kivi.Error.ReplaceLineEndings("\n"));
         if (command != "eval") // the fake cannot spell a held-out item in 64 tokens; the types are what is checked here
             Assert.Equal(0, _cli.RunFake("ok", 64, [.. Args(command), "-ctk", "f32", "-ctv", "f32"]).ExitCode);
     }
@@ -143,12 +149,17 @@ public sealed class KvCacheTypeOptionTests(ITestOutputHelper output) : IDisposab
     }
 
     // Bytes of one element per type, as llama.cpp counts them: f16 2, q8_0 34/32, q4_0 18/32 (blocks of 32 + fp16 scale).
+    // A KIVI store's f16 residual is not per token (one block per sequence being filled) and is not in the figure.
     [Theory]
     [InlineData("f16", "f16", 2.0, 2.0)]
     [InlineData("q8_0", "q8_0", 34 / 32.0, 34 / 32.0)]
     [InlineData("q4_0", "q4_0", 18 / 32.0, 18 / 32.0)]
     [InlineData("q8_0", "f16", 34 / 32.0, 2.0)]
     [InlineData("f32", "q4_0", 4.0, 18 / 32.0)]
+    // KIVI, blocks of 32 (its default) on heads of 32: 2·32/8 code bytes + 4 bytes of fp16 scale and minimum per
+    // channel per block (keys) or per 32 channels per token (values); kivi4 has 4-bit codes.
+    [InlineData("kivi2", "kivi2", 12 / 32.0, 12 / 32.0)]
+    [InlineData("kivi4", "q8_0", 20 / 32.0, 34 / 32.0)]
     public void Bench_json_and_text_report_the_types_and_llama_cpp_bytes_per_token(string k, string v, double kBytes, double vBytes)
     {
         string model = Path.Combine(ShippedModels.Directory, "frugal-main.gguf"); // 4 layers, 2 KV heads of 32

@@ -32,6 +32,42 @@ public class EngineKvCacheTypeTests
     }
 
     [Fact]
+    public async Task A_kivi_pool_takes_blocks_of_32_counts_its_residual_apart_and_within_one_block_generates_as_f16()
+    {
+        var types = new KvCacheTypes(KvElementType.Kivi2, KvElementType.Kivi2);
+        using var engine = ServingModels.TinyEngine(new EngineOptions { KvBlocks = 10, ContextLength = 128, KvCacheTypes = types, MaxRunningSequences = 3 });
+        Assert.Equal(32, engine.Options.BlockSize);   // KIVI's default: keys are coded per channel over a block
+        // Per KV head of 32: keys 32·2/8 codes + 4·32/32 scale and minimum, values 8 + 4 (f16: 64 each).
+        Assert.Equal(Layers * KvHeads * (12 + 12), engine.KvBytesPerToken);
+        // The f16 residual: one block slot per running sequence, K and V, every layer.
+        Assert.Equal(10 * 32 * Layers * KvHeads * 24 + Layers * 3 * KvHeads * 32 * 32 * 2 * 2, engine.KvBytes);
+
+        using var f16 = ServingModels.TinyEngine(new EngineOptions { KvBlocks = 10, BlockSize = 32, ContextLength = 128 });
+        var prompt = engine.Tokenizer.Encode("once upon a time");
+        Assert.True(prompt.Length + 8 <= 32, $"{prompt.Length} prompt tokens: the test wants one block");
+        var request = new EngineRequest { PromptTokens = prompt, MaxTokens = 8, Sampling = SamplingOptions.Greedy };
+        var kivi = await engine.Submit(request).CompleteAsync();
+        var exact = await f16.Submit(request).CompleteAsync();
+        Assert.Equal(exact.Tokens, kivi.Tokens);   // a block being filled stays f16
+
+        var longer = engine.Tokenizer.Encode(string.Join(" ", Enumerable.Repeat("the cat sat on the mat and looked at the dog", 4)));
+        var result = await engine.Submit(new EngineRequest { PromptTokens = longer, MaxTokens = 10, Sampling = SamplingOptions.Greedy }).CompleteAsync();
+        Assert.True(longer.Length > 64, $"{longer.Length} prompt tokens: the test wants coded blocks");
+        Assert.InRange(result.Tokens.Count, 1, 10);
+    }
+
+    [Fact]
+    public void A_kivi_pool_refuses_a_block_size_other_than_32_64_or_128()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ServingModels.TinyEngine(new EngineOptions
+        {
+            KvBlocks = 10, BlockSize = 16, KvCacheTypes = new(KvElementType.Q8_0, KvElementType.Kivi4),
+        }));
+        Assert.StartsWith("KV cache type kivi4 quantizes keys per channel over a whole block", e.Message);
+        Assert.Contains("must be one of 32, 64, 128 (got 16; 32 is the default)", e.Message);
+    }
+
+    [Fact]
     public void A_block_type_is_refused_for_a_head_size_that_is_not_a_multiple_of_32()
     {
         string path = Path.Combine(Path.GetTempPath(), $"frugal-kv-qwen3-{Environment.ProcessId}.gguf");

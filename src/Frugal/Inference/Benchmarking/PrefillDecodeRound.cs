@@ -60,6 +60,7 @@ public sealed class PrefillDecodeRound
         for (int i = 0; i < _decode.Length; i++) _decode[i] = rng.Next(vocab);
         for (int i = 0; i < _depth.Length; i++) _depth[i] = rng.Next(vocab);
         CacheTypes = cacheTypes;
+        // At the block size CreateCache picks for these types (KIVI keys' scale and minimum are per block).
         KvBytesPerToken = (long)model.Config.BlockCount * cacheTypes.BytesPerLayerPosition(model.Config.HeadCountKv, model.Config.HeadDim);
         _cache = new BoundedSequence(model, cacheTypes, (int)Math.Min(context, (long)depthTokens + promptTokens + decodeTokens),
             new KvRetention(retention, context, KvTile.Positions, startsWithBos: false));

@@ -9,8 +9,13 @@ public sealed record EngineOptions
     /// <summary>Positions one sequence may reach (prompt + generated); null uses the model's context length.</summary>
     public int? ContextLength { get; init; }
 
-    /// <summary>Tokens per KV block.</summary>
-    public int BlockSize { get; init; } = 16;
+    private readonly int? _blockSize;
+
+    /// <summary>
+    /// Tokens per KV block: by default 16 (one attention tile), or 32 when K or V is a KIVI type, whose keys are
+    /// quantized per channel over a block (<see cref="KvElementTypes.DefaultBlockSize"/>).
+    /// </summary>
+    public int BlockSize { get => _blockSize ?? KvElementTypes.DefaultBlockSize(KvCacheTypes); init => _blockSize = value; }
 
     /// <summary>KV blocks in the pool (all sequences together); null sizes it for MaxRunningSequences full contexts.</summary>
     public int? KvBlocks { get; init; }

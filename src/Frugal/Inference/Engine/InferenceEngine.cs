@@ -44,7 +44,8 @@ public sealed class InferenceEngine : IDisposable
         int blocksPerContext = (perSequence + _options.BlockSize - 1) / _options.BlockSize;
         int blocks = _options.KvBlocks ?? blocksPerContext * _options.MaxRunningSequences;
         _kv = new KvBlockTables(new KvBlockPool(blocks, _options.BlockSize));
-        _store = _model.CreatePagedStore(blocks, _options.BlockSize, _options.KvCacheTypes);
+        // KIVI: one f16 residual slot per running sequence (each fills at most one block at a time).
+        _store = _model.CreatePagedStore(blocks, _options.BlockSize, _options.KvCacheTypes, residualSlots: _options.MaxRunningSequences);
         _scheduler = new Scheduler(_kv, new SchedulerOptions
         {
             MaxTokensPerStep = _options.MaxTokensPerStep,

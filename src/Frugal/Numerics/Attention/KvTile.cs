@@ -9,7 +9,8 @@ namespace Frugal.Numerics.Attention;
 /// Writes one position's K/V head rows into a <see cref="KvLayer"/> and reads 16-position tiles back as floats for
 /// the attention kernel: keys transposed ([headDim][16]: element d of the tile's 16 keys is one run), values as rows
 /// ([16][headDim]). f16 is converted exactly; q8_0/q4_0 use ggml's block quantizer and dequantizer, so the cache holds
-/// the same bytes llama.cpp's would.
+/// the same bytes llama.cpp's would. KIVI types are written to the block's f16 residual slot (the caller opens it,
+/// <see cref="KiviResidual"/>) and read from it while the block has one, else from the codes (<see cref="KiviTile"/>).
 /// </summary>
 public static unsafe class KvTile
 {
@@ -38,7 +39,14 @@ public static unsafe class KvTile
     {
         int hd = layer.HeadDim;
         byte* seg = layer.KeySegment(block, head);
-        if (layer.Types.Keys == KvElementType.F16)
+        if (KvElementTypes.IsKivi(layer.Types.Keys))
+        {
+            var tile = (Half*)(layer.ResidualKeySegment(OpenSlot(layer, block), head) + (long)(slot / Positions) * Positions * hd * 2);
+            int j = slot % Positions;
+            for (int d = 0; d < hd; d++)
+                tile[d * Positions + j] = (Half)src[d];
+        }
+        else if (layer.Types.Keys == KvElementType.F16)
         {
             // Dimension-major inside the tile: element d of tile slot j at [d·16 + j].
             var tile = (Half*)(seg + (long)(slot / Positions) * Positions * layer.KeyHeadBytes);
@@ -62,12 +70,21 @@ public static unsafe class KvTile
     {
         int hd = layer.HeadDim;
         byte* row = layer.ValueSegment(block, head) + (long)slot * layer.ValueHeadBytes;
-        if (layer.Types.Values == KvElementType.F16)
+        if (KvElementTypes.IsKivi(layer.Types.Values))
+            TensorPrimitives.ConvertToHalf(src[..hd], new Span<Half>(layer.ResidualValueSegment(OpenSlot(layer, block), head) + (long)slot * hd * 2, hd));
+        else if (layer.Types.Values == KvElementType.F16)
             TensorPrimitives.ConvertToHalf(src[..hd], new Span<Half>(row, hd));
         else if (layer.Types.Values == KvElementType.F32)
             src[..hd].CopyTo(new Span<float>(row, hd));
         else
             Quantize.Row(KvElementTypes.GgmlTypeOf(layer.Types.Values), src[..hd], new Span<byte>(row, layer.ValueHeadBytes));
+    }
+
+    private static int OpenSlot(in KvLayer layer, int block)
+    {
+        int s = layer.ResidualSlot(block);
+        if (s < 0) throw new InvalidOperationException($"block {block} has no residual slot open: KIVI K/V are written through KvLayerMemory.Write");
+        return s;
     }
 
     /// <summary>
@@ -78,6 +95,13 @@ public static unsafe class KvTile
     public static void LoadKeys(in KvLayer layer, int block, int tile, int head, float* kt)
     {
         int hd = layer.HeadDim;
+        if (KvElementTypes.IsKivi(layer.Types.Keys))
+        {
+            int s = layer.ResidualSlot(block);
+            if (s >= 0) HalfConversion.ToSingle((Half*)(layer.ResidualKeySegment(s, head) + (long)tile * Positions * hd * 2), kt, hd * Positions);
+            else KiviTile.LoadKeys(KvElementTypes.KiviBits(layer.Types.Keys), layer.KeySegment(block, head), tile, hd, kt);
+            return;
+        }
         byte* at = layer.KeySegment(block, head) + (long)tile * Positions * layer.KeyHeadBytes;
         if (layer.Types.Keys == KvElementType.F16)
         {
@@ -97,6 +121,13 @@ public static unsafe class KvTile
     public static void LoadValues(in KvLayer layer, int block, int tile, int head, int valid, float* v)
     {
         int hd = layer.HeadDim;
+        if (KvElementTypes.IsKivi(layer.Types.Values))
+        {
+            int s = layer.ResidualSlot(block);
+            if (s >= 0) HalfConversion.ToSingle((Half*)(layer.ResidualValueSegment(s, head) + (long)tile * Positions * hd * 2), v, hd * valid);
+            else KiviTile.LoadValues(KvElementTypes.KiviBits(layer.Types.Values), layer.ValueSegment(block, head), tile, hd, valid, v);
+            return;
+        }
         byte* at = layer.ValueSegment(block, head) + (long)tile * Positions * layer.ValueHeadBytes;
         if (layer.Types.Values == KvElementType.F16)
         {

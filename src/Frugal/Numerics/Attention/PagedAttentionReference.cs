@@ -4,7 +4,8 @@ namespace Frugal.Numerics.Attention;
 /// The scalar twin of <see cref="PagedAttention"/>, the test oracle: for every query row and head, every visible key
 /// read one position at a time through the block table (dequantized as the cache stores it), a plain two-pass softmax
 /// in double, and the weighted sum of values. No tiles, no online rescaling, no threads. Rotated keys are met by
-/// rotating the query, as the kernel does.
+/// rotating the query, as the kernel does. KIVI K/V are read one element at a time by the codec's scalar twins
+/// (<see cref="KiviCodec.KeyAt"/>, <see cref="KiviCodec.ValueAt"/>), or from the block's f16 residual slot.
 /// </summary>
 public static unsafe class PagedAttentionReference
 {
@@ -37,6 +38,7 @@ public static unsafe class PagedAttentionReference
                                 keys[p][d] = kt[d * KvTile.Positions + j];
                                 values[p][d] = v[j * hd + d];
                             }
+                            ReadKivi(layer, block, p % layer.BlockSize, h, keys[p], values[p]);
                         }
                         for (int g = 0; g < group; g++)
                         {
@@ -64,5 +66,21 @@ public static unsafe class PagedAttentionReference
                         }
                     }
             }
+    }
+
+    /// <summary>Overwrites the KIVI side(s) of one position with what the scalar twins (or the f16 residual) read.</summary>
+    private static void ReadKivi(in KvLayer layer, int block, int p, int head, double[] key, double[] value)
+    {
+        int hd = layer.HeadDim, slot = layer.ResidualSlot(block), T = KvTile.Positions;
+        if (KvElementTypes.IsKivi(layer.Types.Keys))
+            for (int d = 0; d < hd; d++)
+                key[d] = slot >= 0
+                    ? (double)((Half*)layer.ResidualKeySegment(slot, head))[p / T * hd * T + d * T + p % T]
+                    : KiviCodec.KeyAt(KvElementTypes.KiviBits(layer.Types.Keys), hd, layer.KeySegment(block, head), p, d);
+        if (KvElementTypes.IsKivi(layer.Types.Values))
+            for (int d = 0; d < hd; d++)
+                value[d] = slot >= 0
+                    ? (double)((Half*)layer.ResidualValueSegment(slot, head))[p * hd + d]
+                    : KiviCodec.ValueAt(KvElementTypes.KiviBits(layer.Types.Values), hd, layer.ValueSegment(block, head) + (long)p * layer.ValueHeadBytes, d);
     }
 }

@@ -56,6 +56,38 @@ public static class PositionCompaction
     }
 
     /// <summary>
+    /// <see cref="MoveLayer"/> for a layer whose K or V is KIVI: its keys are coded per channel over a whole block, so
+    /// positions cannot be re-encoded one by one in place. Every moving position is read first (keys decoded,
+    /// RoPE-shifted; values decoded), then written again at slots first.. through <see cref="KvLayerMemory.Write"/>,
+    /// which fills blocks through the f16 residual and codes each one that fills. The block holding slot
+    /// <paramref name="first"/>, when it was coded, is reopened (its positions before <paramref name="first"/> take one
+    /// more rounding).
+    /// </summary>
+    public static unsafe void MoveLayerThroughWrites(KvLayerMemory memory, IReadOnlyList<int> blockTable, int first, ReadOnlySpan<int> kept,
+        ReadOnlySpan<float> cos, ReadOnlySpan<float> sin, RopeStyle style, Span<float> scratch)
+    {
+        var layer = memory.View;
+        int hd = layer.HeadDim, bs = layer.BlockSize, kvDim = layer.KvHeads * hd, half = cos.Length / Math.Max(1, kept.Length);
+        if (scratch.Length < ScratchFloats(hd)) throw new ArgumentException($"scratch needs {ScratchFloats(hd)} floats", nameof(scratch));
+        var tile = scratch[..(hd * KvTile.Positions)];
+        var keys = new float[kept.Length * kvDim];     // [moves, kvDim] RoPE-shifted keys, as the model computes them
+        var values = new float[kept.Length * kvDim];   // [moves, kvDim]
+        for (int i = 0; i < kept.Length; i++)
+        {
+            int from = kept[i], block = blockTable[from / bs], slot = from % bs;
+            for (int h = 0; h < layer.KvHeads; h++)
+            {
+                var key = keys.AsSpan(i * kvDim + h * hd, hd);
+                ReadKey(layer, block, slot, h, tile, key);
+                Rope.Apply(key, cos.Slice(i * half, half), sin.Slice(i * half, half), style);
+                fixed (float* v = tile) KvTile.LoadValues(layer, block, slot / KvTile.Positions, h, slot % KvTile.Positions + 1, v);
+                tile.Slice(slot % KvTile.Positions * hd, hd).CopyTo(values.AsSpan(i * kvDim + h * hd, hd));
+            }
+        }
+        memory.Write(blockTable, first, kept.Length, keys, values);
+    }
+
+    /// <summary>
     /// The key of one head at one slot as the model computed it (after RoPE): decoded from its tile and, when keys are
     /// stored rotated, rotated back (the normalized Walsh-Hadamard matrix is its own inverse).
     /// </summary>

@@ -1,0 +1,182 @@
+namespace Frugal.Numerics.Attention;
+
+/// <summary>
+/// KIVI's asymmetric 2- and 4-bit codes for the KV cache ("KIVI: A Tuning-Free Asymmetric 2bit Quantization for KV
+/// Cache", Liu et al. 2024): keys per channel over the positions of a block (keys have outlier channels, so a scale
+/// per channel fits them), values per position over groups of <see cref="ValueGroup"/> channels. Each group stores
+/// an fp16 scale and an fp16 minimum; x ≈ code · scale + min with code in [0, 2^bits − 1]. A block still being filled
+/// stays in f16 (<see cref="KiviResidual"/>) and is coded when its last position is written.
+/// <para>Key segment (one KV head of one block): [headDim] fp16 scales, [headDim] fp16 minimums, then per 16-position
+/// tile, per group of 8/bits channels, 16 bytes: byte j holds position j's codes of those channels, channel c of the
+/// group in bits [c·bits, (c+1)·bits). So one 16-byte load widened to 16 lanes gives, shift by shift, one channel's 16
+/// codes, as the attention tile wants them (keys dimension-major).</para>
+/// <para>Value row (one position of one KV head): [groups] fp16 scales, [groups] fp16 minimums, then per group of 32
+/// channels 32·bits/8 bytes: for 4 bits element e in byte e mod 16, nibble e / 16 (ggml's q4_0 order); for 2 bits in
+/// byte e mod 8, bit pair e / 8; so uniform shifts of widened bytes give runs of consecutive elements.</para>
+/// <para>Bytes per position per KV head: keys headDim·bits/8 + 4·headDim/blockSize, values headDim·bits/8 +
+/// 4·headDim/32; the residual adds blockSize·headDim·2 bytes per KIVI side per KV head per slot.</para>
+/// </summary>
+public static unsafe class KiviCodec
+{
+    /// <summary>Channels of one value group (one scale and minimum per position per group).</summary>
+    public const int ValueGroup = 32;
+
+    /// <summary>Block size used when none is asked for: the scale and minimum cost 1 bit per key element at 32.</summary>
+    public const int DefaultBlockSize = 32;
+
+    /// <summary>Block sizes a KIVI store accepts: each a whole number of attention tiles, small enough for the residual.</summary>
+    public static readonly int[] BlockSizes = [32, 64, 128];
+
+    private const int T = KvTile.Positions;
+
+    public static int KeySegmentBytes(int bits, int headDim, int blockSize) => 4 * headDim + blockSize * headDim * bits / 8;
+
+    public static int ValueRowBytes(int bits, int headDim) => 4 * (headDim / ValueGroup) + headDim * bits / 8;
+
+    /// <summary>
+    /// The fp16 scale and minimum of a group spanning [lo, hi]: the minimum rounded down and the scale up, so every
+    /// x in [lo, hi] lies in [min, min + levels·scale] and codes round to within half a scale.
+    /// </summary>
+    public static (Half Scale, Half Min) Fit(float lo, float hi, int bits)
+    {
+        int levels = (1 << bits) - 1;
+        var min = (Half)lo;
+        if ((float)min > lo) min = Half.BitDecrement(min);
+        var scale = (Half)((hi - (float)min) / levels);
+        if ((float)scale * levels < hi - (float)min) scale = Half.BitIncrement(scale);
+        return (scale, min);
+    }
+
+    /// <summary>
+    /// The fp16 scale and minimum for a value group <paramref name="x"/>: the min/max fit of
+    /// <see cref="Fit(float, float, int)"/>, then a few Lloyd rounds (codes to the nearest level, then the
+    /// least-squares scale and minimum for those codes), kept only while the squared error with the fp16-rounded pair
+    /// drops. KIVI fits min/max; measured on the built-in model (bench/README.md, KIVI section) this fit for values
+    /// and min/max for keys gives the lowest KL divergence from f16 of the four combinations, for kivi2 and kivi4.
+    /// Least squares for keys lowers perplexity but raises the KL divergence: it clips the extremes that steer
+    /// attention.
+    /// </summary>
+    public static (Half Scale, Half Min) Fit(ReadOnlySpan<float> x, int bits)
+    {
+        float lo = float.PositiveInfinity, hi = float.NegativeInfinity;
+        foreach (float v in x)
+        {
+            lo = MathF.Min(lo, v);
+            hi = MathF.Max(hi, v);
+        }
+        if (x.IsEmpty) lo = hi = 0;
+        var best = Fit(lo, hi, bits);
+        if (hi == lo) return best;
+        double bestError = SquaredError(x, (float)best.Scale, (float)best.Min, bits);
+        int levels = (1 << bits) - 1, n = x.Length;
+        float scale = (hi - lo) / levels, min = lo;
+        for (int round = 0; round < 4; round++)
+        {
+            double sc = 0, scc = 0, sx = 0, scx = 0;
+            foreach (float v in x)
+            {
+                int c = Code(v, scale, min, bits);
+                sc += c;
+                scc += c * c;
+                sx += v;
+                scx += c * v;
+            }
+            double det = n * scc - sc * sc;
+            if (det <= 0) break;
+            double s = (n * scx - sc * sx) / det;
+            if (!(s > 0)) break;
+            scale = (float)s;
+            min = (float)((sx - s * sc) / n);
+            var candidate = ((Half)scale, (Half)min);
+            double error = SquaredError(x, (float)candidate.Item1, (float)candidate.Item2, bits);
+            if (error >= bestError) break;
+            best = candidate;
+            bestError = error;
+        }
+        return best;
+    }
+
+    private static double SquaredError(ReadOnlySpan<float> x, float scale, float min, int bits)
+    {
+        double e = 0;
+        foreach (float v in x)
+        {
+            double d = v - (Code(v, scale, min, bits) * scale + min);
+            e += d * d;
+        }
+        return e;
+    }
+
+    public static int Code(float x, float scale, float min, int bits)
+    {
+        if (scale == 0) return 0;
+        return Math.Clamp((int)MathF.Round((x - min) / scale), 0, (1 << bits) - 1);
+    }
+
+    /// <summary>Codes one KV head's keys of a block from f16 tiles [tile][headDim][16] (the residual); only positions below <paramref name="valid"/> count.</summary>
+    public static void EncodeKeys(int bits, int headDim, int blockSize, Half* residual, int valid, byte* segment)
+    {
+        var scales = (Half*)segment;
+        var mins = scales + headDim;
+        byte* codes = segment + 4 * headDim;
+        int perGroup = 8 / bits, tileBytes = headDim * 2 * bits;
+        new Span<byte>(codes, blockSize * headDim * bits / 8).Clear();
+        Span<float> channel = stackalloc float[valid];
+        for (int d = 0; d < headDim; d++)
+        {
+            for (int p = 0; p < valid; p++) channel[p] = (float)residual[(p / T) * headDim * T + d * T + p % T];
+            float lo = float.PositiveInfinity, hi = float.NegativeInfinity;
+            foreach (float x in channel)
+            {
+                lo = MathF.Min(lo, x);
+                hi = MathF.Max(hi, x);
+            }
+            if (valid == 0) lo = hi = 0;
+            var (scale, min) = Fit(lo, hi, bits);   // min/max, as KIVI: a key's extremes steer attention (see Fit(ReadOnlySpan))
+            scales[d] = scale;
+            mins[d] = min;
+            int shift = d % perGroup * bits;
+            for (int p = 0; p < valid; p++)
+                codes[p / T * tileBytes + d / perGroup * T + p % T] |= (byte)(Code(channel[p], (float)scale, (float)min, bits) << shift);
+        }
+    }
+
+    /// <summary>Codes one value row [headDim] (f16, from the residual) into <paramref name="row"/>.</summary>
+    public static void EncodeValueRow(int bits, int headDim, Half* src, byte* row)
+    {
+        int groups = headDim / ValueGroup, groupBytes = ValueGroup * bits / 8;
+        var scales = (Half*)row;
+        var mins = scales + groups;
+        byte* codes = row + 4 * groups;
+        new Span<byte>(codes, groups * groupBytes).Clear();
+        Span<float> x = stackalloc float[ValueGroup];
+        for (int g = 0; g < groups; g++)
+        {
+            for (int e = 0; e < ValueGroup; e++) x[e] = (float)src[g * ValueGroup + e];
+            var (scale, min) = Fit(x, bits);
+            scales[g] = scale;
+            mins[g] = min;
+            for (int e = 0; e < ValueGroup; e++)
+                codes[g * groupBytes + e % groupBytes] |= (byte)(Code(x[e], (float)scale, (float)min, bits) << (e / groupBytes * bits));
+        }
+    }
+
+    /// <summary>The scalar twin: key element <paramref name="d"/> of position <paramref name="p"/> of a coded segment.</summary>
+    public static float KeyAt(int bits, int headDim, byte* segment, int p, int d)
+    {
+        var scales = (Half*)segment;
+        int perGroup = 8 / bits;
+        byte b = segment[4 * headDim + p / T * headDim * 2 * bits + d / perGroup * T + p % T];
+        int code = (b >> (d % perGroup * bits)) & ((1 << bits) - 1);
+        return code * (float)scales[d] + (float)scales[headDim + d];
+    }
+
+    /// <summary>The scalar twin: element <paramref name="d"/> of a coded value row.</summary>
+    public static float ValueAt(int bits, int headDim, byte* row, int d)
+    {
+        int groups = headDim / ValueGroup, groupBytes = ValueGroup * bits / 8, g = d / ValueGroup, e = d % ValueGroup;
+        var scales = (Half*)row;
+        int code = (row[4 * groups + g * groupBytes + e % groupBytes] >> (e / groupBytes * bits)) & ((1 << bits) - 1);
+        return code * (float)scales[g] + (float)scales[groups + g];
+    }
+}
