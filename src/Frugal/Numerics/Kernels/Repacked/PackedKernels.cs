@@ -111,7 +111,7 @@ internal readonly unsafe struct Q8_0x16Kernel : IPackedKernel
 /// </summary>
 internal readonly unsafe struct F16x16Kernel : IPackedKernel
 {
-    public static bool IsSupported => F16x16.IsSupported;
+    public static bool IsSupported => true; // needs AVX-512F only, which the AVX-512 path it serves implies
 
     public static bool UnsignedActivations => false;
 
