@@ -58,8 +58,8 @@ public class KiviForwardTests(ITestOutputHelper output)
             Assert.Equal(alone.Count, batched[j].Count);
             for (int s = 0; s < alone.Count; s++)
             {
-                worst = Math.Min(worst, Cosine(alone[s], batched[j][s]));
-                worstVsF16 = Math.Min(worstVsF16, Cosine(f16[s], batched[j][s]));
+                worst = Math.Min(worst, LogitComparison.Cosine(alone[s], batched[j][s]));
+                worstVsF16 = Math.Min(worstVsF16, LogitComparison.Cosine(f16[s], batched[j][s]));
             }
         }
         output.WriteLine($"{types}, {slots} slots: worst cosine against each sequence alone {worst:F8}, against f16 {worstVsF16:F8}");
@@ -132,17 +132,5 @@ public class KiviForwardTests(ITestOutputHelper output)
             p += count;
         }
         return rows;
-    }
-
-    private static double Cosine(float[] a, float[] b)
-    {
-        double dot = 0, na = 0, nb = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            dot += (double)a[i] * b[i];
-            na += (double)a[i] * a[i];
-            nb += (double)b[i] * b[i];
-        }
-        return dot / Math.Sqrt(na * nb);
     }
 }
