@@ -12,7 +12,8 @@ namespace Frugal.Server;
 /// </summary>
 internal static class CompletionRunner
 {
-    public static IReadOnlyList<EngineStream> Submit(InferenceEngine engine, IReadOnlyList<EngineRequest> requests, CancellationToken aborted)
+    /// <param name="promptParam">the request field that holds the prompt ("messages" or "prompt"), named when it is too long.</param>
+    public static IReadOnlyList<EngineStream> Submit(InferenceEngine engine, IReadOnlyList<EngineRequest> requests, string promptParam, CancellationToken aborted)
     {
         var streams = new List<EngineStream>();
         try
@@ -27,6 +28,8 @@ internal static class CompletionRunner
             throw e switch
             {
                 EngineOverloadedException => new ApiError(429, e.Message, "rate_limit_error", code: "queue_full") { RetryAfterSeconds = 1 },
+                // As OpenAI answers a prompt longer than the context.
+                ContextLengthExceededException => new ApiError(400, e.Message, param: promptParam, code: "context_length_exceeded"),
                 ArgumentException => ApiError.BadRequest(e.Message, "max_tokens"),
                 _ => e,
             };

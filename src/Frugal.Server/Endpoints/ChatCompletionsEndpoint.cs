@@ -37,7 +37,7 @@ internal static class ChatCompletionsEndpoint
         bool logprobs = body.Logprobs ?? false;
         int top = logprobs ? body.TopLogprobs ?? 0 : 0;
         var requests = RequestMapping.ToEngineRequests(body, prompt, body.MaxCompletionTokens ?? body.MaxTokens, logprobs, top, state.Options.MaxChoices, served.Engine);
-        var streams = CompletionRunner.Submit(served.Engine, requests, context.RequestAborted);
+        var streams = CompletionRunner.Submit(served.Engine, requests, "messages", context.RequestAborted);
         string id = CompletionRunner.NewId("chatcmpl");
         long created = CompletionRunner.Now;
 

@@ -17,7 +17,7 @@ internal static class CompletionsEndpoint
         if (top is < 0 or > 5) throw ApiError.BadRequest($"logprobs must be within [0, 5], got {top}", "logprobs");
         bool logprobs = body.Logprobs is not null;
         var requests = RequestMapping.ToEngineRequests(body, prompt, body.MaxTokens ?? 16, logprobs, top, state.Options.MaxChoices, served.Engine);
-        var streams = CompletionRunner.Submit(served.Engine, requests, context.RequestAborted);
+        var streams = CompletionRunner.Submit(served.Engine, requests, "prompt", context.RequestAborted);
         string id = CompletionRunner.NewId("cmpl");
         long created = CompletionRunner.Now;
 

@@ -65,4 +65,27 @@ public class ServerKvRetentionTests
         Assert.Equal(name, error.GetProperty("param").GetString());
         Assert.Contains(name, error.GetProperty("message").GetString());
     }
+
+    [Theory]
+    [InlineData("v1/chat/completions", "messages")]
+    [InlineData("v1/completions", "prompt")]
+    public async Task A_prompt_longer_than_the_context_is_400_naming_the_prompt_field_as_context_length_exceeded(string path, string param)
+    {
+        await using var h = await ServerHarness.StartAsync(o => o with { ContextLength = 64 });
+        string text = Prompt(200);
+        string json = param == "messages"
+            ? $$"""{"messages":[{"role":"user","content":"{{text}}"}],"max_tokens":4}"""
+            : $$"""{"prompt":"{{text}}","max_tokens":4}""";
+        var (status, body) = await h.PostAsync(path, json);
+        Assert.Equal(400, status);
+        var error = body.GetProperty("error");
+        Assert.Equal(param, error.GetProperty("param").GetString());
+        Assert.Equal("context_length_exceeded", error.GetProperty("code").GetString());
+        Assert.Matches(@"the prompt is \d+ tokens but the context holds 64", error.GetProperty("message").GetString());
+
+        // Under a KV budget the same prompt is accepted: it is evicted as it is read.
+        string budgeted = json.Replace("\"max_tokens\":4", "\"max_tokens\":4,\"kv_budget\":32");
+        var (ok, okBody) = await h.PostAsync(path, budgeted);
+        Assert.True(ok == 200, okBody.ToString());
+    }
 }

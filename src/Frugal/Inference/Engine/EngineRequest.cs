@@ -66,3 +66,15 @@ public sealed class EngineOverloadedException(int queued)
 {
     public int Queued { get; } = queued;
 }
+
+/// <summary>
+/// A request refused because its prompt alone fills the context (and no KV budget lets it be evicted as it is read):
+/// the prompt, not the number of tokens asked for, is what must change.
+/// </summary>
+public sealed class ContextLengthExceededException(int promptTokens, int contextLength)
+    : ArgumentException($"the prompt is {promptTokens} tokens but the context holds {contextLength}, leaving no room to generate", "request")
+{
+    public int PromptTokens { get; } = promptTokens;
+
+    public int ContextLength { get; } = contextLength;
+}

@@ -130,14 +130,14 @@ public sealed class InferenceEngine : IDisposable
             // A shift or an eviction makes room: the generation may outlive the context. Only a budget lets the prompt
             // itself pass it (its positions are renumbered as it is evicted).
             if (options.Budget is null && prompt.Count >= ContextLength)
-                throw new ArgumentException($"the prompt is {prompt.Count} tokens but the context holds {ContextLength}, leaving no room to generate", nameof(request));
+                throw new ContextLengthExceededException(prompt.Count, ContextLength);
             max = request.MaxTokens ?? int.MaxValue;
         }
         else
         {
             int room = ContextLength - prompt.Count;
             if (room < 1)
-                throw new ArgumentException($"the prompt is {prompt.Count} tokens but the context holds {ContextLength}, leaving no room to generate", nameof(request));
+                throw new ContextLengthExceededException(prompt.Count, ContextLength);
             if (request.MaxTokens > room)
                 throw new ArgumentException($"{prompt.Count} prompt tokens + {request.MaxTokens} new tokens exceed the context of {ContextLength}", nameof(request));
             max = request.MaxTokens ?? room;
