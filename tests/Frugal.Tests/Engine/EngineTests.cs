@@ -149,7 +149,8 @@ public class EngineTests
         var prompt = engine.Tokenizer.Encode("hello");
         var tooLong = Assert.Throws<ArgumentException>(() => engine.Submit(Greedy(prompt, 64)));
         Assert.Contains("context of 64", tooLong.Message);
-        Assert.Throws<ArgumentException>(() => engine.Submit(Greedy(new int[64], 1)));
+        var full = Assert.Throws<ContextLengthExceededException>(() => engine.Submit(Greedy(new int[64], 1)));
+        Assert.Equal((64, 64), (full.PromptTokens, full.ContextLength));
         Assert.Throws<EngineOverloadedException>(() => engine.Submit(Greedy(prompt, 4)));
         await Task.CompletedTask;
     }
