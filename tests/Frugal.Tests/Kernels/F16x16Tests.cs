@@ -11,7 +11,7 @@ public sealed unsafe class F16x16Tests : IDisposable
 
     public void Dispose() => _team.Dispose();
 
-    private static bool Repacks => KernelDispatch.Best == KernelPath.Avx512 && F16x16.IsSupported;
+    private static bool Repacks => WeightTypes.Find(GgmlType.F16)!.Repacks(KernelDispatch.Best);
 
     [Theory]
     [InlineData(16, 1)]

@@ -25,8 +25,6 @@ internal static unsafe class F16x16
     /// <summary>Most activation rows one call serves (8 accumulators plus the weight vector stay in registers).</summary>
     public const int MaxCols = ColTile.MaxWide;
 
-    public static bool IsSupported => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
-
     public static long GroupBytes(int cols) => (long)cols * Rows * 2;
 
     /// <summary>Bytes of the repacked copy of a [rows, cols] F16 matrix (its whole groups only).</summary>
