@@ -17,7 +17,8 @@ internal sealed partial class DecoderTransformer
     private int[] _tables = [];   // [Σ blocks per sequence] every sequence's block table, flat, for the kernel
 
     public PagedKvStore CreatePagedStore(int blocks, int blockSize, KvCacheTypes types = default, int residualSlots = 0) =>
-        new(Config.BlockCount, blocks, blockSize, Config.HeadCountKv, Config.HeadDim, types, residualSlots);
+        new(Config.BlockCount, blocks, blockSize, Config.HeadCountKv, Config.HeadDim, types, residualSlots,
+            new RopeSpec(_parts.Rope, Config.RopeDims, Config.RopeFreqBase, Config.RopeFreqScale, _w.RopeFreqFactors));
 
     // Loops index the batch: foreach over an IReadOnlyList boxes an enumerator, and a decode step allocates nothing.
     public void ForwardBatch(IReadOnlyList<BatchSequence> batch, PagedKvStore store, Span<float> logits)

@@ -7,7 +7,7 @@ namespace Frugal.Models;
 /// [blocks][kvHeads][blockSize positions] of head rows in the chosen element types (f16 by default, q8_0/q4_0 as
 /// llama.cpp's <c>-ctk/-ctv</c>, or KIVI's kivi2/kivi4; see <see cref="KvLayer"/> for the layout). Which block holds
 /// which positions of a sequence is the caller's block table: block i of a table holds positions
-/// [i·blockSize, (i+1)·blockSize). Keys are stored after RoPE. Bytes per position equal llama.cpp's for its types.
+/// [i·blockSize, (i+1)·blockSize). Keys are stored after RoPE, except KIVI's, coded with RoPE undone (<see cref="KiviKeyBasis"/>). Bytes per position equal llama.cpp's for its types.
 /// KIVI types also hold, per layer, <see cref="ResidualSlots"/> f16 blocks for the blocks being filled
 /// (<see cref="ResidualBytes"/>); a block is coded when its last position is written.
 /// </summary>
@@ -23,7 +23,9 @@ public sealed class PagedKvStore
     /// coding the least recently written partial block early, which costs it precision); 0 takes
     /// <see cref="DefaultResidualSlots"/>.
     /// </param>
-    public PagedKvStore(int layers, int blocks, int blockSize, int kvHeads, int headDim, KvCacheTypes types = default, int residualSlots = 0)
+    /// <param name="keyRope">the model's RoPE: KIVI keys are coded with it undone (<see cref="KiviKeyBasis"/>); null for keys without RoPE.</param>
+    public PagedKvStore(int layers, int blocks, int blockSize, int kvHeads, int headDim, KvCacheTypes types = default, int residualSlots = 0,
+        RopeSpec? keyRope = null)
     {
         if (layers <= 0) throw new ArgumentOutOfRangeException(nameof(layers), $"a KV store needs at least one layer, got {layers}");
         if (blocks <= 0) throw new ArgumentOutOfRangeException(nameof(blocks), $"a KV store needs at least one block, got {blocks}");
@@ -41,7 +43,7 @@ public sealed class PagedKvStore
         HeadDim = headDim;
         Types = types;
         _layers = new KvLayerMemory[layers];
-        for (int l = 0; l < layers; l++) _layers[l] = new KvLayerMemory(blocks, blockSize, kvHeads, headDim, types, Math.Max(1, ResidualSlots));
+        for (int l = 0; l < layers; l++) _layers[l] = new KvLayerMemory(blocks, blockSize, kvHeads, headDim, types, Math.Max(1, ResidualSlots), keyRope);
     }
 
     public int Layers { get; }
@@ -97,7 +99,7 @@ public sealed class PagedKvStore
         if (key.Length < HeadDim) throw new ArgumentException($"a key holds {HeadDim} floats", nameof(key));
         int block = CheckedBlock(blockTable, position);
         var scratch = new float[HeadDim * KvTile.Positions];
-        PositionCompaction.ReadKey(_layers[layer].View, block, position % BlockSize, head, scratch, key);
+        PositionCompaction.ReadKey(_layers[layer].View, block, position, head, scratch, key);
     }
 
     /// <summary>

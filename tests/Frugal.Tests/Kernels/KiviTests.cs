@@ -1,5 +1,6 @@
 using Frugal.Models;
 using Frugal.Numerics.Attention;
+using Frugal.Numerics.Ops;
 using Frugal.Numerics.Threading;
 
 namespace Frugal.Tests.Kernels;
@@ -37,21 +38,33 @@ public sealed unsafe class KiviTests
         store.Write(0, [2], 0, blockSize, k, v);
         Assert.Equal(-1, store.Layer(0).View.ResidualSlot(2));   // the block filled: coded, slot given back
 
-        var (keys, values) = ReadBlock(store, 2);
+        var (keys, values) = ReadBlock(store, 2, 0);
+        var coded = ReadCodedKeys(store, 2);
+        var basis = store.Layer(0).View.KeyBasis!;
         double worstKey = 0, worstValue = 0;
         for (int h = 0; h < KvHeads; h++)
         {
+            var stored = ToStored(basis, k, h, 0, blockSize);   // the f16 keys in the basis they are coded in
+            var squaredBound = new double[blockSize];
             for (int d = 0; d < Hd; d++)
             {
                 // Per channel over the block's positions: half a step of (max - min) / levels, plus fp16 rounding.
-                var channel = Enumerable.Range(0, blockSize).Select(p => (double)(float)(Half)k[(p * KvHeads + h) * Hd + d]).ToArray();
+                var channel = Enumerable.Range(0, blockSize).Select(p => (double)stored[p * Hd + d]).ToArray();
                 double step = (channel.Max() - channel.Min()) / levels, bound = 0.5 * step * 1.002 + 1e-3 * channel.Max(Math.Abs);
                 for (int p = 0; p < blockSize; p++)
                 {
-                    double e = Math.Abs(keys[h][p * Hd + d] - channel[p]);
+                    double e = Math.Abs(coded[h][p * Hd + d] - channel[p]);
                     Assert.True(e <= bound, $"{type} key head {h} channel {d} position {p}: error {e} > {bound}");
                     worstKey = Math.Max(worstKey, e / step);
+                    squaredBound[p] += bound * bound;
                 }
+            }
+            // Read back as the model computed them: the basis is orthonormal, so each key's error keeps its length.
+            for (int p = 0; p < blockSize; p++)
+            {
+                double squared = 0;
+                for (int d = 0; d < Hd; d++) squared += Math.Pow(keys[h][p * Hd + d] - (float)(Half)k[(p * KvHeads + h) * Hd + d], 2);
+                Assert.True(squared <= squaredBound[p] * 1.0001 + 1e-8, $"{type} key head {h} position {p}: squared error {squared} > {squaredBound[p]}");
             }
             for (int p = 0; p < blockSize; p++)
                 for (int g = 0; g < Hd / 32; g++)
@@ -97,7 +110,7 @@ public sealed unsafe class KiviTests
             {
                 Assert.True(residual.SlotOf(3) >= 0, $"position {p}: the block being filled has a slot");
                 Assert.Equal(p + 1, residual.Filled(residual.SlotOf(3)));
-                var (keys, values) = ReadBlock(store, 3);   // read from the residual: f16 exactly
+                var (keys, values) = ReadBlock(store, 3, 0);   // read from the residual: f16 exactly
                 for (int d = 0; d < Hd; d++)
                 {
                     Assert.Equal((float)(Half)k[p * kvDim + Hd + d], keys[1][p * Hd + d]);
@@ -107,15 +120,19 @@ public sealed unsafe class KiviTests
             else if (p == bs - 1)
             {
                 Assert.Equal(-1, residual.SlotOf(3));
-                var (keys, _) = ReadBlock(store, 3);
+                var (keys, _) = ReadBlock(store, 3, 0);
                 int exact = 0;
+                var row = new float[Hd];
                 for (int q = 0; q < bs; q++)
+                {
+                    KiviCodec.KeyRow(KvElementTypes.KiviBits(type), Hd, store.Layer(0).View.KeySegment(3, 0), q, store.Layer(0).View.KeyBasis!, q, row);
                     for (int d = 0; d < Hd; d++)
                     {
                         float x = keys[0][q * Hd + d];
-                        Assert.Equal(KiviCodec.KeyAt(KvElementTypes.KiviBits(type), Hd, store.Layer(0).View.KeySegment(3, 0), q, d), x);
-                        if (x == (float)(Half)k[q * kvDim + d]) exact++;
+                        Assert.True(Math.Abs(row[d] - x) <= 1e-5f * (1 + Math.Abs(x)), $"position {q} element {d}: the tile read {x}, the scalar twin {row[d]}");
+                        if (Math.Abs(x - (float)(Half)k[q * kvDim + d]) < 1e-3f) exact++;
                     }
+                }
                 Assert.True(exact < bs * Hd / 4, $"{exact} of {bs * Hd} coded keys equal their f16: not coded?");
             }
             else Assert.True(residual.SlotOf(1) >= 0 && residual.SlotOf(3) == -1, $"position {p}: the second block has the slot");
@@ -138,8 +155,8 @@ public sealed unsafe class KiviTests
         var residual = store.Layer(1).Residual!;
         Assert.True(residual.SlotOf(2) >= 0 && residual.SlotOf(2) != residual.SlotOf(1));
         Assert.Equal(8, residual.Filled(residual.SlotOf(2)));
-        var (k1, v1) = ReadBlock(store, 1);
-        var (k2, v2) = ReadBlock(store, 2);
+        var (k1, v1) = ReadBlock(store, 1, bs);
+        var (k2, v2) = ReadBlock(store, 2, bs);
         Assert.Equal(k1[1][..(8 * Hd)], k2[1][..(8 * Hd)]);
         Assert.Equal(v1[0][..(8 * Hd)], v2[0][..(8 * Hd)]);
 
@@ -147,7 +164,7 @@ public sealed unsafe class KiviTests
         for (int l = 0; l < 2; l++) store.Write(l, [0, 2], 40, 24, k.AsSpan(40 * kvDim, 24 * kvDim), v.AsSpan(40 * kvDim, 24 * kvDim));
         Assert.Equal(-1, residual.SlotOf(2));
         Assert.Equal(8, residual.Filled(residual.SlotOf(1)));
-        var (k1After, _) = ReadBlock(store, 1);
+        var (k1After, _) = ReadBlock(store, 1, bs);
         Assert.Equal(k1[0][..(8 * Hd)], k1After[0][..(8 * Hd)]);
     }
 
@@ -168,22 +185,30 @@ public sealed unsafe class KiviTests
         store.Write(0, [0], 10, 10, a.AsSpan(10 * kvDim), av.AsSpan(10 * kvDim));   // block 0 reopened, decoded into the slot
         Assert.Equal((0, -1, 20), (residual.SlotOf(0), residual.SlotOf(1), residual.Filled(0)));
 
-        var (keys, values) = ReadBlock(store, 0);
+        var (keys, values) = ReadBlock(store, 0, 0);
+        // Positions 0-9 went through the codes once (per channel of the stored basis over those 10 positions' range,
+        // then decoded to f16); 10-19 are f16. The basis is orthonormal: a key's error is bounded in length.
+        var stored = ToStored(store.Layer(0).View.KeyBasis!, a, 0, 0, 10);
+        double squaredBound = 0;
         for (int d = 0; d < Hd; d++)
         {
-            // Positions 0-9 went through the codes once (over those 10 positions' range); 10-19 are f16.
-            var early = Enumerable.Range(0, 10).Select(p => (double)(float)(Half)a[p * kvDim + d]).ToArray();
-            double keyBound = 0.51 * (early.Max() - early.Min()) / 15 + 0.01;
-            for (int p = 0; p < 20; p++)
+            var channel = Enumerable.Range(0, 10).Select(p => (double)stored[p * Hd + d]).ToArray();
+            squaredBound += Math.Pow(0.51 * (channel.Max() - channel.Min()) / 15 + 0.01, 2);
+        }
+        for (int p = 0; p < 20; p++)
+        {
+            double squared = 0;
+            for (int d = 0; d < Hd; d++)
             {
                 float x = (float)(Half)a[p * kvDim + d], y = (float)(Half)av[p * kvDim + d];
                 if (p >= 10) Assert.Equal((x, y), (keys[0][p * Hd + d], values[0][p * Hd + d]));
                 else
                 {
-                    Assert.True(Math.Abs(keys[0][p * Hd + d] - x) <= keyBound, $"position {p} channel {d}: {keys[0][p * Hd + d]} vs {x}");
+                    squared += Math.Pow(keys[0][p * Hd + d] - x, 2);
                     Assert.True(Math.Abs(values[0][p * Hd + d] - y) <= 0.6, $"position {p} value {d}: {values[0][p * Hd + d]} vs {y}");
                 }
             }
+            Assert.True(squared <= squaredBound, $"position {p}: squared key error {squared} > {squaredBound}");
         }
     }
 
@@ -219,22 +244,31 @@ public sealed unsafe class KiviTests
         Assert.Equal((KvElementType.Kivi2, KvElementType.Kivi4), (KvElementTypes.Parse("kivi2"), KvElementTypes.Parse(" KIVI4 ")));
     }
 
-    public static TheoryData<KvElementType, KvElementType, int, int, int, bool> Shapes() => new()
+    public static TheoryData<KvElementType, KvElementType, int, int, int, bool, string> Shapes() => new()
     {
-        // key type, value type, head size, query heads, KV heads, keys rotated
-        { KvElementType.Kivi2, KvElementType.Kivi2, 64, 14, 2, false },
-        { KvElementType.Kivi4, KvElementType.Kivi4, 32, 4, 1, false },
-        { KvElementType.Kivi2, KvElementType.Q8_0, 128, 8, 2, false },
-        { KvElementType.F16, KvElementType.Kivi2, 96, 6, 2, false },
-        { KvElementType.Kivi4, KvElementType.Kivi2, 64, 8, 8, true },
+        // key type, value type, head size, query heads, KV heads, keys rotated (--kv-rotate), RoPE KIVI keys undo
+        { KvElementType.Kivi2, KvElementType.Kivi2, 64, 14, 2, false, "neox" },
+        { KvElementType.Kivi4, KvElementType.Kivi4, 32, 4, 1, false, "normal" },
+        { KvElementType.Kivi2, KvElementType.Q8_0, 128, 8, 2, false, "none" },
+        { KvElementType.Kivi2, KvElementType.Kivi4, 96, 6, 2, false, "partial" },
+        { KvElementType.F16, KvElementType.Kivi2, 96, 6, 2, false, "none" },
+        { KvElementType.Q4_0, KvElementType.Kivi2, 64, 8, 8, true, "none" },
+    };
+
+    private static RopeSpec? Rope(string name, int hd) => name switch
+    {
+        "neox" => new RopeSpec(RopeStyle.NeoX, hd, 1_000_000f, 1f),
+        "normal" => new RopeSpec(RopeStyle.Normal, hd, 10_000f, 0.5f, Enumerable.Range(0, hd / 2).Select(i => 1f + i % 3).ToArray()),
+        "partial" => new RopeSpec(RopeStyle.Normal, hd / 2, 10_000f, 1f),
+        _ => null,
     };
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void Attention_over_kivi_matches_the_scalar_oracle_token_by_token_and_in_prefill_chunks(KvElementType kt, KvElementType vt, int hd, int heads, int kvHeads, bool rotate)
+    public void Attention_over_kivi_matches_the_scalar_oracle_token_by_token_and_in_prefill_chunks(KvElementType kt, KvElementType vt, int hd, int heads, int kvHeads, bool rotate, string rope)
     {
         const int bs = 32;
-        var store = new PagedKvStore(1, 8, bs, kvHeads, hd, new KvCacheTypes(kt, vt, rotate), residualSlots: 2);
+        var store = new PagedKvStore(1, 8, bs, kvHeads, hd, new KvCacheTypes(kt, vt, rotate), residualSlots: 2, keyRope: Rope(rope, hd));
         var rng = new Random(hd + heads);
         int kvDim = kvHeads * hd, length = 150;
         int[] table = [5, 2, 7, 0, 3];
@@ -270,8 +304,49 @@ public sealed unsafe class KiviTests
         Assert.True(store.Layer(0).View.ResidualSlot(3) >= 0 && store.Layer(0).View.ResidualSlot(0) == -1, "the last block is partial (f16), the one before coded");
     }
 
-    /// <summary>Block <paramref name="block"/>'s keys and values per KV head as rows [position · headDim + d], through the kernel's tile loads.</summary>
-    private static (float[][] Keys, float[][] Values) ReadBlock(PagedKvStore store, int block)
+    /// <summary>The f16-rounded keys of KV head <paramref name="head"/> at <paramref name="count"/> positions from <paramref name="first"/>, moved into <paramref name="basis"/>: rows [position · Hd + d].</summary>
+    private static float[] ToStored(KiviKeyBasis basis, float[] keys, int head, int first, int count)
+    {
+        int T = KvTile.Positions;
+        var rows = new float[count * Hd];
+        var tile = new float[Hd * T];
+        for (int t0 = 0; t0 < count; t0 += T)
+        {
+            Array.Clear(tile);
+            for (int j = 0; j < T && t0 + j < count; j++)
+                for (int d = 0; d < Hd; d++) tile[d * T + j] = (float)(Half)keys[((first + t0 + j) * KvHeads + head) * Hd + d];
+            fixed (float* kt = tile) basis.ToStored(kt, first + t0);
+            for (int j = 0; j < T && t0 + j < count; j++)
+                for (int d = 0; d < Hd; d++) rows[(t0 + j) * Hd + d] = tile[d * T + j];
+        }
+        return rows;
+    }
+
+    /// <summary>A coded block's keys per KV head as the codes hold them (in the stored basis): rows [position · headDim + d].</summary>
+    private static float[][] ReadCodedKeys(PagedKvStore store, int block)
+    {
+        var view = store.Layer(0).View;
+        int hd = view.HeadDim, bs = view.BlockSize, T = KvTile.Positions;
+        var keys = new float[view.KvHeads][];
+        var kt = new float[T * hd];
+        for (int h = 0; h < view.KvHeads; h++)
+        {
+            keys[h] = new float[bs * hd];
+            for (int tile = 0; tile < bs / T; tile++)
+            {
+                fixed (float* ktp = kt) KiviTile.LoadKeys(KvElementTypes.KiviBits(view.Types.Keys), view.KeySegment(block, h), tile, hd, ktp);
+                for (int j = 0; j < T; j++)
+                    for (int d = 0; d < hd; d++) keys[h][(tile * T + j) * hd + d] = kt[d * T + j];
+            }
+        }
+        return keys;
+    }
+
+    /// <summary>
+    /// Block <paramref name="block"/>'s keys and values per KV head as rows [position · headDim + d], through the
+    /// kernel's tile loads; the block holds sequence positions from <paramref name="firstPosition"/>.
+    /// </summary>
+    private static (float[][] Keys, float[][] Values) ReadBlock(PagedKvStore store, int block, int firstPosition)
     {
         var view = store.Layer(0).View;
         int hd = view.HeadDim, bs = view.BlockSize, T = KvTile.Positions;
@@ -287,7 +362,7 @@ public sealed unsafe class KiviTests
             {
                 fixed (float* ktp = kt, vtp = vt)
                 {
-                    KvTile.LoadKeys(view, block, tile, h, ktp);
+                    KvTile.LoadKeys(view, block, firstPosition + tile * T, h, ktp);
                     KvTile.LoadValues(view, block, tile, h, T, vtp);
                 }
                 for (int j = 0; j < T; j++)

@@ -135,7 +135,7 @@ public sealed class PagedAttentionTests
         {
             fixed (float* ktp = kt, vtp = vt)
             {
-                KvTile.LoadKeys(store.Layer(0).View, 1, 1, h, ktp);
+                KvTile.LoadKeys(store.Layer(0).View, 1, 48, h, ktp);   // positions 48-63: tile 1 of block 1
                 KvTile.LoadValues(store.Layer(0).View, 1, 1, h, 16, vtp);
             }
             for (int i = 0; i < 3; i++)

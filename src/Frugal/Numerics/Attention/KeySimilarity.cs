@@ -58,6 +58,6 @@ public static class KeySimilarity
     {
         int position = tile * KvTile.Positions;
         fixed (float* kt = into)
-            KvTile.LoadKeys(layer, blockTable[position / blockSize], position % blockSize / KvTile.Positions, head, kt);
+            KvTile.LoadKeys(layer, blockTable[position / blockSize], position, head, kt);
     }
 }

@@ -1,3 +1,5 @@
+using Frugal.Numerics.Kernels;
+
 namespace Frugal.Numerics.Attention;
 
 /// <summary>
@@ -113,21 +115,31 @@ public static unsafe class KiviCodec
         return Math.Clamp((int)MathF.Round((x - min) / scale), 0, (1 << bits) - 1);
     }
 
-    /// <summary>Codes one KV head's keys of a block from f16 tiles [tile][headDim][16] (the residual); only positions below <paramref name="valid"/> count.</summary>
-    public static void EncodeKeys(int bits, int headDim, int blockSize, Half* residual, int valid, byte* segment)
+    /// <summary>
+    /// Codes one KV head's keys of a block from f16 tiles [tile][headDim][16] (the residual, keys as the model computed
+    /// them), first moved into <paramref name="basis"/> (RoPE undone at the block's positions from
+    /// <paramref name="firstPosition"/>, then rotated); only positions below <paramref name="valid"/> count.
+    /// </summary>
+    public static void EncodeKeys(int bits, int headDim, int blockSize, Half* residual, int valid, byte* segment, KiviKeyBasis basis, int firstPosition)
     {
         var scales = (Half*)segment;
         var mins = scales + headDim;
         byte* codes = segment + 4 * headDim;
-        int perGroup = 8 / bits, tileBytes = headDim * 2 * bits;
+        int perGroup = 8 / bits, tileBytes = headDim * 2 * bits, tiles = (valid + T - 1) / T;
         new Span<byte>(codes, blockSize * headDim * bits / 8).Clear();
-        Span<float> channel = stackalloc float[valid];
+        var keys = KeyScratch(tiles * headDim * T);   // [tile][headDim][16] in the stored basis
+        fixed (float* k = keys)
+            for (int t = 0; t < tiles; t++)
+            {
+                HalfConversion.ToSingle(residual + t * headDim * T, k + t * headDim * T, headDim * T);
+                basis.ToStored(k + t * headDim * T, firstPosition + t * T);
+            }
         for (int d = 0; d < headDim; d++)
         {
-            for (int p = 0; p < valid; p++) channel[p] = (float)residual[(p / T) * headDim * T + d * T + p % T];
             float lo = float.PositiveInfinity, hi = float.NegativeInfinity;
-            foreach (float x in channel)
+            for (int p = 0; p < valid; p++)
             {
+                float x = keys[(p / T) * headDim * T + d * T + p % T];
                 lo = MathF.Min(lo, x);
                 hi = MathF.Max(hi, x);
             }
@@ -137,8 +149,16 @@ public static unsafe class KiviCodec
             mins[d] = min;
             int shift = d % perGroup * bits;
             for (int p = 0; p < valid; p++)
-                codes[p / T * tileBytes + d / perGroup * T + p % T] |= (byte)(Code(channel[p], (float)scale, (float)min, bits) << shift);
+                codes[p / T * tileBytes + d / perGroup * T + p % T] |= (byte)(Code(keys[(p / T) * headDim * T + d * T + p % T], (float)scale, (float)min, bits) << shift);
         }
+    }
+
+    [ThreadStatic] private static float[]? _keyScratch;
+
+    private static float[] KeyScratch(int floats)
+    {
+        if (_keyScratch is null || _keyScratch.Length < floats) _keyScratch = new float[floats];
+        return _keyScratch;
     }
 
     /// <summary>Codes one value row [headDim] (f16, from the residual) into <paramref name="row"/>.</summary>
@@ -161,14 +181,21 @@ public static unsafe class KiviCodec
         }
     }
 
-    /// <summary>The scalar twin: key element <paramref name="d"/> of position <paramref name="p"/> of a coded segment.</summary>
-    public static float KeyAt(int bits, int headDim, byte* segment, int p, int d)
+    /// <summary>
+    /// The scalar twin: the key of position <paramref name="p"/> of a coded segment as the model computed it, decoded
+    /// element by element and moved out of <paramref name="basis"/> at sequence position <paramref name="position"/>.
+    /// </summary>
+    public static void KeyRow(int bits, int headDim, byte* segment, int p, KiviKeyBasis basis, int position, Span<float> key)
     {
         var scales = (Half*)segment;
         int perGroup = 8 / bits;
-        byte b = segment[4 * headDim + p / T * headDim * 2 * bits + d / perGroup * T + p % T];
-        int code = (b >> (d % perGroup * bits)) & ((1 << bits) - 1);
-        return code * (float)scales[d] + (float)scales[headDim + d];
+        for (int d = 0; d < headDim; d++)
+        {
+            byte b = segment[4 * headDim + p / T * headDim * 2 * bits + d / perGroup * T + p % T];
+            int code = (b >> (d % perGroup * bits)) & ((1 << bits) - 1);
+            key[d] = code * (float)scales[d] + (float)scales[headDim + d];
+        }
+        basis.ToModelRow(key, position);
     }
 
     /// <summary>The scalar twin: element <paramref name="d"/> of a coded value row.</summary>

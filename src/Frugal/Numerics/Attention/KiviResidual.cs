@@ -16,6 +16,7 @@ internal sealed unsafe class KiviResidual
     private readonly int[] _blockOfSlot;   // [slots] block in the slot, or -1
     private readonly int[] _filled;        // [slots] positions 0.. written so far
     private readonly long[] _lastWrite;    // [slots] clock of the last write, for reclaiming
+    private readonly int[] _firstPosition; // [slots] sequence position of the block's slot 0 (keys are coded in a position's basis)
     private readonly byte[] _keys;         // [slots · kvHeads · blockSize · headDim] f16, or empty when keys are not KIVI
     private readonly byte[] _values;       // [slots · kvHeads · blockSize · headDim] f16, or empty when values are not KIVI
     private long _clock;
@@ -31,6 +32,7 @@ internal sealed unsafe class KiviResidual
         Array.Fill(_blockOfSlot, -1);
         _filled = new int[slots];
         _lastWrite = new long[slots];
+        _firstPosition = new int[slots];
         _keys = GC.AllocateArray<byte>(KvElementTypes.IsKivi(types.Keys) ? checked((int)(slots * SlotBytes)) : 0, pinned: true);
         _values = GC.AllocateArray<byte>(KvElementTypes.IsKivi(types.Values) ? checked((int)(slots * SlotBytes)) : 0, pinned: true);
     }
@@ -60,16 +62,18 @@ internal sealed unsafe class KiviResidual
     }
 
     /// <summary>
-    /// Makes ready to write position <paramref name="slot"/> of <paramref name="block"/>: at position 0 the block
-    /// starts afresh; later, a block without a slot gets one holding its decoded packed positions.
+    /// Makes ready to write position <paramref name="slot"/> of <paramref name="block"/>, which holds sequence positions
+    /// from <paramref name="firstPosition"/>: at position 0 the block starts afresh; later, a block without a slot gets
+    /// one holding its decoded packed positions.
     /// </summary>
-    public void BeforeWrite(in KvLayer layer, int block, int slot)
+    public void BeforeWrite(in KvLayer layer, int block, int slot, int firstPosition)
     {
         int s = _slotOfBlock[block];
         if (s < 0)
         {
             s = Take(layer, block);
             _filled[s] = 0;
+            _firstPosition[s] = firstPosition;
             if (slot > 0)
             {
                 Decode(layer, block, s);
@@ -77,6 +81,7 @@ internal sealed unsafe class KiviResidual
             }
         }
         else if (slot == 0) _filled[s] = 0;
+        _firstPosition[s] = firstPosition;
         _lastWrite[s] = ++_clock;
     }
 
@@ -103,6 +108,7 @@ internal sealed unsafe class KiviResidual
                 if (_keys.Length > 0) Array.Copy(_keys, from * SlotBytes, _keys, to * SlotBytes, SlotBytes);
                 if (_values.Length > 0) Array.Copy(_values, from * SlotBytes, _values, to * SlotBytes, SlotBytes);
                 _filled[to] = _filled[from];
+                _firstPosition[to] = _firstPosition[from];   // a copy holds the same positions of another sequence
                 _lastWrite[to] = ++_clock;
                 return;
             }
@@ -142,7 +148,8 @@ internal sealed unsafe class KiviResidual
         for (int h = 0; h < layer.KvHeads; h++)
         {
             if (KvElementTypes.IsKivi(layer.Types.Keys))
-                KiviCodec.EncodeKeys(KvElementTypes.KiviBits(layer.Types.Keys), hd, bs, (Half*)layer.ResidualKeySegment(s, h), valid, layer.KeySegment(block, h));
+                KiviCodec.EncodeKeys(KvElementTypes.KiviBits(layer.Types.Keys), hd, bs, (Half*)layer.ResidualKeySegment(s, h), valid,
+                    layer.KeySegment(block, h), layer.KeyBasis!, _firstPosition[s]);
             if (KvElementTypes.IsKivi(layer.Types.Values))
             {
                 int bits = KvElementTypes.KiviBits(layer.Types.Values);
@@ -156,7 +163,7 @@ internal sealed unsafe class KiviResidual
     }
 
     /// <summary>Fills slot <paramref name="s"/> with the block's packed K/V decoded to f16 (a block reopened mid-way).</summary>
-    private static void Decode(in KvLayer layer, int block, int s)
+    private void Decode(in KvLayer layer, int block, int s)
     {
         int hd = layer.HeadDim, bs = layer.BlockSize;
         var tile = new float[KvTile.Positions * hd];
@@ -169,6 +176,7 @@ internal sealed unsafe class KiviResidual
                     for (int k = 0; k < bs / KvTile.Positions; k++)
                     {
                         KiviTile.LoadKeys(KvElementTypes.KiviBits(layer.Types.Keys), layer.KeySegment(block, h), k, hd, t);
+                        layer.KeyBasis!.ToModel(t, _firstPosition[s] + k * KvTile.Positions);
                         for (int i = 0; i < tile.Length; i++) dst[k * tile.Length + i] = (Half)t[i];
                     }
                 }

@@ -9,7 +9,8 @@ namespace Frugal.Numerics.Attention;
 /// Reads KIVI-coded tiles (<see cref="KiviCodec"/>) back as floats inside the attention tile loop: 16 code bytes
 /// widened to 16 int lanes, then per channel (keys) or per run of elements (values) a shift, a mask, a convert and one
 /// fused multiply-add with the group's scale and minimum. AVX-512 and AVX2 paths, and a scalar one for the rest;
-/// <see cref="KiviCodec.KeyAt"/> / <see cref="KiviCodec.ValueAt"/> are the twins the oracle reads with.
+/// <see cref="KiviCodec.KeyRow"/> / <see cref="KiviCodec.ValueAt"/> are the twins the oracle reads with. Keys come out in
+/// the stored basis (<see cref="KiviKeyBasis"/>); <see cref="KvTile"/> moves them back.
 /// </summary>
 internal static unsafe class KiviTile
 {

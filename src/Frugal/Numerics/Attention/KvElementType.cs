@@ -144,6 +144,8 @@ public readonly record struct KvCacheTypes(KvElementType Keys, KvElementType Val
     {
         KvElementTypes.CheckHeadDim(Keys, headDim);
         KvElementTypes.CheckHeadDim(Values, headDim);
+        if (RotateKeys && KvElementTypes.IsKivi(Keys))
+            throw new NotSupportedException($"KV cache type {KvElementTypes.Name(Keys)} codes keys rotated already (before RoPE, Walsh-Hadamard rotated; see KiviKeyBasis): --kv-rotate applies to f16, q8_0 and q4_0 keys.");
         if (RotateKeys && !WalshHadamard.Fits(headDim))
             throw new NotSupportedException($"rotating keys (Walsh-Hadamard) needs a power-of-two head size; this model's head size is {headDim}.");
     }

@@ -8,19 +8,22 @@ namespace Frugal.Numerics.Attention;
 /// are one vector and q·Kᵀ needs no transpose); values, and q8_0/q4_0 keys, are position-major ggml rows; KIVI keys
 /// and values are coded as <see cref="KiviCodec"/> says. A KIVI layer also points at its f16 residual: slot s of
 /// <see cref="ResidualKeys"/> / <see cref="ResidualValues"/> holds, per KV head, a block in the f16 layout, and
-/// <see cref="SlotOfBlock"/>[b] says which slot holds block b (−1: read the codes).
+/// <see cref="SlotOfBlock"/>[b] says which slot holds block b (−1: read the codes). KIVI keys are coded in
+/// <see cref="KeyBasis"/> (before RoPE, rotated): readers give the sequence position of what they read.
 /// The pointers must stay valid (pinned) for as long as the view is used.
 /// </summary>
 public readonly unsafe struct KvLayer
 {
     public KvLayer(byte* keys, byte* values, KvCacheTypes types, int blockSize, int kvHeads, int headDim,
-        int* slotOfBlock = null, byte* residualKeys = null, byte* residualValues = null)
+        int* slotOfBlock = null, byte* residualKeys = null, byte* residualValues = null, KiviKeyBasis? keyBasis = null)
     {
         KvElementTypes.CheckBlockSize(types, blockSize);
         types.CheckHeadDim(headDim);
         if ((KvElementTypes.IsKivi(types.Keys) && (slotOfBlock == null || residualKeys == null)) ||
             (KvElementTypes.IsKivi(types.Values) && (slotOfBlock == null || residualValues == null)))
             throw new ArgumentException($"{types} needs its f16 residual (a slot map and a residual area per KIVI side)");
+        if (KvElementTypes.IsKivi(types.Keys) && keyBasis is null)
+            throw new ArgumentException($"{types} needs the basis its keys are coded in", nameof(keyBasis));
         Keys = keys;
         Values = values;
         Types = types;
@@ -34,6 +37,7 @@ public readonly unsafe struct KvLayer
         SlotOfBlock = slotOfBlock;
         ResidualKeys = residualKeys;
         ResidualValues = residualValues;
+        KeyBasis = keyBasis;
     }
 
     public byte* Keys { get; }
@@ -50,6 +54,8 @@ public readonly unsafe struct KvLayer
     public int* SlotOfBlock { get; }
     public byte* ResidualKeys { get; }
     public byte* ResidualValues { get; }
+    /// <summary>KIVI keys: the basis they are coded in (<see cref="KiviKeyBasis"/>); null for other key types.</summary>
+    public KiviKeyBasis? KeyBasis { get; }
 
     /// <summary>Bytes of K (or V) one block takes in one layer: kvHeads segments.</summary>
     public static long BlockBytes(int kvHeads, int segmentBytes) => (long)kvHeads * segmentBytes;

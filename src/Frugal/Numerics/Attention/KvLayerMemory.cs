@@ -12,7 +12,8 @@ public sealed unsafe class KvLayerMemory
     private readonly KiviResidual? _residual;
 
     /// <param name="residualSlots">f16 block slots for KIVI types (one per sequence that may be filling a block at once); ignored otherwise.</param>
-    public KvLayerMemory(int blocks, int blockSize, int kvHeads, int headDim, KvCacheTypes types, int residualSlots = 1)
+    /// <param name="keyRope">the model's RoPE, which KIVI keys are coded without (<see cref="KiviKeyBasis"/>); null: keys carry none.</param>
+    public KvLayerMemory(int blocks, int blockSize, int kvHeads, int headDim, KvCacheTypes types, int residualSlots = 1, RopeSpec? keyRope = null)
     {
         KvElementTypes.CheckBlockSize(types, blockSize);
         types.CheckHeadDim(headDim);
@@ -28,7 +29,8 @@ public sealed unsafe class KvLayerMemory
         byte* rk = null, rv = null;
         _residual?.Pointers(out map, out rk, out rv);
         fixed (byte* k = _keys, v = _values)
-            View = new KvLayer(k, v, types, blockSize, kvHeads, headDim, map, rk, rv);
+            View = new KvLayer(k, v, types, blockSize, kvHeads, headDim, map, rk, rv,
+                KvElementTypes.IsKivi(types.Keys) ? new KiviKeyBasis(headDim, blocks * blockSize, keyRope) : null);
         Blocks = blocks;
     }
 
@@ -56,7 +58,7 @@ public sealed unsafe class KvLayerMemory
         {
             int p = start + i, block = blockTable[p / bs], slot = p % bs;
             if ((uint)block >= (uint)Blocks) throw new ArgumentOutOfRangeException(nameof(blockTable), $"block {block} is outside [0, {Blocks})");
-            _residual?.BeforeWrite(view, block, slot);
+            _residual?.BeforeWrite(view, block, slot, p - slot);
             for (int h = 0; h < view.KvHeads; h++)
             {
                 KvTile.StoreKey(view, block, slot, h, keys.Slice(i * kvDim + h * hd, hd));

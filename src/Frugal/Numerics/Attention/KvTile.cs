@@ -88,18 +88,23 @@ public static unsafe class KvTile
     }
 
     /// <summary>
-    /// Keys of tile <paramref name="tile"/> of a block as kt[d·16 + j] (key j, element d). Slots at and past the
-    /// tile's valid positions hold whatever the cache holds there: callers mask those scores.
+    /// Keys of the tile holding sequence position <paramref name="position"/> (in <paramref name="block"/>) as
+    /// kt[d·16 + j] (key j, element d). Slots at and past the tile's valid positions hold whatever the cache holds
+    /// there: callers mask those scores.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void LoadKeys(in KvLayer layer, int block, int tile, int head, float* kt)
+    public static void LoadKeys(in KvLayer layer, int block, int position, int head, float* kt)
     {
-        int hd = layer.HeadDim;
+        int hd = layer.HeadDim, tile = position % layer.BlockSize / Positions;
         if (KvElementTypes.IsKivi(layer.Types.Keys))
         {
             int s = layer.ResidualSlot(block);
             if (s >= 0) HalfConversion.ToSingle((Half*)(layer.ResidualKeySegment(s, head) + (long)tile * Positions * hd * 2), kt, hd * Positions);
-            else KiviTile.LoadKeys(KvElementTypes.KiviBits(layer.Types.Keys), layer.KeySegment(block, head), tile, hd, kt);
+            else
+            {
+                KiviTile.LoadKeys(KvElementTypes.KiviBits(layer.Types.Keys), layer.KeySegment(block, head), tile, hd, kt);
+                layer.KeyBasis!.ToModel(kt, position - position % Positions);
+            }
             return;
         }
         byte* at = layer.KeySegment(block, head) + (long)tile * Positions * layer.KeyHeadBytes;

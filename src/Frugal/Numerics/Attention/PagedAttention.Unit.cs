@@ -39,7 +39,7 @@ public sealed unsafe partial class PagedAttention
         for (int p0 = u.KeyStart; p0 < keyEnd; p0 += T)
         {
             int block = table[p0 / bs], tile = p0 % bs / T, valid = Math.Min(T, keyEnd - p0);
-            KvTile.LoadKeys(_layer, block, tile, u.KvHead, kt);
+            KvTile.LoadKeys(_layer, block, p0, u.KvHead, kt);
             KvTile.LoadValues(_layer, block, tile, u.KvHead, valid, v);
             // Rows are ordered by position, so the ones that see this tile are a suffix [first, rows).
             int first = 0;

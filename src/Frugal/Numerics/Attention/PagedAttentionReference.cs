@@ -5,7 +5,7 @@ namespace Frugal.Numerics.Attention;
 /// read one position at a time through the block table (dequantized as the cache stores it), a plain two-pass softmax
 /// in double, and the weighted sum of values. No tiles, no online rescaling, no threads. Rotated keys are met by
 /// rotating the query, as the kernel does. KIVI K/V are read one element at a time by the codec's scalar twins
-/// (<see cref="KiviCodec.KeyAt"/>, <see cref="KiviCodec.ValueAt"/>), or from the block's f16 residual slot.
+/// (<see cref="KiviCodec.KeyRow"/>, <see cref="KiviCodec.ValueAt"/>), or from the block's f16 residual slot.
 /// </summary>
 public static unsafe class PagedAttentionReference
 {
@@ -29,7 +29,7 @@ public static unsafe class PagedAttentionReference
                         for (int p = 0; p < visible; p++)
                         {
                             int block = tables[seq.TableOffset + p / layer.BlockSize], tile = p % layer.BlockSize / KvTile.Positions, j = p % KvTile.Positions;
-                            KvTile.LoadKeys(layer, block, tile, h, ktp);
+                            KvTile.LoadKeys(layer, block, p, h, ktp);
                             KvTile.LoadValues(layer, block, tile, h, KvTile.Positions, vp);
                             keys[p] = new double[hd];
                             values[p] = new double[hd];
@@ -38,7 +38,7 @@ public static unsafe class PagedAttentionReference
                                 keys[p][d] = kt[d * KvTile.Positions + j];
                                 values[p][d] = v[j * hd + d];
                             }
-                            ReadKivi(layer, block, p % layer.BlockSize, h, keys[p], values[p]);
+                            ReadKivi(layer, block, p, h, keys[p], values[p]);
                         }
                         for (int g = 0; g < group; g++)
                         {
@@ -69,14 +69,16 @@ public static unsafe class PagedAttentionReference
     }
 
     /// <summary>Overwrites the KIVI side(s) of one position with what the scalar twins (or the f16 residual) read.</summary>
-    private static void ReadKivi(in KvLayer layer, int block, int p, int head, double[] key, double[] value)
+    private static void ReadKivi(in KvLayer layer, int block, int position, int head, double[] key, double[] value)
     {
-        int hd = layer.HeadDim, slot = layer.ResidualSlot(block), T = KvTile.Positions;
+        int hd = layer.HeadDim, slot = layer.ResidualSlot(block), T = KvTile.Positions, p = position % layer.BlockSize;
         if (KvElementTypes.IsKivi(layer.Types.Keys))
+        {
+            var row = new float[hd];
+            if (slot < 0) KiviCodec.KeyRow(KvElementTypes.KiviBits(layer.Types.Keys), hd, layer.KeySegment(block, head), p, layer.KeyBasis!, position, row);
             for (int d = 0; d < hd; d++)
-                key[d] = slot >= 0
-                    ? (double)((Half*)layer.ResidualKeySegment(slot, head))[p / T * hd * T + d * T + p % T]
-                    : KiviCodec.KeyAt(KvElementTypes.KiviBits(layer.Types.Keys), hd, layer.KeySegment(block, head), p, d);
+                key[d] = slot >= 0 ? (double)((Half*)layer.ResidualKeySegment(slot, head))[p / T * hd * T + d * T + p % T] : row[d];
+        }
         if (KvElementTypes.IsKivi(layer.Types.Values))
             for (int d = 0; d < hd; d++)
                 value[d] = slot >= 0

@@ -37,7 +37,7 @@ public static class PositionCompaction
             var s = sin.Slice(i * half, half);
             for (int h = 0; h < layer.KvHeads; h++)
             {
-                ReadKey(layer, fromBlock, fromSlot, h, tile, key);
+                ReadKey(layer, fromBlock, from, h, tile, key);
                 Rope.Apply(key, c, s, style);
                 KvTile.StoreKey(layer, toBlock, toSlot, h, key);
                 if (rowValues)
@@ -78,7 +78,7 @@ public static class PositionCompaction
             for (int h = 0; h < layer.KvHeads; h++)
             {
                 var key = keys.AsSpan(i * kvDim + h * hd, hd);
-                ReadKey(layer, block, slot, h, tile, key);
+                ReadKey(layer, block, from, h, tile, key);
                 Rope.Apply(key, cos.Slice(i * half, half), sin.Slice(i * half, half), style);
                 fixed (float* v = tile) KvTile.LoadValues(layer, block, slot / KvTile.Positions, h, slot % KvTile.Positions + 1, v);
                 tile.Slice(slot % KvTile.Positions * hd, hd).CopyTo(values.AsSpan(i * kvDim + h * hd, hd));
@@ -88,13 +88,13 @@ public static class PositionCompaction
     }
 
     /// <summary>
-    /// The key of one head at one slot as the model computed it (after RoPE): decoded from its tile and, when keys are
+    /// The key of one head at one sequence position (in <paramref name="block"/>) as the model computed it (after RoPE): decoded from its tile and, when keys are
     /// stored rotated, rotated back (the normalized Walsh-Hadamard matrix is its own inverse).
     /// </summary>
-    public static unsafe void ReadKey(in KvLayer layer, int block, int slot, int head, Span<float> tile, Span<float> key)
+    public static unsafe void ReadKey(in KvLayer layer, int block, int position, int head, Span<float> tile, Span<float> key)
     {
-        int hd = layer.HeadDim, j = slot % KvTile.Positions;
-        fixed (float* kt = tile) KvTile.LoadKeys(layer, block, slot / KvTile.Positions, head, kt);
+        int hd = layer.HeadDim, j = position % KvTile.Positions;
+        fixed (float* kt = tile) KvTile.LoadKeys(layer, block, position, head, kt);
         for (int d = 0; d < hd; d++) key[d] = tile[d * KvTile.Positions + j];
         if (layer.Types.RotateKeys) WalshHadamard.Transform(key[..hd]);
     }

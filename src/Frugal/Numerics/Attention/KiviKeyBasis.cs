@@ -1,0 +1,211 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Frugal.Numerics.Ops;
+
+namespace Frugal.Numerics.Attention;
+
+/// <summary>
+/// The basis KIVI codes keys in: RoPE undone (KVQuant's pre-RoPE keys, Hooper et al. 2024) and then a Walsh-Hadamard
+/// rotation (QuaRot). KIVI quantizes keys per channel over a block of positions; after RoPE, a channel of a fast
+/// rotating pair sweeps its whole circle within a block, so its range is set by the rotation rather than by the keys.
+/// Before RoPE a channel holds what the key says, steady over positions; the rotation then spreads a few large channels
+/// over the head. Stored: k̃ = H·R(p)ᵀ·k; read: k = R(p)·H·k̃ (H = H/√w, its own inverse; R(p) the RoPE rotation).
+/// Measured on the built-in model (bench/kv-cache.md): 2-bit keys, recall of a key 400+ tokens back 161/200 with
+/// post-RoPE keys, 182/200 in this basis (f16: 193/200).
+/// <para>The rotation runs over each run of <see cref="HadamardWidth"/> channels (the largest power of two dividing the
+/// head size). The RoPE angles come from one table for both directions, so writing and reading are exact inverses up
+/// to float rounding whatever the model's own angle arithmetic: cos/sin of a tile's first position per pair
+/// (<c>[tiles][pairs]</c>), and of the 16 offsets inside a tile per pair, combined by the angle-sum rule.</para>
+/// </summary>
+public sealed unsafe class KiviKeyBasis
+{
+    private const int T = KvTile.Positions;
+    private readonly int _headDim;
+    private readonly RopeStyle _style;
+    private readonly int _pairs;            // RoPE pairs undone (rope dims / 2); 0 when the keys carry no RoPE
+    private readonly float[] _start;        // [tiles][pairs][2]: cos, sin of the tile's first position, times 1/√w
+    private readonly float[] _step;         // [pairs][2][16]: cos, sin of offsets 0..15
+    private readonly float _norm;           // 1/√w for channels RoPE leaves alone
+
+    /// <param name="positions">positions a sequence can reach in this store (its blocks × block size).</param>
+    public KiviKeyBasis(int headDim, int positions, RopeSpec? rope = null)
+    {
+        if (headDim <= 0 || headDim % 2 != 0) throw new ArgumentOutOfRangeException(nameof(headDim), headDim, "a head size must be positive and even");
+        if (positions <= 0) throw new ArgumentOutOfRangeException(nameof(positions), positions, "a store holds at least one position");
+        _headDim = headDim;
+        HadamardWidth = headDim & -headDim;
+        _norm = 1f / MathF.Sqrt(HadamardWidth);
+        Tiles = (positions + T - 1) / T;
+        if (rope is { } r)
+        {
+            if (r.Dims <= 0 || r.Dims % 2 != 0 || r.Dims > headDim)
+                throw new ArgumentOutOfRangeException(nameof(rope), r.Dims, $"RoPE dimensions must be even and within the head size {headDim}");
+            _style = r.Style;
+            _pairs = r.Dims / 2;
+        }
+        _start = new float[Tiles * _pairs * 2];
+        _step = new float[_pairs * 2 * T];
+        if (rope is not { } spec) return;
+        // theta_i = freqScale · base^(-2i/dims) / factor_i, as Rope.Angles; in double here, since only this table's
+        // two directions need to agree with each other.
+        double thetaScale = Math.Pow(spec.FreqBase, -2.0 / spec.Dims);
+        for (int i = 0; i < _pairs; i++)
+        {
+            double factor = spec.FreqFactors is { Length: > 0 } f ? f[i] : 1.0;
+            double theta = spec.FreqScale * Math.Pow(thetaScale, i) / factor;
+            for (int j = 0; j < T; j++)
+            {
+                _step[(i * 2) * T + j] = (float)Math.Cos(j * theta);
+                _step[(i * 2 + 1) * T + j] = (float)Math.Sin(j * theta);
+            }
+            for (int t = 0; t < Tiles; t++)
+            {
+                double angle = (double)t * T * theta;
+                _start[(t * _pairs + i) * 2] = (float)(Math.Cos(angle) * _norm);
+                _start[(t * _pairs + i) * 2 + 1] = (float)(Math.Sin(angle) * _norm);
+            }
+        }
+    }
+
+    /// <summary>Channels each Walsh-Hadamard rotation mixes: the largest power of two dividing the head size.</summary>
+    public int HadamardWidth { get; }
+
+    /// <summary>16-position tiles the angle table covers.</summary>
+    public int Tiles { get; }
+
+    /// <summary>Whether RoPE is undone (false: the rotation alone, for keys that carry no position).</summary>
+    public bool UndoesRope => _pairs > 0;
+
+    /// <summary>A key tile kt[d·16 + j] as the model computed it (after RoPE) into the stored basis, in place.</summary>
+    public void ToStored(float* kt, int firstPosition)
+    {
+        float* c = stackalloc float[T];
+        float* s = stackalloc float[T];
+        int tile = TileOf(firstPosition);
+        for (int i = 0; i < _pairs; i++)
+        {
+            Angles(tile, i, c, s);
+            var (a, b) = Pair(i);
+            Rotate(kt + a * T, kt + b * T, c, s, inverse: true);
+        }
+        ScaleUnrotated(kt);
+        Hadamard(kt);
+    }
+
+    /// <summary>A decoded key tile kt[d·16 + j] from the stored basis back to the model's keys, in place.</summary>
+    public void ToModel(float* kt, int firstPosition)
+    {
+        float* c = stackalloc float[T];
+        float* s = stackalloc float[T];
+        int tile = TileOf(firstPosition);
+        Hadamard(kt);
+        for (int i = 0; i < _pairs; i++)
+        {
+            Angles(tile, i, c, s);
+            var (a, b) = Pair(i);
+            Rotate(kt + a * T, kt + b * T, c, s, inverse: false);
+        }
+        ScaleUnrotated(kt);
+    }
+
+    /// <summary>The scalar twin of <see cref="ToModel"/> for one key row [headDim] at <paramref name="position"/> (the oracle's).</summary>
+    public void ToModelRow(Span<float> key, int position)
+    {
+        if (key.Length < _headDim) throw new ArgumentException($"a key holds {_headDim} floats", nameof(key));
+        for (int o = 0; o < _headDim; o += HadamardWidth)
+            WalshHadamard.Transform(key.Slice(o, HadamardWidth));   // normalized: RoPE below then uses unscaled angles
+        int tile = TileOf(position - position % T), j = position % T;
+        for (int i = 0; i < _pairs; i++)
+        {
+            float c0 = _start[(tile * _pairs + i) * 2] / _norm, s0 = _start[(tile * _pairs + i) * 2 + 1] / _norm;
+            float cj = _step[(i * 2) * T + j], sj = _step[(i * 2 + 1) * T + j];
+            float c = c0 * cj - s0 * sj, s = s0 * cj + c0 * sj;
+            var (a, b) = Pair(i);
+            float x = key[a], y = key[b];
+            key[a] = x * c - y * s;
+            key[b] = x * s + y * c;
+        }
+    }
+
+    private int TileOf(int firstPosition)
+    {
+        int tile = firstPosition / T;
+        if ((uint)tile >= (uint)Tiles)
+            throw new ArgumentOutOfRangeException(nameof(firstPosition), firstPosition, $"the key basis covers positions [0, {Tiles * T})");
+        return tile;
+    }
+
+    private (int A, int B) Pair(int i) => _style == RopeStyle.Normal ? (2 * i, 2 * i + 1) : (i, i + _pairs);
+
+    /// <summary>cos/sin (times 1/√w) of the 16 positions of <paramref name="tile"/> for pair <paramref name="i"/>: angle-sum of start and offset.</summary>
+    private void Angles(int tile, int i, float* c, float* s)
+    {
+        float c0 = _start[(tile * _pairs + i) * 2], s0 = _start[(tile * _pairs + i) * 2 + 1];
+        fixed (float* step = _step)
+        {
+            float* cj = step + (i * 2) * T, sj = cj + T;
+            for (int k = 0; k < T; k += Vector256<float>.Count)
+            {
+                var vc = Vector256.Load(cj + k);
+                var vs = Vector256.Load(sj + k);
+                (vc * c0 - vs * s0).Store(c + k);
+                (vs * c0 + vc * s0).Store(s + k);
+            }
+        }
+    }
+
+    /// <summary>(x, y) ← (x·c − y·s, x·s + y·c), or its inverse (x·c + y·s, −x·s + y·c), over 16 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Rotate(float* x, float* y, float* c, float* s, bool inverse)
+    {
+        for (int k = 0; k < T; k += Vector256<float>.Count)
+        {
+            var vx = Vector256.Load(x + k);
+            var vy = Vector256.Load(y + k);
+            var vc = Vector256.Load(c + k);
+            var vs = Vector256.Load(s + k);
+            if (inverse)
+            {
+                (vx * vc + vy * vs).Store(x + k);
+                (vy * vc - vx * vs).Store(y + k);
+            }
+            else
+            {
+                (vx * vc - vy * vs).Store(x + k);
+                (vx * vs + vy * vc).Store(y + k);
+            }
+        }
+    }
+
+    /// <summary>The 1/√w of the rotation for the channels RoPE leaves alone (the rotated pairs take it in their angles).</summary>
+    private void ScaleUnrotated(float* kt)
+    {
+        for (int d = 2 * _pairs; d < _headDim; d++)
+            for (int k = 0; k < T; k += Vector256<float>.Count)
+                (Vector256.Load(kt + d * T + k) * _norm).Store(kt + d * T + k);
+    }
+
+    /// <summary>Unnormalized butterflies over channels, 16 lanes (positions) at a time, within each run of w channels.</summary>
+    private void Hadamard(float* kt)
+    {
+        int w = HadamardWidth;
+        for (int o = 0; o < _headDim; o += w)
+            for (int h = 1; h < w; h *= 2)
+                for (int i = o; i < o + w; i += 2 * h)
+                    for (int d = i; d < i + h; d++)
+                    {
+                        float* a = kt + d * T, b = kt + (d + h) * T;
+                        for (int k = 0; k < T; k += Vector256<float>.Count)
+                        {
+                            var va = Vector256.Load(a + k);
+                            var vb = Vector256.Load(b + k);
+                            (va + vb).Store(a + k);
+                            (va - vb).Store(b + k);
+                        }
+                    }
+    }
+}
+
+/// <summary>How a model rotates its keys by position (what <see cref="Rope"/> takes), for stores that undo it.</summary>
+public readonly record struct RopeSpec(RopeStyle Style, int Dims, float FreqBase, float FreqScale, float[]? FreqFactors = null);
