@@ -57,11 +57,12 @@ internal sealed class RequestGuard(ServerState state)
         if (!logger.IsEnabled(level)) return;
         var request = context.Request;
         double ms = Math.Round(elapsed.TotalMilliseconds, 1);
-        if (context.Items[UsageKey] is Usage usage)
-            logger.Log(level, "{Method} {Path} {Status} {ElapsedMs} ms prompt_tokens={PromptTokens} completion_tokens={CompletionTokens}{Aborted}",
-                request.Method, request.Path.Value, status, ms, usage.PromptTokens, usage.CompletionTokens, aborted ? " (client went away)" : "");
+        if (aborted)
+            logger.Log(level, "{Method} {Path} {Status} {ElapsedMs} ms, the client went away", request.Method, request.Path.Value, status, ms);
+        else if (context.Items[UsageKey] is Usage usage)
+            logger.Log(level, "{Method} {Path} {Status} {ElapsedMs} ms prompt_tokens={PromptTokens} completion_tokens={CompletionTokens}",
+                request.Method, request.Path.Value, status, ms, usage.PromptTokens, usage.CompletionTokens);
         else
-            logger.Log(level, "{Method} {Path} {Status} {ElapsedMs} ms{Aborted}",
-                request.Method, request.Path.Value, status, ms, aborted ? " (client went away)" : "");
+            logger.Log(level, "{Method} {Path} {Status} {ElapsedMs} ms", request.Method, request.Path.Value, status, ms);
     }
 }

@@ -36,4 +36,14 @@ public sealed class CommandNameTests : IDisposable
         var o = _cli.Run();
         Assert.Equal((1, "error: give a command; 'frugal --help' lists them"), (o.ExitCode, o.Error.TrimEnd()));
     }
+
+    [Fact]
+    public void A_usage_error_shows_the_usage_of_frugal_not_of_the_assembly()
+    {
+        var o = _cli.Run("run", "--temp", "warm");
+        Assert.NotEqual(0, o.ExitCode);
+        Assert.Contains("'warm'", o.Error);
+        Assert.Contains("frugal run [<MODEL>] [options]", o.Out + o.Error);
+        Assert.DoesNotContain("Frugal.Cli", o.Out + o.Error);
+    }
 }
