@@ -14,8 +14,14 @@ public sealed class CliContext(TextWriter output, TextWriter error)
 
     public TextWriter Error { get; } = error;
 
-    /// <summary>Where interactive commands (<c>frugal chat</c>) read the user's lines.</summary>
+    /// <summary>Where interactive commands (<c>frugal chat</c>) read the user's lines, and <c>run</c> a piped prompt.</summary>
     public TextReader In { get; init; } = Console.In;
+
+    /// <summary>Whether <see cref="In"/> is a pipe or a file rather than a terminal: <c>run</c> takes its prompt from it then.</summary>
+    public bool InputRedirected { get; init; } = Console.IsInputRedirected;
+
+    /// <summary>Whether <see cref="Error"/> is a terminal: progress (a spinner while a model loads) is shown only there.</summary>
+    public bool ErrorIsTerminal { get; init; } = !Console.IsErrorRedirected;
 
     public Func<GgufFile, ILanguageModel> LoadModel { get; init; } = ModelLoader.Load;
 

@@ -1,10 +1,8 @@
 using System.Net;
-using Frugal.Server.Endpoints;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -12,8 +10,10 @@ using Microsoft.Extensions.Logging;
 namespace Frugal.Server;
 
 /// <summary>
-/// The OpenAI-compatible HTTP server: ASP.NET Core minimal APIs over one <see cref="ServedModel"/>. It listens at
-/// once and loads the model in the background; /health answers 503 until the model is ready.
+/// The OpenAI-compatible HTTP server of <c>frugal serve</c>: Kestrel on one address with the endpoints of
+/// <see cref="FrugalEndpoints.MapFrugal(Microsoft.AspNetCore.Routing.IEndpointRouteBuilder, ServerOptions)"/> over one
+/// <see cref="ServedModel"/>. It listens at once and loads the model in the background; /health answers 503 until the
+/// model is ready.
 /// </summary>
 public sealed class FrugalServer : IAsyncDisposable
 {
@@ -50,68 +50,30 @@ public sealed class FrugalServer : IAsyncDisposable
             k.Limits.MaxRequestBodySize = options.MaxBodyBytes;
             k.Listen(address, options.Port);
         });
-        var state = new ServerState(options);
         var app = builder.Build();
-        app.Use((context, next) => Guard(context, next, state));
-        app.MapPost("/v1/chat/completions", (HttpContext c) => ChatCompletionsEndpoint.HandleAsync(c, state));
-        app.MapPost("/v1/completions", (HttpContext c) => CompletionsEndpoint.HandleAsync(c, state));
-        app.MapGet("/v1/models", () => InfoEndpoints.Models(state));
-        app.MapGet("/health", () => InfoEndpoints.Health(state));
-        app.MapGet("/metrics", () => InfoEndpoints.Metrics(state));
-        await app.StartAsync(cancellationToken);
+        var state = app.MapFrugal(options); // the same call a host app makes; it starts loading the model
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            state.Dispose();
+            throw;
+        }
 
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var loaded = Task.Run(() =>
-        {
-            try
-            {
-                state.SetModel(ServedModel.Load(options));
-            }
-            catch (Exception e)
-            {
-                state.LoadError = e;
-                throw;
-            }
-        }, CancellationToken.None);
-        return new FrugalServer(app, state, new Uri(bound.EndsWith('/') ? bound : bound + "/"), loaded);
+        return new FrugalServer(app, state, new Uri(bound.EndsWith('/') ? bound : bound + "/"), state.Loaded!);
     }
 
     /// <summary>Runs until <paramref name="cancellationToken"/> fires or the host is stopped.</summary>
     public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
 
-    /// <summary>API key check, error objects for refused requests, and the status counter.</summary>
-    private static async Task Guard(HttpContext context, RequestDelegate next, ServerState state)
-    {
-        try
-        {
-            if (state.Options.ApiKey is { } key && context.Request.Path.StartsWithSegments("/v1")
-                && context.Request.Headers.Authorization.ToString() != "Bearer " + key)
-                throw new ApiError(401, "a valid API key is required: send 'Authorization: Bearer KEY'", "authentication_error", code: "invalid_api_key");
-            await next(context);
-        }
-        catch (ApiError e) when (!context.Response.HasStarted)
-        {
-            await e.WriteAsync(context);
-        }
-        catch (BadHttpRequestException e) when (!context.Response.HasStarted)
-        {
-            await new ApiError(e.StatusCode, e.Message).WriteAsync(context);
-        }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-        {
-            // The client went away; its sequences were cancelled through RequestAborted.
-        }
-        finally
-        {
-            state.Responses.AddOrUpdate(context.Response.StatusCode, 1, (_, n) => n + 1);
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
-        try { await Loaded; } catch { /* reported through Loaded and /health */ }
-        State.Model?.Dispose();
+        State.Dispose();
     }
 }

@@ -2,6 +2,7 @@ using Frugal.Inference.Engine;
 using Frugal.Inference.Retention;
 using Frugal.Inference.Sampling;
 using Frugal.Server.Protocol;
+using Microsoft.AspNetCore.Http;
 
 namespace Frugal.Server;
 
@@ -89,10 +90,13 @@ internal static class RequestMapping
 
     public static string FinishReason(EngineFinishReason reason) => reason == EngineFinishReason.Length ? "length" : "stop";
 
-    public static Usage Usage(int promptTokens, IEnumerable<EngineFinished> finished)
+    /// <summary>The usage object of a finished request; also kept for the request's log line.</summary>
+    public static Usage Usage(HttpContext context, int promptTokens, IEnumerable<EngineFinished> finished)
     {
         var list = finished.ToList();
         int completion = list.Sum(f => f.CompletionTokens);
-        return new Usage(promptTokens, completion, promptTokens + completion, new PromptTokensDetails(list.Count > 0 ? list[0].CachedPromptTokens : 0));
+        var usage = new Usage(promptTokens, completion, promptTokens + completion, new PromptTokensDetails(list.Count > 0 ? list[0].CachedPromptTokens : 0));
+        RequestGuard.RecordUsage(context, usage);
+        return usage;
     }
 }

@@ -3,6 +3,7 @@ using Frugal.Inference.Engine;
 using Frugal.Models;
 using Frugal.Tokenization;
 using Frugal.Tokenization.ChatTemplates;
+using Microsoft.Extensions.Logging;
 
 namespace Frugal.Server;
 
@@ -32,7 +33,7 @@ public sealed class ServedModel : IDisposable
 
     public long Created { get; }
 
-    public static ServedModel Load(ServerOptions options)
+    public static ServedModel Load(ServerOptions options, ILoggerFactory? loggers = null)
     {
         string id = Path.GetFileNameWithoutExtension(options.ModelPath);
         Tokenizer tokenizer;
@@ -53,7 +54,7 @@ public sealed class ServedModel : IDisposable
                 KvBlocks = options.KvBlocks,
                 KvCacheTypes = options.KvCacheTypes,
                 KvRetention = options.KvRetention,
-            });
+            }, loggers?.CreateLogger<InferenceEngine>());
             return new ServedModel(id, model, engine, template);
         }
         catch

@@ -34,7 +34,8 @@ internal static class ChatCommand
             string path = parse.GetValue(model) ?? context.DefaultModelPath;
             using (CommonArguments.Open(path)) { } // a missing or malformed file is a user error before anything loads
             int? context0 = parse.GetValue(ctx);
-            using var client = FrugalChatClient.Load(path, new EngineOptions { ContextLength = context0 ?? 4096, MaxRunningSequences = 1, KvCacheTypes = cacheTypes, KvRetention = kvRetention });
+            var engineOptions = new EngineOptions { ContextLength = context0 ?? 4096, MaxRunningSequences = 1, KvCacheTypes = cacheTypes, KvRetention = kvRetention };
+            using var client = LoadProgress.Run(context, Path.GetFileName(path), () => FrugalChatClient.Load(path, engineOptions));
             KvRetentionCliOptions.CheckFits(kvRetention, ((InferenceEngine)client.GetService(typeof(InferenceEngine))!).ContextLength);
             var options = new ChatOptions { Temperature = parse.GetValue(temp), Seed = parse.GetValue(seed), MaxOutputTokens = parse.GetValue(count) };
             return Loop(context, client, parse.GetValue(system), options).GetAwaiter().GetResult();

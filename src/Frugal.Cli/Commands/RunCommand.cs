@@ -6,7 +6,7 @@ using Frugal.Inference.Sampling;
 namespace Frugal.Cli.Commands;
 
 /// <summary>
-/// <c>frugal run MODEL -p TEXT [-n N] [sampling options] [--stop S]... [-ctk T] [-ctv T] [--kv-budget N --kv-policy P --kv-sinks S]
+/// <c>frugal run MODEL (-p TEXT | -f FILE | &lt; stdin) [-n N] [sampling options] [--stop S]... [-ctk T] [-ctv T] [--kv-budget N --kv-policy P --kv-sinks S]
 /// [--context-shift --keep N] [--ignore-eos] [--json]</c>, or <c>frugal run --demo</c>:
 /// streams the generated text to stdout and a one-line timing summary to stderr.
 /// </summary>
@@ -35,7 +35,8 @@ internal static class RunCommand
     public static Command Create(CliContext context)
     {
         var model = new Argument<string?>("MODEL") { Description = "path of a GGUF model file (default: the built-in model)", Arity = ArgumentArity.ZeroOrOne };
-        var prompt = new Option<string?>("--prompt", "-p") { Description = "the prompt text" };
+        var prompt = new Option<string?>("--prompt", "-p") { Description = "the prompt text (or -f FILE, or pipe it on standard input)" };
+        var promptFile = PromptSource.FileOption();
         var count = new Option<int>("--n-predict", "-n") { Description = "tokens to generate (-1 = until end of text or a full context)", DefaultValueFactory = _ => 128 };
         var temp = new Option<float>("--temp") { Description = "temperature (0 = greedy)", DefaultValueFactory = _ => Defaults.Temperature };
         var topK = new Option<int>("--top-k") { Description = "top-k (0 = disabled)", DefaultValueFactory = _ => Defaults.TopK };
@@ -56,7 +57,7 @@ internal static class RunCommand
         var retention = new KvRetentionCliOptions(shift: true);
         var command = new Command("run", "generate text from a prompt")
         {
-            model, prompt, count, temp, topK, topP, minP, repeat, lastN, presence, frequency, seed, stop, ctx, json, demo, threads, ignoreEos,
+            model, prompt, promptFile, count, temp, topK, topP, minP, repeat, lastN, presence, frequency, seed, stop, ctx, json, demo, threads, ignoreEos,
         };
         kv.AddTo(command);
         retention.AddTo(command);
@@ -71,8 +72,8 @@ internal static class RunCommand
                 if (!File.Exists(path))
                     throw new CliError($"no MODEL given and the built-in model is missing at '{path}': give the path of a GGUF file (or --demo)");
             }
-            string? text = parse.GetValue(prompt) ?? (isDemo ? DemoPrompt : null);
-            if (text is null) throw new CliError("missing -p/--prompt TEXT");
+            string? text = PromptSource.Read(context, parse.GetValue(prompt), parse.GetValue(promptFile)) ?? (isDemo ? DemoPrompt : null);
+            if (text is null) throw new CliError("missing prompt: give -p TEXT, -f FILE, or pipe text on standard input");
             var cacheTypes = kv.Parse(parse);
             var kvRetention = retention.Parse(parse);
 
@@ -101,7 +102,7 @@ internal static class RunCommand
             ThreadsOption.Apply(parse.GetValue(threads));
             if (isDemo) path = DemoModel.EnsureFile(context.DemoDirectory, context.Error);
             using var file = CommonArguments.Open(path!);
-            using var lm = context.LoadModel(file);
+            using var lm = LoadProgress.Run(context, Path.GetFileName(path!), () => context.LoadModel(file));
             KvCacheTypeOptions.CheckFits(cacheTypes, lm.Config);
             KvRetentionCliOptions.CheckFits(kvRetention, options.ContextLength ?? lm.Config.ContextLength);
             var tokenizer = context.LoadTokenizer(file);

@@ -1,10 +1,12 @@
 using System.CommandLine;
+using Frugal.Cli.Logging;
 using Frugal.Server;
+using Microsoft.Extensions.Logging;
 
 namespace Frugal.Cli.Commands;
 
 /// <summary>
-/// <c>frugal serve MODEL [--host 127.0.0.1] [--port 8080] [--api-key K] [--parallel N] [--ctx N] [-ctk T] [-ctv T] [--context-shift --keep N]
+/// <c>frugal serve [MODEL] [--host 127.0.0.1] [--port 8080] [--api-key K] [--parallel N] [--ctx N] [-ctk T] [-ctv T] [--context-shift --keep N]
 /// [--kv-budget N --kv-policy P --kv-sinks S]</c>: the
 /// OpenAI-compatible server, until Ctrl+C.
 /// </summary>
@@ -12,23 +14,25 @@ internal static class ServeCommand
 {
     public static Command Create(CliContext context)
     {
-        var model = CommonArguments.Model();
+        var model = CommonArguments.OptionalModel();
         var host = new Option<string>("--host") { Description = "address to listen on (loopback unless told otherwise)", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "TCP port (0 = any free port)", DefaultValueFactory = _ => 8080 };
         var apiKey = new Option<string?>("--api-key") { Description = "require 'Authorization: Bearer KEY' on /v1 requests" };
         var parallel = new Option<int>("--parallel", "-np") { Description = "sequences decoded together", DefaultValueFactory = _ => 4 };
         var ctx = new Option<int?>("--ctx", "-c") { Description = "context per sequence (default: the model's, at most 4096)" };
         var queue = new Option<int>("--queue") { Description = "requests that may wait; more are answered 429", DefaultValueFactory = _ => 64 };
+        var logFormat = new Option<string>("--log-format") { Description = "log lines on stderr as text, or json (one object per line)", DefaultValueFactory = _ => "text" };
+        logFormat.AcceptOnlyFromAmong("text", "json");
         var kv = new KvCacheTypeOptions();
         var retention = new KvRetentionCliOptions(shift: true);
-        var command = new Command("serve", "serve a model over an OpenAI-compatible HTTP API") { model, host, port, apiKey, parallel, ctx, queue };
+        var command = new Command("serve", "serve a model over an OpenAI-compatible HTTP API") { model, host, port, apiKey, parallel, ctx, queue, logFormat };
         kv.AddTo(command);
         retention.AddTo(command);
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             var cacheTypes = kv.Parse(parse);
             var kvRetention = retention.Parse(parse);
-            string path = parse.GetValue(model)!;
+            string path = CommonArguments.ModelOrBuiltIn(context, parse.GetValue(model));
             using (CommonArguments.Open(path)) { } // a missing or malformed file is reported before listening
             var options = new ServerOptions
             {
@@ -43,18 +47,34 @@ internal static class ServeCommand
                 KvRetention = kvRetention,
             };
             if (options.ContextLength is int c) KvRetentionCliOptions.CheckFits(kvRetention, c);
-            return Serve(context, options).GetAwaiter().GetResult();
+            var format = parse.GetValue(logFormat) == "json" ? LogFormat.Json : LogFormat.Text;
+            return Serve(context, options, format).GetAwaiter().GetResult();
         }));
         return command;
     }
 
-    private static async Task<int> Serve(CliContext context, ServerOptions options)
+    private static async Task<int> Serve(CliContext context, ServerOptions options, LogFormat format)
     {
-        await using var server = await FrugalServer.StartAsync(options, cancellationToken: context.Cancellation);
-        context.Error.WriteLine($"listening on {server.BaseAddress} (loading {options.ModelPath}; /health is 503 until ready)");
-        await server.Loaded;
+        using var logs = new WriterLoggerProvider(context.Error, format);
+        // Text: the status lines stay plain and the request lines come as log lines; json: everything is a log object,
+        // so stderr stays one JSON object per line.
+        var status = format == LogFormat.Json ? logs.CreateLogger("Frugal.Cli") : null;
+        void Say(string line)
+        {
+            if (status is null) context.Error.WriteLine(line);
+            else status.LogInformation("{Status}", line);
+        }
+
+        await using var server = await FrugalServer.StartAsync(options, b =>
+        {
+            b.AddProvider(logs);
+            b.SetMinimumLevel(LogLevel.Information);
+            b.AddFilter("Microsoft", LogLevel.Warning); // ASP.NET Core's own per-request lines would double ours
+        }, context.Cancellation);
+        Say($"listening on {server.BaseAddress} (loading {options.ModelPath}; /health is 503 until ready)");
+        LoadProgress.Wait(context, Path.GetFileName(options.ModelPath), server.Loaded);
         var served = server.State.Model!;
-        context.Error.WriteLine($"ready: {served.Id}, context {served.Engine.ContextLength}, {options.Parallel} parallel, " +
+        Say($"ready: {served.Id}, context {served.Engine.ContextLength}, {options.Parallel} parallel, " +
             $"KV {served.Engine.KvBytes / (1 << 20)} MiB ({served.Engine.KvCacheTypes}){(served.Template is null ? ", no chat template (only /v1/completions)" : "")}");
         try
         {
@@ -63,7 +83,7 @@ internal static class ServeCommand
         catch (OperationCanceledException)
         {
         }
-        context.Error.WriteLine("stopped");
+        Say("stopped");
         return 0;
     }
 }

@@ -46,7 +46,7 @@ internal static class ChatCompletionsEndpoint
             var results = await CompletionRunner.CollectAsync(streams, context.RequestAborted);
             var choices = results.Select((r, i) => new ChatChoice(i, new AssistantMessage(r.Text),
                 logprobs ? new ChatLogprobs(r.Tokens.Select(t => Logprob(t, served.Tokenizer)).ToList()) : null, RequestMapping.FinishReason(r.Finished.Reason))).ToList();
-            await Results.Json(new ChatCompletion(id, created, served.Id, choices, RequestMapping.Usage(prompt.Length, results.Select(r => r.Finished))),
+            await Results.Json(new ChatCompletion(id, created, served.Id, choices, RequestMapping.Usage(context, prompt.Length, results.Select(r => r.Finished))),
                 ServerJson.Options).ExecuteAsync(context);
             return;
         }
@@ -73,8 +73,9 @@ internal static class ChatCompletionsEndpoint
                     break;
             }
         }
+        var usage = RequestMapping.Usage(context, prompt.Length, finished);
         if (body.StreamOptions?.IncludeUsage == true)
-            await CompletionRunner.WriteEventAsync(context, new ChatCompletionChunk(id, created, served.Id, [], RequestMapping.Usage(prompt.Length, finished)));
+            await CompletionRunner.WriteEventAsync(context, new ChatCompletionChunk(id, created, served.Id, [], usage));
         await CompletionRunner.WriteDoneAsync(context);
     }
 

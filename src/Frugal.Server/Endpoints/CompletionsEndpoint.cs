@@ -25,7 +25,7 @@ internal static class CompletionsEndpoint
         {
             var results = await CompletionRunner.CollectAsync(streams, context.RequestAborted);
             var choices = results.Select((r, i) => new TextChoice(i, r.Text, logprobs ? Logprobs(r.Tokens) : null, RequestMapping.FinishReason(r.Finished.Reason))).ToList();
-            await Results.Json(new TextCompletion(id, created, served.Id, choices, RequestMapping.Usage(prompt.Length, results.Select(r => r.Finished))),
+            await Results.Json(new TextCompletion(id, created, served.Id, choices, RequestMapping.Usage(context, prompt.Length, results.Select(r => r.Finished))),
                 ServerJson.Options).ExecuteAsync(context);
             return;
         }
@@ -47,8 +47,9 @@ internal static class CompletionsEndpoint
                     break;
             }
         }
+        var usage = RequestMapping.Usage(context, prompt.Length, finished);
         if (body.StreamOptions?.IncludeUsage == true)
-            await CompletionRunner.WriteEventAsync(context, new TextCompletion(id, created, served.Id, [], RequestMapping.Usage(prompt.Length, finished)));
+            await CompletionRunner.WriteEventAsync(context, new TextCompletion(id, created, served.Id, [], usage));
         await CompletionRunner.WriteDoneAsync(context);
     }
 

@@ -125,7 +125,7 @@ public sealed class CliErrorTests : IDisposable
     public void Run_needs_a_prompt_and_at_most_one_of_model_or_demo()
     {
         string path = _cli.WriteModel("m.gguf");
-        AssertCleanFailure(_cli.RunFake("ok", 64, "run", path), "missing -p/--prompt TEXT");
+        AssertCleanFailure(_cli.RunFake("ok", 64, "run", path), "missing prompt: give -p TEXT, -f FILE, or pipe text on standard input");
         _cli.DefaultModelPath = Path.Combine(_cli.Directory, "absent.gguf");
         AssertCleanFailure(_cli.Run("run", "-p", "hi"), "the built-in model is missing");
         AssertCleanFailure(_cli.RunFake("ok", 64, "run", path, "--demo"), "give either MODEL or --demo, not both");

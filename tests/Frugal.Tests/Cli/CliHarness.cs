@@ -31,12 +31,18 @@ internal sealed class CliHarness : IDisposable
             LoadTokenizer = tokenizer ?? Tokenizer.FromGguf,
             DemoDirectory = Path.Combine(Directory, "demo"),
             DefaultModelPath = DefaultModelPath ?? Path.Combine(AppContext.BaseDirectory, "models", "frugal-main.gguf"),
+            In = new StringReader(Stdin ?? ""),
+            InputRedirected = Stdin is not null,
+            ErrorIsTerminal = false,
         };
         int code = FrugalCli.Run(args, context);
         return new Outcome(code, stdout.ToString(), stderr.ToString());
     }
 
     public Outcome Run(params string[] args) => Run(null, null, args);
+
+    /// <summary>What the CLI reads as piped standard input; null = a terminal (nothing piped).</summary>
+    public string? Stdin { get; set; }
 
     /// <summary>The built-in model path the CLI sees; null = the real one copied beside the build output.</summary>
     public string? DefaultModelPath { get; set; }

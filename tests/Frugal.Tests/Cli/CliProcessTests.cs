@@ -55,4 +55,25 @@ public sealed class CliProcessTests : IDisposable
         Assert.NotEqual(0, code);
         Assert.Contains("--bogus", stderr);
     }
+
+    [Fact]
+    public void The_built_executable_calls_itself_frugal_in_help_and_version()
+    {
+        var (code, stdout, _) = Frugal("--help");
+        Assert.Equal(0, code);
+        Assert.Contains("  frugal [command] [options]", stdout);
+        Assert.DoesNotContain("Frugal.Cli", stdout);
+        var (vcode, version, verr) = Frugal("--version");
+        Assert.Equal((0, ""), (vcode, verr));
+        Assert.StartsWith("frugal 0.1.0", version);
+    }
+
+    [Fact]
+    public void The_built_executable_runs_the_built_in_model_on_a_prompt_starting_with_an_at_sign()
+    {
+        var (code, stdout, stderr) = Frugal("run", "-p", "@alice hello", "-n", "4", "--ignore-eos", "--json", "--seed", "1");
+        Assert.Equal((0, ""), (code, stderr));
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.Equal(4, doc.RootElement.GetProperty("tokens").GetArrayLength());
+    }
 }

@@ -5,6 +5,8 @@ using Frugal.Inference.Scheduling;
 using Frugal.Models;
 using Frugal.Numerics.Attention;
 using Frugal.Tokenization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Frugal.Inference.Engine;
 
@@ -27,11 +29,14 @@ public sealed class InferenceEngine : IDisposable
     private readonly Dictionary<long, EngineSequence> _states = [];
     private readonly SemaphoreSlim _wake = new(0);
     private readonly Thread _thread;
+    private readonly ILogger _logger;
     private long _nextId;
     private volatile bool _stopping;
 
-    public InferenceEngine(ILanguageModel model, Tokenizer tokenizer, EngineOptions? options = null)
+    /// <param name="logger">Failed steps (Error) and each sequence's end (Debug); none by default.</param>
+    public InferenceEngine(ILanguageModel model, Tokenizer tokenizer, EngineOptions? options = null, ILogger? logger = null)
     {
+        _logger = logger ?? NullLogger.Instance;
         ArgumentNullException.ThrowIfNull(model);
         _model = model as IBatchedLanguageModel
             ?? throw new ArgumentException($"{model.GetType().Name} cannot run batched steps over a paged KV cache", nameof(model));
@@ -218,6 +223,7 @@ public sealed class InferenceEngine : IDisposable
             catch (Exception error)
             {
                 // A failed step fails every sequence it touched; the engine keeps serving new requests.
+                _logger.LogError(error, "engine step failed; {Sequences} sequences end with the error", _states.Count);
                 foreach (var state in _states.Values.ToList())
                 {
                     _scheduler.Cancel(state.Id);
@@ -255,6 +261,9 @@ public sealed class InferenceEngine : IDisposable
     {
         if (!_states.Remove(id, out var state)) return;
         state.Finish(reason);
+        if (_logger.IsEnabled(LogLevel.Debug))
+            _logger.LogDebug("sequence {Sequence} ended ({Reason}): {PromptTokens} prompt tokens ({CachedTokens} from the prefix cache), {Generated} generated",
+                id, reason, state.Request.PromptTokens.Count, state.CachedPromptTokens, state.Generated);
         Metrics.Completion(state.Generated);
     }
 
