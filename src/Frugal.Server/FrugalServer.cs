@@ -58,6 +58,7 @@ public sealed class FrugalServer : IAsyncDisposable
         app.MapGet("/v1/models", () => InfoEndpoints.Models(state));
         app.MapGet("/health", () => InfoEndpoints.Health(state));
         app.MapGet("/metrics", () => InfoEndpoints.Metrics(state));
+        app.MapWebChat();
         await app.StartAsync(cancellationToken);
 
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -54,6 +54,7 @@ internal static class ServeCommand
         context.Error.WriteLine($"listening on {server.BaseAddress} (loading {options.ModelPath}; /health is 503 until ready)");
         await server.Loaded;
         var served = server.State.Model!;
+        if (served.Template is not null) context.Error.WriteLine($"web chat at {server.BaseAddress} (open it in a browser)");
         context.Error.WriteLine($"ready: {served.Id}, context {served.Engine.ContextLength}, {options.Parallel} parallel, " +
             $"KV {served.Engine.KvBytes / (1 << 20)} MiB ({served.Engine.KvCacheTypes}){(served.Template is null ? ", no chat template (only /v1/completions)" : "")}");
         try
