@@ -52,6 +52,7 @@ public sealed class FrugalServer : IAsyncDisposable
         });
         var app = builder.Build();
         var state = app.MapFrugal(options); // the same call a host app makes; it starts loading the model
+        app.MapFrugalWebChat();
         try
         {
             await app.StartAsync(cancellationToken);

@@ -26,6 +26,13 @@ public class ServeCommandTests
         using var http = new HttpClient { BaseAddress = new Uri(url) };
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("health")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("v1/models")).StatusCode);
+        // The chat page needs no key (the API behind it does), and the log says where it is.
+        Assert.Contains($"web chat at {url} ", text);
+        using (var page = await http.GetAsync(""))
+        {
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Equal("text/html", page.Content.Headers.ContentType!.MediaType);
+        }
 
         cancel.Cancel();
         Assert.Equal(0, await run.WaitAsync(TimeSpan.FromSeconds(30)));

@@ -51,6 +51,13 @@ public sealed class ServerHarness : IAsyncDisposable
         return ((int)response.StatusCode, JsonDocument.Parse(text).RootElement.Clone());
     }
 
+    public async Task<(int Status, JsonElement Body)> GetJsonAsync(string path)
+    {
+        using var response = await Http.GetAsync(path);
+        string text = await response.Content.ReadAsStringAsync();
+        return ((int)response.StatusCode, JsonDocument.Parse(text).RootElement.Clone());
+    }
+
     /// <summary>One sample of the Prometheus text at /metrics.</summary>
     public async Task<double> MetricAsync(string name)
     {
