@@ -5,7 +5,7 @@ namespace Frugal.Cli.Commands;
 
 internal static class CommonArguments
 {
-    public static Argument<string> Model() => new("MODEL") { Description = "path of a GGUF model file" };
+    public static Argument<string> Model() => new("MODEL") { Description = HubModels.ModelHelp };
 
     public static Option<bool> Json() => new("--json") { Description = "print one JSON object instead of text" };
 

@@ -28,7 +28,7 @@ internal static class ServeCommand
         {
             var cacheTypes = kv.Parse(parse);
             var kvRetention = retention.Parse(parse);
-            string path = parse.GetValue(model)!;
+            string path = HubModels.Resolve(context, parse.GetValue(model)!);
             using (CommonArguments.Open(path)) { } // a missing or malformed file is reported before listening
             var options = new ServerOptions
             {
