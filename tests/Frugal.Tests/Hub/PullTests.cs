@@ -150,6 +150,20 @@ public sealed class PullTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_token_goes_to_the_hub_and_never_to_a_CDN_of_another_origin()
+    {
+        _hub.Add("meta/gated", "gated-Q4_K_M.gguf", Model, gated: true);
+        _hub.CdnHost = "localhost"; // the hub is 127.0.0.1: same server, another origin
+        using var puller = Puller(token: TestHub.Token);
+        var result = await Pull(puller, "meta/gated");
+        Assert.Equal(Model, File.ReadAllBytes(result.Path));
+        Assert.Equal(
+            ["GET /api/models/meta/gated/tree/main auth", "HEAD /meta/gated/resolve/main/gated-Q4_K_M.gguf auth",
+             "GET /meta/gated/resolve/main/gated-Q4_K_M.gguf auth", $"GET /cdn/"],
+            _hub.Requests.Select(r => r.StartsWith("GET /cdn/", StringComparison.Ordinal) ? r[..9] + (r.EndsWith(" auth") ? " auth" : "") : r));
+    }
+
+    [Fact]
     public async Task A_missing_repository_file_or_quant_is_named_in_the_error()
     {
         using var puller = Puller();

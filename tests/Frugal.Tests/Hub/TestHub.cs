@@ -42,7 +42,10 @@ internal sealed class TestHub : IAsyncDisposable
 
     public Uri Address { get; }
 
-    /// <summary>"METHOD path [range]" of every request, in order.</summary>
+    /// <summary>When set, resolve redirects to this host (same port) instead of a relative path: a CDN of another origin.</summary>
+    public string? CdnHost { get; set; }
+
+    /// <summary>"METHOD path [range] [auth]" of every request, in order; " auth" marks one that carried an Authorization header.</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
 
     /// <summary>File bytes sent by the CDN path, over all requests.</summary>
@@ -94,7 +97,8 @@ internal sealed class TestHub : IAsyncDisposable
     private async Task HandleAsync(HttpContext c)
     {
         string path = c.Request.Path.Value ?? "/";
-        Requests.Enqueue($"{c.Request.Method} {path}{(c.Request.Headers.Range.Count > 0 ? " " + c.Request.Headers.Range : "")}");
+        Requests.Enqueue($"{c.Request.Method} {path}{(c.Request.Headers.Range.Count > 0 ? " " + c.Request.Headers.Range : "")}" +
+            (c.Request.Headers.Authorization.Count > 0 ? " auth" : ""));
         var parts = path.Trim('/').Split('/').Select(Uri.UnescapeDataString).ToArray();
         if (parts.Length >= 2 && parts[0] == "cdn") await ServeFileAsync(c, parts[1]);
         else if (parts.Length == 6 && parts[0] == "api" && parts[1] == "models" && parts[4] == "tree" && parts[5] == "main")
@@ -140,7 +144,7 @@ internal sealed class TestHub : IAsyncDisposable
             return;
         }
         c.Response.StatusCode = 302;
-        c.Response.Headers.Location = $"/cdn/{f.Id}";
+        c.Response.Headers.Location = CdnHost is null ? $"/cdn/{f.Id}" : $"http://{CdnHost}:{Address.Port}/cdn/{f.Id}";
         c.Response.Headers["X-Linked-Etag"] = $"\"{f.Sha256}\"";
         c.Response.Headers["X-Linked-Size"] = f.Content.Length.ToString();
         c.Response.Headers.ETag = "\"0123456789abcdef\""; // the git blob id, as on the hub: not the hash to check
