@@ -12,13 +12,14 @@ namespace Frugal.Hub;
 internal static class FileDownload
 {
     private const int BufferBytes = 1 << 16;
-    private const long ReportEveryBytes = 1 << 18;
+    private const long FlushEveryBytes = 1 << 20;
 
     /// <summary>Downloads (or finishes) <paramref name="partialPath"/> and verifies it; returns with a verified file there.</summary>
     public static async Task RunAsync(HubClient client, HubFileInfo info, string partialPath, HubOptions options,
         IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(partialPath)!);
+        using var held = Lock(info, partialPath);
         long have = File.Exists(partialPath) ? new FileInfo(partialPath).Length : 0;
         if (have > info.Size)
         {
@@ -47,6 +48,23 @@ internal static class FileDownload
             }
         }
         await VerifyAsync(info, partialPath, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Holds <c>{partial}.lock</c> exclusively while this process writes the partial file: two pulls of one file (two
+    /// terminals, a server and a CLI) would otherwise append to it at once and spoil it.
+    /// </summary>
+    private static FileStream Lock(HubFileInfo info, string partialPath)
+    {
+        string path = partialPath + ".lock";
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+        }
+        catch (IOException e)
+        {
+            throw new HubException($"another pull is downloading {info.Name} right now (it holds {path}); wait for it to finish", e);
+        }
     }
 
     /// <summary>One GET from <paramref name="from"/> appended to the partial file; returns its length afterwards.</summary>
@@ -85,7 +103,7 @@ internal static class FileDownload
         file.SetLength(from);
         file.Position = from;
         var buffer = new byte[BufferBytes];
-        long done = from, reported = from;
+        long done = from, flushed = from;
         report(done);
         while (done < info.Size)
         {
@@ -94,11 +112,12 @@ internal static class FileDownload
             if (n == 0) throw new IOException($"the connection closed after {done} of {info.Size} bytes");
             await file.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
             done += n;
-            if (done - reported >= ReportEveryBytes || done == info.Size)
+            if (done - flushed >= FlushEveryBytes)
             {
-                await file.FlushAsync(cancellationToken).ConfigureAwait(false); // what was reported is on disk if the process dies
-                report(reported = done);
+                await file.FlushAsync(cancellationToken).ConfigureAwait(false); // bounds what a killed process loses
+                flushed = done;
             }
+            report(done);
         }
         return done;
     }

@@ -112,6 +112,50 @@ public sealed class PullTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_cancelled_pull_keeps_its_partial_file_and_the_next_pull_resumes_it()
+    {
+        const int stall = 400_000;
+        _hub.StallNextDownloadAt(stall);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(2)); // a guard against a hang, not a timing check
+        var cancelAtStall = new ReportTo(p => { if (p.Done >= stall) cancel.Cancel(); });
+        using (var first = Puller())
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+                first.PullAsync(ModelReference.Parse("test/tiny", _ => false), cancelAtStall, cancel.Token));
+            Assert.Empty(first.Cache.List());
+            Assert.Equal([(first.Cache.PartialPathOf(TestHub.Sha256(Model)), (long)stall)], first.Cache.Partials());
+        }
+
+        using var puller = Puller();
+        var result = await Pull(puller, "test/tiny");
+        Assert.Equal(Model, File.ReadAllBytes(result.Path));
+        Assert.Equal(Model.Length, _hub.BytesServed);
+        Assert.EndsWith($" bytes={stall}-", CdnRequests()[^1]);
+    }
+
+    [Fact]
+    public async Task A_second_pull_of_a_file_being_downloaded_is_refused_rather_than_spoiling_it()
+    {
+        using var puller = Puller();
+        string partial = puller.Cache.PartialPathOf(TestHub.Sha256(Model));
+        Directory.CreateDirectory(Path.GetDirectoryName(partial)!);
+        using (new FileStream(partial + ".lock", FileMode.Create, FileAccess.ReadWrite, FileShare.None))
+        {
+            var e = await Assert.ThrowsAsync<HubException>(() => Pull(puller, "test/tiny"));
+            Assert.Equal($"another pull is downloading test/tiny/tiny-Q4_K_M.gguf right now (it holds {partial}.lock); wait for it to finish", e.Message);
+            Assert.Equal(0, _hub.BytesServed);
+        }
+        File.Delete(partial + ".lock");
+        Assert.Equal(Model, File.ReadAllBytes((await Pull(puller, "test/tiny")).Path));
+        Assert.False(File.Exists(partial + ".lock"));
+    }
+
+    private sealed class ReportTo(Action<DownloadProgress> action) : IProgress<DownloadProgress>
+    {
+        public void Report(DownloadProgress value) => action(value);
+    }
+
+    [Fact]
     public async Task A_file_whose_hash_is_wrong_is_rejected_and_the_cache_keeps_what_it_had()
     {
         using var puller = Puller();

@@ -29,6 +29,7 @@ internal sealed class TestHub : IAsyncDisposable
     private readonly ConcurrentDictionary<string, StoredFile> _cdn = new();
     private long _bytesServed;
     private long _dropAfter = -1;
+    private long _stallAt = -1;
 
     private sealed record Repo(bool Gated, ConcurrentDictionary<string, StoredFile> Files);
 
@@ -50,6 +51,9 @@ internal sealed class TestHub : IAsyncDisposable
 
     /// <summary>File bytes sent by the CDN path, over all requests.</summary>
     public long BytesServed => Interlocked.Read(ref _bytesServed);
+
+    /// <summary>The next CDN response sends the file up to this byte offset, then waits until the client goes away.</summary>
+    public void StallNextDownloadAt(long offset) => Interlocked.Exchange(ref _stallAt, offset);
 
     /// <summary>The next CDN response sends the file only up to this byte offset, then the connection is dropped.</summary>
     public void DropNextDownloadAt(long offset) => Interlocked.Exchange(ref _dropAfter, offset);
@@ -173,13 +177,20 @@ internal sealed class TestHub : IAsyncDisposable
         }
         c.Response.ContentLength = f.Content.Length - start;
         long dropAt = Interlocked.Exchange(ref _dropAfter, -1);
-        long end = dropAt >= start ? dropAt : f.Content.Length;
+        long stallAt = Interlocked.Exchange(ref _stallAt, -1);
+        long end = dropAt >= start ? dropAt : stallAt >= start ? stallAt : f.Content.Length;
         for (long at = start; at < end;)
         {
             int n = (int)Math.Min(16 * 1024, end - at);
             await c.Response.Body.WriteAsync(f.Content.AsMemory((int)at, n));
             Interlocked.Add(ref _bytesServed, n);
             at += n;
+        }
+        if (stallAt >= start)
+        {
+            await c.Response.Body.FlushAsync();
+            try { await Task.Delay(Timeout.Infinite, c.RequestAborted); } catch (OperationCanceledException) { }
+            return;
         }
         // Stopping short of Content-Length makes Kestrel close the connection after what was written, as a dropped
         // connection looks to the client; c.Abort() would also throw away bytes still in the send buffers.
