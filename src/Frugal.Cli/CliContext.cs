@@ -37,4 +37,7 @@ public sealed class CliContext(TextWriter output, TextWriter error)
     public string DefaultModelPath { get; init; } = Path.Combine(AppContext.BaseDirectory, "models", "frugal-main.gguf");
 
     public CancellationToken Cancellation { get; init; }
+
+    /// <summary>The environment the hub settings come from (HF_ENDPOINT, HF_TOKEN, FRUGAL_HOME); tests point it at their own hub.</summary>
+    public Func<string, string?> GetEnvironmentVariable { get; init; } = Environment.GetEnvironmentVariable;
 }

@@ -49,7 +49,7 @@ internal static class BenchCommand
             var kvRetention = retention.Parse(parse);
             long probeBytes = MembwCommand.Bytes("--membw-mib", parse.GetValue(membwMib));
             int t = ThreadsOption.Apply(parse.GetValue(threads));
-            string path = parse.GetValue(model)!;
+            string path = HubModels.Resolve(context, parse.GetValue(model)!);
 
             using var file = CommonArguments.Open(path);
             // Made before the model so its buffer is resident through the whole run: peak RSS then exceeds the

@@ -16,7 +16,7 @@ internal static class ChatCommand
 {
     public static Command Create(CliContext context)
     {
-        var model = new Argument<string?>("MODEL") { Description = "path of a GGUF model file (default: the built-in model)", Arity = ArgumentArity.ZeroOrOne };
+        var model = new Argument<string?>("MODEL") { Description = HubModels.ModelHelp + " (default: the built-in model)", Arity = ArgumentArity.ZeroOrOne };
         var system = new Option<string?>("--system") { Description = "a system prompt" };
         var temp = new Option<float>("--temp") { Description = "temperature (0 = greedy)", DefaultValueFactory = _ => 0.8f };
         var seed = new Option<long?>("--seed", "-s") { Description = "random seed (same seed, same replies)" };
@@ -31,7 +31,7 @@ internal static class ChatCommand
         {
             var cacheTypes = kv.Parse(parse);
             var kvRetention = retention.Parse(parse);
-            string path = parse.GetValue(model) ?? context.DefaultModelPath;
+            string path = HubModels.Resolve(context, parse.GetValue(model) ?? context.DefaultModelPath);
             using (CommonArguments.Open(path)) { } // a missing or malformed file is a user error before anything loads
             int? context0 = parse.GetValue(ctx);
             var engineOptions = new EngineOptions { ContextLength = context0 ?? 4096, MaxRunningSequences = 1, KvCacheTypes = cacheTypes, KvRetention = kvRetention };

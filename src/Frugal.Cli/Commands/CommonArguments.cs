@@ -5,10 +5,10 @@ namespace Frugal.Cli.Commands;
 
 internal static class CommonArguments
 {
-    public static Argument<string> Model() => new("MODEL") { Description = "path of a GGUF model file" };
+    public static Argument<string> Model() => new("MODEL") { Description = HubModels.ModelHelp };
 
     /// <summary>A MODEL that may be left out: the built-in model then (see <see cref="ModelOrBuiltIn"/>).</summary>
-    public static Argument<string?> OptionalModel() => new("MODEL") { Description = "path of a GGUF model file (default: the built-in model)", Arity = ArgumentArity.ZeroOrOne };
+    public static Argument<string?> OptionalModel() => new("MODEL") { Description = HubModels.ModelHelp + " (default: the built-in model)", Arity = ArgumentArity.ZeroOrOne };
 
     /// <summary>The MODEL given, or the built-in model when none was; a missing built-in model is a clear error.</summary>
     public static string ModelOrBuiltIn(CliContext context, string? path)

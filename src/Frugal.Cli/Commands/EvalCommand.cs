@@ -22,7 +22,7 @@ internal static class EvalCommand
 
     public static Command Create(CliContext context)
     {
-        var model = new Argument<string?>("MODEL") { Description = "path of a GGUF model file (default: the built-in model)", Arity = ArgumentArity.ZeroOrOne };
+        var model = new Argument<string?>("MODEL") { Description = HubModels.ModelHelp + " (default: the built-in model)", Arity = ArgumentArity.ZeroOrOne };
         var task = new Option<string>("--task") { Description = "held-out task: arithmetic (3-digit addition), recall (key 400+ tokens back) or copy", Required = true };
         var count = new Option<int>("--n") { Description = "items to evaluate", DefaultValueFactory = _ => 500 };
         var seed = new Option<ulong>("--seed") { Description = "seed of the held-out set", DefaultValueFactory = _ => HeldOutSets.DefaultSeed };
@@ -45,6 +45,7 @@ internal static class EvalCommand
             string path = parse.GetValue(model) ?? context.DefaultModelPath;
             if (parse.GetValue(model) is null && !File.Exists(path))
                 throw new CliError($"no MODEL given and the built-in model is missing at '{path}': give the path of a GGUF file");
+            path = HubModels.Resolve(context, path);
             ThreadsOption.Apply(parse.GetValue(threads));
 
             using var file = CommonArguments.Open(path);

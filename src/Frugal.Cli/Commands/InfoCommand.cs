@@ -15,7 +15,7 @@ internal static class InfoCommand
         var command = new Command("info", "show what a GGUF model file holds") { model, json, metadata };
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
-            string path = parse.GetValue(model)!;
+            string path = HubModels.Resolve(context, parse.GetValue(model)!);
             using var file = CommonArguments.Open(path);
             var summary = ModelSummary.Of(file, path);
             if (parse.GetValue(json)) WriteJson(context.Out, summary);

@@ -20,7 +20,7 @@ internal static class LogitsCommand
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             int[] ids = ParseIds(parse.GetValue(tokens)!);
-            using var file = CommonArguments.Open(parse.GetValue(model)!);
+            using var file = CommonArguments.Open(HubModels.Resolve(context, parse.GetValue(model)!));
             using var lm = context.LoadModel(file);
             int vocab = lm.Config.VocabSize;
             for (int i = 0; i < ids.Length; i++)

@@ -58,11 +58,12 @@ internal static class PerplexityCommand
             string text = File.ReadAllText(textPath);
             if (text.Length == 0) throw new CliError($"'{textPath}' is empty: there is nothing to measure");
             if (compareWith is not null && !File.Exists(compareWith)) throw new CliError($"base file not found: '{compareWith}'");
-            if (saveTo is not null && (SamePath(saveTo, textPath) || SamePath(saveTo, parse.GetValue(model)!)))
+            string modelPath = HubModels.Resolve(context, parse.GetValue(model)!);
+            if (saveTo is not null && (SamePath(saveTo, textPath) || SamePath(saveTo, modelPath)))
                 throw new CliError($"--kl-divergence-base: '{saveTo}' is an input of this run; name a new file for the base");
             using var baseFile = compareWith is null ? null : BaseLogitsFile.Open(compareWith);
 
-            using var gguf = CommonArguments.Open(parse.GetValue(model)!);
+            using var gguf = CommonArguments.Open(modelPath);
             using var lm = context.LoadModel(gguf);
             KvCacheTypeOptions.CheckFits(cacheTypes, lm.Config);
             var tokenizer = context.LoadTokenizer(gguf);

@@ -34,7 +34,7 @@ internal static class RunCommand
 
     public static Command Create(CliContext context)
     {
-        var model = new Argument<string?>("MODEL") { Description = "path of a GGUF model file (default: the built-in model)", Arity = ArgumentArity.ZeroOrOne };
+        var model = new Argument<string?>("MODEL") { Description = HubModels.ModelHelp + " (default: the built-in model)", Arity = ArgumentArity.ZeroOrOne };
         var prompt = new Option<string?>("--prompt", "-p") { Description = "the prompt text (or -f FILE, or pipe it on standard input)" };
         var promptFile = PromptSource.FileOption();
         var count = new Option<int>("--n-predict", "-n") { Description = "tokens to generate (-1 = until end of text or a full context)", DefaultValueFactory = _ => 128 };
@@ -101,6 +101,7 @@ internal static class RunCommand
 
             ThreadsOption.Apply(parse.GetValue(threads));
             if (isDemo) path = DemoModel.EnsureFile(context.DemoDirectory, context.Error);
+            else path = HubModels.Resolve(context, path!);
             using var file = CommonArguments.Open(path!);
             using var lm = LoadProgress.Run(context, Path.GetFileName(path!), () => context.LoadModel(file));
             KvCacheTypeOptions.CheckFits(cacheTypes, lm.Config);

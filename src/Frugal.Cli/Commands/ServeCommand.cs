@@ -32,7 +32,7 @@ internal static class ServeCommand
         {
             var cacheTypes = kv.Parse(parse);
             var kvRetention = retention.Parse(parse);
-            string path = CommonArguments.ModelOrBuiltIn(context, parse.GetValue(model));
+            string path = parse.GetValue(model) is { } given ? HubModels.Resolve(context, given) : CommonArguments.ModelOrBuiltIn(context, null);
             using (CommonArguments.Open(path)) { } // a missing or malformed file is reported before listening
             var options = new ServerOptions
             {

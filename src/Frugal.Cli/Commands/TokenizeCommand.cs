@@ -15,7 +15,7 @@ internal static class TokenizeCommand
         var command = new Command("tokenize", "print the token ids of a text") { model, text, json, noSpecial };
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
-            using var file = CommonArguments.Open(parse.GetValue(model)!);
+            using var file = CommonArguments.Open(HubModels.Resolve(context, parse.GetValue(model)!));
             var tokenizer = context.LoadTokenizer(file);
             int[] ids = tokenizer.Encode(parse.GetValue(text)!, addSpecial: !parse.GetValue(noSpecial), parseSpecial: true);
             if (parse.GetValue(json))

@@ -14,6 +14,7 @@ internal sealed class CliHarness : IDisposable
     {
         Directory = Path.Combine(Path.GetTempPath(), "frugal-cli-tests-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(Directory);
+        Environment["FRUGAL_HOME"] = Path.Combine(Directory, "home");
     }
 
     public string Directory { get; }
@@ -34,6 +35,7 @@ internal sealed class CliHarness : IDisposable
             In = new StringReader(Stdin ?? ""),
             InputRedirected = Stdin is not null,
             ErrorIsTerminal = false,
+            GetEnvironmentVariable = name => Environment.GetValueOrDefault(name),
         };
         int code = FrugalCli.Run(args, context);
         return new Outcome(code, stdout.ToString(), stderr.ToString());
@@ -43,6 +45,11 @@ internal sealed class CliHarness : IDisposable
 
     /// <summary>What the CLI reads as piped standard input; null = a terminal (nothing piped).</summary>
     public string? Stdin { get; set; }
+    /// <summary>
+    /// The only environment variables the CLI sees (HF_ENDPOINT, HF_TOKEN, FRUGAL_HOME); FRUGAL_HOME starts as a folder of
+    /// this harness, so no test touches the user's model cache.
+    /// </summary>
+    public Dictionary<string, string?> Environment { get; } = new();
 
     /// <summary>The built-in model path the CLI sees; null = the real one copied beside the build output.</summary>
     public string? DefaultModelPath { get; set; }
