@@ -145,6 +145,14 @@ public sealed unsafe class KiviKeyBasis
         fixed (float* step = _step)
         {
             float* cj = step + (i * 2) * T, sj = cj + T;
+            if (Wide)
+            {
+                var vc = Vector512.Load(cj);
+                var vs = Vector512.Load(sj);
+                (vc * c0 - vs * s0).Store(c);
+                (vs * c0 + vc * s0).Store(s);
+                return;
+            }
             for (int k = 0; k < T; k += Vector256<float>.Count)
             {
                 var vc = Vector256.Load(cj + k);
@@ -155,10 +163,31 @@ public sealed unsafe class KiviKeyBasis
         }
     }
 
+    /// <summary>Whether a tile row (16 floats) is one vector here.</summary>
+    private static readonly bool Wide = Vector512.IsHardwareAccelerated;
+
     /// <summary>(x, y) ← (x·c − y·s, x·s + y·c), or its inverse (x·c + y·s, −x·s + y·c), over 16 lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Rotate(float* x, float* y, float* c, float* s, bool inverse)
     {
+        if (Wide)
+        {
+            var vx = Vector512.Load(x);
+            var vy = Vector512.Load(y);
+            var vc = Vector512.Load(c);
+            var vs = Vector512.Load(s);
+            if (inverse)
+            {
+                (vx * vc + vy * vs).Store(x);
+                (vy * vc - vx * vs).Store(y);
+            }
+            else
+            {
+                (vx * vc - vy * vs).Store(x);
+                (vx * vs + vy * vc).Store(y);
+            }
+            return;
+        }
         for (int k = 0; k < T; k += Vector256<float>.Count)
         {
             var vx = Vector256.Load(x + k);
@@ -194,16 +223,28 @@ public sealed unsafe class KiviKeyBasis
             for (int h = 1; h < w; h *= 2)
                 for (int i = o; i < o + w; i += 2 * h)
                     for (int d = i; d < i + h; d++)
-                    {
-                        float* a = kt + d * T, b = kt + (d + h) * T;
-                        for (int k = 0; k < T; k += Vector256<float>.Count)
-                        {
-                            var va = Vector256.Load(a + k);
-                            var vb = Vector256.Load(b + k);
-                            (va + vb).Store(a + k);
-                            (va - vb).Store(b + k);
-                        }
-                    }
+                        Butterfly(kt + d * T, kt + (d + h) * T);
+    }
+
+    /// <summary>(a, b) ← (a + b, a − b) over 16 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Butterfly(float* a, float* b)
+    {
+        if (Wide)
+        {
+            var va = Vector512.Load(a);
+            var vb = Vector512.Load(b);
+            (va + vb).Store(a);
+            (va - vb).Store(b);
+            return;
+        }
+        for (int k = 0; k < T; k += Vector256<float>.Count)
+        {
+            var va = Vector256.Load(a + k);
+            var vb = Vector256.Load(b + k);
+            (va + vb).Store(a + k);
+            (va - vb).Store(b + k);
+        }
     }
 }
 
