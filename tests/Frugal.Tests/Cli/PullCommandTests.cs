@@ -3,21 +3,22 @@ using System.Text.RegularExpressions;
 using Frugal.Cli;
 using Frugal.Tests.Engine;
 using Frugal.Tests.Hub;
+using Frugal.Tools.Hub;
 
 namespace Frugal.Tests.Cli;
 
 /// <summary><c>frugal pull / list / rm</c> and hub references as MODEL, against the in-process hub.</summary>
 public sealed class PullCommandTests : IAsyncLifetime
 {
-    private static readonly byte[] Model = TestHub.TinyModel(seed: 21);
+    private static readonly byte[] Model = FakeHub.TinyModel(seed: 21);
     private static readonly string Size = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Model.Length / 1048576.0:F2} MiB");
 
     private readonly CliHarness _cli = new();
-    private TestHub _hub = null!;
+    private FakeHub _hub = null!;
 
     public async Task InitializeAsync()
     {
-        _hub = await TestHub.StartAsync();
+        _hub = await FakeHub.StartAsync();
         _hub.Add("test/tiny", "tiny-F32.gguf", Model);
         _hub.Add("meta/gated", "gated-Q4_K_M.gguf", Model, gated: true);
         _cli.Environment["HF_ENDPOINT"] = _hub.Address.ToString();
@@ -61,11 +62,11 @@ public sealed class PullCommandTests : IAsyncLifetime
     public void Pull_list_and_rm_manage_the_cache()
     {
         var pull = _cli.Run("pull", "test/tiny");
-        Assert.Equal((0, $"pulled test/tiny/tiny-F32.gguf ({Size}, sha256 {TestHub.Sha256(Model)[..12]} verified) into {Cached("tiny-F32.gguf")}"),
+        Assert.Equal((0, $"pulled test/tiny/tiny-F32.gguf ({Size}, sha256 {FakeHub.Sha256(Model)[..12]} verified) into {Cached("tiny-F32.gguf")}"),
             (pull.ExitCode, pull.Out.TrimEnd()));
         Assert.Equal(Model, File.ReadAllBytes(Cached("tiny-F32.gguf")));
         var again = _cli.Run("pull", "test/tiny:F32");
-        Assert.Equal($"test/tiny/tiny-F32.gguf is up to date ({Size}, sha256 {TestHub.Sha256(Model)[..12]}) at {Cached("tiny-F32.gguf")}", again.Out.TrimEnd());
+        Assert.Equal($"test/tiny/tiny-F32.gguf is up to date ({Size}, sha256 {FakeHub.Sha256(Model)[..12]}) at {Cached("tiny-F32.gguf")}", again.Out.TrimEnd());
 
         var list = _cli.Run("list");
         Assert.Equal(0, list.ExitCode);
@@ -125,7 +126,7 @@ public sealed class PullCommandTests : IAsyncLifetime
         Assert.Equal($"error: meta/gated is a gated repository: accept its terms at {_hub.Address.ToString().TrimEnd('/')}/meta/gated " +
             "and set HF_TOKEN to an access token of that account", refused.Error.TrimEnd());
 
-        _cli.Environment["HF_TOKEN"] = TestHub.Token;
+        _cli.Environment["HF_TOKEN"] = FakeHub.Token;
         var allowed = _cli.Run("pull", "meta/gated");
         Assert.Equal(0, allowed.ExitCode);
         Assert.StartsWith($"pulled meta/gated/gated-Q4_K_M.gguf ({Size}", allowed.Out);

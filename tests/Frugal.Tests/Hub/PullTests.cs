@@ -1,21 +1,22 @@
 using System.Net;
 using System.Net.Sockets;
 using Frugal.Hub;
+using Frugal.Tools.Hub;
 
 namespace Frugal.Tests.Hub;
 
 /// <summary>Pulls against the in-process hub: redirects, resume after drops, hash checks, gated and missing repositories.</summary>
 public sealed class PullTests : IAsyncLifetime
 {
-    private static readonly byte[] Model = TestHub.TinyModel(seed: 11);
-    private static readonly byte[] Other = TestHub.TinyModel(seed: 12);
+    private static readonly byte[] Model = FakeHub.TinyModel(seed: 11);
+    private static readonly byte[] Other = FakeHub.TinyModel(seed: 12);
 
     private readonly string _home = Path.Combine(Path.GetTempPath(), "frugal-pull-tests-" + Guid.NewGuid().ToString("N"));
-    private TestHub _hub = null!;
+    private FakeHub _hub = null!;
 
     public async Task InitializeAsync()
     {
-        _hub = await TestHub.StartAsync();
+        _hub = await FakeHub.StartAsync();
         _hub.Add("test/tiny", "tiny-Q8_0.gguf", Other);
         _hub.Add("test/tiny", "tiny-Q4_K_M.gguf", Model);
         _hub.Add("test/tiny", "mmproj-tiny-Q4_K_M.gguf", Other);
@@ -43,7 +44,7 @@ public sealed class PullTests : IAsyncLifetime
         var result = await Pull(puller, "test/tiny");
 
         Assert.Equal(("test/tiny", "tiny-Q4_K_M.gguf", true), (result.Repo, result.File, result.Downloaded));
-        Assert.Equal(TestHub.Sha256(Model), result.Sha256);
+        Assert.Equal(FakeHub.Sha256(Model), result.Sha256);
         Assert.Equal(Path.Combine(_home, "models", "test", "tiny", "tiny-Q4_K_M.gguf"), result.Path);
         Assert.Equal(Model, File.ReadAllBytes(result.Path));
         Assert.Equal(Model.Length, _hub.BytesServed);
@@ -63,7 +64,7 @@ public sealed class PullTests : IAsyncLifetime
     {
         using (var puller = Puller()) await Pull(puller, "test/tiny");
         await _hub.DisposeAsync();
-        _hub = await TestHub.StartAsync(); // an empty hub: any request for test/tiny would fail
+        _hub = await FakeHub.StartAsync(); // an empty hub: any request for test/tiny would fail
         using var offline = Puller(endpoint: new Uri("http://127.0.0.1:9"));
         string expected = Path.Combine(_home, "models", "test", "tiny", "tiny-Q4_K_M.gguf");
         Assert.Equal(expected, await offline.ResolveAsync("test/tiny"));
@@ -80,7 +81,7 @@ public sealed class PullTests : IAsyncLifetime
         using var puller = Puller();
         var result = await Pull(puller, "test/tiny:Q4_K_M");
 
-        Assert.Equal(TestHub.Sha256(Model), TestHub.Sha256(File.ReadAllBytes(result.Path)));
+        Assert.Equal(FakeHub.Sha256(Model), FakeHub.Sha256(File.ReadAllBytes(result.Path)));
         Assert.Equal(Model.Length, _hub.BytesServed);
         var cdn = CdnRequests();
         Assert.Equal(2, cdn.Length);
@@ -99,7 +100,7 @@ public sealed class PullTests : IAsyncLifetime
             Assert.StartsWith($"the download of test/tiny/tiny-Q4_K_M.gguf stopped at {drop} of {Model.Length} bytes", e.Message);
             Assert.EndsWith("run the same command again to resume it", e.Message);
             Assert.Empty(impatient.Cache.List()); // nothing half-written in the cache
-            Assert.Equal([(impatient.Cache.PartialPathOf(TestHub.Sha256(Model)), (long)drop)], impatient.Cache.Partials());
+            Assert.Equal([(impatient.Cache.PartialPathOf(FakeHub.Sha256(Model)), (long)drop)], impatient.Cache.Partials());
         }
 
         using var puller = Puller();
@@ -123,7 +124,7 @@ public sealed class PullTests : IAsyncLifetime
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
                 first.PullAsync(ModelReference.Parse("test/tiny", _ => false), cancelAtStall, cancel.Token));
             Assert.Empty(first.Cache.List());
-            Assert.Equal([(first.Cache.PartialPathOf(TestHub.Sha256(Model)), (long)stall)], first.Cache.Partials());
+            Assert.Equal([(first.Cache.PartialPathOf(FakeHub.Sha256(Model)), (long)stall)], first.Cache.Partials());
         }
 
         using var puller = Puller();
@@ -137,7 +138,7 @@ public sealed class PullTests : IAsyncLifetime
     public async Task A_second_pull_of_a_file_being_downloaded_is_refused_rather_than_spoiling_it()
     {
         using var puller = Puller();
-        string partial = puller.Cache.PartialPathOf(TestHub.Sha256(Model));
+        string partial = puller.Cache.PartialPathOf(FakeHub.Sha256(Model));
         Directory.CreateDirectory(Path.GetDirectoryName(partial)!);
         using (new FileStream(partial + ".lock", FileMode.Create, FileAccess.ReadWrite, FileShare.None))
         {
@@ -161,15 +162,15 @@ public sealed class PullTests : IAsyncLifetime
         using var puller = Puller();
         var good = await Pull(puller, "test/tiny/tiny-Q4_K_M.gguf");
         // The hub now claims a new version but sends bytes that do not hash to it.
-        string claimed = TestHub.Sha256([1, 2, 3]);
+        string claimed = FakeHub.Sha256([1, 2, 3]);
         _hub.Add("test/tiny", "tiny-Q4_K_M.gguf", Other, advertisedSha256: claimed);
 
         var e = await Assert.ThrowsAsync<HubException>(() => Pull(puller, "test/tiny/tiny-Q4_K_M.gguf"));
-        Assert.Equal($"test/tiny/tiny-Q4_K_M.gguf failed its check: its sha256 is {TestHub.Sha256(Other)}, the hub's LFS object id is {claimed}; " +
+        Assert.Equal($"test/tiny/tiny-Q4_K_M.gguf failed its check: its sha256 is {FakeHub.Sha256(Other)}, the hub's LFS object id is {claimed}; " +
             "the download was discarded and the cache is unchanged", e.Message);
         Assert.Equal(Model, File.ReadAllBytes(good.Path));
         Assert.Equal([("test/tiny/tiny-Q4_K_M.gguf", (long)Model.Length)], puller.Cache.List().Select(m => (m.Reference, m.Size)));
-        Assert.Equal(TestHub.Sha256(Model), puller.Cache.RecordedSha256("test/tiny", "tiny-Q4_K_M.gguf"));
+        Assert.Equal(FakeHub.Sha256(Model), puller.Cache.RecordedSha256("test/tiny", "tiny-Q4_K_M.gguf"));
         Assert.Empty(puller.Cache.Partials());
     }
 
@@ -188,7 +189,7 @@ public sealed class PullTests : IAsyncLifetime
             var e = await Assert.ThrowsAsync<HubException>(() => Pull(wrong, "meta/gated/gated-Q4_K_M.gguf"));
             Assert.Contains("HF_TOKEN has no access to it", e.Message);
         }
-        using var allowed = Puller(token: TestHub.Token);
+        using var allowed = Puller(token: FakeHub.Token);
         var result = await Pull(allowed, "meta/gated");
         Assert.Equal(Model, File.ReadAllBytes(result.Path));
     }
@@ -198,7 +199,7 @@ public sealed class PullTests : IAsyncLifetime
     {
         _hub.Add("meta/gated", "gated-Q4_K_M.gguf", Model, gated: true);
         _hub.CdnHost = "localhost"; // the hub is 127.0.0.1: same server, another origin
-        using var puller = Puller(token: TestHub.Token);
+        using var puller = Puller(token: FakeHub.Token);
         var result = await Pull(puller, "meta/gated");
         Assert.Equal(Model, File.ReadAllBytes(result.Path));
         Assert.Equal(

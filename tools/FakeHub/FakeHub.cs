@@ -2,25 +2,27 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Frugal.Models.Synthetic;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Frugal.Tests.Hub;
+namespace Frugal.Tools.Hub;
 
 /// <summary>
-/// A Hugging Face hub in the test process (Kestrel on 127.0.0.1, port 0) speaking the endpoints a pull uses:
+/// A Hugging Face hub on 127.0.0.1 (Kestrel; port 0 picks a free one) speaking the endpoints a pull uses:
 /// <c>/api/models/{repo}/tree/main</c>, HEAD and GET on <c>/{repo}/resolve/main/{file}</c> answered with a 302 to a
 /// "CDN" path and the LFS headers (<c>X-Linked-Etag</c>, <c>X-Linked-Size</c>), Range requests on the CDN, 401 with
 /// <c>X-Error-Code: GatedRepo</c> for a gated repository without the token, 404 with RepoNotFound / EntryNotFound.
 /// It counts the file bytes it sends and can drop a connection part-way through a file.
+/// One implementation for two users: the hub tests link this file (tests/Frugal.Tests/Hub), and the FakeHub program
+/// (Program.cs here) serves GGUF files with it for tools/ci/pack-smoke.sh's install, pull and run check.
 /// </summary>
-internal sealed class TestHub : IAsyncDisposable
+internal sealed partial class FakeHub : IAsyncDisposable
 {
     public const string Token = "hf_test_token";
 
@@ -35,7 +37,7 @@ internal sealed class TestHub : IAsyncDisposable
 
     private sealed record StoredFile(string Path, byte[] Content, string Sha256, string Id);
 
-    private TestHub(WebApplication app, Uri address)
+    private FakeHub(WebApplication app, Uri address)
     {
         _app = app;
         Address = address;
@@ -58,17 +60,17 @@ internal sealed class TestHub : IAsyncDisposable
     /// <summary>The next CDN response sends the file only up to this byte offset, then the connection is dropped.</summary>
     public void DropNextDownloadAt(long offset) => Interlocked.Exchange(ref _dropAfter, offset);
 
-    public static async Task<TestHub> StartAsync()
+    public static async Task<FakeHub> StartAsync(int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
         var app = builder.Build();
-        TestHub? hub = null;
+        FakeHub? hub = null;
         app.Run(c => hub!.HandleAsync(c));
         await app.StartAsync();
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        hub = new TestHub(app, new Uri(bound));
+        hub = new FakeHub(app, new Uri(bound));
         return hub;
     }
 
@@ -79,21 +81,6 @@ internal sealed class TestHub : IAsyncDisposable
         var file = new StoredFile(path, content, advertisedSha256 ?? Convert.ToHexStringLower(SHA256.HashData(content)), Guid.NewGuid().ToString("N"));
         r.Files[path] = file;
         _cdn[file.Id] = file;
-    }
-
-    /// <summary>A small GGUF written by the project's writer: a random-weight Llama-3-shaped model (about 1.5 MB).</summary>
-    public static byte[] TinyModel(int seed)
-    {
-        string path = Path.Combine(Path.GetTempPath(), $"frugal-hub-fixture-{Guid.NewGuid():N}.gguf");
-        try
-        {
-            SyntheticModelWriter.Write(SyntheticModelSpec.Tiny(SyntheticFamily.Llama3, seed: seed) with { ContextLength = 256 }, path);
-            return File.ReadAllBytes(path);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
     }
 
     public static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
@@ -202,6 +189,9 @@ internal sealed class TestHub : IAsyncDisposable
         c.Response.Headers["X-Error-Code"] = code;
         c.Response.Headers["X-Error-Message"] = message;
     }
+
+    /// <summary>Completes when the host is told to stop (Ctrl-C, SIGTERM).</summary>
+    public Task WaitForShutdownAsync() => _app.WaitForShutdownAsync();
 
     public async ValueTask DisposeAsync()
     {
