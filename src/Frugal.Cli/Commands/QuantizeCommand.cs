@@ -50,10 +50,19 @@ internal static class QuantizeCommand
         return command;
     }
 
-    /// <summary>Quantizes with a progress bar on stderr: one bar over the whole model (by input bytes), naming the tensor at work.</summary>
+    /// <summary>
+    /// Quantizes with progress on stderr: on a terminal one Spectre.Console bar over the whole model (by input bytes)
+    /// naming the tensor at work; elsewhere (a pipe, a log) one line per tensor as it is written, as llama-quantize logs.
+    /// </summary>
     private static QuantizationResult Run(CliContext context, string input, string output, QuantizeOptions options)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(context.Error) });
+        if (!console.Profile.Capabilities.Interactive)
+            return GgufQuantizer.Run(input, output, options, p =>
+            {
+                if (p.Fraction >= 1) context.Error.WriteLine(TensorLine(p));
+            }, context.Cancellation);
+
         QuantizationResult? result = null;
         console.Progress()
             .AutoClear(false)
@@ -75,6 +84,18 @@ internal static class QuantizeCommand
                 bar.Value = 1;
             });
         return result!;
+    }
+
+    /// <summary>"[  3/38] blk.0.attn_k.weight [256, 128] F16 -> Q4_K, 64.0 KiB -> 18.0 KiB".</summary>
+    private static string TensorLine(QuantizationProgress p)
+    {
+        var t = p.Tensor;
+        int width = p.Plan.Tensors.Count.ToString(CultureInfo.InvariantCulture).Length;
+        string index = $"[{(p.Index + 1).ToString(CultureInfo.InvariantCulture).PadLeft(width)}/{p.Plan.Tensors.Count}]";
+        string shape = "[" + string.Join(", ", t.Dimensions) + "]";
+        return t.Converts
+            ? $"{index} {t.Name} {shape} {Name(t.From)} -> {Name(t.To)}, {InfoCommand.Bytes(t.BytesBefore)} -> {InfoCommand.Bytes(t.BytesAfter)}"
+            : $"{index} {t.Name} {shape} {Name(t.From)}, copied, {InfoCommand.Bytes(t.BytesBefore)}";
     }
 
     /// <summary>The output path, the tensor types it holds, and the tensor and file sizes before and after.</summary>

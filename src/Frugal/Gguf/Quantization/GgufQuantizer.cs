@@ -107,6 +107,12 @@ public static class GgufQuantizer
             progress?.Invoke(new QuantizationProgress(file, index, 1));
         }
 
+        /// <summary>Progress within the tensor; its start (0) and end (1) are reported once each, by <see cref="Write"/>.</summary>
+        private void Report(double fraction)
+        {
+            if (fraction < 1) progress?.Invoke(new QuantizationProgress(file, index, fraction));
+        }
+
         private void Copy(byte* data, long bytes, Stream output)
         {
             for (long done = 0; done < bytes;)
@@ -115,7 +121,7 @@ public static class GgufQuantizer
                 int n = (int)Math.Min(BatchBytes, bytes - done);
                 output.Write(new ReadOnlySpan<byte>(data + done, n));
                 done += n;
-                progress?.Invoke(new QuantizationProgress(file, index, (double)done / bytes));
+                Report((double)done / bytes);
             }
         }
 
@@ -149,7 +155,7 @@ public static class GgufQuantizer
                     System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
                 }
                 output.Write(buffer, 0, (int)(count * outRow));
-                progress?.Invoke(new QuantizationProgress(file, index, (double)(first + count) / rows));
+                Report((double)(first + count) / rows);
             }
         }
 
