@@ -125,6 +125,8 @@ public sealed class GgufWriter
         long written = 0;
         foreach (var t in _tensors)
         {
+            Pad(w, written);
+            written = GgufReader.AlignUp(written, Alignment);
             if (t.Write is null)
             {
                 w.Write(t.Data.Span);
@@ -138,9 +140,6 @@ public sealed class GgufWriter
                     throw new InvalidOperationException($"tensor '{t.Name}' wrote {counted.Count} bytes, its directory entry says {t.Bytes}");
             }
             written += t.Bytes;
-            // After every tensor, the last one too, as ggml's gguf writer pads.
-            Pad(w, written);
-            written = GgufReader.AlignUp(written, Alignment);
         }
         w.Flush();
     }

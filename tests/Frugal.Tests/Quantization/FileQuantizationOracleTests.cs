@@ -67,6 +67,34 @@ public class FileQuantizationOracleTests(ITestOutputHelper output)
         AssertSameAsLlamaCpp(SyntheticFixtures.PathOf(SyntheticModelSpec.Tiny(SyntheticFamily.Qwen2, GgmlType.F16, seed: 17)),
             QuantizationFileType.Parse(type), pure: false);
 
+    /// <summary>
+    /// The file loads in llama.cpp and in Frugal and both compute the same logits from it (within the margin
+    /// <see cref="QuantizedParityTests"/> explains: 8-bit activation rounding, not the file).
+    /// </summary>
+    [Theory]
+    [InlineData("Q4_K_M")]
+    [InlineData("Q8_0")]
+    public void A_frugal_quantized_file_runs_in_llama_cpp_and_in_frugal_alike(string type)
+    {
+        var spec = Llama8();
+        string path = SyntheticFixtures.NewPath($"run-{type}");
+        GgufQuantizer.Run(SyntheticFixtures.PathOf(spec), path, new QuantizeOptions { FileType = QuantizationFileType.Parse(type) });
+        var prompt = LlamaCppParityTests.Prompt(spec.VocabSize, seed: 23, length: 32);
+
+        float[] expected;
+        int[] continuation;
+        using (var oracle = LlamaCppModel.Load(path))
+        {
+            expected = oracle.Logits(prompt);
+            continuation = oracle.Greedy(prompt, 8);
+        }
+        Assert.Equal(8, continuation.Length);
+        Assert.All(continuation, t => Assert.InRange(t, 0, spec.VocabSize - 1));
+        var actual = LlamaCppParityTests.Evaluate(path, prompt);
+        double worst = LogitComparison.AssertClose(expected, actual, spec.VocabSize, minCosine: 0.999, margin: 0.05f);
+        output.WriteLine($"{type}: llama.cpp greedy {string.Join(' ', continuation)}; worst cosine vs Frugal {worst:F6}");
+    }
+
     private void AssertSameAsLlamaCpp(string source, QuantizationFileType fileType, bool pure)
     {
         string expectedPath = SyntheticFixtures.NewPath($"llama-{fileType.Name}{(pure ? "-pure" : "")}");

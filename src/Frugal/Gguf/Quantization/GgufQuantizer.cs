@@ -76,7 +76,12 @@ public static class GgufQuantizer
         try
         {
             using (var stream = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            {
                 writer.WriteTo(stream);
+                // llama.cpp pads after every tensor, the last one too (the data section starts aligned, so padding the
+                // file's length pads the last tensor).
+                stream.Write(new byte[GgufReader.AlignUp(stream.Position, input.Alignment) - stream.Position]);
+            }
             File.Move(partial, outputPath, overwrite: true);
         }
         catch
