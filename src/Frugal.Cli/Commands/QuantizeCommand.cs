@@ -56,12 +56,18 @@ internal static class QuantizeCommand
     /// </summary>
     private static QuantizationResult Run(CliContext context, string input, string output, QuantizeOptions options)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(context.Error) });
-        if (!console.Profile.Capabilities.Interactive)
+        if (!context.ErrorIsTerminal)
             return GgufQuantizer.Run(input, output, options, p =>
             {
                 if (p.Fraction >= 1) context.Error.WriteLine(TensorLine(p));
             }, context.Cancellation);
+
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(context.Error),
+            Ansi = AnsiSupport.Detect,
+            Interactive = InteractionSupport.Yes,
+        });
 
         QuantizationResult? result = null;
         console.Progress()
