@@ -60,6 +60,12 @@ if (args.Length > 0 && args[0] == "vs-ggml")
         args.Length > 6 ? Enum.Parse<KernelPath>(args[6]) : KernelDispatch.Best);
     return 0;
 }
+if (args.Length > 0 && args[0] == "quantize-speed")
+{
+    // Usage: Frugal.Bench quantize-speed [types=Q4_K_M,Q8_0,Q4_0,Q6_K] [threads=2] [dir]
+    return QuantizeSpeed.Run((args.Length > 1 ? args[1] : "Q4_K_M,Q8_0,Q4_0,Q6_K").Split(','), args.Length > 2 ? int.Parse(args[2]) : 2,
+        args.Length > 3 ? args[3] : BenchFiles.DefaultDirectory);
+}
 if (args.Length > 0 && args[0] == "repack-probe")
 {
     RepackProbe.Run(int.Parse(args[1]), int.Parse(args[2]));

@@ -29,6 +29,7 @@ public static class FrugalCli
         root.Subcommands.Add(PullCommand.Create(context));
         root.Subcommands.Add(ListCommand.Create(context));
         root.Subcommands.Add(RmCommand.Create(context));
+        root.Subcommands.Add(QuantizeCommand.Create(context));
         root.SetAction(parse =>
         {
             if (parse.GetValue(version))

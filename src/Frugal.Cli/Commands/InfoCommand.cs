@@ -86,7 +86,7 @@ internal static class InfoCommand
         else j.WriteNull(name);
     }
 
-    private static string Bytes(long n) => n switch
+    internal static string Bytes(long n) => n switch
     {
         >= 1L << 30 => $"{n / (double)(1L << 30):F2} GiB",
         >= 1L << 20 => $"{n / (double)(1L << 20):F2} MiB",

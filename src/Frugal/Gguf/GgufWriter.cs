@@ -10,7 +10,9 @@ namespace Frugal.Gguf;
 public sealed class GgufWriter
 {
     private readonly List<(string Key, GgufValue Value)> _metadata = [];
-    private readonly List<(string Name, long[] Dims, GgmlType Type, ReadOnlyMemory<byte> Data)> _tensors = [];
+    // A tensor's bytes are either held (Data) or written on demand (Write), so a quantized file of many gigabytes is
+    // produced one tensor at a time instead of held whole in memory.
+    private readonly List<(string Name, long[] Dims, GgmlType Type, long Bytes, ReadOnlyMemory<byte> Data, Action<Stream>? Write)> _tensors = [];
 
     public GgufWriter(uint version = 3, uint alignment = 32)
     {
@@ -47,15 +49,31 @@ public sealed class GgufWriter
     /// <summary>Adds a tensor. <paramref name="dims"/> is in ggml order (dims[0] is the row length).</summary>
     public GgufWriter AddTensor(string name, GgmlType type, long[] dims, ReadOnlyMemory<byte> data)
     {
-        long elements = 1;
-        foreach (var d in dims) elements *= d;
-        long expected = GgmlTypeInfo.RowBytes(type, elements);
+        long expected = TensorBytes(name, type, dims);
         if (data.Length != expected)
             throw new ArgumentException($"tensor '{name}' {GgmlTypeInfo.Name(type)} [{string.Join(", ", dims)}] needs {expected} bytes, got {data.Length}");
+        _tensors.Add((name, (long[])dims.Clone(), type, expected, data, null));
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a tensor whose bytes <paramref name="write"/> puts on the stream when the data section is written, in the
+    /// order tensors were added; it must write exactly the tensor's size (checked).
+    /// </summary>
+    public GgufWriter AddTensor(string name, GgmlType type, long[] dims, Action<Stream> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        _tensors.Add((name, (long[])dims.Clone(), type, TensorBytes(name, type, dims), default, write));
+        return this;
+    }
+
+    private long TensorBytes(string name, GgmlType type, long[] dims)
+    {
         if (_tensors.Any(t => t.Name == name))
             throw new ArgumentException($"tensor '{name}' was already added");
-        _tensors.Add((name, (long[])dims.Clone(), type, data));
-        return this;
+        long elements = 1;
+        foreach (var d in dims) elements *= d;
+        return GgmlTypeInfo.RowBytes(type, elements);
     }
 
     /// <summary>Adds an F32 tensor from floats.</summary>
@@ -100,15 +118,28 @@ public sealed class GgufWriter
             w.Write((uint)t.Type);
             offsets[i] = offset;
             w.Write((ulong)offset);
-            offset = GgufReader.AlignUp(offset + t.Data.Length, Alignment);
+            offset = GgufReader.AlignUp(offset + t.Bytes, Alignment);
         }
 
         Pad(w, stream.Position);
-        long dataStart = stream.Position;
-        for (int i = 0; i < _tensors.Count; i++)
+        long written = 0;
+        foreach (var t in _tensors)
         {
-            Pad(w, stream.Position - dataStart);
-            w.Write(_tensors[i].Data.Span);
+            Pad(w, written);
+            written = GgufReader.AlignUp(written, Alignment);
+            if (t.Write is null)
+            {
+                w.Write(t.Data.Span);
+            }
+            else
+            {
+                w.Flush();
+                var counted = new CountingStream(stream);
+                t.Write(counted);
+                if (counted.Count != t.Bytes)
+                    throw new InvalidOperationException($"tensor '{t.Name}' wrote {counted.Count} bytes, its directory entry says {t.Bytes}");
+            }
+            written += t.Bytes;
         }
         w.Flush();
     }
@@ -162,6 +193,27 @@ public sealed class GgufWriter
             case GgufValueType.Int64: w.Write(Convert.ToInt64(value)); break;
             case GgufValueType.Float64: w.Write(Convert.ToDouble(value)); break;
             default: throw new ArgumentException($"cannot write metadata value type {type}");
+        }
+    }
+
+    /// <summary>Passes writes through and counts them (the target stream need not report its position).</summary>
+    private sealed class CountingStream(Stream inner) : Stream
+    {
+        public long Count { get; private set; }
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => Count; set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            inner.Write(buffer);
+            Count += buffer.Length;
         }
     }
 }

@@ -56,7 +56,6 @@ public unsafe struct BlockQ2_K
     {
         QuantChecks.Lengths(blocks.Length, Elements, src.Length);
         Span<byte> levels = stackalloc byte[Elements];
-        Span<byte> scratch = stackalloc byte[16];
         Span<float> weights = stackalloc float[16];
         Span<float> mins = stackalloc float[16];
         Span<float> scales = stackalloc float[16];
@@ -69,7 +68,7 @@ public unsafe struct BlockQ2_K
             {
                 ReadOnlySpan<float> xs = x.Slice(16 * j, 16);
                 for (int l = 0; l < 16; l++) weights[l] = MathF.Abs(xs[l]);
-                scales[j] = KQuantScales.AsymmetricSearch(3, xs, weights, levels.Slice(16 * j, 16), out mins[j], scratch, -0.5f, 0.1f, 15, true);
+                scales[j] = KQuantScales.AsymmetricSearch(3, xs, weights, levels.Slice(16 * j, 16), out mins[j], -0.5f, 0.1f, 15, true);
                 if (scales[j] > maxScale) maxScale = scales[j];
                 if (mins[j] > maxMin) maxMin = mins[j];
             }

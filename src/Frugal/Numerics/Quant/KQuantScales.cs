@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace Frugal.Numerics.Quant;
 
 /// <summary>
@@ -128,10 +131,18 @@ internal static class KQuantScales
     /// scales around nmax / (max - min) and keeping the one of least weighted error (squared, or absolute when
     /// <paramref name="useMad"/>). Returns the scale; <paramref name="theMin"/> is the (non-negative) offset.
     /// </summary>
+    /// <remarks>
+    /// The element-wise work of each candidate (its levels, the products w·l, w·l·l, w·l·x and the weighted errors) runs
+    /// in 4-lane vectors, separate multiplies and adds as ggml's scalar code does them, so every lane holds the bits the
+    /// scalar code would; the sums are then taken one element at a time in ggml's order. ggml's search, with these sums
+    /// in their sequential order, decides the bytes, and this is where k-quant quantization spends its time.
+    /// </remarks>
     public static float AsymmetricSearch(int nmax, ReadOnlySpan<float> x, ReadOnlySpan<float> weights, Span<byte> levels,
-        out float theMin, Span<byte> scratch, float rmin, float rdelta, int nstep, bool useMad)
+        out float theMin, float rmin, float rdelta, int nstep, bool useMad)
     {
         int n = x.Length;
+        if (n % 4 != 0 || n > 32 || weights.Length < n || levels.Length < n)
+            throw new ArgumentException($"a sub-block of {n} elements: expected a multiple of 4 up to 32, with as many weights and levels");
         float min = x[0], max = x[0];
         float sumW = weights[0];
         float sumX = sumW * x[0];
@@ -161,18 +172,35 @@ internal static class KQuantScales
             diff = useMad ? MathF.Abs(diff) : diff * diff;
             bestError += weights[i] * diff;
         }
+
+        Span<float> shifted = stackalloc float[n];  // x - min, as ggml computes it inside each candidate (min moves)
+        for (int i = 0; i < n; i++) shifted[i] = x[i] - min;
+        Span<int> candidate = stackalloc int[n];
+        Span<float> candidateF = stackalloc float[n];
+        Span<float> wl = stackalloc float[n], wl2 = stackalloc float[n], wlx = stackalloc float[n];
+        ref float x0 = ref MemoryMarshal.GetReference(x), w0 = ref MemoryMarshal.GetReference(weights), s0 = ref MemoryMarshal.GetReference(shifted);
+        var top = Vector128.Create(nmax);
         for (int step = 0; step <= nstep; step++)
         {
             iscale = (rmin + rdelta * step + nmax) / (max - min);
+            var vscale = Vector128.Create(iscale);
+            for (int i = 0; i < n; i += 4)
+            {
+                var l = Vector128.Max(Vector128<int>.Zero, Vector128.Min(top, NearestInt(Vector128.LoadUnsafe(ref s0, (nuint)i) * vscale)));
+                l.CopyTo(candidate[i..]);
+                var lf = Vector128.ConvertToSingle(l);
+                lf.CopyTo(candidateF[i..]);
+                var a = Vector128.LoadUnsafe(ref w0, (nuint)i) * lf;  // w * l
+                a.CopyTo(wl[i..]);
+                (a * lf).CopyTo(wl2[i..]);                                // w * l * l
+                (a * Vector128.LoadUnsafe(ref x0, (nuint)i)).CopyTo(wlx[i..]);  // w * l * x
+            }
             float sumL = 0, sumL2 = 0, sumXL = 0;
             for (int i = 0; i < n; i++)
             {
-                int l = Math.Max(0, Math.Min(nmax, GgmlScalar.NearestInt(iscale * (x[i] - min))));
-                scratch[i] = (byte)l;
-                float w = weights[i];
-                sumL += w * l;
-                sumL2 += w * l * l;
-                sumXL += w * l * x[i];
+                sumL += wl[i];
+                sumL2 += wl2[i];
+                sumXL += wlx[i];
             }
             float det = sumW * sumL2 - sumL * sumL;
             if (det > 0)
@@ -184,25 +212,34 @@ internal static class KQuantScales
                     thisMin = 0;
                     thisScale = sumXL / sumL2;
                 }
-                float error = 0;
-                for (int i = 0; i < n; i++)
+                var vs = Vector128.Create(thisScale);
+                var vm = Vector128.Create(thisMin);
+                for (int i = 0; i < n; i += 4)
                 {
-                    float diff = thisScale * scratch[i] + thisMin - x[i];
-                    diff = useMad ? MathF.Abs(diff) : diff * diff;
-                    error += weights[i] * diff;
+                    var diff = vs * Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(candidateF), (nuint)i) + vm - Vector128.LoadUnsafe(ref x0, (nuint)i);
+                    diff = useMad ? Vector128.Abs(diff) : diff * diff;
+                    (Vector128.LoadUnsafe(ref w0, (nuint)i) * diff).CopyTo(wl[i..]);
                 }
+                float error = 0;
+                for (int i = 0; i < n; i++) error += wl[i];
                 if (error < bestError)
                 {
-                    scratch[..n].CopyTo(levels);
+                    for (int i = 0; i < n; i++) levels[i] = (byte)candidate[i];
                     bestError = error;
                     scale = thisScale;
                     min = thisMin;
+                    // ggml's later candidates use the new min, in x - min and in max - min alike.
+                    for (int i = 0; i < n; i++) shifted[i] = x[i] - min;
                 }
             }
         }
         theMin = -min;
         return scale;
     }
+
+    /// <summary><see cref="GgmlScalar.NearestInt"/> on four lanes: the same bits as the scalar trick.</summary>
+    private static Vector128<int> NearestInt(Vector128<float> value) =>
+        ((value + Vector128.Create(12582912f)).AsInt32() & Vector128.Create(0x007fffff)) - Vector128.Create(0x00400000);
 
     /// <summary>get_scale_min_k4: the 6-bit scale and min of sub-block <paramref name="j"/> (0..7) from the 12 packed bytes.</summary>
     public static void ScaleMinK4(int j, ReadOnlySpan<byte> q, out byte scale, out byte min)
@@ -249,7 +286,6 @@ internal static class KQuantScales
     public static void ScaleMinSuperBlock(ReadOnlySpan<float> x, int nmax, float rmin, float rdelta, int nstep,
         Span<byte> levels, Span<byte> packedScales, out ushort d, out ushort dMin)
     {
-        Span<byte> scratch = stackalloc byte[32];
         Span<float> weights = stackalloc float[32];
         Span<float> mins = stackalloc float[8];
         Span<float> scales = stackalloc float[8];
@@ -263,7 +299,7 @@ internal static class KQuantScales
             for (int l = 0; l < 32; l++) sumX2 += xs[l] * xs[l];
             float avX = MathF.Sqrt(sumX2 / 32);
             for (int l = 0; l < 32; l++) weights[l] = avX + MathF.Abs(xs[l]);
-            scales[j] = AsymmetricSearch(nmax, xs, weights, levels.Slice(32 * j, 32), out mins[j], scratch, rmin, rdelta, nstep, false);
+            scales[j] = AsymmetricSearch(nmax, xs, weights, levels.Slice(32 * j, 32), out mins[j], rmin, rdelta, nstep, false);
             if (scales[j] > maxScale) maxScale = scales[j];
             if (mins[j] > maxMin) maxMin = mins[j];
         }
