@@ -49,8 +49,23 @@ public static class FrugalEndpoints
         endpoints.MapGet("/v1/models", guard.Wrap(c => InfoEndpoints.Models(state).ExecuteAsync(c), needsKey: true));
         endpoints.MapGet("/health", guard.Wrap(c => InfoEndpoints.Health(state).ExecuteAsync(c), needsKey: false));
         endpoints.MapGet("/metrics", guard.Wrap(c => InfoEndpoints.Metrics(state).ExecuteAsync(c), needsKey: false));
+        // Any other /v1 path or method: an OpenAI error object rather than routing's empty 404/405. A catch-all has the
+        // lowest route precedence, so a host app's own /v1 routes still win.
+        endpoints.Map("/v1/{**rest}", guard.Wrap(c => throw UnknownRoute(c.Request), needsKey: true));
         return endpoints;
     }
+
+    private static readonly Dictionary<string, string> Methods = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["/v1/chat/completions"] = "POST",
+        ["/v1/completions"] = "POST",
+        ["/v1/models"] = "GET",
+    };
+
+    private static ApiError UnknownRoute(HttpRequest request) =>
+        Methods.TryGetValue(request.Path.Value?.TrimEnd('/') ?? "", out var method)
+            ? new ApiError(405, $"{request.Path} takes {method}, not {request.Method}", code: "method_not_allowed")
+            : new ApiError(404, $"this server has no endpoint {request.Method} {request.Path}", "not_found_error", code: "unknown_url");
 
     private static ILoggerFactory Loggers(IEndpointRouteBuilder endpoints) =>
         endpoints.ServiceProvider.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;

@@ -12,6 +12,7 @@ internal static class RequestMapping
     public static IReadOnlyList<EngineRequest> ToEngineRequests(SamplingFields body, int[] prompt, int? maxTokens, bool logprobs, int topLogprobs, int maxChoices,
         InferenceEngine engine)
     {
+        RefusedFields.Check(body);
         var retention = KvRetention(body, engine.Options.KvRetention, engine.ContextLength);
         int n = body.N ?? 1;
         if (n < 1 || n > maxChoices) throw ApiError.BadRequest($"n must be within [1, {maxChoices}], got {n}", "n");
@@ -22,6 +23,19 @@ internal static class RequestMapping
         float presence = body.PresencePenalty ?? 0, frequency = body.FrequencyPenalty ?? 0;
         if (presence is < -2 or > 2) throw ApiError.BadRequest($"presence_penalty must be within [-2, 2], got {presence}", "presence_penalty");
         if (frequency is < -2 or > 2) throw ApiError.BadRequest($"frequency_penalty must be within [-2, 2], got {frequency}", "frequency_penalty");
+        var defaults = new SamplingOptions();
+        int topK = body.TopK ?? defaults.TopK;
+        if (topK < 0) throw ApiError.BadRequest($"top_k must be at least 0 (0 = disabled), got {topK}", "top_k");
+        float minP = body.MinP ?? defaults.MinP;
+        if (minP is < 0 or > 1) throw ApiError.BadRequest($"min_p must be within [0, 1], got {minP}", "min_p");
+        if (body.RepeatPenalty is not null && body.RepetitionPenalty is not null && body.RepeatPenalty != body.RepetitionPenalty)
+            throw ApiError.BadRequest("repeat_penalty and repetition_penalty name the same setting; send one", "repetition_penalty");
+        float repeat = body.RepeatPenalty ?? body.RepetitionPenalty ?? defaults.RepeatPenalty;
+        string repeatName = body.RepeatPenalty is null && body.RepetitionPenalty is not null ? "repetition_penalty" : "repeat_penalty";
+        if (repeat is <= 0 or > 100 || !float.IsFinite(repeat)) throw ApiError.BadRequest($"{repeatName} must be within (0, 100], got {repeat}", repeatName);
+        int lastN = body.RepeatLastN ?? defaults.PenaltyLastN;
+        if (lastN < -1) throw ApiError.BadRequest($"repeat_last_n must be at least -1 (-1 = the whole context), got {lastN}", "repeat_last_n");
+        var bias = LogitBias(body.LogitBias, engine.ModelConfig.VocabSize);
         if (maxTokens is < 1) throw ApiError.BadRequest($"max_tokens must be at least 1, got {maxTokens}", "max_tokens");
         var stop = body.Stop ?? [];
         if (stop.Count > 4) throw ApiError.BadRequest($"stop holds at most 4 strings, got {stop.Count}", "stop");
@@ -44,6 +58,11 @@ internal static class RequestMapping
                 {
                     Temperature = temperature,
                     TopP = topP,
+                    TopK = topK,
+                    MinP = minP,
+                    RepeatPenalty = repeat,
+                    PenaltyLastN = lastN,
+                    LogitBias = bias,
                     PresencePenalty = presence,
                     FrequencyPenalty = frequency,
                     // Choice i of a seeded request uses seed + i: the n choices differ, and the request repeats.
@@ -52,6 +71,23 @@ internal static class RequestMapping
             };
         }
         return requests;
+    }
+
+    /// <summary>OpenAI's logit_bias: token ids as strings, each in the vocabulary, biases within [-100, 100].</summary>
+    private static Dictionary<int, float> LogitBias(Dictionary<string, float>? field, int vocab)
+    {
+        var bias = new Dictionary<int, float>();
+        if (field is null) return bias;
+        if (field.Count > 1024) throw ApiError.BadRequest($"logit_bias holds at most 1024 tokens, got {field.Count}", "logit_bias");
+        foreach (var (key, value) in field)
+        {
+            if (!int.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int token) || token >= vocab)
+                throw ApiError.BadRequest($"logit_bias keys must be token ids in [0, {vocab}), got '{key}'", "logit_bias");
+            if (value is < -100 or > 100 || !float.IsFinite(value))
+                throw ApiError.BadRequest($"logit_bias values must be within [-100, 100], got {value} for token {token}", "logit_bias");
+            bias[token] = value;
+        }
+        return bias;
     }
 
     /// <summary>The server's retention settings with the request's kv_budget, kv_policy, kv_sinks, context_shift and n_keep on top.</summary>

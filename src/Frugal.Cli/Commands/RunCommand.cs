@@ -47,6 +47,7 @@ internal static class RunCommand
         var presence = new Option<float>("--presence-penalty") { Description = "presence penalty (0 = disabled)" };
         var frequency = new Option<float>("--frequency-penalty") { Description = "frequency penalty (0 = disabled)" };
         var seed = new Option<ulong?>("--seed", "-s") { Description = "random seed (same seed, same output); random when omitted" };
+        var logitBias = LogitBiasOption.Create();
         var stop = new Option<string[]>("--stop") { Description = "stop when this text appears (repeatable)", Arity = ArgumentArity.ZeroOrMore };
         var ctx = new Option<int?>("--ctx-size", "-c") { Description = "context length (default: the model's)" };
         var json = CommonArguments.Json();
@@ -57,7 +58,7 @@ internal static class RunCommand
         var retention = new KvRetentionCliOptions(shift: true);
         var command = new Command("run", "generate text from a prompt")
         {
-            model, prompt, promptFile, count, temp, topK, topP, minP, repeat, lastN, presence, frequency, seed, stop, ctx, json, demo, threads, ignoreEos,
+            model, prompt, promptFile, count, temp, topK, topP, minP, repeat, lastN, presence, frequency, seed, logitBias, stop, ctx, json, demo, threads, ignoreEos,
         };
         kv.AddTo(command);
         retention.AddTo(command);
@@ -106,6 +107,7 @@ internal static class RunCommand
             using var lm = LoadProgress.Run(context, Path.GetFileName(path!), () => context.LoadModel(file));
             KvCacheTypeOptions.CheckFits(cacheTypes, lm.Config);
             KvRetentionCliOptions.CheckFits(kvRetention, options.ContextLength ?? lm.Config.ContextLength);
+            options = options with { Sampling = options.Sampling with { LogitBias = LogitBiasOption.Parse(parse.GetValue(logitBias), lm.Config.VocabSize) } };
             var tokenizer = context.LoadTokenizer(file);
             var generator = new TextGenerator(lm, tokenizer);
             if (parse.GetValue(json))

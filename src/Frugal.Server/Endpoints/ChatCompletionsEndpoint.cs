@@ -15,8 +15,10 @@ internal static class ChatCompletionsEndpoint
         var body = await RequestBody.ReadAsync<ChatCompletionRequest>(context, state.Options.MaxBodyBytes);
         if (body.Messages is not { Count: > 0 }) throw ApiError.BadRequest("messages must hold at least one message", "messages");
         var messages = new List<ChatMessage>();
-        foreach (var m in body.Messages)
+        for (int i = 0; i < body.Messages.Count; i++)
         {
+            // [null] deserializes to a null element: refuse it here rather than fail on it below.
+            var m = body.Messages[i] ?? throw ApiError.BadRequest($"messages[{i}] must be a message object, got null", "messages");
             if (m.Role is not ("system" or "user" or "assistant" or "developer" or "tool"))
                 throw ApiError.BadRequest($"message role must be system, developer, user, assistant or tool, got '{m.Role}'", "messages");
             messages.Add(new ChatMessage(m.Role == "developer" ? "system" : m.Role, m.Content ?? ""));

@@ -18,9 +18,12 @@ public sealed class ChatCompletionRequest : SamplingFields
 /// <summary>Body of POST /v1/completions.</summary>
 public sealed class CompletionRequest : SamplingFields
 {
-    /// <summary>A string, or an array holding one string.</summary>
-    [JsonConverter(typeof(StringOrArrayConverter))]
-    public List<string>? Prompt { get; set; }
+    /// <summary>A string, an array of strings, an array of token ids, or an array of token-id arrays (OpenAI's four forms).</summary>
+    [JsonConverter(typeof(PromptConverter))]
+    public List<CompletionPrompt>? Prompt { get; set; }
+
+    /// <summary>Prepend the prompt's text to each choice's text.</summary>
+    public bool? Echo { get; set; }
 
     /// <summary>Legacy logprobs: how many alternatives per token (0..5); null for none.</summary>
     public int? Logprobs { get; set; }
@@ -33,6 +36,16 @@ public abstract class SamplingFields
     public int? MaxTokens { get; set; }
     public float? Temperature { get; set; }
     public float? TopP { get; set; }
+    public int? TopK { get; set; }
+    public float? MinP { get; set; }
+
+    /// <summary>llama.cpp's name; <see cref="RepetitionPenalty"/> is vLLM's for the same thing.</summary>
+    public float? RepeatPenalty { get; set; }
+    public float? RepetitionPenalty { get; set; }
+    public int? RepeatLastN { get; set; }
+
+    /// <summary>Token id (as a string, OpenAI's form) to a bias in [-100, 100] added to its logit.</summary>
+    public Dictionary<string, float>? LogitBias { get; set; }
     public long? Seed { get; set; }
 
     /// <summary>A string or an array of up to 4 strings.</summary>
@@ -52,6 +65,10 @@ public abstract class SamplingFields
     public bool? ContextShift { get; set; }
     public int? NKeep { get; set; }
     public bool? IgnoreEos { get; set; }
+
+    /// <summary>Every field this class does not name; <see cref="RefusedFields"/> looks here for the ones we cannot honour.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? OtherFields { get; set; }
 }
 
 public sealed class StreamOptionsDto

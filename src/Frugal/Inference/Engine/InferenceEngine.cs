@@ -123,6 +123,9 @@ public sealed class InferenceEngine : IDisposable
         for (int i = 0; i < prompt.Count; i++)
             if ((uint)prompt[i] >= (uint)_model.Config.VocabSize)
                 throw new ArgumentException($"prompt token #{i} is id {prompt[i]}, outside the vocabulary [0, {_model.Config.VocabSize})", nameof(request));
+        foreach (int t in request.Sampling.LogitBias.Keys)
+            if ((uint)t >= (uint)_model.Config.VocabSize)
+                throw new ArgumentException($"logit bias names token {t}, outside the vocabulary [0, {_model.Config.VocabSize})", nameof(request));
         var options = request.KvRetention ?? _options.KvRetention;
         var retention = new KvRetention(options, ContextLength, _options.BlockSize, prompt[0] == Tokenizer.BosId);
         if (request.MaxTokens is < 1)

@@ -6,7 +6,7 @@ namespace Frugal.Inference.Sampling;
 
 /// <summary>
 /// Picks the next token from a row of logits with llama.cpp's default chain:
-/// penalties -> top-k -> top-p -> min-p -> temperature -> dist (temperature 0 = greedy after penalties).
+/// logit bias -> penalties -> top-k -> top-p -> min-p -> temperature -> dist (temperature 0 = greedy after penalties).
 /// All scratch is sized to the vocabulary once, so sampling a token allocates nothing.
 /// </summary>
 public sealed class Sampler
@@ -22,6 +22,7 @@ public sealed class Sampler
     private readonly float[] _scratch; // [vocab] sort keys / probabilities
     private readonly int[] _history;   // [2 * window] recent tokens; the last _historyCount are valid
     private int _historyCount;
+    private readonly (int Token, float Bias)[] _bias; // options.LogitBias, checked against the vocabulary
     private int[] _banned = [];        // token ids never sampled (llama.cpp's --ignore-eos: end-of-generation ids)
 
     /// <param name="options">the chain's settings.</param>
@@ -34,6 +35,10 @@ public sealed class Sampler
         if (contextLength <= 0) throw new ArgumentException($"context length must be positive, got {contextLength}", nameof(contextLength));
         _options = options;
         _vocab = vocabSize;
+        foreach (int t in options.LogitBias.Keys)
+            if ((uint)t >= (uint)vocabSize)
+                throw new ArgumentException($"LogitBias names token {t}, outside the vocabulary [0, {vocabSize})", nameof(options));
+        _bias = [.. options.LogitBias.Select(p => (p.Key, p.Value))];
         ulong seed = options.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
         _random = new SamplerRandom(seed);
         _window = !options.PenaltiesEnabled ? 0 : options.PenaltyLastN == -1 ? contextLength : options.PenaltyLastN;
@@ -135,6 +140,7 @@ public sealed class Sampler
             throw new ArgumentException($"expected {_vocab} logits, got {logits.Length}", nameof(logits));
         var work = _work.AsSpan();
         logits.CopyTo(work);
+        foreach (var (t, bias) in _bias) work[t] += bias;
         foreach (int t in _banned) work[t] = float.NegativeInfinity;
         if (_window > 0)
             RepetitionPenalties.Apply(work, RecentTokens, _counts, _options.RepeatPenalty, _options.FrequencyPenalty, _options.PresencePenalty);

@@ -65,6 +65,17 @@ public sealed record SamplingOptions
         init => field = Check(value, v => v >= -1, nameof(PenaltyLastN), "an integer >= -1 (-1 = whole context, 0 = disabled)");
     } = 64;
 
+    /// <summary>
+    /// Added to the logit of each token id before anything else in the chain, greedy included (OpenAI's and llama.cpp's
+    /// logit_bias): -100 bans a token in practice, +100 forces it; -infinity bans it outright (llama.cpp's -inf). Ids must lie in the vocabulary (checked by the sampler).
+    /// </summary>
+    public IReadOnlyDictionary<int, float> LogitBias
+    {
+        get;
+        init => field = Check(value, v => v is not null && v.Values.All(b => float.IsFinite(b) || float.IsNegativeInfinity(b)), nameof(LogitBias),
+            "a map of token id to a finite bias or -infinity (a ban)");
+    } = new Dictionary<int, float>();
+
     /// <summary>Seed of the sampler's random generator; the same seed gives the same tokens. Null picks a random seed.</summary>
     public ulong? Seed { get; init; }
 
