@@ -99,6 +99,13 @@ public sealed unsafe class KiviKeyBasis
         float* c = stackalloc float[T];
         float* s = stackalloc float[T];
         int tile = TileOf(firstPosition);
+        if (Wide)
+        {
+            HadamardInRegisters(kt);
+            RopeInRegisters(kt, tile);
+            ScaleUnrotated(kt);
+            return;
+        }
         Hadamard(kt);
         for (int i = 0; i < _pairs; i++)
         {
@@ -224,6 +231,97 @@ public sealed unsafe class KiviKeyBasis
                 for (int i = o; i < o + w; i += 2 * h)
                     for (int d = i; d < i + h; d++)
                         Butterfly(kt + d * T, kt + (d + h) * T);
+    }
+
+    /// <summary>
+    /// <see cref="Hadamard"/> with the stages taken three at a time in 8 registers (a 512-bit vector per tile row):
+    /// the stages of a Walsh-Hadamard transform commute, so each pass loads 8 rows, runs its stages and stores them,
+    /// and the rows go through memory once per three stages instead of once per stage (6 stages of a 64-wide head: 2
+    /// passes). Reading keys is on the decode path; this is most of its cost.
+    /// </summary>
+    private void HadamardInRegisters(float* kt)
+    {
+        int w = HadamardWidth, stages = BitOperations.Log2((uint)w);
+        for (int a = 0; a < stages; a += 3)
+        {
+            int len = Math.Min(3, stages - a), span = 1 << (a + len), stride = (1 << a) * T;
+            for (int o = 0; o < _headDim; o += w)
+                for (int hi = 0; hi < w; hi += span)
+                    for (int lo = 0; lo < 1 << a; lo++)
+                    {
+                        float* r = kt + (o + hi + lo) * T;
+                        if (len == 3) Pass3(r, stride);
+                        else if (len == 2) Pass2(r, stride);
+                        else Butterfly(r, r + stride);
+                    }
+        }
+    }
+
+    /// <summary>RoPE at the tile's 16 positions (angles times 1/√w), each pair's cos/sin built and applied in registers.</summary>
+    private void RopeInRegisters(float* kt, int tile)
+    {
+        fixed (float* start = _start, step = _step)
+        {
+            float* cs = start + tile * _pairs * 2;
+            for (int i = 0; i < _pairs; i++)
+            {
+                float c0 = cs[2 * i], s0 = cs[2 * i + 1];
+                var cj = Vector512.Load(step + (i * 2) * T);
+                var sj = Vector512.Load(step + (i * 2 + 1) * T);
+                var c = cj * c0 - sj * s0;
+                var sn = sj * c0 + cj * s0;
+                var (a, b) = Pair(i);
+                float* x = kt + a * T, y = kt + b * T;
+                var vx = Vector512.Load(x);
+                var vy = Vector512.Load(y);
+                (vx * c - vy * sn).Store(x);
+                (vx * sn + vy * c).Store(y);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pass3(float* r, int stride)
+    {
+        var r0 = Vector512.Load(r);
+        var r1 = Vector512.Load(r + stride);
+        var r2 = Vector512.Load(r + 2 * stride);
+        var r3 = Vector512.Load(r + 3 * stride);
+        var r4 = Vector512.Load(r + 4 * stride);
+        var r5 = Vector512.Load(r + 5 * stride);
+        var r6 = Vector512.Load(r + 6 * stride);
+        var r7 = Vector512.Load(r + 7 * stride);
+        (r0, r1) = (r0 + r1, r0 - r1);
+        (r2, r3) = (r2 + r3, r2 - r3);
+        (r4, r5) = (r4 + r5, r4 - r5);
+        (r6, r7) = (r6 + r7, r6 - r7);
+        (r0, r2) = (r0 + r2, r0 - r2);
+        (r1, r3) = (r1 + r3, r1 - r3);
+        (r4, r6) = (r4 + r6, r4 - r6);
+        (r5, r7) = (r5 + r7, r5 - r7);
+        (r0 + r4).Store(r);
+        (r1 + r5).Store(r + stride);
+        (r2 + r6).Store(r + 2 * stride);
+        (r3 + r7).Store(r + 3 * stride);
+        (r0 - r4).Store(r + 4 * stride);
+        (r1 - r5).Store(r + 5 * stride);
+        (r2 - r6).Store(r + 6 * stride);
+        (r3 - r7).Store(r + 7 * stride);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pass2(float* r, int stride)
+    {
+        var r0 = Vector512.Load(r);
+        var r1 = Vector512.Load(r + stride);
+        var r2 = Vector512.Load(r + 2 * stride);
+        var r3 = Vector512.Load(r + 3 * stride);
+        (r0, r1) = (r0 + r1, r0 - r1);
+        (r2, r3) = (r2 + r3, r2 - r3);
+        (r0 + r2).Store(r);
+        (r1 + r3).Store(r + stride);
+        (r0 - r2).Store(r + 2 * stride);
+        (r1 - r3).Store(r + 3 * stride);
     }
 
     /// <summary>(a, b) ← (a + b, a − b) over 16 lanes.</summary>
