@@ -71,6 +71,10 @@ public class GbnfGrammarTests
         Assert.False(GrammarText.IsPrefix(g, [0xC3]));      // a 2-byte lead can never make U+20AC
         Assert.False(GrammarText.IsPrefix(g, [0x82]));      // continuation without a lead
         Assert.False(GrammarText.IsPrefix(g, [0xE0, 0x80, 0x80])); // overlong
+        var ascii = GbnfGrammar.Parse("root ::= \"H\"");
+        Assert.False(GrammarText.IsPrefix(ascii, [0xF0]));  // a 4-byte character is never 'H' (its lead's bits are 0)
+        Assert.False(GrammarText.IsPrefix(ascii, [0xE0]));
+        Assert.False(GrammarText.IsPrefix(ascii, [0xC2]));
         Assert.True(GrammarText.Accepts(g, "€"));
     }
 

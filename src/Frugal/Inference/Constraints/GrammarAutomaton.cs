@@ -113,6 +113,9 @@ internal sealed class GrammarAutomaton
         }
         // Keep the half-written character only if some stack could still accept a character it completes to.
         int lo = value << (6 * remaining), hi = lo | ((1 << (6 * remaining)) - 1);
+        lo = Math.Max(lo, total switch { 2 => 0x80, 3 => 0x800, _ => 0x10000 }); // shorter forms would be overlong
+        hi = Math.Min(hi, CodepointSet.MaxCodepoint);
+        if (lo > hi) return Dead;
         foreach (int id in s.Stacks)
             if (_g.Sets[_g.Elements[_stacks[id].Pos].Index].Intersects(lo, hi))
                 return Intern(s.Stacks, false, value, remaining, total);
