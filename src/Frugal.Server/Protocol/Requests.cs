@@ -52,6 +52,13 @@ public abstract class SamplingFields
     public bool? ContextShift { get; set; }
     public int? NKeep { get; set; }
     public bool? IgnoreEos { get; set; }
+
+    /// <summary>llama.cpp's extension: a GBNF grammar the output must follow.</summary>
+    public string? Grammar { get; set; }
+
+    /// <summary>{"type":"text"}, {"type":"json_object"} or {"type":"json_schema","json_schema":{"schema":...}}; read by
+    /// <see cref="ResponseGrammar"/>, which refuses what it cannot honour.</summary>
+    public JsonElement? ResponseFormat { get; set; }
 }
 
 public sealed class StreamOptionsDto

@@ -14,8 +14,12 @@ internal sealed class GbnfParser
     /// <summary>Bound on {m,n} counts, so a typo cannot ask for a grammar of millions of rules.</summary>
     private const int MaxRepetition = 1000;
 
+    /// <summary>Bound on ( ) nesting: the parser recurses per level.</summary>
+    private const int MaxNesting = 200;
+
     private readonly string _text;
     private int _pos;
+    private int _depth;
     private readonly Dictionary<string, int> _ruleIds = new(StringComparer.Ordinal);
     private readonly Dictionary<int, int> _firstUse = new(); // rule id -> position of its first reference
 
@@ -142,11 +146,13 @@ internal sealed class GbnfParser
             else if (c == '(')
             {
                 lastStart = seq.Count;
+                if (++_depth > MaxNesting) throw Error($"groups nest deeper than {MaxNesting}");
                 _pos++;
                 SkipSpace(newlines: true);
                 var alts = ParseAlternatives(nested: true);
                 if (_pos >= _text.Length || _text[_pos] != ')') throw Error("expected ')' to close the group");
                 _pos++;
+                _depth--;
                 seq.Add(new GbnfElement(GbnfElementKind.Rule, NewRule("group", alts)));
             }
             else if (IsNameChar(c))
@@ -210,6 +216,7 @@ internal sealed class GbnfParser
     /// <summary>body{min,max} as elements: body min times, then max-min nested optionals (or a starred rule).</summary>
     private List<GbnfElement> Repeat(List<GbnfElement> body, int min, int max)
     {
+        if (body.Count > 1) body = [new GbnfElement(GbnfElementKind.Rule, NewRule("rep", [body]))]; // copies stay one element each
         var result = new List<GbnfElement>();
         for (int i = 0; i < min; i++) result.AddRange(body);
         if (max < 0)

@@ -16,6 +16,8 @@ namespace Frugal.Inference.Constraints;
 public sealed class JsonSchemaGrammar
 {
     private const int MaxCount = 1000;
+    private const int MaxDepth = 100;
+    private int _depth;
 
     private static readonly HashSet<string> Annotations =
     [
@@ -56,6 +58,13 @@ public sealed class JsonSchemaGrammar
 
     /// <summary>Returns a GBNF expression matching the schema's values, each followed by whitespace.</summary>
     private string Visit(JsonElement s, string path, string hint)
+    {
+        if (++_depth > MaxDepth) throw new JsonSchemaException($"the schema nests deeper than {MaxDepth} levels (at {path})");
+        try { return VisitSchema(s, path, hint); }
+        finally { _depth--; }
+    }
+
+    private string VisitSchema(JsonElement s, string path, string hint)
     {
         if (s.ValueKind == JsonValueKind.True) return "json-value";
         if (s.ValueKind == JsonValueKind.False) throw new JsonSchemaException($"the schema at {path} is false: it accepts no value");
