@@ -96,6 +96,25 @@ public class TokenMaskTests
         Assert.True(trie.NodeCount < trie.TokenCount * 4, $"{trie.NodeCount} nodes for {trie.TokenCount} tokens");
     }
 
+    [Fact]
+    public void Sequences_sharing_a_grammar_keep_their_own_progress()
+    {
+        var tokenizer = LoadedTokenizers.Frugal(HfTokenizer.Qwen3);
+        var grammar = GbnfGrammar.Parse("root ::= \"ab\" | \"cd\"");
+        var first = new GrammarMatcher(grammar, tokenizer);
+        var second = new GrammarMatcher(grammar, tokenizer);
+        int a = tokenizer.Encode("a", addSpecial: false)[0], c = tokenizer.Encode("c", addSpecial: false)[0];
+        int b = tokenizer.Encode("b", addSpecial: false)[0], d = tokenizer.Encode("d", addSpecial: false)[0];
+        Assert.True(first.Accept(a));
+        Assert.True(second.Accept(c));
+        Assert.True(IsAllowed(first, b) && !IsAllowed(first, d));
+        Assert.True(IsAllowed(second, d) && !IsAllowed(second, b));
+        Assert.False(first.Accept(d));
+        Assert.True(first.Accept(b));
+        Assert.True(first.CanEnd);
+        Assert.False(second.CanEnd);
+    }
+
     private static bool IsAllowed(GrammarMatcher m, int id) => (m.AllowedTokens().Bits.Span[id >> 6] >> (id & 63) & 1) != 0;
 
     private static string Show(Tokenizer t, int id) => Convert.ToHexString(t.TokenBytes(id)) + " '" + Encoding.UTF8.GetString(t.TokenBytes(id)) + "'";

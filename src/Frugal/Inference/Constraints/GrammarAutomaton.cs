@@ -6,15 +6,12 @@ namespace Frugal.Inference.Constraints;
 /// stacks are interned, so a set of stacks is a sorted id list, and a set plus an unfinished UTF-8 character is
 /// one automaton state with a 256-entry byte transition table filled on first use. Walking a token's bytes is then
 /// a few array reads once the states it visits have been seen, which is what makes the per-step token mask cheap.
-/// Not thread-safe: one per sequence (or per thread).
+/// Not thread-safe: <see cref="GrammarTables"/> shares one between sequences under a lock.
 /// </summary>
 internal sealed class GrammarAutomaton
 {
     public const int Dead = -1;
     private const int Unknown = -2;
-
-    /// <summary>Bound on automaton states; past it the tables are dropped and rebuilt on demand.</summary>
-    private const int MaxStates = 200_000;
 
     private readonly GbnfGrammar _g;
 
@@ -24,7 +21,9 @@ internal sealed class GrammarAutomaton
 
     // Automaton states: a stack set (sorted stack ids) and a pending UTF-8 prefix.
     private readonly List<State> _states = [];
+    private int[] _next = [];    // [states * 256] transition on each byte: a state id, Dead, or Unknown (not computed yet)
     private readonly Dictionary<StateKey, int> _stateIds = new();
+    private readonly Dictionary<int[], Dictionary<ulong, int>> _advances = new(ReferenceEqualityComparer.Instance);
     private readonly List<int> _scratch = [];
     private readonly HashSet<int> _seen = [];
 
@@ -36,7 +35,7 @@ internal sealed class GrammarAutomaton
 
     public GbnfGrammar Grammar => _g;
 
-    public int Start { get; private set; }
+    public int Start { get; }
 
     public int StateCount => _states.Count;
 
@@ -46,11 +45,14 @@ internal sealed class GrammarAutomaton
     /// <summary>The state after one more byte, or <see cref="Dead"/>.</summary>
     public int Next(int state, byte b)
     {
-        var s = _states[state];
-        int t = s.Next[b];
-        if (t != Unknown) return t;
-        t = Compute(s, b);
-        s.Next[b] = t;
+        int t = _next[(state << 8) | b];
+        return t != Unknown ? t : Fill(state, b);
+    }
+
+    private int Fill(int state, byte b)
+    {
+        int t = Compute(_states[state], b);
+        _next[(state << 8) | b] = t;
         return t;
     }
 
@@ -63,17 +65,6 @@ internal sealed class GrammarAutomaton
             if (state == Dead) return Dead;
         }
         return state;
-    }
-
-    /// <summary>Drops every state except <paramref name="keep"/> when the table outgrows its bound; returns keep's new id.</summary>
-    public int Trim(int keep)
-    {
-        if (_states.Count < MaxStates) return keep;
-        var s = _states[keep];
-        _states.Clear();
-        _stateIds.Clear();
-        Start = Initial();
-        return Intern(s.Stacks, s.CanEnd, s.Partial, s.Remaining, s.Total);
     }
 
     private int Initial()
@@ -125,13 +116,30 @@ internal sealed class GrammarAutomaton
     /// <summary>Every stack whose top accepts <paramref name="cp"/> moves past it; the results are expanded to character sets.</summary>
     private int Advance(State s, int cp)
     {
+        var stacks = s.Stacks;
+        if (stacks.Length > 64) return AdvanceWhere(stacks, cp, ulong.MaxValue);
+        // The result depends only on which stacks accept cp: thousands of characters (every CJK character inside a
+        // string) share one answer, computed once per stack set.
+        ulong accepting = 0;
+        for (int i = 0; i < stacks.Length; i++)
+            if (_g.Sets[_g.Elements[_stacks[stacks[i]].Pos].Index].Contains(cp)) accepting |= 1UL << i;
+        if (accepting == 0) return Dead;
+        if (!_advances.TryGetValue(stacks, out var byMask)) _advances[stacks] = byMask = new Dictionary<ulong, int>();
+        if (byMask.TryGetValue(accepting, out int known)) return known;
+        int result = AdvanceWhere(stacks, cp, accepting);
+        byMask[accepting] = result;
+        return result;
+    }
+
+    private int AdvanceWhere(int[] stacks, int cp, ulong accepting)
+    {
         _scratch.Clear();
         _seen.Clear();
         bool canEnd = false;
-        foreach (int id in s.Stacks)
+        for (int i = 0; i < stacks.Length; i++)
         {
-            var (pos, next) = _stacks[id];
-            if (_g.Sets[_g.Elements[pos].Index].Contains(cp))
+            var (pos, next) = _stacks[stacks[i]];
+            if (i < 64 ? (accepting >> i & 1) != 0 : _g.Sets[_g.Elements[pos].Index].Contains(cp))
                 canEnd |= Expand(Push(pos + 1, next));
         }
         if (_scratch.Count == 0 && !canEnd) return Dead;
@@ -180,15 +188,20 @@ internal sealed class GrammarAutomaton
         var key = new StateKey(stacks, canEnd, partial, remaining, total);
         if (_stateIds.TryGetValue(key, out int id)) return id;
         id = _states.Count;
-        var next = new int[256];
-        Array.Fill(next, Unknown);
-        _states.Add(new State(stacks, canEnd, partial, remaining, total, next));
+        if ((id + 1) * 256 > _next.Length)
+        {
+            // One flat transition table [states * 256], so the mask walk is one array read per trie node.
+            int old = _next.Length;
+            Array.Resize(ref _next, Math.Max(old * 2, 256 * 64));
+            Array.Fill(_next, Unknown, old, _next.Length - old);
+        }
+        _states.Add(new State(stacks, canEnd, partial, remaining, total));
         _stateIds[key] = id;
         return id;
     }
 
     /// <param name="Total">byte length of the pending UTF-8 character (0 when none is pending).</param>
-    private sealed record State(int[] Stacks, bool CanEnd, int Partial, int Remaining, int Total, int[] Next);
+    private sealed record State(int[] Stacks, bool CanEnd, int Partial, int Remaining, int Total);
 
     private readonly struct StateKey(int[] stacks, bool canEnd, int partial, int remaining, int total) : IEquatable<StateKey>
     {

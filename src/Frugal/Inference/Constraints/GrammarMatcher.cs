@@ -13,57 +13,78 @@ namespace Frugal.Inference.Constraints;
 /// </summary>
 public sealed class GrammarMatcher
 {
-    private const int MaxCachedMasks = 4096;
-
+    private readonly GrammarTables _tables;
     private readonly GrammarAutomaton _automaton;
     private readonly TokenTrie _trie;
-    private readonly Tokenizer _tokenizer;
-    private readonly Dictionary<int, Mask> _masks = new();
+    private readonly Dictionary<int, GrammarMask> _masks;
     private readonly int[] _depthState = new int[257]; // [depth] automaton state after the trie path's first d bytes
     private int _state;
 
     public GrammarMatcher(GbnfGrammar grammar, Tokenizer tokenizer)
+        : this(grammar, TokenTrie.For(tokenizer ?? throw new ArgumentNullException(nameof(tokenizer))))
+    {
+    }
+
+    /// <summary>A matcher over a vocabulary given as a trie (the mask benchmark builds one from a tokenizer.json).</summary>
+    public GrammarMatcher(GbnfGrammar grammar, TokenTrie vocabulary)
     {
         ArgumentNullException.ThrowIfNull(grammar);
-        _tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
-        _trie = TokenTrie.For(tokenizer);
-        _automaton = new GrammarAutomaton(grammar);
+        _trie = vocabulary ?? throw new ArgumentNullException(nameof(vocabulary));
+        _tables = GrammarTables.For(grammar, _trie);
+        _automaton = _tables.Automaton;
+        _masks = _tables.Masks;
         _state = _automaton.Start;
     }
 
     /// <summary>The output so far may end here (a complete sentence of the grammar).</summary>
-    public bool CanEnd => _automaton.CanEnd(_state);
+    public bool CanEnd
+    {
+        get { lock (_tables.Gate) return _automaton.CanEnd(_state); }
+    }
 
     /// <summary>Automaton states built so far (a measure of the work cached).</summary>
     public int StateCount => _automaton.StateCount;
 
-    /// <summary>Advances past a generated token; false (and no change) when the grammar refuses its bytes.</summary>
+    /// <summary>Advances past a generated token; false (and no change) when the grammar refuses it.</summary>
     public bool Accept(int token)
     {
-        if (_tokenizer.IsEndOfGeneration(token)) return CanEnd;
-        int next = _automaton.Walk(_state, _tokenizer.TokenBytes(token));
-        if (next == GrammarAutomaton.Dead) return false;
-        SetState(next);
-        return true;
+        if (_trie.IsEndOfGeneration(token)) return CanEnd;
+        if (_trie.BytesOf(token) is not byte[] bytes) return false; // control and unused tokens are never text of a grammar
+        lock (_tables.Gate)
+        {
+            int next = _automaton.Walk(_state, bytes);
+            if (next == GrammarAutomaton.Dead) return false;
+            _state = next;
+            return true;
+        }
     }
 
     /// <summary>Whether the grammar accepts these bytes next (the text so far plus them is still a valid prefix).</summary>
-    public bool AcceptsPrefix(ReadOnlySpan<byte> bytes) => _automaton.Walk(_state, bytes) != GrammarAutomaton.Dead;
+    public bool AcceptsPrefix(ReadOnlySpan<byte> bytes)
+    {
+        lock (_tables.Gate) return _automaton.Walk(_state, bytes) != GrammarAutomaton.Dead;
+    }
 
     /// <summary>Whether the grammar accepts <paramref name="text"/> as a whole sentence from the current state.</summary>
     public bool AcceptsComplete(string text)
     {
-        int s = _automaton.Walk(_state, Encoding.UTF8.GetBytes(text));
-        return s != GrammarAutomaton.Dead && _automaton.CanEnd(s);
+        lock (_tables.Gate)
+        {
+            int s = _automaton.Walk(_state, Encoding.UTF8.GetBytes(text));
+            return s != GrammarAutomaton.Dead && _automaton.CanEnd(s);
+        }
     }
 
     /// <summary>Advances past raw text (e.g. a forced prefix); false (and no change) when the grammar refuses it.</summary>
     public bool AcceptText(string text)
     {
-        int s = _automaton.Walk(_state, Encoding.UTF8.GetBytes(text));
-        if (s == GrammarAutomaton.Dead) return false;
-        SetState(s);
-        return true;
+        lock (_tables.Gate)
+        {
+            int s = _automaton.Walk(_state, Encoding.UTF8.GetBytes(text));
+            if (s == GrammarAutomaton.Dead) return false;
+            _state = s;
+            return true;
+        }
     }
 
     /// <summary>
@@ -83,40 +104,48 @@ public sealed class GrammarMatcher
     {
         var m = MaskOf(_state);
         var bits = m.Bits;
-        for (int w = 0; w * 64 < logits.Length; w++)
+        if (m.Ids is int[] ids)
         {
-            ulong word = w < bits.Length ? bits[w] : 0;
-            if (word == ulong.MaxValue) continue;
-            int baseId = w * 64, end = Math.Min(64, logits.Length - baseId);
-            ulong refused = ~word;
-            while (refused != 0)
+            // Few allowed (outside a string): keep them, fill the row with -infinity (vectorized), put them back.
+            Span<float> kept = ids.Length <= 4096 ? stackalloc float[ids.Length] : new float[ids.Length];
+            for (int i = 0; i < ids.Length; i++) kept[i] = ids[i] < logits.Length ? logits[ids[i]] : float.NegativeInfinity;
+            logits.Fill(float.NegativeInfinity);
+            for (int i = 0; i < ids.Length; i++)
+                if (ids[i] < logits.Length) logits[ids[i]] = kept[i];
+        }
+        else
+        {
+            for (int w = 0; w * 64 < logits.Length; w++)
             {
-                int bit = BitOperations.TrailingZeroCount(refused);
-                if (bit >= end) break;
-                logits[baseId + bit] = float.NegativeInfinity;
-                refused &= refused - 1;
+                ulong word = w < bits.Length ? bits[w] : 0;
+                if (word == ulong.MaxValue) continue;
+                int baseId = w * 64, end = Math.Min(64, logits.Length - baseId);
+                ulong refused = ~word;
+                while (refused != 0)
+                {
+                    int bit = BitOperations.TrailingZeroCount(refused);
+                    if (bit >= end) break;
+                    logits[baseId + bit] = float.NegativeInfinity;
+                    refused &= refused - 1;
+                }
             }
         }
         return (m.Count, m.Any, m.Count > 0 && m.TextTokens == 0);
     }
 
-    private void SetState(int next)
+    private GrammarMask MaskOf(int state)
     {
-        int trimmed = _automaton.Trim(next);
-        if (trimmed != next) _masks.Clear();
-        _state = trimmed;
+        lock (_tables.Gate)
+        {
+            if (_masks.TryGetValue(state, out var cached)) return cached;
+            if (_masks.Count >= GrammarTables.MaxMasks) _masks.Clear();
+            var mask = Compute(state);
+            _masks[state] = mask;
+            return mask;
+        }
     }
 
-    private Mask MaskOf(int state)
-    {
-        if (_masks.TryGetValue(state, out var cached)) return cached;
-        if (_masks.Count >= MaxCachedMasks) _masks.Clear();
-        var mask = Compute(state);
-        _masks[state] = mask;
-        return mask;
-    }
-
-    private Mask Compute(int state)
+    private GrammarMask Compute(int state)
     {
         var t = _trie;
         var bits = new ulong[(t.Vocab + 63) / 64];
@@ -149,8 +178,15 @@ public sealed class GrammarMatcher
                 count++;
                 any = id;
             }
-        return new Mask(bits, count, any, textTokens);
+        int[]? list = null;
+        if (count < t.Vocab / 8)
+        {
+            list = new int[count];
+            int k = 0;
+            for (int w = 0; w < bits.Length; w++)
+                for (ulong word = bits[w]; word != 0; word &= word - 1)
+                    list[k++] = w * 64 + BitOperations.TrailingZeroCount(word);
+        }
+        return new GrammarMask(bits, count, any, textTokens, list);
     }
-
-    private sealed record Mask(ulong[] Bits, int Count, int Any, int TextTokens);
 }

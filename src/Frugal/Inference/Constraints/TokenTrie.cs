@@ -19,19 +19,35 @@ public sealed class TokenTrie
     internal readonly int[] TokenStart;  // [nodes + 1] CSR into Tokens: the tokens whose bytes end at the node
     internal readonly int[] Tokens;
 
-    private TokenTrie(Tokenizer tokenizer)
+    private TokenTrie(Tokenizer tokenizer) : this(tokenizer.VocabSize, TextTokens(tokenizer), tokenizer.EndOfGeneration)
     {
-        Vocab = tokenizer.VocabSize;
-        EndOfGeneration = [.. tokenizer.EndOfGeneration.Where(t => (uint)t < (uint)Vocab).Order()];
-        var entries = new List<(byte[] Bytes, int Id)>();
-        for (int id = 0; id < Vocab; id++)
+    }
+
+    private static IEnumerable<(byte[] Bytes, int Id)> TextTokens(Tokenizer tokenizer)
+    {
+        for (int id = 0; id < tokenizer.VocabSize; id++)
         {
             if (tokenizer.IsEndOfGeneration(id)) continue;
             var attrs = tokenizer.GetAttributes(id);
             if ((attrs & (TokenAttributes.Control | TokenAttributes.Unused | TokenAttributes.Unknown)) != 0) continue;
-            byte[] b = tokenizer.TokenBytes(id);
-            if (b.Length is 0 or > 255) continue;
+            yield return (tokenizer.TokenBytes(id), id);
+        }
+    }
+
+    /// <param name="vocab">token ids are below this.</param>
+    /// <param name="textTokens">the tokens a grammar may produce, with their bytes.</param>
+    /// <param name="endOfGeneration">ids allowed only where the grammar can end.</param>
+    internal TokenTrie(int vocab, IEnumerable<(byte[] Bytes, int Id)> textTokens, IEnumerable<int> endOfGeneration)
+    {
+        Vocab = vocab;
+        EndOfGeneration = [.. endOfGeneration.Where(t => (uint)t < (uint)Vocab).Distinct().Order()];
+        _bytesOf = new byte[]?[vocab];
+        var entries = new List<(byte[] Bytes, int Id)>();
+        foreach (var (b, id) in textTokens)
+        {
+            if ((uint)id >= (uint)vocab || b.Length is 0 or > 255 || EndOfGeneration.Contains(id)) continue;
             entries.Add((b, id));
+            _bytesOf[id] = b;
         }
         entries.Sort((x, y) => x.Bytes.AsSpan().SequenceCompareTo(y.Bytes) is int c && c != 0 ? c : x.Id.CompareTo(y.Id));
 
@@ -84,4 +100,11 @@ public sealed class TokenTrie
     public int TokenCount { get; }
 
     internal int[] EndOfGeneration { get; }
+
+    private readonly byte[]?[] _bytesOf; // [vocab] a text token's bytes; null for ids the grammar never produces
+
+    /// <summary>The bytes of a token a grammar may produce, or null for control, unused and end-of-generation ids.</summary>
+    internal byte[]? BytesOf(int id) => (uint)id < (uint)_bytesOf.Length ? _bytesOf[id] : null;
+
+    internal bool IsEndOfGeneration(int id) => System.Array.BinarySearch(EndOfGeneration, id) >= 0;
 }
