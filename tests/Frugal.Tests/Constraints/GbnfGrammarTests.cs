@@ -112,6 +112,17 @@ public class GbnfGrammarTests
     }
 
     [Fact]
+    public void Hostile_grammars_are_refused_or_stay_small()
+    {
+        var deep = Assert.Throws<GrammarFormatException>(() => GbnfGrammar.Parse("root ::= " + new string('(', 5000) + "\"a\"" + new string(')', 5000)));
+        Assert.Contains("groups nest deeper than 200", deep.Message);
+        // Repeating a long literal copies one rule reference, not the literal: 1000 x 1000 stays a few thousand elements.
+        var big = GbnfGrammar.Parse("root ::= (\"" + new string('x', 1000) + "\"{1000}){2}");
+        Assert.True(big.Elements.Length < 10_000, $"{big.Elements.Length} elements");
+        Assert.True(GrammarText.IsPrefix(big, Encoding.UTF8.GetBytes(new string('x', 5000))));
+    }
+
+    [Fact]
     public void Right_recursion_deep_input_stays_bounded()
     {
         var g = GbnfGrammar.Parse("root ::= \"(\" root \")\" | \"x\"");
