@@ -22,6 +22,8 @@ if (args.Length > 0 && args[0] == "stories")
     File.WriteAllText(args[2], string.Join("\n", Frugal.Evaluation.HeldOutSets.Stories(count)));
     return 0;
 }
+if (args.Length > 0 && args[0] == "grammar-mask")
+    return GrammarMaskBench.Run(args[1..]);
 if (args.Length > 0 && args[0] == "serving-parity")
     return RunServingParity(args[1..]);
 if (args.Length > 0 && args[0] == "make-files")
@@ -86,6 +88,7 @@ if (args.Length == 0 || args[0] != "kernels")
     Console.Error.WriteLine("usage: Frugal.Bench side-by-side FILE... [-p 128] [-n 64] [-t 2] [--rounds 3] [--seed 42] [--depth 0] [-ctk f16] [-ctv f16] [--node DIR]");
     Console.Error.WriteLine("       Frugal.Bench kv-quality MODEL TEXT [--ctx 128] [-t 2] [--types f16,q8_0,q4_0]");
     Console.Error.WriteLine("       Frugal.Bench stories N FILE");
+    Console.Error.WriteLine("       Frugal.Bench grammar-mask [TOKENIZER_JSON=Qwen3 fixture] [--docs 200]");
     Console.Error.WriteLine("       Frugal.Bench serving FILE [-n 32] [--streams 8] [-t 2] [--prefix 500]");
     Console.Error.WriteLine("       Frugal.Bench serving-parity FILE [--prompt 1500] [--past 2048] [--extra 64] [--lanes 2] [-t 2] [--flash-attn auto|on|off] [--requests 8] [-n 32] [--seed 42] [--dump CSV] [--skip-logits] [--alone]");
     Console.Error.WriteLine("       Frugal.Bench make-files [DIR=/tmp/frugal-bench] [--keep-f16 | --f16-only] [--only NAME,...]");

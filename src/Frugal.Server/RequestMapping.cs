@@ -41,6 +41,7 @@ internal static class RequestMapping
         if (stop.Count > 4) throw ApiError.BadRequest($"stop holds at most 4 strings, got {stop.Count}", "stop");
         if (stop.Any(string.IsNullOrEmpty)) throw ApiError.BadRequest("stop strings must not be empty", "stop");
         if (topLogprobs is < 0 or > 20) throw ApiError.BadRequest($"top_logprobs must be within [0, 20], got {topLogprobs}", "top_logprobs");
+        var grammar = ResponseGrammar.From(body);
 
         var requests = new EngineRequest[n];
         for (int i = 0; i < n; i++)
@@ -54,6 +55,7 @@ internal static class RequestMapping
                 TopLogprobs = topLogprobs,
                 KvRetention = retention,
                 IgnoreEos = body.IgnoreEos ?? false,
+                Grammar = grammar,
                 Sampling = new SamplingOptions
                 {
                     Temperature = temperature,

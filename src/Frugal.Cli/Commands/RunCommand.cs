@@ -7,7 +7,7 @@ namespace Frugal.Cli.Commands;
 
 /// <summary>
 /// <c>frugal run MODEL (-p TEXT | -f FILE | &lt; stdin) [-n N] [sampling options] [--stop S]... [-ctk T] [-ctv T] [--kv-budget N --kv-policy P --kv-sinks S]
-/// [--context-shift --keep N] [--ignore-eos] [--json]</c>, or <c>frugal run --demo</c>:
+/// [--context-shift --keep N] [--ignore-eos] [--grammar G | --grammar-file F | --json-schema S | --json-object] [--json]</c>, or <c>frugal run --demo</c>:
 /// streams the generated text to stdout and a one-line timing summary to stderr.
 /// </summary>
 internal static class RunCommand
@@ -56,12 +56,14 @@ internal static class RunCommand
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "never end on an end-of-generation token: generate -n tokens (llama.cpp's)" };
         var kv = new KvCacheTypeOptions();
         var retention = new KvRetentionCliOptions(shift: true);
+        var grammar = new GrammarCliOptions();
         var command = new Command("run", "generate text from a prompt")
         {
             model, prompt, promptFile, count, temp, topK, topP, minP, repeat, lastN, presence, frequency, seed, logitBias, stop, ctx, json, demo, threads, ignoreEos,
         };
         kv.AddTo(command);
         retention.AddTo(command);
+        grammar.AddTo(command);
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             string? path = parse.GetValue(model);
@@ -77,6 +79,7 @@ internal static class RunCommand
             if (text is null) throw new CliError("missing prompt: give -p TEXT, -f FILE, or pipe text on standard input");
             var cacheTypes = kv.Parse(parse);
             var kvRetention = retention.Parse(parse);
+            var constraint = grammar.Parse(parse);
 
             var options = Options(() => new GenerationOptions
             {
@@ -86,6 +89,7 @@ internal static class RunCommand
                 KvCacheTypes = cacheTypes,
                 KvRetention = kvRetention,
                 IgnoreEos = parse.GetValue(ignoreEos),
+                Grammar = constraint,
                 Sampling = new SamplingOptions
                 {
                     Temperature = parse.GetValue(temp),

@@ -66,6 +66,13 @@ public abstract class SamplingFields
     public int? NKeep { get; set; }
     public bool? IgnoreEos { get; set; }
 
+    /// <summary>llama.cpp's extension: a GBNF grammar the output must follow.</summary>
+    public string? Grammar { get; set; }
+
+    /// <summary>{"type":"text"}, {"type":"json_object"} or {"type":"json_schema","json_schema":{"schema":...}}; read by
+    /// <see cref="ResponseGrammar"/>, which refuses what it cannot honour.</summary>
+    public JsonElement? ResponseFormat { get; set; }
+
     /// <summary>Every field this class does not name; <see cref="RefusedFields"/> looks here for the ones we cannot honour.</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? OtherFields { get; set; }

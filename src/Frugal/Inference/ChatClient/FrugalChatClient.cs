@@ -122,6 +122,7 @@ public sealed class FrugalChatClient : IChatClient
             PromptTokens = ChatPrompt.Tokens(_engine.Tokenizer, _template, turns),
             MaxTokens = options?.MaxOutputTokens,
             StopStrings = options?.StopSequences?.ToList() ?? [],
+            Grammar = Grammar(options?.ResponseFormat),
             Sampling = new SamplingOptions
             {
                 Temperature = options?.Temperature ?? defaults.Temperature,
@@ -134,6 +135,15 @@ public sealed class FrugalChatClient : IChatClient
         };
         return _engine.Submit(request, cancellationToken);
     }
+
+    /// <summary>ChatResponseFormat.Json (any object) or ForJsonSchema (compiled; an unsupported keyword throws
+    /// <see cref="Constraints.JsonSchemaException"/> naming it); text leaves the output free.</summary>
+    private static Constraints.GbnfGrammar? Grammar(ChatResponseFormat? format) => format switch
+    {
+        ChatResponseFormatJson { Schema: System.Text.Json.JsonElement schema } => Constraints.JsonSchemaGrammar.Compile(schema),
+        ChatResponseFormatJson => Constraints.JsonGrammar.Object,
+        _ => null,
+    };
 
     private static ChatFinishReason Reason(EngineFinishReason reason) => reason == EngineFinishReason.Length ? ChatFinishReason.Length : ChatFinishReason.Stop;
 

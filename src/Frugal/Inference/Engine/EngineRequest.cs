@@ -23,6 +23,9 @@ public sealed record EngineRequest
     /// <summary>Never sample an end-of-generation token (llama.cpp's ignore_eos).</summary>
     public bool IgnoreEos { get; init; }
 
+    /// <summary>Constrains the output to this grammar (GBNF, JSON, a JSON Schema); null leaves it free.</summary>
+    public Constraints.GbnfGrammar? Grammar { get; init; }
+
     /// <summary>Report the log-probability of each generated token.</summary>
     public bool Logprobs { get; init; }
 

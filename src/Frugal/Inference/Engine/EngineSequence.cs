@@ -25,7 +25,7 @@ internal sealed class EngineSequence
         MaxTokens = maxTokens;
         Retention = retention;
         _tokenizer = tokenizer;
-        _output = new TokenOutput(tokenizer, request.Sampling, vocab, context, request.PromptTokens, request.StopStrings, request.IgnoreEos);
+        _output = new TokenOutput(tokenizer, request.Sampling, vocab, context, request.PromptTokens, request.StopStrings, request.IgnoreEos, request.Grammar);
         SubmittedAt = Stopwatch.GetTimestamp();
     }
 

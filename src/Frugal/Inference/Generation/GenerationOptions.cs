@@ -62,6 +62,9 @@ public sealed record GenerationOptions
     /// <summary>Never sample an end-of-generation token (llama.cpp's <c>--ignore-eos</c>): generate until the token limit.</summary>
     public bool IgnoreEos { get; init; }
 
+    /// <summary>Constrains the output to this grammar (GBNF, JSON, a JSON Schema); null leaves it free.</summary>
+    public Constraints.GbnfGrammar? Grammar { get; init; }
+
     /// <summary>Called after each context shift or eviction with the slots and tokens kept.</summary>
     public Action<KvCompactionEvent>? KvCompacted { get; init; }
 }

@@ -95,7 +95,7 @@ public sealed class TextGenerator
             int max = _options.MaxTokens;
             int cacheSize = max < 0 ? _context : (int)Math.Min(_context, (long)_prompt.Length + max);
             var cache = new BoundedSequence(model, _options.KvCacheTypes, cacheSize, _retention) { Compacted = _options.KvCompacted };
-            var output = new TokenOutput(_owner._tokenizer, _options.Sampling, vocab, _context, _prompt, _options.StopStrings, _options.IgnoreEos);
+            var output = new TokenOutput(_owner._tokenizer, _options.Sampling, vocab, _context, _prompt, _options.StopStrings, _options.IgnoreEos, _options.Grammar);
             var logits = new float[vocab]; // [vocab] logits of the last evaluated position
             var generated = new List<int>();
             var text = new StringBuilder();

@@ -1,0 +1,76 @@
+namespace Frugal.Inference.Constraints;
+
+internal enum GbnfElementKind : byte
+{
+    /// <summary>End of an alternative.</summary>
+    End,
+
+    /// <summary>One code point from a set of ranges.</summary>
+    Chars,
+
+    /// <summary>A reference to another rule.</summary>
+    Rule,
+}
+
+/// <summary>One element of an alternative: a character set (index into the set table) or a rule reference.</summary>
+internal readonly record struct GbnfElement(GbnfElementKind Kind, int Index)
+{
+    public static GbnfElement End => new(GbnfElementKind.End, 0);
+}
+
+/// <summary>A set of code points as sorted, disjoint inclusive ranges [lo0, hi0, lo1, hi1, ...].</summary>
+internal sealed class CodepointSet
+{
+    public const int MaxCodepoint = 0x10FFFF;
+
+    private readonly int[] _ranges;
+
+    private CodepointSet(int[] ranges) => _ranges = ranges;
+
+    public static CodepointSet Of(IEnumerable<(int Lo, int Hi)> ranges, bool negated)
+    {
+        var sorted = ranges.Where(r => r.Lo <= r.Hi).OrderBy(r => r.Lo).ToList();
+        var merged = new List<(int Lo, int Hi)>();
+        foreach (var r in sorted)
+        {
+            if (merged.Count > 0 && r.Lo <= merged[^1].Hi + 1)
+                merged[^1] = (merged[^1].Lo, Math.Max(merged[^1].Hi, r.Hi));
+            else merged.Add(r);
+        }
+        if (negated)
+        {
+            var inverted = new List<(int Lo, int Hi)>();
+            int next = 0;
+            foreach (var r in merged)
+            {
+                if (r.Lo > next) inverted.Add((next, r.Lo - 1));
+                next = r.Hi + 1;
+            }
+            if (next <= MaxCodepoint) inverted.Add((next, MaxCodepoint));
+            merged = inverted;
+        }
+        var flat = new int[merged.Count * 2];
+        for (int i = 0; i < merged.Count; i++) { flat[2 * i] = merged[i].Lo; flat[2 * i + 1] = merged[i].Hi; }
+        return new CodepointSet(flat);
+    }
+
+    public bool Contains(int cp)
+    {
+        var r = _ranges;
+        for (int i = 0; i < r.Length; i += 2)
+        {
+            if (cp < r[i]) return false;
+            if (cp <= r[i + 1]) return true;
+        }
+        return false;
+    }
+
+    /// <summary>Whether any code point in [lo, hi] is in the set (a partial UTF-8 character could still complete into it).</summary>
+    public bool Intersects(int lo, int hi)
+    {
+        var r = _ranges;
+        for (int i = 0; i < r.Length; i += 2)
+            if (r[i] <= hi && lo <= r[i + 1]) return true;
+        return false;
+    }
+}

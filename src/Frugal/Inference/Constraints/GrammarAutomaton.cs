@@ -1,0 +1,223 @@
+namespace Frugal.Inference.Constraints;
+
+/// <summary>
+/// The grammar run over UTF-8 bytes as a lazily built automaton. A parse state is a set of stacks (llama.cpp's
+/// grammar stacks: positions into the flat element array, innermost first, each stack's top a character set);
+/// stacks are interned, so a set of stacks is a sorted id list, and a set plus an unfinished UTF-8 character is
+/// one automaton state with a 256-entry byte transition table filled on first use. Walking a token's bytes is then
+/// a few array reads once the states it visits have been seen, which is what makes the per-step token mask cheap.
+/// Not thread-safe: <see cref="GrammarTables"/> shares one between sequences under a lock.
+/// </summary>
+internal sealed class GrammarAutomaton
+{
+    public const int Dead = -1;
+    private const int Unknown = -2;
+
+    private readonly GbnfGrammar _g;
+
+    // Interned stacks: id 0 is the empty stack (the grammar is complete); id k > 0 is (position, next id).
+    private readonly List<(int Pos, int Next)> _stacks = [(-1, 0)];
+    private readonly Dictionary<(int, int), int> _stackIds = new();
+
+    // Automaton states: a stack set (sorted stack ids) and a pending UTF-8 prefix.
+    private readonly List<State> _states = [];
+    private int[] _next = [];    // [states * 256] transition on each byte: a state id, Dead, or Unknown (not computed yet)
+    private readonly Dictionary<StateKey, int> _stateIds = new();
+    private readonly Dictionary<int[], Dictionary<ulong, int>> _advances = new(ReferenceEqualityComparer.Instance);
+    private readonly List<int> _scratch = [];
+    private readonly HashSet<int> _seen = [];
+
+    public GrammarAutomaton(GbnfGrammar grammar)
+    {
+        _g = grammar;
+        Start = Initial();
+    }
+
+    public GbnfGrammar Grammar => _g;
+
+    public int Start { get; }
+
+    public int StateCount => _states.Count;
+
+    /// <summary>The grammar may end here: some stack is empty and no UTF-8 character is half written.</summary>
+    public bool CanEnd(int state) => _states[state].CanEnd;
+
+    /// <summary>The state after one more byte, or <see cref="Dead"/>.</summary>
+    public int Next(int state, byte b)
+    {
+        int t = _next[(state << 8) | b];
+        return t != Unknown ? t : Fill(state, b);
+    }
+
+    private int Fill(int state, byte b)
+    {
+        int t = Compute(_states[state], b);
+        _next[(state << 8) | b] = t;
+        return t;
+    }
+
+    /// <summary>The state after these bytes, or <see cref="Dead"/>.</summary>
+    public int Walk(int state, ReadOnlySpan<byte> bytes)
+    {
+        foreach (byte b in bytes)
+        {
+            state = Next(state, b);
+            if (state == Dead) return Dead;
+        }
+        return state;
+    }
+
+    private int Initial()
+    {
+        _scratch.Clear();
+        _seen.Clear();
+        bool canEnd = false;
+        foreach (int start in _g.RuleAlternatives[_g.Root])
+            canEnd |= Expand(Push(start, 0));
+        return Intern(Sorted(), canEnd, 0, 0, 0);
+    }
+
+    private int Compute(State s, byte b)
+    {
+        int value, remaining, total = s.Total;
+        if (s.Remaining == 0)
+        {
+            if (b < 0x80) return Advance(s, b);
+            if (b is >= 0xC2 and < 0xE0) { value = b & 0x1F; remaining = 1; total = 2; }
+            else if (b is >= 0xE0 and < 0xF0) { value = b & 0x0F; remaining = 2; total = 3; }
+            else if (b is >= 0xF0 and < 0xF5) { value = b & 0x07; remaining = 3; total = 4; }
+            else return Dead; // continuation byte without a lead, or a byte UTF-8 never uses
+        }
+        else
+        {
+            if ((b & 0xC0) != 0x80) return Dead;
+            value = (s.Partial << 6) | (b & 0x3F);
+            remaining = s.Remaining - 1;
+            if (remaining == 0)
+            {
+                // Overlong forms and surrogates are not characters.
+                int bytes = total;
+                if ((bytes == 3 && value < 0x800) || (bytes == 4 && (value < 0x10000 || value > 0x10FFFF)) || value is >= 0xD800 and <= 0xDFFF)
+                    return Dead;
+                return Advance(s, value);
+            }
+        }
+        // Keep the half-written character only if some stack could still accept a character it completes to.
+        int lo = value << (6 * remaining), hi = lo | ((1 << (6 * remaining)) - 1);
+        lo = Math.Max(lo, total switch { 2 => 0x80, 3 => 0x800, _ => 0x10000 }); // shorter forms would be overlong
+        hi = Math.Min(hi, CodepointSet.MaxCodepoint);
+        if (lo > hi) return Dead;
+        foreach (int id in s.Stacks)
+            if (_g.Sets[_g.Elements[_stacks[id].Pos].Index].Intersects(lo, hi))
+                return Intern(s.Stacks, false, value, remaining, total);
+        return Dead;
+    }
+
+    /// <summary>Every stack whose top accepts <paramref name="cp"/> moves past it; the results are expanded to character sets.</summary>
+    private int Advance(State s, int cp)
+    {
+        var stacks = s.Stacks;
+        if (stacks.Length > 64) return AdvanceWhere(stacks, cp, ulong.MaxValue);
+        // The result depends only on which stacks accept cp: thousands of characters (every CJK character inside a
+        // string) share one answer, computed once per stack set.
+        ulong accepting = 0;
+        for (int i = 0; i < stacks.Length; i++)
+            if (_g.Sets[_g.Elements[_stacks[stacks[i]].Pos].Index].Contains(cp)) accepting |= 1UL << i;
+        if (accepting == 0) return Dead;
+        if (!_advances.TryGetValue(stacks, out var byMask)) _advances[stacks] = byMask = new Dictionary<ulong, int>();
+        if (byMask.TryGetValue(accepting, out int known)) return known;
+        int result = AdvanceWhere(stacks, cp, accepting);
+        byMask[accepting] = result;
+        return result;
+    }
+
+    private int AdvanceWhere(int[] stacks, int cp, ulong accepting)
+    {
+        _scratch.Clear();
+        _seen.Clear();
+        bool canEnd = false;
+        for (int i = 0; i < stacks.Length; i++)
+        {
+            var (pos, next) = _stacks[stacks[i]];
+            if (i < 64 ? (accepting >> i & 1) != 0 : _g.Sets[_g.Elements[pos].Index].Contains(cp))
+                canEnd |= Expand(Push(pos + 1, next));
+        }
+        if (_scratch.Count == 0 && !canEnd) return Dead;
+        return Intern(Sorted(), canEnd, 0, 0, 0);
+    }
+
+    /// <summary>A stack with <paramref name="pos"/> on top of <paramref name="next"/>; an alternative's end is popped at once.</summary>
+    private int Push(int pos, int next)
+    {
+        if (_g.Elements[pos].Kind == GbnfElementKind.End) return next;
+        if (_stackIds.TryGetValue((pos, next), out int id)) return id;
+        id = _stacks.Count;
+        _stacks.Add((pos, next));
+        _stackIds[(pos, next)] = id;
+        return id;
+    }
+
+    /// <summary>Expands rule references on top until each stack has a character set on top; true when one is empty.</summary>
+    private bool Expand(int stack)
+    {
+        if (stack == 0) return true;
+        if (!_seen.Add(stack)) return false;
+        var (pos, next) = _stacks[stack];
+        var e = _g.Elements[pos];
+        if (e.Kind == GbnfElementKind.Chars)
+        {
+            _scratch.Add(stack);
+            return false;
+        }
+        int rest = Push(pos + 1, next);
+        bool canEnd = false;
+        foreach (int start in _g.RuleAlternatives[e.Index])
+            canEnd |= Expand(Push(start, rest));
+        return canEnd;
+    }
+
+    private int[] Sorted()
+    {
+        var ids = _scratch.ToArray();
+        Array.Sort(ids);
+        return ids;
+    }
+
+    private int Intern(int[] stacks, bool canEnd, int partial, int remaining, int total)
+    {
+        var key = new StateKey(stacks, canEnd, partial, remaining, total);
+        if (_stateIds.TryGetValue(key, out int id)) return id;
+        id = _states.Count;
+        if ((id + 1) * 256 > _next.Length)
+        {
+            // One flat transition table [states * 256], so the mask walk is one array read per trie node.
+            int old = _next.Length;
+            Array.Resize(ref _next, Math.Max(old * 2, 256 * 64));
+            Array.Fill(_next, Unknown, old, _next.Length - old);
+        }
+        _states.Add(new State(stacks, canEnd, partial, remaining, total));
+        _stateIds[key] = id;
+        return id;
+    }
+
+    /// <param name="Total">byte length of the pending UTF-8 character (0 when none is pending).</param>
+    private sealed record State(int[] Stacks, bool CanEnd, int Partial, int Remaining, int Total);
+
+    private readonly struct StateKey(int[] stacks, bool canEnd, int partial, int remaining, int total) : IEquatable<StateKey>
+    {
+        private readonly int[] _stacks = stacks;
+        private readonly int _tag = (partial << 6) | (total << 3) | (remaining << 1) | (canEnd ? 1 : 0);
+
+        public bool Equals(StateKey other) => _tag == other._tag && _stacks.AsSpan().SequenceEqual(other._stacks);
+
+        public override bool Equals(object? obj) => obj is StateKey k && Equals(k);
+
+        public override int GetHashCode()
+        {
+            var h = new HashCode();
+            h.Add(_tag);
+            foreach (int s in _stacks) h.Add(s);
+            return h.ToHashCode();
+        }
+    }
+}

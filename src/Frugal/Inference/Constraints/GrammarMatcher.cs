@@ -1,0 +1,192 @@
+using System.Numerics;
+using System.Text;
+using Frugal.Tokenization;
+
+namespace Frugal.Inference.Constraints;
+
+/// <summary>
+/// One sequence's progress through a grammar, and the token mask of each decoding step: which tokens keep the output
+/// a prefix of a sentence of the grammar. The mask is a walk of the vocabulary's <see cref="TokenTrie"/> against the
+/// grammar's byte automaton (a refused prefix skips its whole subtree), cached per automaton state, since the same
+/// parse states come back again and again (inside a string, between values). End-of-generation tokens are allowed
+/// only where the grammar can end.
+/// </summary>
+public sealed class GrammarMatcher
+{
+    private readonly GrammarTables _tables;
+    private readonly GrammarAutomaton _automaton;
+    private readonly TokenTrie _trie;
+    private readonly Dictionary<int, GrammarMask> _masks;
+    private readonly int[] _depthState = new int[257]; // [depth] automaton state after the trie path's first d bytes
+    private int _state;
+
+    public GrammarMatcher(GbnfGrammar grammar, Tokenizer tokenizer)
+        : this(grammar, TokenTrie.For(tokenizer ?? throw new ArgumentNullException(nameof(tokenizer))))
+    {
+    }
+
+    /// <summary>A matcher over a vocabulary given as a trie (the mask benchmark builds one from a tokenizer.json).</summary>
+    public GrammarMatcher(GbnfGrammar grammar, TokenTrie vocabulary)
+    {
+        ArgumentNullException.ThrowIfNull(grammar);
+        _trie = vocabulary ?? throw new ArgumentNullException(nameof(vocabulary));
+        _tables = GrammarTables.For(grammar, _trie);
+        _automaton = _tables.Automaton;
+        _masks = _tables.Masks;
+        _state = _automaton.Start;
+    }
+
+    /// <summary>The output so far may end here (a complete sentence of the grammar).</summary>
+    public bool CanEnd
+    {
+        get { lock (_tables.Gate) return _automaton.CanEnd(_state); }
+    }
+
+    /// <summary>Automaton states built so far (a measure of the work cached).</summary>
+    public int StateCount => _automaton.StateCount;
+
+    /// <summary>Advances past a generated token; false (and no change) when the grammar refuses it.</summary>
+    public bool Accept(int token)
+    {
+        if (_trie.IsEndOfGeneration(token)) return CanEnd;
+        if (_trie.BytesOf(token) is not byte[] bytes) return false; // control and unused tokens are never text of a grammar
+        lock (_tables.Gate)
+        {
+            int next = _automaton.Walk(_state, bytes);
+            if (next == GrammarAutomaton.Dead) return false;
+            _state = next;
+            return true;
+        }
+    }
+
+    /// <summary>Whether the grammar accepts these bytes next (the text so far plus them is still a valid prefix).</summary>
+    public bool AcceptsPrefix(ReadOnlySpan<byte> bytes)
+    {
+        lock (_tables.Gate) return _automaton.Walk(_state, bytes) != GrammarAutomaton.Dead;
+    }
+
+    /// <summary>Whether the grammar accepts <paramref name="text"/> as a whole sentence from the current state.</summary>
+    public bool AcceptsComplete(string text)
+    {
+        lock (_tables.Gate)
+        {
+            int s = _automaton.Walk(_state, Encoding.UTF8.GetBytes(text));
+            return s != GrammarAutomaton.Dead && _automaton.CanEnd(s);
+        }
+    }
+
+    /// <summary>Advances past raw text (e.g. a forced prefix); false (and no change) when the grammar refuses it.</summary>
+    public bool AcceptText(string text)
+    {
+        lock (_tables.Gate)
+        {
+            int s = _automaton.Walk(_state, Encoding.UTF8.GetBytes(text));
+            if (s == GrammarAutomaton.Dead) return false;
+            _state = s;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// The tokens allowed at this step, as a bit set over token ids ([ceil(vocab / 64)] words), how many there are,
+    /// and one of them (the only one when the count is 1). Valid until the next <see cref="Accept"/>.
+    /// </summary>
+    public (ReadOnlyMemory<ulong> Bits, int Count, int Any) AllowedTokens()
+    {
+        var m = MaskOf(_state);
+        return (m.Bits, m.Count, m.Any);
+    }
+
+    /// <summary>Sets the logits of every refused token to -infinity (<paramref name="logits"/> may be longer than the
+    /// tokenizer's vocabulary: padding ids are refused too); returns how many remain, one of them (an end-of-generation
+    /// token when the grammar can end), and whether only end-of-generation tokens remain.</summary>
+    public (int Count, int Any, bool OnlyEnd) Apply(Span<float> logits)
+    {
+        var m = MaskOf(_state);
+        var bits = m.Bits;
+        if (m.Ids is int[] ids)
+        {
+            // Few allowed (outside a string): keep them, fill the row with -infinity (vectorized), put them back.
+            Span<float> kept = ids.Length <= 4096 ? stackalloc float[ids.Length] : new float[ids.Length];
+            for (int i = 0; i < ids.Length; i++) kept[i] = ids[i] < logits.Length ? logits[ids[i]] : float.NegativeInfinity;
+            logits.Fill(float.NegativeInfinity);
+            for (int i = 0; i < ids.Length; i++)
+                if (ids[i] < logits.Length) logits[ids[i]] = kept[i];
+        }
+        else
+        {
+            for (int w = 0; w * 64 < logits.Length; w++)
+            {
+                ulong word = w < bits.Length ? bits[w] : 0;
+                if (word == ulong.MaxValue) continue;
+                int baseId = w * 64, end = Math.Min(64, logits.Length - baseId);
+                ulong refused = ~word;
+                while (refused != 0)
+                {
+                    int bit = BitOperations.TrailingZeroCount(refused);
+                    if (bit >= end) break;
+                    logits[baseId + bit] = float.NegativeInfinity;
+                    refused &= refused - 1;
+                }
+            }
+        }
+        return (m.Count, m.Any, m.Count > 0 && m.TextTokens == 0);
+    }
+
+    private GrammarMask MaskOf(int state)
+    {
+        lock (_tables.Gate)
+        {
+            if (_masks.TryGetValue(state, out var cached)) return cached;
+            if (_masks.Count >= GrammarTables.MaxMasks) _masks.Clear();
+            var mask = Compute(state);
+            _masks[state] = mask;
+            return mask;
+        }
+    }
+
+    private GrammarMask Compute(int state)
+    {
+        var t = _trie;
+        var bits = new ulong[(t.Vocab + 63) / 64];
+        int count = 0, any = -1;
+        var depthState = _depthState;
+        depthState[0] = state;
+        byte[] bytes = t.Bytes, depth = t.Depth;
+        int[] end = t.SubtreeEnd, tokenStart = t.TokenStart, tokens = t.Tokens;
+        int n = bytes.Length;
+        for (int i = 0; i < n;)
+        {
+            int d = depth[i];
+            int s = _automaton.Next(depthState[d - 1], bytes[i]);
+            if (s == GrammarAutomaton.Dead) { i = end[i]; continue; }
+            depthState[d] = s;
+            for (int k = tokenStart[i]; k < tokenStart[i + 1]; k++)
+            {
+                int id = tokens[k];
+                bits[id >> 6] |= 1UL << (id & 63);
+                count++;
+                any = id;
+            }
+            i++;
+        }
+        int textTokens = count;
+        if (_automaton.CanEnd(state))
+            foreach (int id in t.EndOfGeneration)
+            {
+                bits[id >> 6] |= 1UL << (id & 63);
+                count++;
+                any = id;
+            }
+        int[]? list = null;
+        if (count < t.Vocab / 8)
+        {
+            list = new int[count];
+            int k = 0;
+            for (int w = 0; w < bits.Length; w++)
+                for (ulong word = bits[w]; word != 0; word &= word - 1)
+                    list[k++] = w * 64 + BitOperations.TrailingZeroCount(word);
+        }
+        return new GrammarMask(bits, count, any, textTokens, list);
+    }
+}

@@ -1,0 +1,48 @@
+using System.Runtime.CompilerServices;
+
+namespace Frugal.Inference.Constraints;
+
+/// <summary>
+/// The automaton and the masks computed so far for one (grammar, vocabulary) pair, shared by every sequence that
+/// decodes under that grammar: the second request for JSON finds the states and masks the first one built. Callers
+/// hold <see cref="Gate"/> while they touch it. When it outgrows its bounds, new sequences get a fresh one; sequences
+/// already running keep theirs (each adds at most a few hundred states per token).
+/// </summary>
+internal sealed class GrammarTables
+{
+    /// <summary>Automaton states before new sequences start a fresh table (each state holds a 1 KB transition row).</summary>
+    private const int MaxStates = 20_000;
+
+    /// <summary>Masks kept (each is vocab / 8 bytes: 19 KB for a 152K vocabulary).</summary>
+    public const int MaxMasks = 1024;
+
+    private static readonly ConditionalWeakTable<GbnfGrammar, ConditionalWeakTable<TokenTrie, Holder>> Shared = new();
+
+    private GrammarTables(GbnfGrammar grammar) => Automaton = new GrammarAutomaton(grammar);
+
+    public object Gate { get; } = new();
+
+    public GrammarAutomaton Automaton { get; }
+
+    public Dictionary<int, GrammarMask> Masks { get; } = new();
+
+    public static GrammarTables For(GbnfGrammar grammar, TokenTrie trie)
+    {
+        var holder = Shared.GetValue(grammar, _ => new()).GetValue(trie, _ => new Holder());
+        lock (holder)
+        {
+            if (holder.Tables is null || holder.Tables.Automaton.StateCount > MaxStates)
+                holder.Tables = new GrammarTables(grammar);
+            return holder.Tables;
+        }
+    }
+
+    private sealed class Holder
+    {
+        public GrammarTables? Tables;
+    }
+}
+
+/// <summary>One step's allowed tokens: a bit set over ids, their count, one of them, how many are text (not end), and
+/// the ids as a list when they are few (then applying the mask is a fill and a scatter).</summary>
+internal sealed record GrammarMask(ulong[] Bits, int Count, int Any, int TextTokens, int[]? Ids);

@@ -1,0 +1,33 @@
+namespace Frugal.Inference.Constraints;
+
+/// <summary>
+/// The built-in grammar of a JSON object (OpenAI's <c>response_format: {"type": "json_object"}</c>), in the shape of
+/// llama.cpp's grammars/json.gbnf, with the shared pieces a JSON Schema grammar is built from.
+/// </summary>
+public static class JsonGrammar
+{
+    /// <summary>Whitespace between tokens: bounded, so a model cannot pad forever.</summary>
+    internal const string Whitespace = """ws ::= | " " | "\n" [ \t]{0,20}""";
+
+    /// <summary>One character inside a JSON string (escapes count as one).</summary>
+    internal const string StringChar = """json-char ::= [^"\\\x7F\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F]{4})""";
+
+    internal const string Integer = """json-int ::= "-"? ([0-9] | [1-9] [0-9]{0,15})""";
+
+    internal const string Number = """json-number ::= json-int ("." [0-9]{1,16})? ([eE] [-+]? [0-9]{1,3})?""";
+
+    /// <summary>Any JSON value, then whitespace.</summary>
+    internal const string AnyValue = """
+        json-value ::= json-object | json-array | json-string | json-number ws | ("true" | "false" | "null") ws
+        json-object ::= "{" ws ( json-string ":" ws json-value ("," ws json-string ":" ws json-value)* )? "}" ws
+        json-array ::= "[" ws ( json-value ("," ws json-value)* )? "]" ws
+        json-string ::= "\"" json-char* "\"" ws
+        """;
+
+    /// <summary>GBNF text of a JSON object (any keys and values) with optional whitespace.</summary>
+    public static string ObjectGbnf { get; } = string.Join('\n',
+        "root ::= json-object", AnyValue, StringChar, Integer, Number, Whitespace) + "\n";
+
+    /// <summary>The compiled JSON object grammar.</summary>
+    public static GbnfGrammar Object { get; } = GbnfGrammar.Parse(ObjectGbnf);
+}

@@ -1,0 +1,298 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Frugal.Inference.Constraints;
+
+/// <summary>
+/// Compiles a JSON Schema into GBNF, in the spirit of llama.cpp's json-schema-to-grammar: objects (properties in
+/// schema order, optional ones may be left out, required ones may not; additionalProperties only for map-like objects
+/// without declared properties), arrays (items, minItems, maxItems), enum and const, the primitive types, anyOf and
+/// oneOf (as alternatives), allOf of one schema, local $ref into $defs/definitions (recursion allowed), string
+/// minLength/maxLength and the formats date, time, date-time and uuid. Anything else is refused with a
+/// <see cref="JsonSchemaException"/> naming the keyword: the grammar never accepts what the schema refuses.
+/// Where the schema allows more than the grammar produces (extra properties next to declared ones), the grammar is
+/// the narrower one: every output still validates.
+/// </summary>
+public sealed class JsonSchemaGrammar
+{
+    private const int MaxCount = 1000;
+    private const int MaxDepth = 100;
+    private int _depth;
+
+    private static readonly HashSet<string> Annotations =
+    [
+        "$schema", "$id", "$comment", "title", "description", "default", "examples", "readOnly", "writeOnly", "deprecated",
+        "$defs", "definitions", "strict",
+    ];
+
+    private static readonly HashSet<string> Supported =
+    [
+        "type", "properties", "required", "additionalProperties", "items", "minItems", "maxItems", "enum", "const",
+        "anyOf", "oneOf", "allOf", "$ref", "minLength", "maxLength", "format", "uniqueItems",
+    ];
+
+    /// <summary>Literals as a model would write them: quotes as \", non-ASCII as itself (not \u escapes).</summary>
+    private static readonly JsonSerializerOptions Compact = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private readonly JsonElement _root;
+    private readonly List<string> _rules = [];
+    private readonly HashSet<string> _names = [];
+    private readonly Dictionary<string, string> _refs = new(StringComparer.Ordinal);
+
+    private JsonSchemaGrammar(JsonElement root) => _root = root;
+
+    /// <summary>GBNF text whose root rule matches exactly the JSON documents this generator produces for the schema.</summary>
+    /// <exception cref="JsonSchemaException">an unsupported keyword or a malformed schema.</exception>
+    public static string ToGbnf(JsonElement schema)
+    {
+        var g = new JsonSchemaGrammar(schema);
+        g._names.Add("root");
+        string value = g.Visit(schema, "#", "root");
+        g._rules.Insert(0, $"root ::= {value}");
+        g._rules.AddRange([JsonGrammar.AnyValue, JsonGrammar.StringChar, JsonGrammar.Integer, JsonGrammar.Number, JsonGrammar.Whitespace]);
+        return string.Join('\n', g._rules) + "\n";
+    }
+
+    /// <summary>The compiled grammar of a schema.</summary>
+    public static GbnfGrammar Compile(JsonElement schema) => GbnfGrammar.Parse(ToGbnf(schema));
+
+    /// <summary>Returns a GBNF expression matching the schema's values, each followed by whitespace.</summary>
+    private string Visit(JsonElement s, string path, string hint)
+    {
+        if (++_depth > MaxDepth) throw new JsonSchemaException($"the schema nests deeper than {MaxDepth} levels (at {path})");
+        try { return VisitSchema(s, path, hint); }
+        finally { _depth--; }
+    }
+
+    private string VisitSchema(JsonElement s, string path, string hint)
+    {
+        if (s.ValueKind == JsonValueKind.True) return "json-value";
+        if (s.ValueKind == JsonValueKind.False) throw new JsonSchemaException($"the schema at {path} is false: it accepts no value");
+        if (s.ValueKind != JsonValueKind.Object) throw new JsonSchemaException($"the schema at {path} must be an object or a boolean, got {s.ValueKind}");
+
+        foreach (var p in s.EnumerateObject())
+            if (!Annotations.Contains(p.Name) && !Supported.Contains(p.Name))
+                throw new JsonSchemaException($"JSON Schema keyword '{p.Name}' (at {path}) is not supported", p.Name);
+
+        if (s.TryGetProperty("$ref", out var reference))
+        {
+            foreach (var p in s.EnumerateObject())
+                if (p.Name != "$ref" && !Annotations.Contains(p.Name))
+                    throw new JsonSchemaException($"'{p.Name}' next to '$ref' (at {path}) is not supported", p.Name);
+            return Ref(reference, path);
+        }
+        if (s.TryGetProperty("const", out var constant)) return Literal(constant);
+        if (s.TryGetProperty("enum", out var values))
+        {
+            if (values.ValueKind != JsonValueKind.Array || values.GetArrayLength() == 0)
+                throw new JsonSchemaException($"'enum' at {path} must be a non-empty array");
+            return Rule(hint, string.Join(" | ", values.EnumerateArray().Select(Literal)));
+        }
+        foreach (string combinator in (string[])["anyOf", "oneOf"])
+            if (s.TryGetProperty(combinator, out var branches))
+            {
+                if (branches.ValueKind != JsonValueKind.Array || branches.GetArrayLength() == 0)
+                    throw new JsonSchemaException($"'{combinator}' at {path} must be a non-empty array");
+                if (s.TryGetProperty("type", out _) || s.TryGetProperty("properties", out _))
+                    throw new JsonSchemaException($"'{combinator}' next to 'type' or 'properties' (at {path}) is not supported", combinator);
+                var alts = branches.EnumerateArray().Select((b, i) => Visit(b, $"{path}/{combinator}/{i}", $"{hint}-{i}"));
+                return Rule(hint, string.Join(" | ", alts));
+            }
+        if (s.TryGetProperty("allOf", out var all))
+        {
+            if (all.ValueKind != JsonValueKind.Array || all.GetArrayLength() != 1)
+                throw new JsonSchemaException($"'allOf' with more than one schema (at {path}) is not supported", "allOf");
+            return Visit(all[0], $"{path}/allOf/0", hint);
+        }
+
+        if (s.TryGetProperty("type", out var type))
+        {
+            if (type.ValueKind == JsonValueKind.String) return Typed(s, type.GetString()!, path, hint);
+            if (type.ValueKind == JsonValueKind.Array && type.GetArrayLength() > 0)
+                return Rule(hint, string.Join(" | ", type.EnumerateArray().Select(t =>
+                    t.ValueKind == JsonValueKind.String ? Typed(s, t.GetString()!, path, $"{hint}-{t.GetString()}")
+                    : throw new JsonSchemaException($"'type' at {path} must list type names"))));
+            throw new JsonSchemaException($"'type' at {path} must be a type name or a non-empty array of them");
+        }
+        if (Has(s, "properties", "required", "additionalProperties")) return Typed(s, "object", path, hint);
+        if (Has(s, "items", "minItems", "maxItems")) return Typed(s, "array", path, hint);
+        if (Has(s, "minLength", "maxLength", "format")) return Typed(s, "string", path, hint);
+        return "json-value";
+    }
+
+    private string Typed(JsonElement s, string type, string path, string hint) => type switch
+    {
+        "object" => Object(s, path, hint),
+        "array" => Array(s, path, hint),
+        "string" => String(s, path, hint),
+        "integer" => "json-int ws",
+        "number" => "json-number ws",
+        "boolean" => "(\"true\" | \"false\") ws",
+        "null" => "\"null\" ws",
+        _ => throw new JsonSchemaException($"unknown type '{type}' at {path}", "type"),
+    };
+
+    private string Object(JsonElement s, string path, string hint)
+    {
+        var props = new List<(string Name, JsonElement Schema)>();
+        if (s.TryGetProperty("properties", out var properties))
+        {
+            if (properties.ValueKind != JsonValueKind.Object) throw new JsonSchemaException($"'properties' at {path} must be an object");
+            foreach (var p in properties.EnumerateObject()) props.Add((p.Name, p.Value));
+        }
+        var required = new HashSet<string>(StringComparer.Ordinal);
+        if (s.TryGetProperty("required", out var req))
+        {
+            if (req.ValueKind != JsonValueKind.Array) throw new JsonSchemaException($"'required' at {path} must be an array of names");
+            foreach (var r in req.EnumerateArray())
+            {
+                string name = r.ValueKind == JsonValueKind.String ? r.GetString()! : throw new JsonSchemaException($"'required' at {path} must list names");
+                required.Add(name);
+                if (!props.Any(p => p.Name == name)) props.Add((name, default)); // required but undeclared: any value
+            }
+        }
+        if (props.Count == 0)
+        {
+            // A map: any keys, values of additionalProperties (any JSON when absent or true).
+            string value = "json-value";
+            if (s.TryGetProperty("additionalProperties", out var extra))
+            {
+                if (extra.ValueKind == JsonValueKind.False) return "\"{\" ws \"}\" ws";
+                value = Visit(extra, $"{path}/additionalProperties", $"{hint}-value");
+            }
+            string kv = Rule($"{hint}-kv", $"json-string \":\" ws {value}");
+            return Rule(hint, $"\"{{\" ws ( {kv} (\",\" ws {kv})* )? \"}}\" ws");
+        }
+
+        var kvs = props.Select((p, i) =>
+        {
+            string value = p.Schema.ValueKind == JsonValueKind.Undefined ? "json-value" : Visit(p.Schema, $"{path}/properties/{p.Name}", $"{hint}-{p.Name}");
+            return Rule($"{hint}-{p.Name}-kv", $"{Literal(JsonSerializer.SerializeToElement(p.Name))} \":\" ws {value}");
+        }).ToList();
+        // tail(i, first): the properties from i on; "first" = nothing written yet, so no comma before the next one.
+        var tails = new string?[props.Count + 1, 2];
+        string Tail(int i, bool first)
+        {
+            if (i == props.Count) return "";
+            if (tails[i, first ? 1 : 0] is string done) return done;
+            string sep = first ? "" : "\",\" ws ";
+            string take = $"{sep}{kvs[i]} {Tail(i + 1, false)}".TrimEnd();
+            string skip = Tail(i + 1, first);
+            string body = required.Contains(props[i].Name) ? take : skip.Length > 0 ? $"{take} | {skip}" : $"( {take} )?";
+            string name = Rule($"{hint}-rest{i}{(first ? "-first" : "")}", body);
+            tails[i, first ? 1 : 0] = name;
+            return name;
+        }
+        return Rule(hint, $"\"{{\" ws {Tail(0, true)} \"}}\" ws");
+    }
+
+    private string Array(JsonElement s, string path, string hint)
+    {
+        if (s.TryGetProperty("uniqueItems", out var unique) && unique.ValueKind == JsonValueKind.True)
+            throw new JsonSchemaException($"'uniqueItems: true' (at {path}) is not supported", "uniqueItems");
+        string item = s.TryGetProperty("items", out var items) ? Visit(items, $"{path}/items", $"{hint}-item") : "json-value";
+        int min = Count(s, "minItems", path) ?? 0;
+        int? max = Count(s, "maxItems", path);
+        if (max < min) throw new JsonSchemaException($"maxItems {max} < minItems {min} at {path}: no array fits");
+        if (max == 0) return "\"[\" ws \"]\" ws";
+        string more = max is int m ? $"(\",\" ws {item}){{{Math.Max(0, min - 1)},{m - 1}}}" : $"(\",\" ws {item}){{{Math.Max(0, min - 1)},}}";
+        string body = min == 0 ? $"( {item} {more} )?" : $"{item} {more}";
+        return Rule(hint, $"\"[\" ws {body} \"]\" ws");
+    }
+
+    private string String(JsonElement s, string path, string hint)
+    {
+        if (s.TryGetProperty("format", out var format))
+        {
+            string inner = format.GetString() switch
+            {
+                "date" => Date,
+                "time" => Time,
+                "date-time" => $"{Date} \"T\" {Time}",
+                "uuid" => "[0-9a-f]{8} \"-\" [0-9a-f]{4} \"-\" [0-9a-f]{4} \"-\" [0-9a-f]{4} \"-\" [0-9a-f]{12}",
+                var f => throw new JsonSchemaException($"string format '{f}' (at {path}) is not supported", "format"),
+            };
+            return Rule(hint, $"\"\\\"\" {inner} \"\\\"\" ws");
+        }
+        int min = Count(s, "minLength", path) ?? 0;
+        int? max = Count(s, "maxLength", path);
+        if (max < min) throw new JsonSchemaException($"maxLength {max} < minLength {min} at {path}: no string fits");
+        string chars = max is int m ? $"json-char{{{min},{m}}}" : $"json-char{{{min},}}";
+        return Rule(hint, $"\"\\\"\" {chars} \"\\\"\" ws");
+    }
+
+    // Days per month as the calendar has them (February stops at 28: leap years are not worth a grammar), so a
+    // validator that checks real dates accepts every one.
+    private const string Date = "[1-9] [0-9]{3} \"-\" ((\"01\" | \"03\" | \"05\" | \"07\" | \"08\" | \"10\" | \"12\") \"-\" (\"0\" [1-9] | [12] [0-9] | \"3\" [01])"
+        + " | (\"04\" | \"06\" | \"09\" | \"11\") \"-\" (\"0\" [1-9] | [12] [0-9] | \"30\") | \"02\" \"-\" (\"0\" [1-9] | \"1\" [0-9] | \"2\" [0-8]))";
+    private const string Time = "([01] [0-9] | \"2\" [0-3]) \":\" [0-5] [0-9] \":\" [0-5] [0-9] (\".\" [0-9]{1,6})? (\"Z\" | [+-] ([01] [0-9] | \"2\" [0-3]) \":\" [0-5] [0-9])";
+
+    private static int? Count(JsonElement s, string keyword, string path)
+    {
+        if (!s.TryGetProperty(keyword, out var v)) return null;
+        if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out int n) || n < 0)
+            throw new JsonSchemaException($"'{keyword}' at {path} must be a non-negative integer");
+        if (n > MaxCount) throw new JsonSchemaException($"'{keyword}' {n} at {path} is above the supported {MaxCount}", keyword);
+        return n;
+    }
+
+    private string Ref(JsonElement reference, string path)
+    {
+        string target = reference.ValueKind == JsonValueKind.String ? reference.GetString()! : throw new JsonSchemaException($"'$ref' at {path} must be a string");
+        if (_refs.TryGetValue(target, out var known)) return known;
+        if (!target.StartsWith('#')) throw new JsonSchemaException($"'$ref' to '{target}' (at {path}): only references inside the schema (#/...) are supported", "$ref");
+        var node = _root;
+        foreach (string raw in target[1..].Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string part = Uri.UnescapeDataString(raw).Replace("~1", "/").Replace("~0", "~");
+            if (node.ValueKind != JsonValueKind.Object || !node.TryGetProperty(part, out node))
+                throw new JsonSchemaException($"'$ref' '{target}' (at {path}) points at nothing in the schema");
+        }
+        string name = Name("ref-" + target.Split('/')[^1]);
+        _refs[target] = name;
+        int slot = _rules.Count;
+        _rules.Add("");
+        _rules[slot] = $"{name} ::= {Visit(node, target, name + "-body")}";
+        return name;
+    }
+
+    private static bool Has(JsonElement s, params string[] keywords) => keywords.Any(k => s.TryGetProperty(k, out _));
+
+    /// <summary>A new rule named after <paramref name="hint"/>; returns its name.</summary>
+    private string Rule(string hint, string body)
+    {
+        string name = Name(hint);
+        _rules.Add($"{name} ::= {body}");
+        return name;
+    }
+
+    private string Name(string hint)
+    {
+        var sb = new StringBuilder();
+        foreach (char c in hint) sb.Append(char.IsAsciiLetterOrDigit(c) || c == '-' ? c : '-');
+        string baseName = sb.Length > 0 ? sb.ToString() : "r";
+        string name = baseName;
+        for (int i = 1; !_names.Add(name); i++) name = $"{baseName}{i}";
+        return name;
+    }
+
+    /// <summary>A JSON value as a GBNF literal followed by whitespace.</summary>
+    private static string Literal(JsonElement value)
+    {
+        string json = JsonSerializer.Serialize(value, Compact);
+        var sb = new StringBuilder("\"");
+        foreach (char c in json)
+        {
+            switch (c)
+            {
+                case '"': sb.Append("\\\""); break;
+                case '\\': sb.Append("\\\\"); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\t': sb.Append("\\t"); break;
+                default: sb.Append(c); break;
+            }
+        }
+        return sb.Append("\" ws").ToString();
+    }
+}

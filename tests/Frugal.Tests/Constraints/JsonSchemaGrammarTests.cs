@@ -1,0 +1,85 @@
+using System.Text.Json;
+using Frugal.Inference.Constraints;
+
+namespace Frugal.Tests.Constraints;
+
+public class JsonSchemaGrammarTests
+{
+    private static GbnfGrammar Compile(string schema) => JsonSchemaGrammar.Compile(JsonDocument.Parse(schema).RootElement);
+
+    [Theory]
+    [InlineData("""{"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"string"}},"required":["a"]}""", """{"a": 1}""", true)]
+    [InlineData("""{"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"string"}},"required":["a"]}""", """{"a": 1, "b": "x"}""", true)]
+    [InlineData("""{"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"string"}},"required":["a"]}""", """{"b": "x"}""", false)]
+    [InlineData("""{"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"string"}},"required":["a"]}""", """{"b": "x", "a": 1}""", false)]
+    [InlineData("""{"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"string"}}}""", """{}""", true)]
+    [InlineData("""{"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"string"}}}""", """{"b":"q"}""", true)]
+    [InlineData("""{"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"string"}}}""", """{"a":1,}""", false)]
+    [InlineData("""{"type":"object","properties":{"a":{"type":"integer"}},"additionalProperties":true}""", """{"a":1,"z":2}""", false)]
+    [InlineData("""{"type":"object","additionalProperties":{"type":"boolean"}}""", """{"p":true,"q":false}""", true)]
+    [InlineData("""{"type":"object","additionalProperties":{"type":"boolean"}}""", """{"p":1}""", false)]
+    [InlineData("""{"type":"object","additionalProperties":false}""", """{}""", true)]
+    [InlineData("""{"type":"array","items":{"type":"integer"},"minItems":1,"maxItems":2}""", """[]""", false)]
+    [InlineData("""{"type":"array","items":{"type":"integer"},"minItems":1,"maxItems":2}""", """[1, 2]""", true)]
+    [InlineData("""{"type":"array","items":{"type":"integer"},"minItems":1,"maxItems":2}""", """[1, 2, 3]""", false)]
+    [InlineData("""{"type":"array","items":{"type":"integer"}}""", """[]""", true)]
+    [InlineData("""{"enum":["a",1,null,{"k":[true]}]}""", """{"k":[true]}""", true)]
+    [InlineData("""{"enum":["a",1,null,{"k":[true]}]}""", """2""", false)]
+    [InlineData("""{"const":"line\nbreak \"q\""}""", "\"line\\nbreak \\\"q\\\"\"", true)]
+    [InlineData("""{"type":"string","minLength":2,"maxLength":3}""", "\"ab\"", true)]
+    [InlineData("""{"type":"string","minLength":2,"maxLength":3}""", "\"a\"", false)]
+    [InlineData("""{"type":"string","minLength":2,"maxLength":3}""", "\"a\\\"b\"", true)]
+    [InlineData("""{"type":"string","minLength":2,"maxLength":3}""", "\"abcd\"", false)]
+    [InlineData("""{"type":["integer","null"]}""", "null", true)]
+    [InlineData("""{"type":["integer","null"]}""", "-12", true)]
+    [InlineData("""{"type":["integer","null"]}""", "1.5", false)]
+    [InlineData("""{"type":"number"}""", "-1.5e10", true)]
+    [InlineData("""{"type":"boolean"}""", "true", true)]
+    [InlineData("""{"anyOf":[{"type":"integer"},{"type":"string","maxLength":1}]}""", "\"x\"", true)]
+    [InlineData("""{"oneOf":[{"type":"integer"},{"type":"string","maxLength":1}]}""", "\"xy\"", false)]
+    [InlineData("""{"allOf":[{"type":"integer"}]}""", "3", true)]
+    [InlineData("""{"type":"string","format":"date"}""", "\"2024-02-28\"", true)]
+    [InlineData("""{"type":"string","format":"date"}""", "\"2024-02-30\"", false)]
+    [InlineData("""{"type":"string","format":"uuid"}""", "\"123e4567-e89b-12d3-a456-426614174000\"", true)]
+    [InlineData("""{"type":"string","format":"date-time"}""", "\"2024-05-01T12:30:00Z\"", true)]
+    [InlineData("""{"$defs":{"n":{"type":"object","properties":{"k":{"type":"array","items":{"$ref":"#/$defs/n"}}},"required":["k"]}},"$ref":"#/$defs/n"}""", """{"k":[{"k":[]},{"k":[{"k":[]}]}]}""", true)]
+    [InlineData("""{"$defs":{"n":{"type":"object","properties":{"k":{"type":"array","items":{"$ref":"#/$defs/n"}}},"required":["k"]}},"$ref":"#/$defs/n"}""", """{"k":[{}]}""", false)]
+    [InlineData("""{"definitions":{"a b":{"type":"integer"}},"type":"array","items":{"$ref":"#/definitions/a%20b"}}""", "[1,2]", true)]
+    [InlineData("""{"title":"t","description":"d","$schema":"https://json-schema.org/draft/2020-12/schema"}""", """{"any":[1,"thing"]}""", true)]
+    [InlineData("true", "[null]", true)]
+    public void Grammar_accepts_what_the_schema_allows(string schema, string json, bool accepted)
+    {
+        Assert.Equal(accepted, GrammarText.Accepts(Compile(schema), json));
+    }
+
+    [Theory]
+    [InlineData("""{"type":"string","pattern":"^a+$"}""", "pattern")]
+    [InlineData("""{"type":"integer","minimum":0}""", "minimum")]
+    [InlineData("""{"type":"object","properties":{"a":{"type":"number","multipleOf":2}}}""", "multipleOf")]
+    [InlineData("""{"type":"object","maxProperties":2}""", "maxProperties")]
+    [InlineData("""{"type":"array","prefixItems":[{"type":"integer"}]}""", "prefixItems")]
+    [InlineData("""{"type":"array","uniqueItems":true}""", "uniqueItems")]
+    [InlineData("""{"allOf":[{"type":"integer"},{"type":"number"}]}""", "allOf")]
+    [InlineData("""{"type":"string","format":"email"}""", "format")]
+    [InlineData("""{"$ref":"https://example.com/schema.json"}""", "$ref")]
+    [InlineData("""{"if":{"type":"integer"},"then":{"type":"integer"}}""", "if")]
+    public void Unsupported_keywords_are_refused_by_name(string schema, string keyword)
+    {
+        var e = Assert.Throws<JsonSchemaException>(() => Compile(schema));
+        Assert.Equal(keyword, e.Keyword);
+        Assert.Contains(keyword, e.Message);
+    }
+
+    [Theory]
+    [InlineData("false", "accepts no value")]
+    [InlineData("""{"type":"array","minItems":3,"maxItems":2}""", "no array fits")]
+    [InlineData("""{"$ref":"#/$defs/missing"}""", "points at nothing")]
+    [InlineData("""{"enum":[]}""", "non-empty array")]
+    [InlineData("""{"type":"decimal"}""", "unknown type 'decimal'")]
+    [InlineData("""{"type":"array","maxItems":-1}""", "non-negative integer")]
+    public void Malformed_schemas_get_a_message_that_says_why(string schema, string message)
+    {
+        var e = Assert.Throws<JsonSchemaException>(() => Compile(schema));
+        Assert.Contains(message, e.Message);
+    }
+}
