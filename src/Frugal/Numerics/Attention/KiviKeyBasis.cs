@@ -145,21 +145,17 @@ public sealed unsafe class KiviKeyBasis
 
     private (int A, int B) Pair(int i) => _style == RopeStyle.Normal ? (2 * i, 2 * i + 1) : (i, i + _pairs);
 
-    /// <summary>cos/sin (times 1/√w) of the 16 positions of <paramref name="tile"/> for pair <paramref name="i"/>: angle-sum of start and offset.</summary>
+    /// <summary>
+    /// cos/sin (times 1/√w) of the 16 positions of <paramref name="tile"/> for pair <paramref name="i"/>: angle-sum of
+    /// start and offset. With <see cref="Rotate"/>, the plain form: writing keys, and reading them without AVX-512
+    /// (<see cref="RopeInRegisters"/> is the reading form with it).
+    /// </summary>
     private void Angles(int tile, int i, float* c, float* s)
     {
         float c0 = _start[(tile * _pairs + i) * 2], s0 = _start[(tile * _pairs + i) * 2 + 1];
         fixed (float* step = _step)
         {
             float* cj = step + (i * 2) * T, sj = cj + T;
-            if (Wide)
-            {
-                var vc = Vector512.Load(cj);
-                var vs = Vector512.Load(sj);
-                (vc * c0 - vs * s0).Store(c);
-                (vs * c0 + vc * s0).Store(s);
-                return;
-            }
             for (int k = 0; k < T; k += Vector256<float>.Count)
             {
                 var vc = Vector256.Load(cj + k);
@@ -177,24 +173,6 @@ public sealed unsafe class KiviKeyBasis
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Rotate(float* x, float* y, float* c, float* s, bool inverse)
     {
-        if (Wide)
-        {
-            var vx = Vector512.Load(x);
-            var vy = Vector512.Load(y);
-            var vc = Vector512.Load(c);
-            var vs = Vector512.Load(s);
-            if (inverse)
-            {
-                (vx * vc + vy * vs).Store(x);
-                (vy * vc - vx * vs).Store(y);
-            }
-            else
-            {
-                (vx * vc - vy * vs).Store(x);
-                (vx * vs + vy * vc).Store(y);
-            }
-            return;
-        }
         for (int k = 0; k < T; k += Vector256<float>.Count)
         {
             var vx = Vector256.Load(x + k);
