@@ -18,6 +18,7 @@ public partial class LayerDirectionTests
         ["Models"] = ["Numerics", "Gguf"],
         ["Inference"] = ["Numerics", "Gguf", "Tokenization", "Models"],
         ["Evaluation"] = ["Numerics", "Gguf", "Tokenization", "Models", "Inference"],
+        ["Planning"] = ["Numerics", "Gguf", "Tokenization", "Models", "Inference"], // predicts memory and speed of a (model, machine, settings) triple
     };
 
     [Fact]

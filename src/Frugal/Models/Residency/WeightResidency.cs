@@ -1,0 +1,147 @@
+using System.Globalization;
+using Frugal.Gguf;
+using Frugal.Numerics;
+
+namespace Frugal.Models.Residency;
+
+/// <summary>One weight tensor as the residency policy sees it: its bytes and its layer (-1 outside the layers).</summary>
+public readonly record struct WeightTensor(string Name, long Bytes, int Layer, bool IsVector)
+{
+    /// <summary>From a GGUF directory entry: <c>blk.N.*</c> belongs to layer N; 1-D tensors are vectors.</summary>
+    public static WeightTensor From(GgufTensorInfo t) =>
+        new(t.Name, t.ByteSize, LayerOf(t.Name), t.Dimensions.Count(d => d > 1) <= 1);
+
+    public static int LayerOf(string name)
+    {
+        if (!name.StartsWith("blk.", StringComparison.Ordinal)) return -1;
+        int dot = name.IndexOf('.', 4);
+        return dot > 4 && int.TryParse(name.AsSpan(4, dot - 4), NumberStyles.None, CultureInfo.InvariantCulture, out int layer)
+            ? layer
+            : -1;
+    }
+}
+
+/// <summary>
+/// Which weights stay resident under a RAM budget for weights, and which are streamed from the file as the forward
+/// reaches them (LLM in a flash, FlexGen). The one policy both the streaming loader and <c>frugal plan</c> use:
+/// <list type="number">
+/// <item>every vector (norms, biases, rope factors: 1-D tensors) is pinned, whatever the budget (they are tiny and
+/// read by every layer);</item>
+/// <item>with no budget, or a budget the whole model fits in, everything is resident and nothing is streamed;</item>
+/// <item>otherwise the non-layer matrices (<c>output</c>, then <c>token_embd</c>) are pinned if they fit beside the
+/// stream buffers, else streamed each step like a layer;</item>
+/// <item>whole layers are resident from layer 0 up while pinned + resident layers + buffers fit the budget; the rest
+/// are streamed, in order, through <c>readAhead + 1</c> buffers each the size of the largest streamed unit (the one
+/// being computed and <c>readAhead</c> being read).</item>
+/// </list>
+/// Resident layers come first so the read-ahead of the first streamed layer overlaps the resident layers' compute.
+/// </summary>
+public sealed record WeightResidency
+{
+    /// <summary>The budget asked for (bytes); null: no budget.</summary>
+    public long? Budget { get; init; }
+
+    /// <summary>Layers 0..ResidentLayerCount-1 stay resident; the rest are streamed.</summary>
+    public int ResidentLayerCount { get; init; }
+
+    public int LayerCount { get; init; }
+
+    /// <summary>Layers read from the file each forward step, in order.</summary>
+    public IReadOnlyList<int> StreamedLayers { get; init; } = [];
+
+    /// <summary>Non-layer matrices (<c>output</c>, <c>token_embd</c>) that did not fit and are streamed each step.</summary>
+    public IReadOnlyList<string> StreamedGlobals { get; init; } = [];
+
+    /// <summary>Vectors, pinned non-layer matrices and resident layers.</summary>
+    public long ResidentWeightBytes { get; init; }
+
+    /// <summary>The stream buffers: <see cref="BufferCount"/> x <see cref="BufferBytes"/>.</summary>
+    public int BufferCount { get; init; }
+
+    public long BufferBytes { get; init; }
+
+    /// <summary>Bytes read from the file per forward step (every streamed layer and global once).</summary>
+    public long StreamedBytes { get; init; }
+
+    /// <summary>What the weights hold in RAM at most: resident weights plus the stream buffers.</summary>
+    public long PeakWeightBytes => ResidentWeightBytes + BufferCount * BufferBytes;
+
+    public bool IsStreaming => StreamedBytes > 0;
+
+    /// <summary>
+    /// Splits <paramref name="tensors"/> under <paramref name="budget"/> (null: no budget). Throws an
+    /// <see cref="ArgumentException"/> naming the smallest workable budget when even the vectors and the stream
+    /// buffers do not fit.
+    /// </summary>
+    public static WeightResidency Plan(IReadOnlyList<WeightTensor> tensors, long? budget, int readAhead = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(readAhead);
+        int layers = tensors.Count == 0 ? 0 : tensors.Max(t => t.Layer) + 1;
+        long vectors = tensors.Where(t => t.IsVector).Sum(t => t.Bytes);
+        var layerBytes = new long[layers];
+        foreach (var t in tensors.Where(t => !t.IsVector && t.Layer >= 0)) layerBytes[t.Layer] += t.Bytes;
+        // output first: it is read every step; token_embd only gathers rows in decode.
+        var globals = tensors.Where(t => !t.IsVector && t.Layer < 0)
+            .OrderBy(t => t.Name == "output.weight" ? 0 : 1).ThenBy(t => t.Name, StringComparer.Ordinal).ToList();
+        long total = vectors + layerBytes.Sum() + globals.Sum(t => t.Bytes);
+
+        if (budget is null || budget.Value >= total)
+            return new WeightResidency
+            {
+                Budget = budget, LayerCount = layers, ResidentLayerCount = layers, ResidentWeightBytes = total,
+            };
+
+        int buffers = readAhead + 1;
+        long b = budget.Value;
+        // The buffer must hold the largest unit that may stream: any layer, or a global that does not fit.
+        long largestLayer = layers == 0 ? 0 : layerBytes.Max();
+        // Admit globals greedily; one that does not fit streams, which may grow the buffers and push out one admitted
+        // before it, so repeat until nothing changes (the streamed set only grows).
+        var streamedGlobals = new List<WeightTensor>();
+        long resident, bufferSize;
+        while (true)
+        {
+            bufferSize = Math.Max(largestLayer, streamedGlobals.Count == 0 ? 0 : streamedGlobals.Max(g => g.Bytes));
+            resident = vectors;
+            bool changed = false;
+            foreach (var g in globals.Where(g => !streamedGlobals.Contains(g)))
+            {
+                if (resident + g.Bytes + buffers * bufferSize <= b) resident += g.Bytes;
+                else { streamedGlobals.Add(g); changed = true; }
+            }
+            if (!changed) break;
+        }
+        long minimum = vectors + buffers * bufferSize;
+        if (minimum > b)
+            throw new ArgumentException(
+                $"memory budget {ByteSize.Format(b)} is too small for this model: the norms and {buffers} stream buffers " +
+                $"of {ByteSize.Format(bufferSize)} (its largest layer{(streamedGlobals.Count > 0 ? " or output/embedding matrix" : "")}) " +
+                $"need at least {ByteSize.Format(minimum)}");
+        int residentLayers = 0;
+        while (residentLayers < layers && resident + layerBytes[residentLayers] + buffers * bufferSize <= b)
+            resident += layerBytes[residentLayers++];
+        var streamed = Enumerable.Range(residentLayers, layers - residentLayers).ToList();
+        long streamedBytes = streamed.Sum(l => layerBytes[l]) + streamedGlobals.Sum(g => g.Bytes);
+        if (streamedBytes == 0)
+            return new WeightResidency
+            {
+                Budget = budget, LayerCount = layers, ResidentLayerCount = layers, ResidentWeightBytes = resident,
+            };
+        return new WeightResidency
+        {
+            Budget = budget,
+            LayerCount = layers,
+            ResidentLayerCount = residentLayers,
+            StreamedLayers = streamed,
+            StreamedGlobals = streamedGlobals.Select(g => g.Name).ToList(),
+            ResidentWeightBytes = resident,
+            BufferCount = buffers,
+            BufferBytes = bufferSize,
+            StreamedBytes = streamedBytes,
+        };
+    }
+
+    /// <summary>The split for a GGUF file's tensor directory (reads nothing but the header).</summary>
+    public static WeightResidency Plan(GgufFile file, long? budget, int readAhead = 1) =>
+        Plan(file.Tensors.Select(WeightTensor.From).ToList(), budget, readAhead);
+}
