@@ -65,10 +65,11 @@ public sealed class ServedModel : IDisposable
     }
 
     /// <summary>The prompt tokens of a conversation, rendered with the model's template.</summary>
-    public int[] ChatPrompt(IReadOnlyList<ChatMessage> messages)
+    /// <param name="variables">further template variables (the tools).</param>
+    public int[] ChatPrompt(IReadOnlyList<ChatMessage> messages, IReadOnlyDictionary<string, object?>? variables = null)
     {
         if (Template is null) throw new ArgumentException("the model has no tokenizer.chat_template; use /v1/completions");
-        return Inference.ChatClient.ChatPrompt.Tokens(Tokenizer, Template, messages);
+        return Inference.ChatClient.ChatPrompt.Tokens(Tokenizer, Template, messages, variables);
     }
 
     public void Dispose()
