@@ -164,6 +164,7 @@ public class ServerToolTests(ToolServer shared) : IClassFixture<ToolServer>
     [InlineData("""[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"q":{"type":"string","pattern":"a+"}}}}}]""", "\"required\"", "tools")]
     [InlineData("""[{"type":"function","function":{"name":"f"}}]""", """{"type":"function","function":{"name":"g"}}""", "tool_choice")]
     [InlineData("""[{"type":"function","function":{"name":"f"}}]""", "\"sometimes\"", "tool_choice")]
+    [InlineData("""[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"s":{"type":"string","format":5}}}}}]""", "\"required\"", "tools")]
     public async Task Tool_fields_that_cannot_be_honoured_are_400_naming_the_field(string tools, string choice, string field)
     {
         var (status, body) = await _h.PostAsync("v1/chat/completions",

@@ -228,6 +228,7 @@ public sealed class JsonSchemaGrammar
     {
         if (s.TryGetProperty("format", out var format))
         {
+            if (format.ValueKind != JsonValueKind.String) throw new JsonSchemaException($"'format' at {path} must be a string");
             string inner = format.GetString() switch
             {
                 "date" => Date,
