@@ -1,4 +1,5 @@
 using Frugal.Gguf;
+using Frugal.Inference.Embeddings;
 using Frugal.Inference.Engine;
 using Frugal.Models;
 using Frugal.Tokenization;
@@ -12,8 +13,9 @@ public sealed class ServedModel : IDisposable
 {
     private readonly ILanguageModel _model;
 
-    private ServedModel(string id, ILanguageModel model, InferenceEngine engine, ChatTemplate? template)
+    private ServedModel(string id, ILanguageModel model, InferenceEngine engine, ChatTemplate? template, EmbeddingPooling pooling)
     {
+        Pooling = pooling;
         _model = model;
         Id = id;
         Engine = engine;
@@ -33,15 +35,20 @@ public sealed class ServedModel : IDisposable
 
     public long Created { get; }
 
+    /// <summary>How /v1/embeddings pools: the server's option, else the file's {arch}.pooling_type, else mean.</summary>
+    public EmbeddingPooling Pooling { get; }
+
     public static ServedModel Load(ServerOptions options, ILoggerFactory? loggers = null)
     {
         string id = Path.GetFileNameWithoutExtension(options.ModelPath);
         Tokenizer tokenizer;
         ChatTemplate? template;
+        EmbeddingPooling pooling;
         using (var file = GgufFile.Open(options.ModelPath))
         {
             tokenizer = Tokenizer.FromGguf(file);
             template = ChatTemplate.FromGguf(file);
+            pooling = options.EmbeddingPooling ?? EmbeddingPoolings.FromGguf(file) ?? EmbeddingPooling.Mean;
         }
         var model = ModelLoader.Load(options.ModelPath);
         try
@@ -55,7 +62,7 @@ public sealed class ServedModel : IDisposable
                 KvCacheTypes = options.KvCacheTypes,
                 KvRetention = options.KvRetention,
             }, loggers?.CreateLogger<InferenceEngine>());
-            return new ServedModel(id, model, engine, template);
+            return new ServedModel(id, model, engine, template, pooling);
         }
         catch
         {
