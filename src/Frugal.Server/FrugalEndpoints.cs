@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Frugal.Server;
 
 /// <summary>
-/// <c>app.MapFrugal(...)</c>: the OpenAI-compatible endpoints (/v1/chat/completions, /v1/completions, /v1/models) and
+/// <c>app.MapFrugal(...)</c>: the OpenAI-compatible endpoints (/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models) and
 /// /health, /metrics, in any ASP.NET Core app. <c>frugal serve</c> (<see cref="FrugalServer"/>) maps them through the
 /// same method, so the CLI's server and a host app's are one code path.
 /// </summary>

@@ -116,6 +116,18 @@ public class EmbeddingTests(SharedServer shared) : IClassFixture<SharedServer>
         Assert.Equal(tokens.Length, fromTokens.GetProperty("usage").GetProperty("total_tokens").GetInt32());
     }
 
+    [Fact]
+    public async Task The_servers_pooling_option_overrides_the_files()
+    {
+        string path = ModelFile(SyntheticFamily.Llama3); // declares mean
+        await using var h = await ServerHarness.StartAsync(o => o with { ModelPath = path, EmbeddingPooling = EmbeddingPooling.Last });
+        using var last = FrugalEmbeddingGenerator.Load(path, EmbeddingPooling.Last);
+        var expected = (await last.GenerateAsync([Text]))[0].Vector.ToArray();
+        var (status, body) = await h.PostAsync("v1/embeddings", JsonSerializer.Serialize(new { input = Text }));
+        Assert.Equal(200, status);
+        Assert.Equal(expected, body.GetProperty("data")[0].GetProperty("embedding").EnumerateArray().Select(e => e.GetSingle()).ToArray());
+    }
+
     [Theory]
     [InlineData("""{"input":[]}""", "input")]
     [InlineData("""{"input":"x","encoding_format":"int8"}""", "encoding_format")]
