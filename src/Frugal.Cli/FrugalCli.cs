@@ -19,6 +19,7 @@ public static class FrugalCli
         root.Subcommands.Add(InfoCommand.Create(context));
         root.Subcommands.Add(RunCommand.Create(context));
         root.Subcommands.Add(TokenizeCommand.Create(context));
+        root.Subcommands.Add(EmbedCommand.Create(context));
         root.Subcommands.Add(LogitsCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));
         root.Subcommands.Add(MembwCommand.Create(context));

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Frugal.Server;
 
 /// <summary>
-/// <c>app.MapFrugal(...)</c>: the OpenAI-compatible endpoints (/v1/chat/completions, /v1/completions, /v1/models) and
+/// <c>app.MapFrugal(...)</c>: the OpenAI-compatible endpoints (/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models) and
 /// /health, /metrics, in any ASP.NET Core app. <c>frugal serve</c> (<see cref="FrugalServer"/>) maps them through the
 /// same method, so the CLI's server and a host app's are one code path.
 /// </summary>
@@ -46,6 +46,7 @@ public static class FrugalEndpoints
         var guard = new RequestGuard(state);
         endpoints.MapPost("/v1/chat/completions", guard.Wrap(c => ChatCompletionsEndpoint.HandleAsync(c, state), needsKey: true));
         endpoints.MapPost("/v1/completions", guard.Wrap(c => CompletionsEndpoint.HandleAsync(c, state), needsKey: true));
+        endpoints.MapPost("/v1/embeddings", guard.Wrap(c => EmbeddingsEndpoint.HandleAsync(c, state), needsKey: true));
         endpoints.MapGet("/v1/models", guard.Wrap(c => InfoEndpoints.Models(state).ExecuteAsync(c), needsKey: true));
         endpoints.MapGet("/health", guard.Wrap(c => InfoEndpoints.Health(state).ExecuteAsync(c), needsKey: false));
         endpoints.MapGet("/metrics", guard.Wrap(c => InfoEndpoints.Metrics(state).ExecuteAsync(c), needsKey: false));
@@ -59,6 +60,7 @@ public static class FrugalEndpoints
     {
         ["/v1/chat/completions"] = "POST",
         ["/v1/completions"] = "POST",
+        ["/v1/embeddings"] = "POST",
         ["/v1/models"] = "GET",
     };
 

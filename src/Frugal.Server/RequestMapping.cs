@@ -10,7 +10,7 @@ namespace Frugal.Server;
 internal static class RequestMapping
 {
     public static IReadOnlyList<EngineRequest> ToEngineRequests(SamplingFields body, int[] prompt, int? maxTokens, bool logprobs, int topLogprobs, int maxChoices,
-        InferenceEngine engine)
+        InferenceEngine engine, Frugal.Inference.Constraints.GbnfGrammar? toolGrammar = null)
     {
         RefusedFields.Check(body);
         var retention = KvRetention(body, engine.Options.KvRetention, engine.ContextLength);
@@ -42,6 +42,12 @@ internal static class RequestMapping
         if (stop.Any(string.IsNullOrEmpty)) throw ApiError.BadRequest("stop strings must not be empty", "stop");
         if (topLogprobs is < 0 or > 20) throw ApiError.BadRequest($"top_logprobs must be within [0, 20], got {topLogprobs}", "top_logprobs");
         var grammar = ResponseGrammar.From(body);
+        if (toolGrammar is not null)
+        {
+            if (grammar is not null)
+                throw ApiError.BadRequest("a required tool call cannot be combined with grammar or a JSON response_format", body.Grammar is null ? "response_format" : "grammar");
+            grammar = toolGrammar;
+        }
 
         var requests = new EngineRequest[n];
         for (int i = 0; i < n; i++)

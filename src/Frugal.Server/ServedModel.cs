@@ -1,4 +1,5 @@
 using Frugal.Gguf;
+using Frugal.Inference.Embeddings;
 using Frugal.Inference.Engine;
 using Frugal.Models;
 using Frugal.Tokenization;
@@ -12,8 +13,9 @@ public sealed class ServedModel : IDisposable
 {
     private readonly ILanguageModel _model;
 
-    private ServedModel(string id, ILanguageModel model, InferenceEngine engine, ChatTemplate? template)
+    private ServedModel(string id, ILanguageModel model, InferenceEngine engine, ChatTemplate? template, EmbeddingPooling pooling)
     {
+        Pooling = pooling;
         _model = model;
         Id = id;
         Engine = engine;
@@ -33,15 +35,20 @@ public sealed class ServedModel : IDisposable
 
     public long Created { get; }
 
+    /// <summary>How /v1/embeddings pools: the server's option, else the file's {arch}.pooling_type, else mean.</summary>
+    public EmbeddingPooling Pooling { get; }
+
     public static ServedModel Load(ServerOptions options, ILoggerFactory? loggers = null)
     {
         string id = Path.GetFileNameWithoutExtension(options.ModelPath);
         Tokenizer tokenizer;
         ChatTemplate? template;
+        EmbeddingPooling pooling;
         using (var file = GgufFile.Open(options.ModelPath))
         {
             tokenizer = Tokenizer.FromGguf(file);
             template = ChatTemplate.FromGguf(file);
+            pooling = options.EmbeddingPooling ?? EmbeddingPoolings.FromGguf(file) ?? EmbeddingPooling.Mean;
         }
         var model = ModelLoader.Load(options.ModelPath);
         try
@@ -55,7 +62,7 @@ public sealed class ServedModel : IDisposable
                 KvCacheTypes = options.KvCacheTypes,
                 KvRetention = options.KvRetention,
             }, loggers?.CreateLogger<InferenceEngine>());
-            return new ServedModel(id, model, engine, template);
+            return new ServedModel(id, model, engine, template, pooling);
         }
         catch
         {
@@ -65,10 +72,11 @@ public sealed class ServedModel : IDisposable
     }
 
     /// <summary>The prompt tokens of a conversation, rendered with the model's template.</summary>
-    public int[] ChatPrompt(IReadOnlyList<ChatMessage> messages)
+    /// <param name="variables">further template variables (the tools).</param>
+    public int[] ChatPrompt(IReadOnlyList<ChatMessage> messages, IReadOnlyDictionary<string, object?>? variables = null)
     {
         if (Template is null) throw new ArgumentException("the model has no tokenizer.chat_template; use /v1/completions");
-        return Inference.ChatClient.ChatPrompt.Tokens(Tokenizer, Template, messages);
+        return Inference.ChatClient.ChatPrompt.Tokens(Tokenizer, Template, messages, variables);
     }
 
     public void Dispose()

@@ -41,6 +41,9 @@ public sealed record ServerOptions
     /// <summary>Most choices (n) one request may ask for.</summary>
     public int MaxChoices { get; init; } = 8;
 
+    /// <summary>How /v1/embeddings pools token states; null: the file's {arch}.pooling_type, else mean.</summary>
+    public Frugal.Inference.Embeddings.EmbeddingPooling? EmbeddingPooling { get; init; }
+
     internal void Validate()
     {
         if (string.IsNullOrWhiteSpace(ModelPath)) throw new ArgumentException("a model path is required", nameof(ModelPath));

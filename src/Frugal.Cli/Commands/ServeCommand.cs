@@ -23,9 +23,11 @@ internal static class ServeCommand
         var queue = new Option<int>("--queue") { Description = "requests that may wait; more are answered 429", DefaultValueFactory = _ => 64 };
         var logFormat = new Option<string>("--log-format") { Description = "log lines on stderr as text, or json (one object per line)", DefaultValueFactory = _ => "text" };
         logFormat.AcceptOnlyFromAmong("text", "json");
+        var pooling = new Option<string?>("--pooling") { Description = "how /v1/embeddings pools token states: mean, cls or last (default: the file's {arch}.pooling_type, else mean)" };
+        pooling.AcceptOnlyFromAmong("mean", "cls", "last");
         var kv = new KvCacheTypeOptions();
         var retention = new KvRetentionCliOptions(shift: true);
-        var command = new Command("serve", "serve a model over an OpenAI-compatible HTTP API") { model, host, port, apiKey, parallel, ctx, queue, logFormat };
+        var command = new Command("serve", "serve a model over an OpenAI-compatible HTTP API") { model, host, port, apiKey, parallel, ctx, queue, logFormat, pooling };
         kv.AddTo(command);
         retention.AddTo(command);
         command.SetAction(parse => CliErrors.Guard(context, () =>
@@ -45,6 +47,7 @@ internal static class ServeCommand
                 MaxQueuedRequests = parse.GetValue(queue),
                 KvCacheTypes = cacheTypes,
                 KvRetention = kvRetention,
+                EmbeddingPooling = parse.GetValue(pooling) is string p ? Frugal.Inference.Embeddings.EmbeddingPoolings.Parse(p) : null,
             };
             if (options.ContextLength is int c) KvRetentionCliOptions.CheckFits(kvRetention, c);
             var format = parse.GetValue(logFormat) == "json" ? LogFormat.Json : LogFormat.Text;

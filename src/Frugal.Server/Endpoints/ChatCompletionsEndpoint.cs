@@ -1,4 +1,5 @@
 using Frugal.Inference.Engine;
+using Frugal.Inference.Tools;
 using Frugal.Server.Protocol;
 using Frugal.Tokenization;
 using Frugal.Tokenization.ChatTemplates;
@@ -21,12 +22,13 @@ internal static class ChatCompletionsEndpoint
             var m = body.Messages[i] ?? throw ApiError.BadRequest($"messages[{i}] must be a message object, got null", "messages");
             if (m.Role is not ("system" or "user" or "assistant" or "developer" or "tool"))
                 throw ApiError.BadRequest($"message role must be system, developer, user, assistant or tool, got '{m.Role}'", "messages");
-            messages.Add(new ChatMessage(m.Role == "developer" ? "system" : m.Role, m.Content ?? ""));
+            messages.Add(ChatTools.Message(m, i));
         }
+        var tools = served.Template is null ? null : ChatTools.From(body, served.Template);
         int[] prompt;
         try
         {
-            prompt = served.ChatPrompt(messages);
+            prompt = served.ChatPrompt(messages, tools?.TemplateVariables);
         }
         catch (ChatTemplateException e)
         {
@@ -38,7 +40,7 @@ internal static class ChatCompletionsEndpoint
         }
         bool logprobs = body.Logprobs ?? false;
         int top = logprobs ? body.TopLogprobs ?? 0 : 0;
-        var requests = RequestMapping.ToEngineRequests(body, prompt, body.MaxCompletionTokens ?? body.MaxTokens, logprobs, top, state.Options.MaxChoices, served.Engine);
+        var requests = RequestMapping.ToEngineRequests(body, prompt, body.MaxCompletionTokens ?? body.MaxTokens, logprobs, top, state.Options.MaxChoices, served.Engine, tools?.Grammar);
         var streams = CompletionRunner.Submit(served.Engine, requests, "messages", context.RequestAborted);
         string id = CompletionRunner.NewId("chatcmpl");
         long created = CompletionRunner.Now;
@@ -46,14 +48,22 @@ internal static class ChatCompletionsEndpoint
         if (body.Stream != true)
         {
             var results = await CompletionRunner.CollectAsync(streams, context.RequestAborted);
-            var choices = results.Select((r, i) => new ChatChoice(i, new AssistantMessage(r.Text),
-                logprobs ? new ChatLogprobs(r.Tokens.Select(t => Logprob(t, served.Tokenizer)).ToList()) : null, RequestMapping.FinishReason(r.Finished.Reason))).ToList();
+            var choices = results.Select((r, i) =>
+            {
+                var logs = logprobs ? new ChatLogprobs(r.Tokens.Select(t => Logprob(t, served.Tokenizer)).ToList()) : null;
+                var parsed = tools?.Parse(r.Text);
+                if (parsed is not { Calls.Count: > 0 })
+                    return new ChatChoice(i, new AssistantMessage(r.Text), logs, RequestMapping.FinishReason(r.Finished.Reason));
+                var calls = parsed.Calls.Select(c => new ToolCallOut(c.Id, new FunctionCallOut(c.Name, c.Arguments))).ToList();
+                return new ChatChoice(i, new AssistantMessage(parsed.Content.Length > 0 ? parsed.Content : null, calls), logs, ToolCallsFinish);
+            }).ToList();
             await Results.Json(new ChatCompletion(id, created, served.Id, choices, RequestMapping.Usage(context, prompt.Length, results.Select(r => r.Finished))),
                 ServerJson.Options).ExecuteAsync(context);
             return;
         }
 
         CompletionRunner.StartEventStream(context);
+        var filters = streams.Select(_ => tools?.Stream()).ToArray();
         for (int i = 0; i < streams.Count; i++)
             await CompletionRunner.WriteEventAsync(context, new ChatCompletionChunk(id, created, served.Id, [new ChatChunkChoice(i, new ChatDelta("assistant", ""), null, null)]));
         var finished = new List<EngineFinished>();
@@ -62,16 +72,33 @@ internal static class ChatCompletionsEndpoint
             switch (e)
             {
                 case EngineToken t when t.Text.Length > 0 || logprobs:
-                    await CompletionRunner.WriteEventAsync(context, new ChatCompletionChunk(id, created, served.Id,
-                        [new ChatChunkChoice(index, new ChatDelta(null, t.Text), logprobs ? new ChatLogprobs([Logprob(t, served.Tokenizer)]) : null, null)]));
+                    string text = filters[index]?.Push(t.Text) ?? t.Text;
+                    if (text.Length > 0 || logprobs)
+                        await CompletionRunner.WriteEventAsync(context, new ChatCompletionChunk(id, created, served.Id,
+                            [new ChatChunkChoice(index, new ChatDelta(null, text), logprobs ? new ChatLogprobs([Logprob(t, served.Tokenizer)]) : null, null)]));
                     break;
                 case EngineFinished f:
                     finished.Add(f);
-                    if (f.Text.Length > 0)
+                    string tail = filters[index]?.Push(f.Text) ?? f.Text;
+                    IReadOnlyList<ToolCall> calls = [];
+                    if (filters[index] is { } filter)
+                    {
+                        (string held, calls) = filter.Finish();
+                        tail += held;
+                    }
+                    if (tail.Length > 0)
                         await CompletionRunner.WriteEventAsync(context, new ChatCompletionChunk(id, created, served.Id,
-                            [new ChatChunkChoice(index, new ChatDelta(null, f.Text), null, null)]));
+                            [new ChatChunkChoice(index, new ChatDelta(null, tail), null, null)]));
+                    // Each call as OpenAI streams one: a first delta with id, type and name, then its arguments.
+                    for (int c = 0; c < calls.Count; c++)
+                    {
+                        await CompletionRunner.WriteEventAsync(context, new ChatCompletionChunk(id, created, served.Id,
+                            [new ChatChunkChoice(index, new ChatDelta(null, null, [new ToolCallDelta(c, calls[c].Id, "function", new FunctionCallDelta(calls[c].Name, ""))]), null, null)]));
+                        await CompletionRunner.WriteEventAsync(context, new ChatCompletionChunk(id, created, served.Id,
+                            [new ChatChunkChoice(index, new ChatDelta(null, null, [new ToolCallDelta(c, null, null, new FunctionCallDelta(null, calls[c].Arguments))]), null, null)]));
+                    }
                     await CompletionRunner.WriteEventAsync(context, new ChatCompletionChunk(id, created, served.Id,
-                        [new ChatChunkChoice(index, new ChatDelta(null, null), null, RequestMapping.FinishReason(f.Reason))]));
+                        [new ChatChunkChoice(index, new ChatDelta(null, null), null, calls.Count > 0 ? ToolCallsFinish : RequestMapping.FinishReason(f.Reason))]));
                     break;
             }
         }
@@ -80,6 +107,8 @@ internal static class ChatCompletionsEndpoint
             await CompletionRunner.WriteEventAsync(context, new ChatCompletionChunk(id, created, served.Id, [], usage));
         await CompletionRunner.WriteDoneAsync(context);
     }
+
+    private const string ToolCallsFinish = "tool_calls";
 
     // "bytes" is the token's own bytes, not the UTF-8 of its text: a token holding part of a multi-byte character
     // (a byte-fallback token, a byte-level BPE piece) has no text of its own (it decodes to U+FFFD), and its bytes are

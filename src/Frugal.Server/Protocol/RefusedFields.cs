@@ -16,10 +16,12 @@ internal static class RefusedFields
 
     private static readonly Rule[] Rules =
     [
-        new("tools", v => IsNullOr(v, JsonValueKind.Array, e => e.GetArrayLength() == 0), "tool calling is not supported yet"),
-        new("tool_choice", v => IsNullOr(v, JsonValueKind.String, e => Is(e, "none") || Is(e, "auto")), "tool calling is not supported yet"),
-        new("functions", v => IsNullOr(v, JsonValueKind.Array, e => e.GetArrayLength() == 0), "function calling is not supported yet"),
-        new("function_call", v => IsNullOr(v, JsonValueKind.String, e => Is(e, "none") || Is(e, "auto")), "function calling is not supported yet"),
+        // Chat completions read tools and tool_choice; on /v1/completions (no chat template, no tool format) they land here.
+        new("tools", v => IsNullOr(v, JsonValueKind.Array, e => e.GetArrayLength() == 0), "tools are read on /v1/chat/completions only"),
+        new("tool_choice", v => IsNullOr(v, JsonValueKind.String, e => Is(e, "none") || Is(e, "auto")), "tools are read on /v1/chat/completions only"),
+        // OpenAI's deprecated form of tools; send tools and tool_choice instead.
+        new("functions", v => IsNullOr(v, JsonValueKind.Array, e => e.GetArrayLength() == 0), "the legacy functions field is not supported; send tools"),
+        new("function_call", v => IsNullOr(v, JsonValueKind.String, e => Is(e, "none") || Is(e, "auto")), "the legacy function_call field is not supported; send tool_choice"),
         new("json_schema", v => v.ValueKind == JsonValueKind.Null, "a top-level json_schema is not read: send response_format {\"type\":\"json_schema\",\"json_schema\":{\"schema\":...}}"),
         new("suffix", v => IsNullOr(v, JsonValueKind.String, e => Is(e, "")), "insertion (text after the completion) is not supported"),
         new("best_of", v => IsNullOr(v, JsonValueKind.Number, e => e.TryGetInt32(out int n) && n == 1), "best_of above 1 is not supported; ask for n choices instead"),

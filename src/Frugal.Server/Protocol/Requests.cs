@@ -13,6 +13,46 @@ public sealed class ChatCompletionRequest : SamplingFields
     public bool? Logprobs { get; set; }
 
     public int? TopLogprobs { get; set; }
+
+    /// <summary>Functions the model may call; read by <see cref="ChatTools"/>.</summary>
+    public List<ToolDto?>? Tools { get; set; }
+
+    /// <summary>"none", "auto", "required" or {"type":"function","function":{"name":...}}.</summary>
+    public JsonElement? ToolChoice { get; set; }
+
+    public bool? ParallelToolCalls { get; set; }
+}
+
+public sealed class ToolDto
+{
+    public string? Type { get; set; }
+    public FunctionDto? Function { get; set; }
+}
+
+public sealed class FunctionDto
+{
+    public string? Name { get; set; }
+    public string? Description { get; set; }
+    public JsonElement? Parameters { get; set; }
+
+    /// <summary>Accepted either way: a forced call always follows the schema exactly, an auto call is parsed as written.</summary>
+    public bool? Strict { get; set; }
+}
+
+/// <summary>A call in an assistant message sent back: {"id", "type":"function", "function":{"name","arguments"}}.</summary>
+public sealed class ToolCallDto
+{
+    public string? Id { get; set; }
+    public string? Type { get; set; }
+    public FunctionCallDto? Function { get; set; }
+}
+
+public sealed class FunctionCallDto
+{
+    public string? Name { get; set; }
+
+    /// <summary>The arguments as JSON text (OpenAI's form).</summary>
+    public string? Arguments { get; set; }
 }
 
 /// <summary>Body of POST /v1/completions.</summary>
@@ -90,6 +130,15 @@ public sealed class ChatMessageDto
     /// <summary>A string, or an array of content parts of which the text parts are joined.</summary>
     [JsonConverter(typeof(ContentConverter))]
     public string? Content { get; set; }
+
+    /// <summary>An assistant message's calls.</summary>
+    public List<ToolCallDto?>? ToolCalls { get; set; }
+
+    /// <summary>A tool message's answer to this call.</summary>
+    public string? ToolCallId { get; set; }
+
+    /// <summary>A tool message's function name.</summary>
+    public string? Name { get; set; }
 }
 
 /// <summary>Reads "x" or ["x", "y"] as a list.</summary>

@@ -13,7 +13,8 @@ public sealed record ChatCompletion(string Id, long Created, string Model, IRead
 
 public sealed record ChatChoice(int Index, AssistantMessage Message, ChatLogprobs? Logprobs, string FinishReason);
 
-public sealed record AssistantMessage(string Content)
+/// <param name="Content">null (left out) when the reply is only tool calls.</param>
+public sealed record AssistantMessage(string? Content, IReadOnlyList<ToolCallOut>? ToolCalls = null)
 {
     public string Role => "assistant";
 }
@@ -25,7 +26,19 @@ public sealed record ChatCompletionChunk(string Id, long Created, string Model, 
 
 public sealed record ChatChunkChoice(int Index, ChatDelta Delta, ChatLogprobs? Logprobs, string? FinishReason);
 
-public sealed record ChatDelta(string? Role, string? Content);
+public sealed record ChatDelta(string? Role, string? Content, IReadOnlyList<ToolCallDelta>? ToolCalls = null);
+
+public sealed record ToolCallOut(string Id, FunctionCallOut Function)
+{
+    public string Type => "function";
+}
+
+public sealed record FunctionCallOut(string Name, string Arguments);
+
+/// <summary>A streamed piece of call <see cref="Index"/>: its first delta carries id, type and name.</summary>
+public sealed record ToolCallDelta(int Index, string? Id, string? Type, FunctionCallDelta Function);
+
+public sealed record FunctionCallDelta(string? Name, string? Arguments);
 
 public sealed record ChatLogprobs(IReadOnlyList<ChatTokenLogprob> Content);
 

@@ -23,6 +23,44 @@ internal sealed partial class DecoderTransformer
     // Loops index the batch: foreach over an IReadOnlyList boxes an enumerator, and a decode step allocates nothing.
     public void ForwardBatch(IReadOnlyList<BatchSequence> batch, PagedKvStore store, Span<float> logits)
     {
+        var c = Config;
+        int wanted = RunLayers(batch, store, logits.Length);
+        if (wanted == 0) return;
+        var s = _scratch!;
+        int dim = c.EmbeddingLength;
+
+        // Only the rows whose logits are wanted go through the final norm and the (vocab-wide) output matrix.
+        int row = 0;
+        int r = 0;
+        for (int bi = 0; bi < batch.Count; bi++)
+        {
+            var b = batch[bi];
+            int count = b.Tokens.Length, rows = b.LogitRows;
+            s.Residual.AsSpan((row + count - rows) * dim, rows * dim).CopyTo(s.Projected.AsSpan(r * dim, rows * dim));
+            row += count;
+            r += rows;
+        }
+        RmsNorm.ApplyRows(s.Projected.AsSpan(0, wanted * dim), _w.OutputNorm, c.RmsNormEpsilon, s.Normed, wanted);
+        _w.Output.Multiply(s.Normed.AsSpan(0, wanted * dim), logits[..(wanted * c.VocabSize)], wanted);
+    }
+
+    public void ForwardHidden(BatchSequence sequence, PagedKvStore store, Span<float> hidden)
+    {
+        var c = Config;
+        int n = sequence.Tokens.Length, dim = c.EmbeddingLength;
+        if (hidden.Length < n * dim)
+            throw new ArgumentException($"hidden needs {n * dim} floats ({n} tokens x {dim}), got {hidden.Length}", nameof(hidden));
+        _single[0] = sequence with { WantLogits = false, AllLogits = false };
+        RunLayers(_single, store, 0);
+        RmsNorm.ApplyRows(_scratch!.Residual.AsSpan(0, n * dim), _w.OutputNorm, c.RmsNormEpsilon, hidden, n);
+    }
+
+    private readonly BatchSequence[] _single = new BatchSequence[1];
+
+    /// <summary>Checks the step, embeds its tokens and runs every layer; the residual stream is left in the scratch.
+    /// Returns the number of logit rows the batch asks for.</summary>
+    private int RunLayers(IReadOnlyList<BatchSequence> batch, PagedKvStore store, int logitsLength)
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(store);
@@ -50,8 +88,8 @@ internal sealed partial class DecoderTransformer
             wanted += b.LogitRows;
             tableEntries += blocks;
         }
-        if (logits.Length < wanted * c.VocabSize)
-            throw new ArgumentException($"logits needs {wanted * c.VocabSize} floats ({wanted} x vocab {c.VocabSize}), got {logits.Length}", nameof(logits));
+        if (logitsLength < wanted * c.VocabSize)
+            throw new ArgumentException($"logits needs {wanted * c.VocabSize} floats ({wanted} x vocab {c.VocabSize}), got {logitsLength}", "logits");
 
         var s = ScratchFor(n);
         var bs = BatchScratchFor(n);
@@ -76,21 +114,7 @@ internal sealed partial class DecoderTransformer
             AttentionBlock(_w.Layers[l], store, l, batch, n, s, bs, team);
             FeedForwardBlock(_w.Layers[l], n, s);
         }
-        if (wanted == 0) return;
-
-        // Only the rows whose logits are wanted go through the final norm and the (vocab-wide) output matrix.
-        row = 0;
-        int r = 0;
-        for (int bi = 0; bi < batch.Count; bi++)
-        {
-            var b = batch[bi];
-            int count = b.Tokens.Length, rows = b.LogitRows;
-            s.Residual.AsSpan((row + count - rows) * dim, rows * dim).CopyTo(s.Projected.AsSpan(r * dim, rows * dim));
-            row += count;
-            r += rows;
-        }
-        RmsNorm.ApplyRows(s.Projected.AsSpan(0, wanted * dim), _w.OutputNorm, c.RmsNormEpsilon, s.Normed, wanted);
-        _w.Output.Multiply(s.Normed.AsSpan(0, wanted * dim), logits[..(wanted * c.VocabSize)], wanted);
+        return wanted;
     }
 
     /// <summary>Flattens the block tables and cuts the step's attention into work units, once for all layers.</summary>

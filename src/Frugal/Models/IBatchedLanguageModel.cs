@@ -32,6 +32,13 @@ public interface IBatchedLanguageModel : ILanguageModel
     void ForwardBatch(IReadOnlyList<BatchSequence> batch, PagedKvStore store, Span<float> logits);
 
     /// <summary>
+    /// The same step for one sequence, ending at the final norm instead of the output matrix: <paramref name="hidden"/>
+    /// receives every token's normed last hidden state, [tokens, embedding length] (what llama.cpp pools into an
+    /// embedding).
+    /// </summary>
+    void ForwardHidden(BatchSequence sequence, PagedKvStore store, Span<float> hidden);
+
+    /// <summary>
     /// Compacts one sequence's K/V in place: slot <c>keptSlots[i]</c> (ascending) moves to slot i, its key re-rotated from
     /// RoPE position keptSlots[i] to position i, its value moved as is; slots from keptSlots.Length on are left over
     /// (the caller gives their blocks back). Every block of <paramref name="blockTable"/> that a move writes must belong

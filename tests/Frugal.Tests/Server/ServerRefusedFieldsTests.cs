@@ -83,10 +83,14 @@ public class ServerRefusedFieldsTests(SharedServer shared) : IClassFixture<Share
     [Fact]
     public async Task Unknown_v1_paths_and_wrong_methods_answer_with_an_error_object()
     {
-        var (status, body) = await _h.PostAsync("v1/embeddings", """{"input":"hi"}""");
+        var (status, body) = await _h.PostAsync("v1/images/generations", """{"prompt":"hi"}""");
         Assert.Equal(404, status);
         AssertError(body);
-        Assert.Contains("/v1/embeddings", body.GetProperty("error").GetProperty("message").GetString());
+        Assert.Contains("/v1/images/generations", body.GetProperty("error").GetProperty("message").GetString());
+
+        (status, body) = await _h.GetJsonAsync("v1/embeddings");
+        Assert.Equal(405, status);
+        AssertError(body);
 
         (status, body) = await _h.GetJsonAsync("v1/chat/completions");
         Assert.Equal(405, status);

@@ -34,7 +34,7 @@ public sealed class JsonSchemaGrammar
     /// <summary>Literals as a model would write them: quotes as \", non-ASCII as itself (not \u escapes).</summary>
     private static readonly JsonSerializerOptions Compact = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private readonly JsonElement _root;
+    private JsonElement _root; // the schema $refs resolve against
     private readonly List<string> _rules = [];
     private readonly HashSet<string> _names = [];
     private readonly Dictionary<string, string> _refs = new(StringComparer.Ordinal);
@@ -49,6 +49,30 @@ public sealed class JsonSchemaGrammar
         g._names.Add("root");
         string value = g.Visit(schema, "#", "root");
         g._rules.Insert(0, $"root ::= {value}");
+        g._rules.AddRange([JsonGrammar.AnyValue, JsonGrammar.StringChar, JsonGrammar.Integer, JsonGrammar.Number, JsonGrammar.Whitespace]);
+        return string.Join('\n', g._rules) + "\n";
+    }
+
+    /// <summary>
+    /// GBNF for several schemas in one grammar (a tool call per function): each schema's value expression is handed to
+    /// <paramref name="rootRules"/>, which writes the root rule (and any rules of its own) around them; the JSON rules
+    /// are shared. Each schema's $refs resolve inside that schema.
+    /// </summary>
+    /// <exception cref="JsonSchemaException">an unsupported keyword or a malformed schema; the message names the
+    /// schema's index.</exception>
+    internal static string ToGbnf(IReadOnlyList<JsonElement> schemas, Func<IReadOnlyList<string>, string> rootRules)
+    {
+        var g = new JsonSchemaGrammar(default);
+        g._names.Add("root");
+        var values = new List<string>(schemas.Count);
+        for (int i = 0; i < schemas.Count; i++)
+        {
+            g._root = schemas[i];
+            g._refs.Clear();
+            try { values.Add(g.Visit(schemas[i], "#", $"args{i}")); }
+            catch (JsonSchemaException e) { throw new JsonSchemaException($"schema {i}: {e.Message}", e.Keyword); }
+        }
+        g._rules.Insert(0, rootRules(values));
         g._rules.AddRange([JsonGrammar.AnyValue, JsonGrammar.StringChar, JsonGrammar.Integer, JsonGrammar.Number, JsonGrammar.Whitespace]);
         return string.Join('\n', g._rules) + "\n";
     }
@@ -204,6 +228,7 @@ public sealed class JsonSchemaGrammar
     {
         if (s.TryGetProperty("format", out var format))
         {
+            if (format.ValueKind != JsonValueKind.String) throw new JsonSchemaException($"'format' at {path} must be a string");
             string inner = format.GetString() switch
             {
                 "date" => Date,
@@ -277,11 +302,13 @@ public sealed class JsonSchemaGrammar
     }
 
     /// <summary>A JSON value as a GBNF literal followed by whitespace.</summary>
-    private static string Literal(JsonElement value)
+    private static string Literal(JsonElement value) => GbnfLiteral(JsonSerializer.Serialize(value, Compact)) + " ws";
+
+    /// <summary>Text as a GBNF string literal (quotes, backslashes and control characters escaped).</summary>
+    internal static string GbnfLiteral(string text)
     {
-        string json = JsonSerializer.Serialize(value, Compact);
         var sb = new StringBuilder("\"");
-        foreach (char c in json)
+        foreach (char c in text)
         {
             switch (c)
             {
@@ -293,6 +320,6 @@ public sealed class JsonSchemaGrammar
                 default: sb.Append(c); break;
             }
         }
-        return sb.Append("\" ws").ToString();
+        return sb.Append('"').ToString();
     }
 }

@@ -110,6 +110,61 @@ public sealed class InferenceEngine : IDisposable
     }
 
     /// <summary>Ends a sequence at the next step (no-op when it already finished).</summary>
+    /// <summary>
+    /// The pooled, L2-normalized embedding of <paramref name="tokens"/>: one forward over them (on the engine's loop
+    /// thread, between steps, with K/V of its own that is dropped afterwards) to the final norm, then
+    /// <paramref name="pooling"/>.
+    /// </summary>
+    /// <exception cref="ContextLengthExceededException">more tokens than the context holds.</exception>
+    /// <exception cref="ArgumentException">no tokens, or an id outside the vocabulary.</exception>
+    public Task<float[]> EmbedAsync(IReadOnlyList<int> tokens, Embeddings.EmbeddingPooling pooling, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        ObjectDisposedException.ThrowIf(_stopping, this);
+        if (tokens.Count == 0) throw new ArgumentException("an embedding needs at least one token", nameof(tokens));
+        if (tokens.Count > ContextLength) throw new ContextLengthExceededException(tokens.Count, ContextLength);
+        foreach (int t in tokens)
+            if ((uint)t >= (uint)_model.Config.VocabSize)
+                throw new ArgumentException($"token id {t} is outside the vocabulary [0, {_model.Config.VocabSize})", nameof(tokens));
+        var job = new EmbeddingJob(tokens.ToArray(), pooling, cancellationToken);
+        _embeddings.Enqueue(job);
+        _wake.Release();
+        return job.Result.Task;
+    }
+
+    private sealed record EmbeddingJob(int[] Tokens, Embeddings.EmbeddingPooling Pooling, CancellationToken Cancelled)
+    {
+        public TaskCompletionSource<float[]> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private readonly ConcurrentQueue<EmbeddingJob> _embeddings = new();
+
+    /// <summary>Runs the waiting embedding jobs; loop thread only.</summary>
+    private void RunEmbeddings()
+    {
+        while (_embeddings.TryDequeue(out var job))
+        {
+            if (job.Cancelled.IsCancellationRequested)
+            {
+                job.Result.TrySetCanceled(job.Cancelled);
+                continue;
+            }
+            try
+            {
+                int n = job.Tokens.Length, dim = _model.Config.EmbeddingLength, blockSize = _options.BlockSize;
+                int blocks = (n + blockSize - 1) / blockSize;
+                var store = _model.CreatePagedStore(blocks, blockSize);
+                var hidden = new float[n * dim]; // [tokens, dim]
+                _model.ForwardHidden(new BatchSequence(job.Tokens, 0, Enumerable.Range(0, blocks).ToArray(), WantLogits: false), store, hidden);
+                job.Result.TrySetResult(Embeddings.EmbeddingPoolings.Pool(hidden, n, dim, job.Pooling));
+            }
+            catch (Exception e)
+            {
+                job.Result.TrySetException(e);
+            }
+        }
+    }
+
     public void Cancel(long sequenceId)
     {
         _cancels.Enqueue(sequenceId);
@@ -167,6 +222,7 @@ public sealed class InferenceEngine : IDisposable
             try
             {
                 Drain();
+                RunEmbeddings();
                 if (!_scheduler.HasWork)
                 {
                     _wake.Wait();
@@ -291,6 +347,7 @@ public sealed class InferenceEngine : IDisposable
         _thread.Join();
         var gone = new ObjectDisposedException(nameof(InferenceEngine), "the engine was shut down");
         foreach (var state in _states.Values) state.Fail(gone);
+        while (_embeddings.TryDequeue(out var job)) job.Result.TrySetException(gone);
         _states.Clear();
         while (_incoming.TryDequeue(out var seq)) seq.Fail(gone);
     }
