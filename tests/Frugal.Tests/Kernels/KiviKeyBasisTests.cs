@@ -15,7 +15,7 @@ public sealed unsafe class KiviKeyBasisTests
 
     public static TheoryData<int, string> Shapes() => new()
     {
-        { 64, "neox" }, { 32, "normal" }, { 128, "factors" }, { 96, "partial" }, { 64, "none" },
+        { 64, "neox" }, { 32, "normal" }, { 128, "factors" }, { 96, "partial" }, { 64, "none" }, { 48, "neox" }, { 8, "normal" },
     };
 
     private static RopeSpec? Rope(string name, int hd) => name switch

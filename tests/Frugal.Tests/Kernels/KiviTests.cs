@@ -66,19 +66,21 @@ public sealed unsafe class KiviTests
                 for (int d = 0; d < Hd; d++) squared += Math.Pow(keys[h][p * Hd + d] - (float)(Half)k[(p * KvHeads + h) * Hd + d], 2);
                 Assert.True(squared <= squaredBound[p] * 1.0001 + 1e-8, $"{type} key head {h} position {p}: squared error {squared} > {squaredBound[p]}");
             }
+            int vg = KiviCodec.ValueGroup(Hd);
+            Assert.Equal(64, vg);
             for (int p = 0; p < blockSize; p++)
-                for (int g = 0; g < Hd / 32; g++)
+                for (int g = 0; g < Hd / vg; g++)
                 {
-                    // Per position over 32 channels, fitted by least squares: no worse than min/max rounding in
-                    // squared error, and within a step of the min/max range element by element.
-                    var group = Enumerable.Range(g * 32, 32).Select(d => (float)(Half)v[(p * KvHeads + h) * Hd + d]).ToArray();
+                    // Per position over a group of 64 channels, fitted by least squares: no worse than min/max rounding
+                    // in squared error, and within a step of the min/max range element by element.
+                    var group = Enumerable.Range(g * vg, vg).Select(d => (float)(Half)v[(p * KvHeads + h) * Hd + d]).ToArray();
                     var (s, m) = KiviCodec.Fit(group.Min(), group.Max(), KvElementTypes.KiviBits(type));
                     double minMaxError = group.Sum(x => Math.Pow(x - (KiviCodec.Code(x, (float)s, (float)m, KvElementTypes.KiviBits(type)) * (float)s + (float)m), 2));
                     double step = (group.Max() - group.Min()) / levels, squared = 0;
-                    for (int e = 0; e < 32; e++)
+                    for (int e = 0; e < vg; e++)
                     {
-                        double err = Math.Abs(values[h][p * Hd + g * 32 + e] - group[e]);
-                        Assert.True(err <= step * 1.002, $"{type} value head {h} position {p} element {g * 32 + e}: error {err} > a step {step}");
+                        double err = Math.Abs(values[h][p * Hd + g * vg + e] - group[e]);
+                        Assert.True(err <= step * 1.002, $"{type} value head {h} position {p} element {g * vg + e}: error {err} > a step {step}");
                         worstValue = Math.Max(worstValue, err / step);
                         squared += err * err;
                     }
@@ -213,13 +215,13 @@ public sealed unsafe class KiviTests
     }
 
     [Theory]
-    [InlineData(KvElementType.Kivi2, 32, 16 + 8, 16 + 8)]
-    [InlineData(KvElementType.Kivi2, 64, 16 + 4, 16 + 8)]
-    [InlineData(KvElementType.Kivi4, 32, 32 + 8, 32 + 8)]
-    [InlineData(KvElementType.Kivi4, 128, 32 + 2, 32 + 8)]
+    [InlineData(KvElementType.Kivi2, 32, 16 + 8, 16 + 4)]
+    [InlineData(KvElementType.Kivi2, 64, 16 + 4, 16 + 4)]
+    [InlineData(KvElementType.Kivi4, 32, 32 + 8, 32 + 4)]
+    [InlineData(KvElementType.Kivi4, 128, 32 + 2, 32 + 4)]
     public void Bytes_per_position_are_the_codes_plus_the_group_scales_and_the_residual_is_counted_apart(KvElementType type, int blockSize, int keyBytes, int valueBytes)
     {
-        // Per KV head of 64: keys 64·b/8 + 4·64/blockSize, values 64·b/8 + 4·64/32; f16 would be 128 each.
+        // Per KV head of 64: keys 64·b/8 + 4·64/blockSize, values 64·b/8 + 4 (one group of 64); f16 would be 128 each.
         const int layers = 24, blocks = 8, slots = 3;
         var store = new PagedKvStore(layers, blocks, blockSize, KvHeads, Hd, new KvCacheTypes(type, type), slots);
         Assert.Equal((long)layers * KvHeads * (keyBytes + valueBytes), store.BytesPerPosition);
@@ -229,6 +231,12 @@ public sealed unsafe class KiviTests
         var keysOnly = new PagedKvStore(layers, blocks, blockSize, KvHeads, Hd, new KvCacheTypes(type, KvElementType.Q8_0), slots);
         Assert.Equal((long)layers * KvHeads * (keyBytes + 68), keysOnly.BytesPerPosition);
         Assert.Equal((long)layers * slots * KvHeads * blockSize * Hd * 2, keysOnly.ResidualBytes);   // only the KIVI side has a residual
+
+        // Value groups are 64 channels where the head size allows, else 32: heads of 32 and 96 keep groups of 32.
+        int bits = KvElementTypes.KiviBits(type);
+        Assert.Equal(32 * bits / 8 + 4, KvElementTypes.HeadBytes(type, 32));
+        Assert.Equal(96 * bits / 8 + 3 * 4, KvElementTypes.HeadBytes(type, 96));
+        Assert.Equal(128 * bits / 8 + 2 * 4, KvElementTypes.HeadBytes(type, 128));
     }
 
     [Fact]

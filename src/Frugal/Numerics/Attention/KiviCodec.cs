@@ -12,16 +12,24 @@ namespace Frugal.Numerics.Attention;
 /// tile, per group of 8/bits channels, 16 bytes: byte j holds position j's codes of those channels, channel c of the
 /// group in bits [c·bits, (c+1)·bits). So one 16-byte load widened to 16 lanes gives, shift by shift, one channel's 16
 /// codes, as the attention tile wants them (keys dimension-major).</para>
-/// <para>Value row (one position of one KV head): [groups] fp16 scales, [groups] fp16 minimums, then per group of 32
+/// <para>Value row (one position of one KV head): [groups] fp16 scales, [groups] fp16 minimums, then per run of 32
 /// channels 32·bits/8 bytes: for 4 bits element e in byte e mod 16, nibble e / 16 (ggml's q4_0 order); for 2 bits in
 /// byte e mod 8, bit pair e / 8; so uniform shifts of widened bytes give runs of consecutive elements.</para>
 /// <para>Bytes per position per KV head: keys headDim·bits/8 + 4·headDim/blockSize, values headDim·bits/8 +
-/// 4·headDim/32; the residual adds blockSize·headDim·2 bytes per KIVI side per KV head per slot.</para>
+/// 4·headDim/<see cref="ValueGroup"/>; the residual adds blockSize·headDim·2 bytes per KIVI side per KV head per slot.</para>
 /// </summary>
 public static unsafe class KiviCodec
 {
-    /// <summary>Channels of one value group (one scale and minimum per position per group).</summary>
-    public const int ValueGroup = 32;
+    /// <summary>Value channels whose codes are laid out as one run (the head size must be a multiple of it).</summary>
+    public const int ValueRun = 32;
+
+    /// <summary>
+    /// Channels of one value group (one fp16 scale and minimum per position per group): 64 where the head size allows,
+    /// else 32. KIVI uses 32; 64 saves 2 of every 12 value bytes of kivi2 (heads of 64: 20 bytes per position instead
+    /// of 24), which is what brings 32 sequences of 2,000 tokens under kivi2, residual included, past 5x below f16
+    /// (bench/kv-cache.md). The codes stay in runs of <see cref="ValueRun"/> channels either way.
+    /// </summary>
+    public static int ValueGroup(int headDim) => headDim % 64 == 0 ? 64 : ValueRun;
 
     /// <summary>Block size used when none is asked for: the scale and minimum cost 1 bit per key element at 32.</summary>
     public const int DefaultBlockSize = 32;
@@ -33,7 +41,7 @@ public static unsafe class KiviCodec
 
     public static int KeySegmentBytes(int bits, int headDim, int blockSize) => 4 * headDim + blockSize * headDim * bits / 8;
 
-    public static int ValueRowBytes(int bits, int headDim) => 4 * (headDim / ValueGroup) + headDim * bits / 8;
+    public static int ValueRowBytes(int bits, int headDim) => 4 * (headDim / ValueGroup(headDim)) + headDim * bits / 8;
 
     /// <summary>
     /// The fp16 scale and minimum of a group spanning [lo, hi]: the minimum rounded down and the scale up, so every
@@ -164,20 +172,23 @@ public static unsafe class KiviCodec
     /// <summary>Codes one value row [headDim] (f16, from the residual) into <paramref name="row"/>.</summary>
     public static void EncodeValueRow(int bits, int headDim, Half* src, byte* row)
     {
-        int groups = headDim / ValueGroup, groupBytes = ValueGroup * bits / 8;
+        int group = ValueGroup(headDim), groups = headDim / group, runBytes = ValueRun * bits / 8;
         var scales = (Half*)row;
         var mins = scales + groups;
         byte* codes = row + 4 * groups;
-        new Span<byte>(codes, groups * groupBytes).Clear();
-        Span<float> x = stackalloc float[ValueGroup];
+        new Span<byte>(codes, headDim * bits / 8).Clear();
+        Span<float> x = stackalloc float[group];
         for (int g = 0; g < groups; g++)
         {
-            for (int e = 0; e < ValueGroup; e++) x[e] = (float)src[g * ValueGroup + e];
+            for (int e = 0; e < group; e++) x[e] = (float)src[g * group + e];
             var (scale, min) = Fit(x, bits);
             scales[g] = scale;
             mins[g] = min;
-            for (int e = 0; e < ValueGroup; e++)
-                codes[g * groupBytes + e % groupBytes] |= (byte)(Code(x[e], (float)scale, (float)min, bits) << (e / groupBytes * bits));
+            for (int e = 0; e < group; e++)
+            {
+                int d = g * group + e, r = d % ValueRun;
+                codes[d / ValueRun * runBytes + r % runBytes] |= (byte)(Code(x[e], (float)scale, (float)min, bits) << (r / runBytes * bits));
+            }
         }
     }
 
@@ -201,9 +212,9 @@ public static unsafe class KiviCodec
     /// <summary>The scalar twin: element <paramref name="d"/> of a coded value row.</summary>
     public static float ValueAt(int bits, int headDim, byte* row, int d)
     {
-        int groups = headDim / ValueGroup, groupBytes = ValueGroup * bits / 8, g = d / ValueGroup, e = d % ValueGroup;
+        int groups = headDim / ValueGroup(headDim), runBytes = ValueRun * bits / 8, g = d / ValueGroup(headDim), r = d % ValueRun;
         var scales = (Half*)row;
-        int code = (row[4 * groups + g * groupBytes + e % groupBytes] >> (e / groupBytes * bits)) & ((1 << bits) - 1);
+        int code = (row[4 * groups + d / ValueRun * runBytes + r % runBytes] >> (r / runBytes * bits)) & ((1 << bits) - 1);
         return code * (float)scales[g] + (float)scales[groups + g];
     }
 }

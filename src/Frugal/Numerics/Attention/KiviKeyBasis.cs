@@ -80,39 +80,17 @@ public sealed unsafe class KiviKeyBasis
     /// <summary>A key tile kt[d·16 + j] as the model computed it (after RoPE) into the stored basis, in place.</summary>
     public void ToStored(float* kt, int firstPosition)
     {
-        float* c = stackalloc float[T];
-        float* s = stackalloc float[T];
-        int tile = TileOf(firstPosition);
-        for (int i = 0; i < _pairs; i++)
-        {
-            Angles(tile, i, c, s);
-            var (a, b) = Pair(i);
-            Rotate(kt + a * T, kt + b * T, c, s, inverse: true);
-        }
+        RopeInRegisters(kt, TileOf(firstPosition), inverse: true);
         ScaleUnrotated(kt);
-        Hadamard(kt);
+        HadamardInRegisters(kt);
     }
 
     /// <summary>A decoded key tile kt[d·16 + j] from the stored basis back to the model's keys, in place.</summary>
     public void ToModel(float* kt, int firstPosition)
     {
-        float* c = stackalloc float[T];
-        float* s = stackalloc float[T];
         int tile = TileOf(firstPosition);
-        if (Wide)
-        {
-            HadamardInRegisters(kt);
-            RopeInRegisters(kt, tile);
-            ScaleUnrotated(kt);
-            return;
-        }
-        Hadamard(kt);
-        for (int i = 0; i < _pairs; i++)
-        {
-            Angles(tile, i, c, s);
-            var (a, b) = Pair(i);
-            Rotate(kt + a * T, kt + b * T, c, s, inverse: false);
-        }
+        HadamardInRegisters(kt);
+        RopeInRegisters(kt, tile, inverse: false);
         ScaleUnrotated(kt);
     }
 
@@ -146,51 +124,10 @@ public sealed unsafe class KiviKeyBasis
     private (int A, int B) Pair(int i) => _style == RopeStyle.Normal ? (2 * i, 2 * i + 1) : (i, i + _pairs);
 
     /// <summary>
-    /// cos/sin (times 1/√w) of the 16 positions of <paramref name="tile"/> for pair <paramref name="i"/>: angle-sum of
-    /// start and offset. With <see cref="Rotate"/>, the plain form: writing keys, and reading them without AVX-512
-    /// (<see cref="RopeInRegisters"/> is the reading form with it).
+    /// Whether a tile row (16 floats) is one vector here; otherwise every register form below runs twice, on the two
+    /// 8-lane halves of each row (AVX2, or Vector256 in software where there is none: the same arithmetic per lane).
     /// </summary>
-    private void Angles(int tile, int i, float* c, float* s)
-    {
-        float c0 = _start[(tile * _pairs + i) * 2], s0 = _start[(tile * _pairs + i) * 2 + 1];
-        fixed (float* step = _step)
-        {
-            float* cj = step + (i * 2) * T, sj = cj + T;
-            for (int k = 0; k < T; k += Vector256<float>.Count)
-            {
-                var vc = Vector256.Load(cj + k);
-                var vs = Vector256.Load(sj + k);
-                (vc * c0 - vs * s0).Store(c + k);
-                (vs * c0 + vc * s0).Store(s + k);
-            }
-        }
-    }
-
-    /// <summary>Whether a tile row (16 floats) is one vector here.</summary>
     private static readonly bool Wide = Vector512.IsHardwareAccelerated;
-
-    /// <summary>(x, y) ← (x·c − y·s, x·s + y·c), or its inverse (x·c + y·s, −x·s + y·c), over 16 lanes.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Rotate(float* x, float* y, float* c, float* s, bool inverse)
-    {
-        for (int k = 0; k < T; k += Vector256<float>.Count)
-        {
-            var vx = Vector256.Load(x + k);
-            var vy = Vector256.Load(y + k);
-            var vc = Vector256.Load(c + k);
-            var vs = Vector256.Load(s + k);
-            if (inverse)
-            {
-                (vx * vc + vy * vs).Store(x + k);
-                (vy * vc - vx * vs).Store(y + k);
-            }
-            else
-            {
-                (vx * vc - vy * vs).Store(x + k);
-                (vx * vs + vy * vc).Store(y + k);
-            }
-        }
-    }
 
     /// <summary>The 1/√w of the rotation for the channels RoPE leaves alone (the rotated pairs take it in their angles).</summary>
     private void ScaleUnrotated(float* kt)
@@ -200,22 +137,11 @@ public sealed unsafe class KiviKeyBasis
                 (Vector256.Load(kt + d * T + k) * _norm).Store(kt + d * T + k);
     }
 
-    /// <summary>Unnormalized butterflies over channels, 16 lanes (positions) at a time, within each run of w channels.</summary>
-    private void Hadamard(float* kt)
-    {
-        int w = HadamardWidth;
-        for (int o = 0; o < _headDim; o += w)
-            for (int h = 1; h < w; h *= 2)
-                for (int i = o; i < o + w; i += 2 * h)
-                    for (int d = i; d < i + h; d++)
-                        Butterfly(kt + d * T, kt + (d + h) * T);
-    }
-
     /// <summary>
-    /// <see cref="Hadamard"/> with the stages taken three at a time in 8 registers (a 512-bit vector per tile row):
-    /// the stages of a Walsh-Hadamard transform commute, so each pass loads 8 rows, runs its stages and stores them,
-    /// and the rows go through memory once per three stages instead of once per stage (6 stages of a 64-wide head: 2
-    /// passes). Reading keys is on the decode path; this is most of its cost.
+    /// Unnormalized Walsh-Hadamard butterflies over channels, 16 lanes (positions) at a time, within each run of w
+    /// channels, with the stages taken three at a time in 8 registers: the stages commute, so each pass loads 8 rows,
+    /// runs its stages and stores them, and the rows go through memory once per three stages instead of once per stage
+    /// (6 stages of a 64-wide head: 2 passes). Reading keys is on the decode path; this is most of its cost.
     /// </summary>
     private void HadamardInRegisters(float* kt)
     {
@@ -228,15 +154,27 @@ public sealed unsafe class KiviKeyBasis
                     for (int lo = 0; lo < 1 << a; lo++)
                     {
                         float* r = kt + (o + hi + lo) * T;
-                        if (len == 3) Pass3(r, stride);
-                        else if (len == 2) Pass2(r, stride);
-                        else Butterfly(r, r + stride);
+                        if (Wide)
+                        {
+                            if (len == 3) Pass3Wide(r, stride);
+                            else if (len == 2) Pass2Wide(r, stride);
+                            else ButterflyWide(r, r + stride);
+                            continue;
+                        }
+                        for (int half = 0; half < T; half += Vector256<float>.Count)
+                            if (len == 3) Pass3(r + half, stride);
+                            else if (len == 2) Pass2(r + half, stride);
+                            else Butterfly(r + half, r + half + stride);
                     }
         }
     }
 
-    /// <summary>RoPE at the tile's 16 positions (angles times 1/√w), each pair's cos/sin built and applied in registers.</summary>
-    private void RopeInRegisters(float* kt, int tile)
+    /// <summary>
+    /// RoPE at the tile's 16 positions (angles times 1/√w), each pair's cos/sin built from the tile's start and the 16
+    /// offsets by the angle-sum rule and applied in registers; <paramref name="inverse"/> turns by the negated angles
+    /// (writing keys), so both directions use the same table.
+    /// </summary>
+    private void RopeInRegisters(float* kt, int tile, bool inverse)
     {
         fixed (float* start = _start, step = _step)
         {
@@ -244,22 +182,62 @@ public sealed unsafe class KiviKeyBasis
             for (int i = 0; i < _pairs; i++)
             {
                 float c0 = cs[2 * i], s0 = cs[2 * i + 1];
-                var cj = Vector512.Load(step + (i * 2) * T);
-                var sj = Vector512.Load(step + (i * 2 + 1) * T);
-                var c = cj * c0 - sj * s0;
-                var sn = sj * c0 + cj * s0;
                 var (a, b) = Pair(i);
-                float* x = kt + a * T, y = kt + b * T;
-                var vx = Vector512.Load(x);
-                var vy = Vector512.Load(y);
-                (vx * c - vy * sn).Store(x);
-                (vx * sn + vy * c).Store(y);
+                float* x = kt + a * T, y = kt + b * T, cj = step + (i * 2) * T, sj = cj + T;
+                if (Wide)
+                {
+                    Turn(Vector512.Load(cj), Vector512.Load(sj), c0, s0, x, y, inverse);
+                    continue;
+                }
+                for (int k = 0; k < T; k += Vector256<float>.Count)
+                    Turn(Vector256.Load(cj + k), Vector256.Load(sj + k), c0, s0, x + k, y + k, inverse);
             }
         }
     }
 
+    /// <summary>(x, y) ← (x·c − y·s, x·s + y·c) at angle start + offset (c, s by the angle-sum rule), or by its negation.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Pass3(float* r, int stride)
+    private static void Turn(Vector512<float> cj, Vector512<float> sj, float c0, float s0, float* x, float* y, bool inverse)
+    {
+        var c = cj * c0 - sj * s0;
+        var sn = sj * c0 + cj * s0;
+        var vx = Vector512.Load(x);
+        var vy = Vector512.Load(y);
+        if (inverse)
+        {
+            (vx * c + vy * sn).Store(x);
+            (vy * c - vx * sn).Store(y);
+        }
+        else
+        {
+            (vx * c - vy * sn).Store(x);
+            (vx * sn + vy * c).Store(y);
+        }
+    }
+
+    /// <inheritdoc cref="Turn(Vector512{float}, Vector512{float}, float, float, float*, float*, bool)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Turn(Vector256<float> cj, Vector256<float> sj, float c0, float s0, float* x, float* y, bool inverse)
+    {
+        var c = cj * c0 - sj * s0;
+        var sn = sj * c0 + cj * s0;
+        var vx = Vector256.Load(x);
+        var vy = Vector256.Load(y);
+        if (inverse)
+        {
+            (vx * c + vy * sn).Store(x);
+            (vy * c - vx * sn).Store(y);
+        }
+        else
+        {
+            (vx * c - vy * sn).Store(x);
+            (vx * sn + vy * c).Store(y);
+        }
+    }
+
+    /// <summary>Three butterfly stages over rows r, r + stride, …, r + 7·stride, 16 lanes each, in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pass3Wide(float* r, int stride)
     {
         var r0 = Vector512.Load(r);
         var r1 = Vector512.Load(r + stride);
@@ -287,8 +265,38 @@ public sealed unsafe class KiviKeyBasis
         (r3 - r7).Store(r + 7 * stride);
     }
 
+    /// <summary><see cref="Pass3Wide"/> on 8 lanes (one half of each row).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Pass2(float* r, int stride)
+    private static void Pass3(float* r, int stride)
+    {
+        var r0 = Vector256.Load(r);
+        var r1 = Vector256.Load(r + stride);
+        var r2 = Vector256.Load(r + 2 * stride);
+        var r3 = Vector256.Load(r + 3 * stride);
+        var r4 = Vector256.Load(r + 4 * stride);
+        var r5 = Vector256.Load(r + 5 * stride);
+        var r6 = Vector256.Load(r + 6 * stride);
+        var r7 = Vector256.Load(r + 7 * stride);
+        (r0, r1) = (r0 + r1, r0 - r1);
+        (r2, r3) = (r2 + r3, r2 - r3);
+        (r4, r5) = (r4 + r5, r4 - r5);
+        (r6, r7) = (r6 + r7, r6 - r7);
+        (r0, r2) = (r0 + r2, r0 - r2);
+        (r1, r3) = (r1 + r3, r1 - r3);
+        (r4, r6) = (r4 + r6, r4 - r6);
+        (r5, r7) = (r5 + r7, r5 - r7);
+        (r0 + r4).Store(r);
+        (r1 + r5).Store(r + stride);
+        (r2 + r6).Store(r + 2 * stride);
+        (r3 + r7).Store(r + 3 * stride);
+        (r0 - r4).Store(r + 4 * stride);
+        (r1 - r5).Store(r + 5 * stride);
+        (r2 - r6).Store(r + 6 * stride);
+        (r3 - r7).Store(r + 7 * stride);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pass2Wide(float* r, int stride)
     {
         var r0 = Vector512.Load(r);
         var r1 = Vector512.Load(r + stride);
@@ -302,25 +310,39 @@ public sealed unsafe class KiviKeyBasis
         (r1 - r3).Store(r + 3 * stride);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pass2(float* r, int stride)
+    {
+        var r0 = Vector256.Load(r);
+        var r1 = Vector256.Load(r + stride);
+        var r2 = Vector256.Load(r + 2 * stride);
+        var r3 = Vector256.Load(r + 3 * stride);
+        (r0, r1) = (r0 + r1, r0 - r1);
+        (r2, r3) = (r2 + r3, r2 - r3);
+        (r0 + r2).Store(r);
+        (r1 + r3).Store(r + stride);
+        (r0 - r2).Store(r + 2 * stride);
+        (r1 - r3).Store(r + 3 * stride);
+    }
+
     /// <summary>(a, b) ← (a + b, a − b) over 16 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ButterflyWide(float* a, float* b)
+    {
+        var va = Vector512.Load(a);
+        var vb = Vector512.Load(b);
+        (va + vb).Store(a);
+        (va - vb).Store(b);
+    }
+
+    /// <summary>(a, b) ← (a + b, a − b) over 8 lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Butterfly(float* a, float* b)
     {
-        if (Wide)
-        {
-            var va = Vector512.Load(a);
-            var vb = Vector512.Load(b);
-            (va + vb).Store(a);
-            (va - vb).Store(b);
-            return;
-        }
-        for (int k = 0; k < T; k += Vector256<float>.Count)
-        {
-            var va = Vector256.Load(a + k);
-            var vb = Vector256.Load(b + k);
-            (va + vb).Store(a + k);
-            (va - vb).Store(b + k);
-        }
+        var va = Vector256.Load(a);
+        var vb = Vector256.Load(b);
+        (va + vb).Store(a);
+        (va - vb).Store(b);
     }
 }
 

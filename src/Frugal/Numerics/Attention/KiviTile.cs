@@ -67,14 +67,15 @@ internal static unsafe class KiviTile
             LoadRow(bits, row, hd, v);
     }
 
-    /// <summary>One coded value row [hd] as floats.</summary>
+    /// <summary>One coded value row [hd] as floats, run by run of 32 channels (a group of 64 is two runs sharing a scale and minimum).</summary>
     public static void LoadRow(int bits, byte* row, int hd, float* dst)
     {
-        int groups = hd / KiviCodec.ValueGroup, groupBytes = KiviCodec.ValueGroup * bits / 8;
+        int runsPerGroup = KiviCodec.ValueGroup(hd) / KiviCodec.ValueRun, groups = hd / KiviCodec.ValueGroup(hd), groupBytes = KiviCodec.ValueRun * bits / 8;
         var sm = (ushort*)row;
         byte* q = row + 4 * groups;
-        for (int g = 0; g < groups; g++, q += groupBytes, dst += KiviCodec.ValueGroup)
+        for (int run = 0; run < hd / KiviCodec.ValueRun; run++, q += groupBytes, dst += KiviCodec.ValueRun)
         {
+            int g = run / runsPerGroup;
             float s = HalfToSingle(sm[g]), m = HalfToSingle(sm[groups + g]);
             if (Avx512F.IsSupported)
             {
@@ -116,7 +117,7 @@ internal static unsafe class KiviTile
                 }
                 continue;
             }
-            for (int e = 0; e < KiviCodec.ValueGroup; e++)
+            for (int e = 0; e < KiviCodec.ValueRun; e++)
                 dst[e] = ((q[e % groupBytes] >> (e / groupBytes * bits)) & ((1 << bits) - 1)) * s + m;
         }
     }

@@ -3,8 +3,8 @@ namespace Frugal.Numerics.Attention;
 /// <summary>
 /// How one K or V element is stored in the paged KV cache, as llama.cpp's <c>--cache-type-k/-v</c>: f16 (the default),
 /// f32 (exact), ggml's q8_0 / q4_0 blocks of 32 elements along the head dimension with one fp16 scale each, or KIVI's
-/// asymmetric 2- and 4-bit codes (<see cref="KiviCodec"/>: keys per channel over a block, values per token over 32
-/// channels, the block being filled kept in f16).
+/// asymmetric 2- and 4-bit codes (<see cref="KiviCodec"/>: keys per channel over a block, values per token over 64
+/// channels (32 where the head size is not a multiple of 64), the block being filled kept in f16).
 /// </summary>
 public enum KvElementType
 {
@@ -70,7 +70,7 @@ public static class KvElementTypes
 
     /// <summary>
     /// Bytes of one head's row (one position of one KV head): what llama.cpp's cache spends per element times head size.
-    /// For KIVI this is a value row (codes and the 32-channel groups' scale and minimum); KIVI keys are counted per
+    /// For KIVI this is a value row (codes and each value group's scale and minimum); KIVI keys are counted per
     /// block (<see cref="KeySegmentBytes"/>).
     /// </summary>
     public static int HeadBytes(KvElementType type, int headDim) => type switch
@@ -96,8 +96,8 @@ public static class KvElementTypes
         if (headDim <= 0) throw new ArgumentOutOfRangeException(nameof(headDim), headDim, "the head size must be positive");
         if (type is KvElementType.Q8_0 or KvElementType.Q4_0 && headDim % 32 != 0)
             throw new NotSupportedException($"KV cache type {Name(type)} stores blocks of 32 elements per head; this model's head size is {headDim}. Use f16.");
-        if (IsKivi(type) && headDim % KiviCodec.ValueGroup != 0)
-            throw new NotSupportedException($"KV cache type {Name(type)} quantizes values in groups of {KiviCodec.ValueGroup} channels; this model's head size is {headDim}. Use f16.");
+        if (IsKivi(type) && headDim % KiviCodec.ValueRun != 0)
+            throw new NotSupportedException($"KV cache type {Name(type)} quantizes values in groups of {KiviCodec.ValueRun} channels; this model's head size is {headDim}. Use f16.");
     }
 
     /// <exception cref="ArgumentOutOfRangeException">
