@@ -43,7 +43,7 @@ public sealed class ServedModel : IDisposable
             tokenizer = Tokenizer.FromGguf(file);
             template = ChatTemplate.FromGguf(file);
         }
-        var model = ModelLoader.Load(options.ModelPath);
+        var model = ModelLoader.Load(options.ModelPath, options.Weights);
         try
         {
             var engine = new InferenceEngine(model, tokenizer, new EngineOptions

@@ -57,6 +57,8 @@ internal sealed partial class DecoderTransformer
         var bs = BatchScratchFor(n);
         var team = ComputeTeam.Default;
         PlanAttention(batch, store, tableEntries, team.ThreadCount);
+        _stream?.BeginStep();
+        bool embeddingFromFile = _stream is { EmbeddingFromFile: true };
         int dim = c.EmbeddingLength, half = c.RopeDims / 2;
         int row = 0;
         for (int bi = 0; bi < batch.Count; bi++)
@@ -65,18 +67,28 @@ internal sealed partial class DecoderTransformer
             var tokens = b.Tokens.Span;
             for (int i = 0; i < tokens.Length; i++, row++)
             {
-                _w.TokenEmbedding.GetRow(tokens[i], s.Residual.AsSpan(row * dim, dim));
+                if (embeddingFromFile) _stream!.EmbeddingRow(tokens[i], s.Residual.AsSpan(row * dim, dim));
+                else _w.TokenEmbedding.GetRow(tokens[i], s.Residual.AsSpan(row * dim, dim));
                 Rope.Angles(b.Start + i, c.RopeDims, c.RopeFreqBase, c.RopeFreqScale, _w.RopeFreqFactors,
                     s.Cos.AsSpan(row * half, half), s.Sin.AsSpan(row * half, half));
             }
         }
 
+        // Under a memory budget the streamed layers arrive here one at a time from the read-ahead; every token of the
+        // step (a whole prefill chunk) is multiplied by each before it is given back, so a layer is read once per step
+        // however many tokens the step holds (FlexGen's block schedule).
         for (int l = 0; l < _w.Layers.Length; l++)
         {
-            AttentionBlock(_w.Layers[l], store, l, batch, n, s, bs, team);
-            FeedForwardBlock(_w.Layers[l], n, s);
+            var w = _stream?.AcquireLayer(l) ?? _w.Layers[l];
+            AttentionBlock(w, store, l, batch, n, s, bs, team);
+            FeedForwardBlock(w, n, s);
+            _stream?.ReleaseLayer(l);
         }
-        if (wanted == 0) return;
+        if (wanted == 0)
+        {
+            _stream?.SkipOutput();
+            return;
+        }
 
         // Only the rows whose logits are wanted go through the final norm and the (vocab-wide) output matrix.
         row = 0;
@@ -90,7 +102,9 @@ internal sealed partial class DecoderTransformer
             r += rows;
         }
         RmsNorm.ApplyRows(s.Projected.AsSpan(0, wanted * dim), _w.OutputNorm, c.RmsNormEpsilon, s.Normed, wanted);
-        _w.Output.Multiply(s.Normed.AsSpan(0, wanted * dim), logits[..(wanted * c.VocabSize)], wanted);
+        var output = _stream?.AcquireOutput() ?? _w.Output;
+        output.Multiply(s.Normed.AsSpan(0, wanted * dim), logits[..(wanted * c.VocabSize)], wanted);
+        _stream?.ReleaseOutput();
     }
 
     /// <summary>Flattens the block tables and cuts the step's attention into work units, once for all layers.</summary>

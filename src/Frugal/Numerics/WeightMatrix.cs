@@ -59,6 +59,15 @@ public sealed unsafe class WeightMatrix : IDisposable
     /// each slice of original rows (pointer, bytes) once it has been copied, so the owner of the memory can drop those
     /// pages while the rest is repacked and the two copies never coexist whole.
     /// </summary>
+    /// <summary>
+    /// Bytes <see cref="PrepareKernelLayout"/> would add on this CPU beyond the original rows it replaces (Q8_0's block
+    /// sums, Q5_0 widened to Q8_0); 0 when it would not repack or the layout is the same size.
+    /// </summary>
+    public long KernelLayoutGrowthBytes =>
+        _layout is not null || !_weightType.Repacks(KernelDispatch.Best)
+            ? 0
+            : Math.Max(0, _weightType.RepackedBytes(Rows, Cols) - Rows / 16 * 16 * RowBytes);
+
     public long PrepareKernelLayout(Action<nint, long>? copied = null)
     {
         if (_layout is not null || !_weightType.Repacks(KernelDispatch.Best))

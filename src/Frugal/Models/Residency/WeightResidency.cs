@@ -29,7 +29,9 @@ public readonly record struct WeightTensor(string Name, long Bytes, int Layer, b
 /// read by every layer);</item>
 /// <item>with no budget, or a budget the whole model fits in, everything is resident and nothing is streamed;</item>
 /// <item>otherwise the non-layer matrices (<c>output</c>, then <c>token_embd</c>) are pinned if they fit beside the
-/// stream buffers, else streamed each step like a layer;</item>
+/// stream buffers, else streamed each step like a layer; except an untied <c>token_embd</c> (the file has an
+/// <c>output</c>), which only gathers a row per token: when it does not fit it stays on disk and each token's row is
+/// read from the file (<see cref="EmbeddingGathered"/>), which needs no buffer and adds no bytes per step;</item>
 /// <item>whole layers are resident from layer 0 up while pinned + resident layers + buffers fit the budget; the rest
 /// are streamed, in order, through <c>readAhead + 1</c> buffers each the size of the largest streamed unit (the one
 /// being computed and <c>readAhead</c> being read).</item>
@@ -52,6 +54,12 @@ public sealed record WeightResidency
     /// <summary>Non-layer matrices (<c>output</c>, <c>token_embd</c>) that did not fit and are streamed each step.</summary>
     public IReadOnlyList<string> StreamedGlobals { get; init; } = [];
 
+    /// <summary>
+    /// An untied <c>token_embd</c> that did not fit: neither resident nor streamed whole; each token's row is read from
+    /// the file when the forward needs it (a row per token, not counted in <see cref="StreamedBytes"/>).
+    /// </summary>
+    public bool EmbeddingGathered { get; init; }
+
     /// <summary>Vectors, pinned non-layer matrices and resident layers.</summary>
     public long ResidentWeightBytes { get; init; }
 
@@ -66,7 +74,8 @@ public sealed record WeightResidency
     /// <summary>What the weights hold in RAM at most: resident weights plus the stream buffers.</summary>
     public long PeakWeightBytes => ResidentWeightBytes + BufferCount * BufferBytes;
 
-    public bool IsStreaming => StreamedBytes > 0;
+    /// <summary>Some weights are read from the file while the model runs (streamed units or gathered embedding rows).</summary>
+    public bool IsStreaming => StreamedBytes > 0 || EmbeddingGathered;
 
     /// <summary>
     /// Splits <paramref name="tensors"/> under <paramref name="budget"/> (null: no budget). Throws an
@@ -97,11 +106,14 @@ public sealed record WeightResidency
         long largestLayer = layers == 0 ? 0 : layerBytes.Max();
         // Admit globals greedily; one that does not fit streams, which may grow the buffers and push out one admitted
         // before it, so repeat until nothing changes (the streamed set only grows).
+        bool untied = globals.Any(g => g.Name == "output.weight");
+        bool Gathered(WeightTensor g) => untied && g.Name == "token_embd.weight";
         var streamedGlobals = new List<WeightTensor>();
         long resident, bufferSize;
         while (true)
         {
-            bufferSize = Math.Max(largestLayer, streamedGlobals.Count == 0 ? 0 : streamedGlobals.Max(g => g.Bytes));
+            var units = streamedGlobals.Where(g => !Gathered(g)).ToList();
+            bufferSize = Math.Max(largestLayer, units.Count == 0 ? 0 : units.Max(g => g.Bytes));
             resident = vectors;
             bool changed = false;
             foreach (var g in globals.Where(g => !streamedGlobals.Contains(g)))
@@ -111,6 +123,8 @@ public sealed record WeightResidency
             }
             if (!changed) break;
         }
+        bool embeddingGathered = streamedGlobals.Any(Gathered);
+        streamedGlobals.RemoveAll(Gathered);
         long minimum = vectors + buffers * bufferSize;
         if (minimum > b)
             throw new ArgumentException(
@@ -126,6 +140,7 @@ public sealed record WeightResidency
             return new WeightResidency
             {
                 Budget = budget, LayerCount = layers, ResidentLayerCount = layers, ResidentWeightBytes = resident,
+                EmbeddingGathered = embeddingGathered,
             };
         return new WeightResidency
         {
@@ -134,6 +149,7 @@ public sealed record WeightResidency
             ResidentLayerCount = residentLayers,
             StreamedLayers = streamed,
             StreamedGlobals = streamedGlobals.Select(g => g.Name).ToList(),
+            EmbeddingGathered = embeddingGathered,
             ResidentWeightBytes = resident,
             BufferCount = buffers,
             BufferBytes = bufferSize,
