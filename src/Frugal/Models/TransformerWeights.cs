@@ -55,20 +55,16 @@ internal sealed class TransformerWeights
     /// none when FRUGAL_REPACK=0). Returns the bytes added. Each repacked matrix's original pages are then unmapped
     /// from this process (<see cref="GgufFile.ReleaseResidentPages"/>): only the fallback paths and embedding lookups
     /// read them again, so resident memory holds the copy instead of both. Under a memory budget
-    /// (<paramref name="residency"/>) streamed matrices keep the file layout (they live in the stream buffers), and
-    /// layouts larger than the rows they replace (Q8_0, Q5_0) are made only if the growth still fits the budget.
+    /// (<paramref name="residency"/>, which counts every matrix in its kernel layout) only the resident matrices are
+    /// repacked here; streamed ones are repacked into the stream buffers as they are read.
     /// </summary>
     public long PrepareKernelLayouts(GgufFile? file, WeightResidency? residency = null)
     {
-        if (Environment.GetEnvironmentVariable("FRUGAL_REPACK") == "0")
+        if (!WeightMatrix.RepacksOnLoad)
             return 0;
         Action<nint, long>? release = file is null ? null : file.ReleaseResidentPages;
-        var resident = Resident(residency).ToList();
-        bool growthFits = residency?.Budget is not { } budget
-            || residency.PeakWeightBytes + resident.Sum(m => m.KernelLayoutGrowthBytes) <= budget;
-        foreach (var m in resident)
-            if (growthFits || m.KernelLayoutGrowthBytes == 0)
-                KernelLayoutBytes += m.PrepareKernelLayout(release);
+        foreach (var m in Resident(residency))
+            KernelLayoutBytes += m.PrepareKernelLayout(release);
         return KernelLayoutBytes;
     }
 

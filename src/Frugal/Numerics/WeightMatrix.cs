@@ -24,6 +24,21 @@ public sealed unsafe class WeightMatrix : IDisposable
         RowBytes = GgmlTypeInfo.RowBytes(type, cols);
     }
 
+    /// <summary>
+    /// A matrix whose repacked groups live in memory someone else owns (<paramref name="packed"/>, e.g. a stream
+    /// buffer filled by <see cref="StreamedMatrix.Fill"/>); <paramref name="data"/> then only serves the rows past the
+    /// last whole group of 16.
+    /// </summary>
+    internal WeightMatrix(GgmlType type, nint data, int rows, int cols, string name, nint packed) : this(type, data, rows, cols, name) =>
+        _borrowedLayout = packed;
+
+    /// <summary>Whether load-time repacking is on (FRUGAL_REPACK=0 turns it off, for comparisons).</summary>
+    public static bool RepacksOnLoad { get; } = Environment.GetEnvironmentVariable("FRUGAL_REPACK") != "0";
+
+    private readonly nint _borrowedLayout;
+
+    internal WeightType WeightType => _weightType;
+
     public GgmlType Type { get; }
 
     /// <summary>Pointer to the first block (memory-mapped file data or a pinned buffer).</summary>
@@ -59,18 +74,9 @@ public sealed unsafe class WeightMatrix : IDisposable
     /// each slice of original rows (pointer, bytes) once it has been copied, so the owner of the memory can drop those
     /// pages while the rest is repacked and the two copies never coexist whole.
     /// </summary>
-    /// <summary>
-    /// Bytes <see cref="PrepareKernelLayout"/> would add on this CPU beyond the original rows it replaces (Q8_0's block
-    /// sums, Q5_0 widened to Q8_0); 0 when it would not repack or the layout is the same size.
-    /// </summary>
-    public long KernelLayoutGrowthBytes =>
-        _layout is not null || !_weightType.Repacks(KernelDispatch.Best)
-            ? 0
-            : Math.Max(0, _weightType.RepackedBytes(Rows, Cols) - Rows / 16 * 16 * RowBytes);
-
     public long PrepareKernelLayout(Action<nint, long>? copied = null)
     {
-        if (_layout is not null || !_weightType.Repacks(KernelDispatch.Best))
+        if (_layout is not null || _borrowedLayout != 0 || !_weightType.Repacks(KernelDispatch.Best))
             return 0;
         long size = _weightType.RepackedBytes(Rows, Cols);
         if (size == 0)
@@ -123,6 +129,6 @@ public sealed unsafe class WeightMatrix : IDisposable
             return;
         fixed (float* xp = x)
         fixed (float* yp = y)
-            MatMul.Multiply(team, _weightType, (byte*)Data, RowBytes, Rows, Cols, xp, yp, n, path, _layout is { } l ? l.Pointer : null);
+            MatMul.Multiply(team, _weightType, (byte*)Data, RowBytes, Rows, Cols, xp, yp, n, path, _layout is { } l ? l.Pointer : (byte*)_borrowedLayout);
     }
 }

@@ -16,10 +16,10 @@ public readonly record struct WeightStreamCounters(long UnitsRead, long BytesRea
 /// <summary>How streamed weights get from the file into memory.</summary>
 internal enum StreamMechanism
 {
-    /// <summary>pread into owned buffers (the matrices point into the buffers).</summary>
+    /// <summary>pread into a staging slice, repacked into the owned buffers.</summary>
     Pread,
 
-    /// <summary>madvise WILLNEED + touch ahead, DONTNEED after use, on the file's mapping.</summary>
+    /// <summary>madvise WILLNEED + touch on the file's mapping, repacked from it into the owned buffers, then DONTNEED.</summary>
     Mapped,
 }
 
@@ -28,13 +28,17 @@ internal enum StreamMechanism
 /// matrix when it streams) in order; a read-ahead thread reads unit s + 1 .. s + readAhead from the file while the
 /// forward computes with unit s, each into one of <see cref="WeightResidency.BufferCount"/> buffers (LLM in a flash's
 /// bounded window; FlexGen's overlap of I/O and compute). The forward calls <see cref="AcquireLayer"/> /
-/// <see cref="ReleaseLayer"/> around each layer; resident layers pass through. Streamed units keep the file's block
-/// layout (no kernel repacking): a repacked copy would need a second buffer, and decode under a budget waits on the
-/// disk, not on the kernel.
+/// <see cref="ReleaseLayer"/> around each layer; resident layers pass through. Streamed units are repacked into the
+/// buffers in the same kernel layout a resident matrix gets at load (<see cref="StreamedMatrix"/>), a slice of rows at
+/// a time, so a budgeted run computes exactly what an unbudgeted one does.
 /// </summary>
 internal sealed class WeightStream : IDisposable
 {
-    private sealed record Unit(int Layer, (GgufTensorInfo Tensor, long Offset, nint Mapped)[] Tensors, long Bytes)
+    /// <summary>One matrix of a unit: where it lies in the file and the mapping, and where it goes in a buffer.</summary>
+    private readonly record struct Part(WeightMatrix Source, GgufTensorInfo Tensor, long Offset, nint Mapped);
+
+    /// <summary>A streamed layer (or the output matrix, Layer -1): its matrices, its file bytes and its buffer bytes.</summary>
+    private sealed record Unit(int Layer, Part[] Tensors, long Bytes, long MemoryBytes)
     {
         public LayerWeights[] LayerInSlot = [];     // [slots] the layer's weights bound to each buffer
         public WeightMatrix[] OutputInSlot = [];    // [slots] the output matrix bound to each buffer
@@ -44,7 +48,8 @@ internal sealed class WeightStream : IDisposable
     private readonly TransformerWeights _weights;
     private readonly StreamMechanism _mechanism;
     private readonly Unit[] _units;                 // one step's streamed units, in forward order
-    private readonly KernelLayoutBuffer[] _buffers; // [slots] (none for Mapped)
+    private readonly KernelLayoutBuffer[] _buffers; // [slots] each unit in its kernel layout
+    private readonly KernelLayoutBuffer? _staging;  // file rows read before they are repacked (pread); the read-ahead thread's
     private readonly int _slots;
     private readonly int _firstStreamedLayer;
     private readonly bool _outputStreamed;
@@ -86,17 +91,20 @@ internal sealed class WeightStream : IDisposable
         }
         if (_outputStreamed) units.Add(MakeUnit(-1, [weights.Output]));
         _units = [.. units];
-        if (_units.Any(u => u.Bytes > residency.BufferBytes))
-            throw new InvalidOperationException($"a streamed unit of {_units.Max(u => u.Bytes)} bytes exceeds the policy's buffer of {residency.BufferBytes}");
+        if (_units.Any(u => u.MemoryBytes > residency.BufferBytes))
+            throw new InvalidOperationException($"a streamed unit of {_units.Max(u => u.MemoryBytes)} bytes exceeds the policy's buffer of {residency.BufferBytes}");
 
-        _buffers = mechanism == StreamMechanism.Pread && _units.Length > 0
+        _buffers = _units.Length > 0
             ? Enumerable.Range(0, _slots).Select(_ => new KernelLayoutBuffer(residency.BufferBytes)).ToArray()
             : [];
+        long staging = _units.SelectMany(u => u.Tensors).Select(p => StreamedMatrix.StagingBytes(p.Source.Type, p.Source.Rows, p.Source.Cols)).DefaultIfEmpty(0).Max();
+        if (mechanism == StreamMechanism.Pread && staging > 0) _staging = new KernelLayoutBuffer(staging);
+        StagingBytes = _staging?.Bytes ?? 0;
         foreach (var u in _units) Bind(u);
         // Loading converted the norms to floats, touching (and with fault-around, mapping) some pages of the streamed
         // ranges: give them back so resident memory starts at the budget's resident part.
         foreach (var u in _units)
-            foreach (var t in u.Tensors) file.ReleaseResidentPages(t.Mapped, t.Tensor.ByteSize);
+            foreach (var p in u.Tensors) file.ReleaseResidentPages(p.Mapped, p.Tensor.ByteSize);
 
         if (_units.Length > 0)
         {
@@ -106,6 +114,9 @@ internal sealed class WeightStream : IDisposable
     }
 
     public WeightResidency Residency { get; }
+
+    /// <summary>Memory beside the budget's buffers: the slice of file rows read before it is repacked.</summary>
+    public long StagingBytes { get; }
 
     /// <summary>Whether <see cref="EmbeddingRow"/> must be used instead of the embedding matrix (its pages are not resident).</summary>
     public bool EmbeddingFromFile => _embedding is not null;
@@ -121,30 +132,51 @@ internal sealed class WeightStream : IDisposable
 
     private Unit MakeUnit(int layer, WeightMatrix[] matrices)
     {
-        var tensors = matrices.Select(m => _file.GetTensor(m.Name)).OrderBy(t => t.FileOffset).ToArray();
-        var placed = new (GgufTensorInfo, long, nint)[tensors.Length];
+        var parts = new Part[matrices.Length];
         long offset = 0;
-        for (int i = 0; i < tensors.Length; i++)
+        int i = 0;
+        foreach (var m in matrices.OrderBy(m => _file.GetTensor(m.Name).FileOffset))
         {
-            placed[i] = (tensors[i], offset, _file.DataPointer(tensors[i]));
-            offset += tensors[i].ByteSize;
+            var t = _file.GetTensor(m.Name);
+            parts[i++] = new Part(m, t, offset, _file.DataPointer(t));
+            offset += StreamedMatrix.Bytes(m.Type, m.Rows, m.Cols);
         }
-        return new Unit(layer, placed, offset);
+        return new Unit(layer, parts, parts.Sum(p => p.Tensor.ByteSize), offset);
     }
 
-    /// <summary>The unit's matrices as the forward sees them in each slot: over the buffer (pread) or the mapping.</summary>
+    /// <summary>The unit's matrices as the forward sees them in each slot, in this CPU's kernel layout.</summary>
     private void Bind(Unit u)
     {
         WeightMatrix In(WeightMatrix m, int slot)
         {
-            if (_mechanism == StreamMechanism.Mapped) return m;
-            var (_, offset, _) = u.Tensors.First(t => t.Tensor.Name == m.Name);
-            return new WeightMatrix(m.Type, _buffers[slot].Address + (nint)offset, m.Rows, m.Cols, m.Name);
+            var p = u.Tensors.First(t => ReferenceEquals(t.Source, m));
+            return StreamedMatrix.Bind(m.Type, m.Rows, m.Cols, m.Name, _buffers[slot].Address + (nint)p.Offset);
         }
         if (u.Layer >= 0)
             u.LayerInSlot = Enumerable.Range(0, _slots).Select(s => _weights.Layers[u.Layer].WithMatrices(m => In(m, s))).ToArray();
         else
             u.OutputInSlot = Enumerable.Range(0, _slots).Select(s => In(_weights.Output, s)).ToArray();
+    }
+
+    /// <summary>Reads unit <paramref name="u"/> into buffer <paramref name="slot"/> (the read-ahead thread).</summary>
+    private void Fill(Unit u, int slot)
+    {
+        foreach (var p in u.Tensors)
+        {
+            var m = p.Source;
+            nint area = _buffers[slot].Address + (nint)p.Offset;
+            if (_mechanism == StreamMechanism.Pread)
+            {
+                long start = p.Tensor.FileOffset;
+                StreamedMatrix.Fill(m.Type, m.Rows, m.Cols, area, (offset, bytes, dst) => _file.Read(start + offset, bytes, dst), _staging?.Address ?? 0);
+            }
+            else
+            {
+                _file.Prefetch(p.Mapped, p.Tensor.ByteSize);
+                StreamedMatrix.FillFrom(m.Type, m.Rows, m.Cols, area, p.Mapped);
+                _file.ReleaseResidentPages(p.Mapped, p.Tensor.ByteSize);
+            }
+        }
     }
 
     /// <summary>Starts a forward step: a step that failed half-way leaves units unused; they are passed over here.</summary>
@@ -219,8 +251,6 @@ internal sealed class WeightStream : IDisposable
     private void Release(bool counted = true)
     {
         var u = _units[_consumed % _units.Length];
-        if (_mechanism == StreamMechanism.Mapped)
-            foreach (var t in u.Tensors) _file.ReleaseResidentPages(t.Mapped, t.Tensor.ByteSize);
         _holding = false;
         _consumed++;
         lock (_gate)
@@ -245,11 +275,7 @@ internal sealed class WeightStream : IDisposable
                 }
                 var u = _units[seq % _units.Length];
                 int slot = (int)(seq % _slots);
-                foreach (var (t, offset, mapped) in u.Tensors)
-                {
-                    if (_mechanism == StreamMechanism.Pread) _file.Read(t.FileOffset, t.ByteSize, _buffers[slot].Address + (nint)offset);
-                    else _file.Prefetch(mapped, t.ByteSize);
-                }
+                Fill(u, slot);
                 lock (_gate)
                 {
                     _filled = seq + 1;
@@ -278,5 +304,6 @@ internal sealed class WeightStream : IDisposable
         }
         _reader?.Join();
         foreach (var b in _buffers) b.Dispose();
+        _staging?.Dispose();
     }
 }
