@@ -161,6 +161,11 @@ internal sealed class WeightStream : IDisposable
     /// <summary>Reads unit <paramref name="u"/> into buffer <paramref name="slot"/> (the read-ahead thread).</summary>
     private void Fill(Unit u, int slot)
     {
+        if (_mechanism == StreamMechanism.Pread)
+        {
+            long first = u.Tensors[0].Tensor.FileOffset, last = u.Tensors[^1].Tensor.FileOffset + u.Tensors[^1].Tensor.ByteSize;
+            _file.AdviseWillRead(first, last - first);
+        }
         foreach (var p in u.Tensors)
         {
             var m = p.Source;
