@@ -7,20 +7,20 @@ using Frugal.Numerics;
 namespace Frugal.Bench;
 
 /// <summary>
-/// <c>Frugal.Bench disk-read MODEL BUDGET [--mmap]</c>: the rate the disk delivers the bytes a <c>--mem-budget</c>
-/// run streams per step, read as the stream reads them (pread of 1024-row slices of each streamed tensor, in file
-/// order; or, with --mmap, madvise WILLNEED + touching every page of the mapping) with no compute and no repacking.
+/// <c>Frugal.Bench disk-read MODEL BUDGET [--no-fadvise]</c>: the rate the disk delivers the bytes a <c>--mem-budget</c>
+/// run streams per step, read as the stream reads them (posix_fadvise WILLNEED of each layer's range, then pread of
+/// 1024-row slices of each streamed tensor, in file order) with no compute and no repacking.
 /// Drop the page cache first to measure the disk. Prints one JSON line.
 /// </summary>
 internal static class DiskReadBench
 {
     public static int Run(string[] args)
     {
-        bool mmap = args.Contains("--mmap"), advise = !args.Contains("--no-fadvise");
-        var rest = args.Where(a => a is not "--mmap" and not "--no-fadvise").ToArray();
+        bool advise = !args.Contains("--no-fadvise");
+        var rest = args.Where(a => a is not "--no-fadvise").ToArray();
         if (rest.Length != 2 || ByteSize.TryParse(rest[1], out string? error) is not { } budget)
         {
-            Console.Error.WriteLine("usage: Frugal.Bench disk-read MODEL BUDGET [--mmap]");
+            Console.Error.WriteLine("usage: Frugal.Bench disk-read MODEL BUDGET [--no-fadvise]");
             return 2;
         }
         using var file = GgufFile.Open(rest[0]);
@@ -37,27 +37,19 @@ internal static class DiskReadBench
         foreach (var t in streamed)
         {
             // The stream advises a whole unit (a layer's matrices, adjacent in the file) before reading it.
-            if (!mmap && advise && WeightTensor.LayerOf(t.Name) is var l && (l != layer || l < 0))
+            if (advise && WeightTensor.LayerOf(t.Name) is var l && (l != layer || l < 0))
             {
                 layer = l;
                 var unit = streamed.Where(u => WeightTensor.LayerOf(u.Name) == l && (l >= 0 || u.Name == t.Name)).ToList();
                 file.AdviseWillRead(unit[0].FileOffset, unit[^1].FileOffset + unit[^1].ByteSize - unit[0].FileOffset);
             }
-            if (mmap)
-            {
-                file.Prefetch(file.DataPointer(t), t.ByteSize);
-                file.ReleaseResidentPages(file.DataPointer(t), t.ByteSize);
-            }
-            else
-            {
-                for (long at = 0; at < t.ByteSize; at += slice)
-                    file.Read(t.FileOffset + at, buffer.AsSpan(0, (int)Math.Min(slice, t.ByteSize - at)));
-            }
+            for (long at = 0; at < t.ByteSize; at += slice)
+                file.Read(t.FileOffset + at, buffer.AsSpan(0, (int)Math.Min(slice, t.ByteSize - at)));
             bytes += t.ByteSize;
         }
         double s = clock.Elapsed.TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"mechanism\":\"{(mmap ? "mmap" : advise ? "pread+fadvise" : "pread")}\",\"budget\":{budget},\"tensors\":{streamed.Count},\"bytes\":{bytes},\"expected_bytes\":{plan.StreamedBytes},\"seconds\":{s:F3},\"mb_s\":{bytes / s / 1e6:F1}}}"));
+            $"{{\"mechanism\":\"{(advise ? "pread+fadvise" : "pread")}\",\"budget\":{budget},\"tensors\":{streamed.Count},\"bytes\":{bytes},\"expected_bytes\":{plan.StreamedBytes},\"seconds\":{s:F3},\"mb_s\":{bytes / s / 1e6:F1}}}"));
         return 0;
     }
 }

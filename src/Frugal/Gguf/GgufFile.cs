@@ -206,28 +206,6 @@ public sealed unsafe class GgufFile : IDisposable
             return _handle ??= File.OpenHandle(Path, FileMode.Open, FileAccess.Read, FileShare.Read);
     }
 
-    /// <summary>
-    /// Asks the kernel to read the pages of [<paramref name="start"/>, + <paramref name="bytes"/>) of the mapping ahead
-    /// (madvise MADV_WILLNEED; nothing elsewhere or for a file read from bytes), then touches one byte per page so
-    /// they are mapped into this process before the caller returns.
-    /// </summary>
-    public void Prefetch(nint start, long bytes)
-    {
-        ObjectDisposedException.ThrowIf(_base == null, this);
-        if ((byte*)start < _base || (byte*)start + bytes > _base + Length)
-            throw new ArgumentOutOfRangeException(nameof(start), $"{Describe()}: the range lies outside the mapping");
-        const long page = 4096;
-        long first = start & ~(page - 1);
-        if (_map is not null && OperatingSystem.IsLinux())
-            _ = Madvise((nint)first, (nuint)(start + bytes - first), 3 /* MADV_WILLNEED */);
-        byte sum = 0;
-        for (long p = first; p < start + bytes; p += page)
-            sum ^= *(byte*)Math.Max(p, start);
-        _touched = sum;
-    }
-
-    private byte _touched; // keeps the touching loop from being optimized away
-
     [DllImport("libc", EntryPoint = "madvise")]
     private static extern int Madvise(nint addr, nuint length, int advice);
 

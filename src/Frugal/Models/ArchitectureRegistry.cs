@@ -50,7 +50,7 @@ public static class ArchitectureRegistry
             throw new ArgumentException("weights can only be streamed from a model file opened from a path", nameof(ModelLoadOptions.MemoryBudget));
         var weights = TransformerWeights.Load(new ModelTensors(file), config, parts);
         weights.PrepareKernelLayouts(file, residency);
-        var stream = residency.IsStreaming ? new WeightStream(file, weights, residency, options.Mechanism) : null;
+        var stream = residency.IsStreaming ? new WeightStream(file, weights, residency) : null;
         return new DecoderTransformer(config, weights, parts, stream: stream) { Residency = residency };
     }
 

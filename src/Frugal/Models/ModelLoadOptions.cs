@@ -24,7 +24,4 @@ public sealed record ModelLoadOptions
         get;
         init => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(ReadAhead), value, "read-ahead must be at least 1 unit");
     } = 1;
-
-    /// <summary>How streamed weights are read (kept internal while the two are measured against each other).</summary>
-    internal StreamMechanism Mechanism { get; init; } = Environment.GetEnvironmentVariable("FRUGAL_STREAM_MMAP") == "1" ? StreamMechanism.Mapped : StreamMechanism.Pread;
 }

@@ -69,21 +69,4 @@ public static unsafe class StreamedMatrix
         if (grouped < rows)
             read(grouped * rowBytes, (rows - grouped) * rowBytes, area + (nint)w.RepackedBytes(rows, cols));
     }
-
-    /// <summary>As <see cref="Fill"/> from rows already in memory (a file mapping): repacked or copied straight from it.</summary>
-    public static void FillFrom(GgmlType type, int rows, int cols, nint area, nint source)
-    {
-        var w = TypeOf(type, "");
-        long rowBytes = GgmlTypeInfo.RowBytes(type, cols);
-        if (!Repacks(w, rows, cols))
-        {
-            Buffer.MemoryCopy((void*)source, (void*)area, rows * rowBytes, rows * rowBytes);
-            return;
-        }
-        int grouped = rows / 16 * 16;
-        w.Repack((byte*)source, rowBytes, grouped, cols, (byte*)area);
-        long tail = (rows - grouped) * rowBytes;
-        if (tail > 0)
-            Buffer.MemoryCopy((byte*)source + grouped * rowBytes, (byte*)area + w.RepackedBytes(rows, cols), tail, tail);
-    }
 }

@@ -13,16 +13,6 @@ namespace Frugal.Models.Residency;
 /// <param name="WaitSeconds">time the forward waited for a unit the read-ahead had not finished.</param>
 public readonly record struct WeightStreamCounters(long UnitsRead, long BytesRead, long UnitsUsed, long BytesUsed, long EmbeddingRowsRead, double WaitSeconds);
 
-/// <summary>How streamed weights get from the file into memory.</summary>
-internal enum StreamMechanism
-{
-    /// <summary>pread into a staging slice, repacked into the owned buffers.</summary>
-    Pread,
-
-    /// <summary>madvise WILLNEED + touch on the file's mapping, repacked from it into the owned buffers, then DONTNEED.</summary>
-    Mapped,
-}
-
 /// <summary>
 /// The weights <see cref="WeightResidency"/> streams: every forward step takes the streamed layers (then the output
 /// matrix when it streams) in order; a read-ahead thread reads unit s + 1 .. s + readAhead from the file while the
@@ -46,10 +36,9 @@ internal sealed class WeightStream : IDisposable
 
     private readonly GgufFile _file;
     private readonly TransformerWeights _weights;
-    private readonly StreamMechanism _mechanism;
     private readonly Unit[] _units;                 // one step's streamed units, in forward order
     private readonly KernelLayoutBuffer[] _buffers; // [slots] each unit in its kernel layout
-    private readonly KernelLayoutBuffer? _staging;  // file rows read before they are repacked (pread); the read-ahead thread's
+    private readonly KernelLayoutBuffer? _staging;  // file rows read before they are repacked; the read-ahead thread's
     private readonly int _slots;
     private readonly int _firstStreamedLayer;
     private readonly bool _outputStreamed;
@@ -66,11 +55,10 @@ internal sealed class WeightStream : IDisposable
     private Exception? _failure;
     private long _unitsRead, _bytesRead, _unitsUsed, _bytesUsed, _embeddingRows, _waitTicks;
 
-    public WeightStream(GgufFile file, TransformerWeights weights, WeightResidency residency, StreamMechanism mechanism = StreamMechanism.Pread)
+    public WeightStream(GgufFile file, TransformerWeights weights, WeightResidency residency)
     {
         _file = file;
         _weights = weights;
-        _mechanism = mechanism;
         Residency = residency;
         _slots = Math.Max(residency.BufferCount, 1);
         _firstStreamedLayer = residency.StreamedLayers.Count > 0 ? residency.StreamedLayers[0] : weights.Layers.Length;
@@ -98,7 +86,7 @@ internal sealed class WeightStream : IDisposable
             ? Enumerable.Range(0, _slots).Select(_ => new KernelLayoutBuffer(residency.BufferBytes)).ToArray()
             : [];
         long staging = _units.SelectMany(u => u.Tensors).Select(p => StreamedMatrix.StagingBytes(p.Source.Type, p.Source.Rows, p.Source.Cols)).DefaultIfEmpty(0).Max();
-        if (mechanism == StreamMechanism.Pread && staging > 0) _staging = new KernelLayoutBuffer(staging);
+        if (staging > 0) _staging = new KernelLayoutBuffer(staging);
         StagingBytes = _staging?.Bytes ?? 0;
         foreach (var u in _units) Bind(u);
         // Loading converted the norms to floats, touching (and with fault-around, mapping) some pages of the streamed
@@ -158,29 +146,22 @@ internal sealed class WeightStream : IDisposable
             u.OutputInSlot = Enumerable.Range(0, _slots).Select(s => In(_weights.Output, s)).ToArray();
     }
 
-    /// <summary>Reads unit <paramref name="u"/> into buffer <paramref name="slot"/> (the read-ahead thread).</summary>
+    /// <summary>
+    /// Reads unit <paramref name="u"/> into buffer <paramref name="slot"/> (the read-ahead thread): the kernel is told the
+    /// whole layer's range first (posix_fadvise WILLNEED queues its reads at once), then pread brings it in slice by
+    /// slice (into the staging slice and repacked, or straight into place). pread beat madvise WILLNEED + touching the
+    /// mapping + DONTNEED in every cgroup-limited run measured (bench/mem-budget.md).
+    /// </summary>
     private void Fill(Unit u, int slot)
     {
-        if (_mechanism == StreamMechanism.Pread)
-        {
-            long first = u.Tensors[0].Tensor.FileOffset, last = u.Tensors[^1].Tensor.FileOffset + u.Tensors[^1].Tensor.ByteSize;
-            _file.AdviseWillRead(first, last - first);
-        }
+        long first = u.Tensors[0].Tensor.FileOffset, last = u.Tensors[^1].Tensor.FileOffset + u.Tensors[^1].Tensor.ByteSize;
+        _file.AdviseWillRead(first, last - first);
         foreach (var p in u.Tensors)
         {
             var m = p.Source;
-            nint area = _buffers[slot].Address + (nint)p.Offset;
-            if (_mechanism == StreamMechanism.Pread)
-            {
-                long start = p.Tensor.FileOffset;
-                StreamedMatrix.Fill(m.Type, m.Rows, m.Cols, area, (offset, bytes, dst) => _file.Read(start + offset, bytes, dst), _staging?.Address ?? 0);
-            }
-            else
-            {
-                _file.Prefetch(p.Mapped, p.Tensor.ByteSize);
-                StreamedMatrix.FillFrom(m.Type, m.Rows, m.Cols, area, p.Mapped);
-                _file.ReleaseResidentPages(p.Mapped, p.Tensor.ByteSize);
-            }
+            long start = p.Tensor.FileOffset;
+            StreamedMatrix.Fill(m.Type, m.Rows, m.Cols, _buffers[slot].Address + (nint)p.Offset,
+                (offset, bytes, dst) => _file.Read(start + offset, bytes, dst), _staging?.Address ?? 0);
         }
     }
 
