@@ -8,8 +8,8 @@ namespace Frugal.Bench;
 
 /// <summary>
 /// <c>Frugal.Bench disk-read MODEL BUDGET [--no-fadvise]</c>: the rate the disk delivers the bytes a <c>--mem-budget</c>
-/// run streams per step, read as the stream reads them (posix_fadvise WILLNEED of each layer's range, then pread of
-/// 1024-row slices of each streamed tensor, in file order) with no compute and no repacking.
+/// run streams per step, read as the stream reads them (pread of 1024-row slices of each streamed tensor, in file
+/// order, each slice and the next two advised with posix_fadvise WILLNEED first) with no compute and no repacking.
 /// Drop the page cache first to measure the disk. Prints one JSON line.
 /// </summary>
 internal static class DiskReadBench
@@ -33,18 +33,16 @@ internal static class DiskReadBench
         var buffer = GC.AllocateUninitializedArray<byte>((int)slice, pinned: true);
         long bytes = 0;
         var clock = Stopwatch.StartNew();
-        int layer = int.MinValue;
         foreach (var t in streamed)
         {
-            // The stream advises a whole unit (a layer's matrices, adjacent in the file) before reading it.
-            if (advise && WeightTensor.LayerOf(t.Name) is var l && (l != layer || l < 0))
+            long rows = Math.Min(t.RowCount, 1024) * GgmlTypeInfo.RowBytes(t.Type, t.RowLength); // the stream's slice
+            for (long at = 0; at < t.ByteSize; at += rows)
             {
-                layer = l;
-                var unit = streamed.Where(u => WeightTensor.LayerOf(u.Name) == l && (l >= 0 || u.Name == t.Name)).ToList();
-                file.AdviseWillRead(unit[0].FileOffset, unit[^1].FileOffset + unit[^1].ByteSize - unit[0].FileOffset);
+                int n = (int)Math.Min(rows, t.ByteSize - at);
+                // As the stream: the slice being read and the next two are advised (posix_fadvise WILLNEED) first.
+                if (advise) file.AdviseWillRead(t.FileOffset + at, Math.Min(3L * n, t.ByteSize - at));
+                file.Read(t.FileOffset + at, buffer.AsSpan(0, n));
             }
-            for (long at = 0; at < t.ByteSize; at += slice)
-                file.Read(t.FileOffset + at, buffer.AsSpan(0, (int)Math.Min(slice, t.ByteSize - at)));
             bytes += t.ByteSize;
         }
         double s = clock.Elapsed.TotalSeconds;

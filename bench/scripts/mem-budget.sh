@@ -8,6 +8,7 @@
 #      and decode's fraction of it: decode tok/s x streamed bytes per token / disk rate
 #   4. frugal bench -p PP under the budget in the cgroup: prefill tok/s, and streamed units per forward (one read of
 #      each streamed layer serves the whole PP-token batch)
+#   4b. the same bench without a budget or cgroup (prefill under the budget against it)
 #   5. llama.cpp (node-llama-cpp, mmap, no budget) on the same file in the same cgroup: pp/tg, cgroup peak usage
 # Needs root (cgroup and drop_caches). Usage:
 #   bench/scripts/mem-budget.sh [MODEL=/tmp/frugal-bench/llama-3.2-1b-shape-q8_0.gguf] [BUDGET=640M] [N=16] [OVERHEAD=160M] [PP=512]
@@ -93,6 +94,17 @@ print(f"streamed units used {w['units_used']} over {forwards} forwards = {w['uni
       f"{w['streamed_bytes'] / pp / 1e6:.2f} MB read per prompt token")
 PY
 cg_line
+
+echo; echo "== 4b. the same bench without a budget (no cgroup), for the prefill comparison"
+drop
+nice -n 19 "$cli" bench "$model" -p "$pp" -n 4 --reps 1 --no-membw --json > "$work/bench-full.json"
+python3 - "$work" "$pp" <<'PY'
+import json, sys
+work, pp = sys.argv[1], int(sys.argv[2])
+f, b = json.load(open(f"{work}/bench-full.json")), json.load(open(f"{work}/bench.json"))
+print(f"pp{pp} {f['prefill_tok_s']:.2f} tok/s unbudgeted vs {b['prefill_tok_s']:.2f} under the budget ({100 * b['prefill_tok_s'] / f['prefill_tok_s']:.0f}%); "
+      f"tg4 {f['decode_tok_s']:.2f} vs {b['decode_tok_s']:.3f}; peak RSS {f['peak_rss_mb']:.0f} MB vs {b['peak_rss_mb']:.0f} MB")
+PY
 
 echo; echo "== 5. llama.cpp (node-llama-cpp, mmap, no budget) on the same file in the same cgroup: pp64 tg8"
 if [ -d "$nlc/node_modules" ]; then
