@@ -7,20 +7,19 @@ using Frugal.Numerics;
 namespace Frugal.Bench;
 
 /// <summary>
-/// <c>Frugal.Bench disk-read MODEL BUDGET [--no-fadvise]</c>: the rate the disk delivers the bytes a <c>--mem-budget</c>
-/// run streams per step, read as the stream reads them (pread of 1024-row slices of each streamed tensor, in file
-/// order, each slice and the next two advised with posix_fadvise WILLNEED first) with no compute and no repacking.
+/// <c>Frugal.Bench disk-read MODEL BUDGET</c>: the rate the disk delivers the bytes a <c>--mem-budget</c> run streams
+/// per step, read as the stream reads them (pread of 1024-row slices of each streamed tensor, in file order) with no
+/// compute and no repacking.
 /// Drop the page cache first to measure the disk. Prints one JSON line.
 /// </summary>
 internal static class DiskReadBench
 {
     public static int Run(string[] args)
     {
-        bool advise = !args.Contains("--no-fadvise");
-        var rest = args.Where(a => a is not "--no-fadvise").ToArray();
+        var rest = args;
         if (rest.Length != 2 || ByteSize.TryParse(rest[1], out string? error) is not { } budget)
         {
-            Console.Error.WriteLine("usage: Frugal.Bench disk-read MODEL BUDGET [--no-fadvise]");
+            Console.Error.WriteLine("usage: Frugal.Bench disk-read MODEL BUDGET");
             return 2;
         }
         using var file = GgufFile.Open(rest[0]);
@@ -39,15 +38,13 @@ internal static class DiskReadBench
             for (long at = 0; at < t.ByteSize; at += rows)
             {
                 int n = (int)Math.Min(rows, t.ByteSize - at);
-                // As the stream: the slice being read and the next two are advised (posix_fadvise WILLNEED) first.
-                if (advise) file.AdviseWillRead(t.FileOffset + at, Math.Min(3L * n, t.ByteSize - at));
                 file.Read(t.FileOffset + at, buffer.AsSpan(0, n));
             }
             bytes += t.ByteSize;
         }
         double s = clock.Elapsed.TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"mechanism\":\"{(advise ? "pread+fadvise" : "pread")}\",\"budget\":{budget},\"tensors\":{streamed.Count},\"bytes\":{bytes},\"expected_bytes\":{plan.StreamedBytes},\"seconds\":{s:F3},\"mb_s\":{bytes / s / 1e6:F1}}}"));
+            $"{{\"mechanism\":\"pread\",\"budget\":{budget},\"tensors\":{streamed.Count},\"bytes\":{bytes},\"expected_bytes\":{plan.StreamedBytes},\"seconds\":{s:F3},\"mb_s\":{bytes / s / 1e6:F1}}}"));
         return 0;
     }
 }

@@ -165,30 +165,6 @@ public sealed unsafe class GgufFile : IDisposable
         }
     }
 
-    /// <summary>
-    /// Tells the kernel [<paramref name="fileOffset"/>, + <paramref name="bytes"/>) will be read soon
-    /// (posix_fadvise POSIX_FADV_WILLNEED; nothing elsewhere): it queues the whole range's reads at once, so the
-    /// <see cref="Read(long, Span{byte})"/> calls that follow find it in flight instead of asking for one slice at a time.
-    /// </summary>
-    public void AdviseWillRead(long fileOffset, long bytes)
-    {
-        if (!OperatingSystem.IsLinux()) return;
-        var handle = Handle();
-        bool added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-            _ = PosixFadvise((int)handle.DangerousGetHandle(), fileOffset, bytes, 3 /* POSIX_FADV_WILLNEED */);
-        }
-        finally
-        {
-            if (added) handle.DangerousRelease();
-        }
-    }
-
-    [DllImport("libc", EntryPoint = "posix_fadvise")]
-    private static extern int PosixFadvise(int fd, long offset, long length, int advice);
-
     /// <summary>As <see cref="Read(long, Span{byte})"/> into native memory of any size.</summary>
     public void Read(long fileOffset, long bytes, nint destination)
     {

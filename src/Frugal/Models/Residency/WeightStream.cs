@@ -148,28 +148,21 @@ internal sealed class WeightStream : IDisposable
 
     /// <summary>
     /// Reads unit <paramref name="u"/> into buffer <paramref name="slot"/> (the read-ahead thread) with pread, slice by
-    /// slice (into the staging slice and repacked, or straight into place). Before each slice the kernel is told that
-    /// slice and the next <see cref="AdvisedSlices"/> - 1 will be read (posix_fadvise WILLNEED), so their reads are in
-    /// flight together instead of one readahead window at a time, while the page cache they take stays a few slices
-    /// (advising a whole layer at once thrashed under a cgroup limit). pread beat madvise WILLNEED + touching the
-    /// mapping + DONTNEED in every cgroup-limited run measured (bench/mem-budget.md).
+    /// slice (into the staging slice and repacked, or straight into place). pread beat madvise WILLNEED + touching the
+    /// mapping + DONTNEED in every cgroup-limited run measured, and posix_fadvise WILLNEED ahead of the slices (a whole
+    /// layer, or three slices) made the page cache thrash at the cgroup limit: decode fell to 29-33% of the disk's rate
+    /// (bench/mem-budget.md).
     /// </summary>
     private void Fill(Unit u, int slot)
     {
         foreach (var p in u.Tensors)
         {
             var m = p.Source;
-            long start = p.Tensor.FileOffset, end = start + p.Tensor.ByteSize;
-            StreamedMatrix.Fill(m.Type, m.Rows, m.Cols, _buffers[slot].Address + (nint)p.Offset, (offset, bytes, dst) =>
-            {
-                _file.AdviseWillRead(start + offset, Math.Min(AdvisedSlices * bytes, end - start - offset));
-                _file.Read(start + offset, bytes, dst);
-            }, _staging?.Address ?? 0);
+            long start = p.Tensor.FileOffset;
+            StreamedMatrix.Fill(m.Type, m.Rows, m.Cols, _buffers[slot].Address + (nint)p.Offset,
+                (offset, bytes, dst) => _file.Read(start + offset, bytes, dst), _staging?.Address ?? 0);
         }
     }
-
-    /// <summary>Slices whose reads are queued together (the one being read and the next ones).</summary>
-    internal const int AdvisedSlices = 3;
 
     /// <summary>Starts a forward step: a step that failed half-way leaves units unused; they are passed over here.</summary>
     public void BeginStep()
