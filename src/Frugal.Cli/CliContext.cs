@@ -23,7 +23,8 @@ public sealed class CliContext(TextWriter output, TextWriter error)
     /// <summary>Whether <see cref="Error"/> is a terminal: progress (a spinner while a model loads) is shown only there.</summary>
     public bool ErrorIsTerminal { get; init; } = !Console.IsErrorRedirected;
 
-    public Func<GgufFile, ILanguageModel> LoadModel { get; init; } = ModelLoader.Load;
+    /// <summary>Builds the model of an open file under the given load options (<c>--mem-budget</c>).</summary>
+    public Func<GgufFile, ModelLoadOptions, ILanguageModel> LoadModel { get; init; } = ModelLoader.Load;
 
     public Func<GgufFile, Tokenizer> LoadTokenizer { get; init; } = Tokenizer.FromGguf;
 

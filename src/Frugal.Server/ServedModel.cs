@@ -50,7 +50,7 @@ public sealed class ServedModel : IDisposable
             template = ChatTemplate.FromGguf(file);
             pooling = options.EmbeddingPooling ?? EmbeddingPoolings.FromGguf(file) ?? EmbeddingPooling.Mean;
         }
-        var model = ModelLoader.Load(options.ModelPath);
+        var model = ModelLoader.Load(options.ModelPath, options.Weights);
         try
         {
             var engine = new InferenceEngine(model, tokenizer, new EngineOptions

@@ -1,4 +1,5 @@
 using Frugal.Inference.Retention;
+using Frugal.Models;
 using Frugal.Numerics.Attention;
 
 namespace Frugal.Server;
@@ -34,6 +35,9 @@ public sealed record ServerOptions
 
     /// <summary>Context shift or per-sequence KV budget for requests that set none (kv_budget, kv_policy, kv_sinks, context_shift, n_keep).</summary>
     public KvRetentionOptions KvRetention { get; init; } = KvRetentionOptions.None;
+
+    /// <summary>How the weights are held: <c>--mem-budget</c> streams the layers beyond it from the file.</summary>
+    public ModelLoadOptions Weights { get; init; } = ModelLoadOptions.Default;
 
     /// <summary>Largest request body accepted; larger ones get 413.</summary>
     public long MaxBodyBytes { get; init; } = 1 << 20;

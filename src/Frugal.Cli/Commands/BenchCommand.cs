@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Frugal.Inference.Benchmarking;
+using Frugal.Models;
 using Frugal.Numerics.Attention;
 
 namespace Frugal.Cli.Commands;
@@ -38,6 +39,8 @@ internal static class BenchCommand
         kv.AddTo(command);
         var retention = new KvRetentionCliOptions(shift: false);
         retention.AddTo(command);
+        var memory = new MemoryBudgetOptions();
+        memory.AddTo(command);
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             int p = parse.GetValue(prompt), n = parse.GetValue(gen), d = parse.GetValue(depth), r = parse.GetValue(reps);
@@ -47,6 +50,7 @@ internal static class BenchCommand
             if (r < 1) throw new CliError($"-r/--reps: expected at least 1 repetition, got {r}");
             var cacheTypes = kv.Parse(parse);
             var kvRetention = retention.Parse(parse);
+            var loadOptions = memory.Parse(parse);
             long probeBytes = MembwCommand.Bytes("--membw-mib", parse.GetValue(membwMib));
             int t = ThreadsOption.Apply(parse.GetValue(threads));
             string path = HubModels.Resolve(context, parse.GetValue(model)!);
@@ -56,7 +60,7 @@ internal static class BenchCommand
             // model's by exactly the buffer's size, which is taken off below.
             using var probe = parse.GetValue(noMembw) ? null : MembwCommand.CreateProbe("--membw-mib", probeBytes);
             long loadStart = Stopwatch.GetTimestamp();
-            using var lm = context.LoadModel(file);
+            using var lm = MemoryBudgetOptions.Load(context, file, loadOptions);
             double loadSeconds = Stopwatch.GetElapsedTime(loadStart).TotalSeconds;
             KvCacheTypeOptions.CheckFits(cacheTypes, lm.Config);
             KvRetentionCliOptions.CheckFits(kvRetention, lm.Config.ContextLength);
@@ -68,7 +72,7 @@ internal static class BenchCommand
             var result = ThroughputBenchmark.Run(lm, p, n, r, readProbe: probe, cancellation: context.Cancellation, depthTokens: d, cacheTypes: cacheTypes, retention: kvRetention);
             long peakRss = ProcessMemory.PeakResidentBytes() - (probe?.Bytes ?? 0);
             var report = new BenchReport(path, ModelSummary.Of(file, path), t, r, result,
-                WeightTraffic.BytesPerDecodedToken(file), peakRss, loadSeconds, lm.KernelLayoutBytes, probe?.Bytes ?? 0);
+                WeightTraffic.BytesPerDecodedToken(file), peakRss, loadSeconds, lm.KernelLayoutBytes, probe?.Bytes ?? 0, lm);
             if (parse.GetValue(json))
                 WriteJson(context.Out, report);
             else
@@ -79,7 +83,7 @@ internal static class BenchCommand
     }
 
     private sealed record BenchReport(string Path, ModelSummary Model, int Threads, int Reps, ThroughputResult Result,
-        long WeightBytesPerToken, long PeakRssBytes, double LoadSeconds, long RepackedBytes, long ProbeBytes)
+        long WeightBytesPerToken, long PeakRssBytes, double LoadSeconds, long RepackedBytes, long ProbeBytes, ILanguageModel Lm)
     {
         public string Description => $"{Model.Architecture ?? "?"} {(Model.TensorTypes.Count > 0 ? Model.TensorTypes[0].Type : "?")}";
 
@@ -117,6 +121,8 @@ internal static class BenchCommand
             o.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"memory read {read:F2} GB/s (median of {res.ReadBytesPerSecondSamples!.Count} probes around the reps, {b.ProbeBytes / (1024 * 1024)} MiB, {b.Threads} threads)"
                 + $" | decode {b.DecodeGBps:F2} GB/s = {fraction * 100:F1}% of it"));
+        if (b.Lm.StreamCounters is { } streamed)
+            o.WriteLine(WeightStreamSummary.Line(b.Lm.Residency!, streamed));
     }
 
     private static string Row(string model, string size, int threads, string types, string test, double tps, double sd, string gbps) =>
@@ -159,6 +165,7 @@ internal static class BenchCommand
         foreach (double read in res.ReadBytesPerSecondSamples ?? []) j.WriteNumberValue(read / Giga);
         j.WriteEndArray();
         j.WriteNumber("membw_bytes", b.ProbeBytes);
+        WeightStreamSummary.WriteJson(j, b.Lm);
     });
 
     private static void WriteNumberOrNull(Utf8JsonWriter j, string name, double? value)

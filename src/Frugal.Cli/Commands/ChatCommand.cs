@@ -27,15 +27,18 @@ internal static class ChatCommand
         var command = new Command("chat", "chat with a model interactively") { model, system, temp, seed, count, ctx };
         kv.AddTo(command);
         retention.AddTo(command);
+        var memory = new MemoryBudgetOptions();
+        memory.AddTo(command);
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             var cacheTypes = kv.Parse(parse);
             var kvRetention = retention.Parse(parse);
+            var loadOptions = memory.Parse(parse);
             string path = HubModels.Resolve(context, parse.GetValue(model) ?? context.DefaultModelPath);
-            using (CommonArguments.Open(path)) { } // a missing or malformed file is a user error before anything loads
+            using (var header = CommonArguments.Open(path)) MemoryBudgetOptions.Check(header, loadOptions); // a missing or malformed file is a user error before anything loads
             int? context0 = parse.GetValue(ctx);
             var engineOptions = new EngineOptions { ContextLength = context0 ?? 4096, MaxRunningSequences = 1, KvCacheTypes = cacheTypes, KvRetention = kvRetention };
-            using var client = LoadProgress.Run(context, Path.GetFileName(path), () => FrugalChatClient.Load(path, engineOptions));
+            using var client = LoadProgress.Run(context, Path.GetFileName(path), () => MemoryBudgetOptions.Guard(() => FrugalChatClient.Load(path, engineOptions, loadOptions)));
             KvRetentionCliOptions.CheckFits(kvRetention, ((InferenceEngine)client.GetService(typeof(InferenceEngine))!).ContextLength);
             var options = new ChatOptions { Temperature = parse.GetValue(temp), Seed = parse.GetValue(seed), MaxOutputTokens = parse.GetValue(count) };
             return Loop(context, client, parse.GetValue(system), options).GetAwaiter().GetResult();

@@ -33,6 +33,8 @@ internal static class EvalCommand
         kv.AddTo(command);
         var retention = new KvRetentionCliOptions(shift: false);
         retention.AddTo(command);
+        var memory = new MemoryBudgetOptions();
+        memory.AddTo(command);
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             string taskName = parse.GetValue(task)!;
@@ -42,6 +44,7 @@ internal static class EvalCommand
             if (n < 1) throw new CliError($"--n: expected at least 1 item, got {n}");
             var cacheTypes = kv.Parse(parse);
             var kvRetention = retention.Parse(parse);
+            var loadOptions = memory.Parse(parse);
             string path = parse.GetValue(model) ?? context.DefaultModelPath;
             if (parse.GetValue(model) is null && !File.Exists(path))
                 throw new CliError($"no MODEL given and the built-in model is missing at '{path}': give the path of a GGUF file");
@@ -49,7 +52,7 @@ internal static class EvalCommand
             ThreadsOption.Apply(parse.GetValue(threads));
 
             using var file = CommonArguments.Open(path);
-            using var lm = context.LoadModel(file);
+            using var lm = MemoryBudgetOptions.Load(context, file, loadOptions);
             KvCacheTypeOptions.CheckFits(cacheTypes, lm.Config);
             KvRetentionCliOptions.CheckFits(kvRetention, lm.Config.ContextLength);
             var evaluator = new GreedyTaskEvaluator(lm, context.LoadTokenizer(file), cacheTypes, kvRetention);

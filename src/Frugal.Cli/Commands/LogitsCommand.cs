@@ -3,6 +3,8 @@ using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
 
+using Frugal.Models;
+
 namespace Frugal.Cli.Commands;
 
 /// <summary>
@@ -21,7 +23,7 @@ internal static class LogitsCommand
         {
             int[] ids = ParseIds(parse.GetValue(tokens)!);
             using var file = CommonArguments.Open(HubModels.Resolve(context, parse.GetValue(model)!));
-            using var lm = context.LoadModel(file);
+            using var lm = context.LoadModel(file, ModelLoadOptions.Default);
             int vocab = lm.Config.VocabSize;
             for (int i = 0; i < ids.Length; i++)
                 if ((uint)ids[i] >= (uint)vocab)

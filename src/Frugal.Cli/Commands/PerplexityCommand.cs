@@ -64,7 +64,7 @@ internal static class PerplexityCommand
             using var baseFile = compareWith is null ? null : BaseLogitsFile.Open(compareWith);
 
             using var gguf = CommonArguments.Open(modelPath);
-            using var lm = context.LoadModel(gguf);
+            using var lm = context.LoadModel(gguf, ModelLoadOptions.Default);
             KvCacheTypeOptions.CheckFits(cacheTypes, lm.Config);
             var tokenizer = context.LoadTokenizer(gguf);
             int window = c ?? baseFile?.ContextLength ?? lm.Config.ContextLength;

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
+using Frugal.Inference.Benchmarking;
 using Frugal.Inference.Generation;
 using Frugal.Inference.Sampling;
+using Frugal.Models;
 
 namespace Frugal.Cli.Commands;
 
@@ -57,6 +59,7 @@ internal static class RunCommand
         var kv = new KvCacheTypeOptions();
         var retention = new KvRetentionCliOptions(shift: true);
         var grammar = new GrammarCliOptions();
+        var memory = new MemoryBudgetOptions();
         var command = new Command("run", "generate text from a prompt")
         {
             model, prompt, promptFile, count, temp, topK, topP, minP, repeat, lastN, presence, frequency, seed, logitBias, stop, ctx, json, demo, threads, ignoreEos,
@@ -64,6 +67,7 @@ internal static class RunCommand
         kv.AddTo(command);
         retention.AddTo(command);
         grammar.AddTo(command);
+        memory.AddTo(command);
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             string? path = parse.GetValue(model);
@@ -80,6 +84,7 @@ internal static class RunCommand
             var cacheTypes = kv.Parse(parse);
             var kvRetention = retention.Parse(parse);
             var constraint = grammar.Parse(parse);
+            var loadOptions = memory.Parse(parse);
 
             var options = Options(() => new GenerationOptions
             {
@@ -108,7 +113,7 @@ internal static class RunCommand
             if (isDemo) path = DemoModel.EnsureFile(context.DemoDirectory, context.Error);
             else path = HubModels.Resolve(context, path!);
             using var file = CommonArguments.Open(path!);
-            using var lm = LoadProgress.Run(context, Path.GetFileName(path!), () => context.LoadModel(file));
+            using var lm = LoadProgress.Run(context, Path.GetFileName(path!), () => MemoryBudgetOptions.Load(context, file, loadOptions));
             KvCacheTypeOptions.CheckFits(cacheTypes, lm.Config);
             KvRetentionCliOptions.CheckFits(kvRetention, options.ContextLength ?? lm.Config.ContextLength);
             options = options with { Sampling = options.Sampling with { LogitBias = LogitBiasOption.Parse(parse.GetValue(logitBias), lm.Config.VocabSize) } };
@@ -117,7 +122,7 @@ internal static class RunCommand
             if (parse.GetValue(json))
             {
                 var result = generator.Generate(text, options, null, context.Cancellation);
-                WriteJson(context.Out, result);
+                WriteJson(context.Out, result, lm);
             }
             else
             {
@@ -128,6 +133,7 @@ internal static class RunCommand
                 }, context.Cancellation);
                 context.Out.WriteLine();
                 context.Error.WriteLine(Summary(result));
+                if (lm.StreamCounters is { } streamed) context.Error.WriteLine(WeightStreamSummary.Line(lm.Residency!, streamed));
             }
             return 0;
         }));
@@ -165,7 +171,7 @@ internal static class RunCommand
         _ => "context_full",
     };
 
-    private static void WriteJson(TextWriter output, GenerationResult r) => JsonText.WriteLine(output, j =>
+    private static void WriteJson(TextWriter output, GenerationResult r, ILanguageModel lm) => JsonText.WriteLine(output, j =>
     {
         var t = r.Timings;
         JsonText.WriteIds(j, "prompt_tokens", r.PromptTokens);
@@ -182,5 +188,7 @@ internal static class RunCommand
         j.WriteNumber("sampled_tokens", t.SampledTokens);
         j.WriteNumber("sampling_ms", t.Sampling.TotalMilliseconds);
         j.WriteEndObject();
+        j.WriteNumber("peak_rss_mb", ProcessMemory.PeakResidentBytes() / 1e6);
+        WeightStreamSummary.WriteJson(j, lm);
     });
 }

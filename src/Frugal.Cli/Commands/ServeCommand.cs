@@ -30,12 +30,15 @@ internal static class ServeCommand
         var command = new Command("serve", "serve a model over an OpenAI-compatible HTTP API") { model, host, port, apiKey, parallel, ctx, queue, logFormat, pooling };
         kv.AddTo(command);
         retention.AddTo(command);
+        var memory = new MemoryBudgetOptions();
+        memory.AddTo(command);
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             var cacheTypes = kv.Parse(parse);
             var kvRetention = retention.Parse(parse);
+            var loadOptions = memory.Parse(parse);
             string path = parse.GetValue(model) is { } given ? HubModels.Resolve(context, given) : CommonArguments.ModelOrBuiltIn(context, null);
-            using (CommonArguments.Open(path)) { } // a missing or malformed file is reported before listening
+            using (var header = CommonArguments.Open(path)) MemoryBudgetOptions.Check(header, loadOptions); // a missing or malformed file is reported before listening
             var options = new ServerOptions
             {
                 ModelPath = path,
@@ -48,6 +51,7 @@ internal static class ServeCommand
                 KvCacheTypes = cacheTypes,
                 KvRetention = kvRetention,
                 EmbeddingPooling = parse.GetValue(pooling) is string p ? Frugal.Inference.Embeddings.EmbeddingPoolings.Parse(p) : null,
+                Weights = loadOptions,
             };
             if (options.ContextLength is int c) KvRetentionCliOptions.CheckFits(kvRetention, c);
             var format = parse.GetValue(logFormat) == "json" ? LogFormat.Json : LogFormat.Text;

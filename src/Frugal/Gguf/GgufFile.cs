@@ -1,5 +1,6 @@
 using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace Frugal.Gguf;
 
@@ -140,6 +141,47 @@ public sealed unsafe class GgufFile : IDisposable
             _ = Madvise((nint)first, (nuint)(end - first), 4 /* MADV_DONTNEED */);
     }
 
+    private SafeFileHandle? _handle;
+    private readonly Lock _handleLock = new();
+
+    /// <summary>
+    /// Reads <paramref name="destination"/>.Length bytes of the file from <paramref name="fileOffset"/> with positioned
+    /// reads (pread), past the mapping: the bytes land in memory the caller owns and the mapping's pages are never
+    /// touched. Safe from several threads at once. For weights streamed from disk under a memory budget.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">the file was read from bytes, not opened from a path.</exception>
+    public void Read(long fileOffset, Span<byte> destination)
+    {
+        ObjectDisposedException.ThrowIf(_base == null, this);
+        if (fileOffset < 0 || fileOffset + destination.Length > Length)
+            throw new ArgumentOutOfRangeException(nameof(fileOffset), $"{Describe()}: bytes [{fileOffset}, {fileOffset + destination.Length}) lie outside its {Length} bytes");
+        var handle = Handle();
+        while (destination.Length > 0)
+        {
+            int n = RandomAccess.Read(handle, destination, fileOffset);
+            if (n <= 0) throw new EndOfStreamException($"{Describe()}: the file ended at {fileOffset} while reading weights (was it truncated?)");
+            destination = destination[n..];
+            fileOffset += n;
+        }
+    }
+
+    /// <summary>As <see cref="Read(long, Span{byte})"/> into native memory of any size.</summary>
+    public void Read(long fileOffset, long bytes, nint destination)
+    {
+        const int chunk = 1 << 30;
+        for (long done = 0; done < bytes; done += chunk)
+            Read(fileOffset + done, new Span<byte>((byte*)destination + done, (int)Math.Min(chunk, bytes - done)));
+    }
+
+    private SafeFileHandle Handle()
+    {
+        if (_handle is { } h) return h;
+        if (_map is null || Path is null)
+            throw new InvalidOperationException("a GGUF image read from bytes has no file to read weights from; open it from a path");
+        lock (_handleLock)
+            return _handle ??= File.OpenHandle(Path, FileMode.Open, FileAccess.Read, FileShare.Read);
+    }
+
     [DllImport("libc", EntryPoint = "madvise")]
     private static extern int Madvise(nint addr, nuint length, int advice);
 
@@ -152,6 +194,7 @@ public sealed unsafe class GgufFile : IDisposable
         _base = null;
         _view?.Dispose();
         _map?.Dispose();
+        _handle?.Dispose();
         if (_pin.IsAllocated) _pin.Free();
     }
 }

@@ -1,11 +1,12 @@
 using Frugal.Gguf;
+using Frugal.Models.Residency;
 
 namespace Frugal.Models;
 
 /// <summary>The architectures this engine builds, keyed by general.architecture, with aliases onto shared code.</summary>
 public static class ArchitectureRegistry
 {
-    private static readonly Dictionary<string, Func<GgufFile, string, ILanguageModel>> Loaders = new(StringComparer.Ordinal)
+    private static readonly Dictionary<string, Func<GgufFile, string, ModelLoadOptions, ILanguageModel>> Loaders = new(StringComparer.Ordinal)
     {
         ["llama"] = Llama.Load,
         ["qwen2"] = Qwen2.Load,
@@ -23,22 +24,34 @@ public static class ArchitectureRegistry
 
     public static bool IsSupported(string architecture) => Loaders.ContainsKey(Resolve(architecture));
 
-    internal static ILanguageModel Load(GgufFile file)
+    internal static ILanguageModel Load(GgufFile file, ModelLoadOptions options)
     {
         string arch = file.Find("general.architecture")?.AsString()
             ?? throw new ModelFormatException(file.Path, "general.architecture", "metadata key is missing");
         if (!Loaders.TryGetValue(Resolve(arch), out var load))
             throw new NotSupportedException($"architecture '{arch}' is not supported (supported: {string.Join(", ", Supported)})");
         // Metadata keys keep the file's own prefix ("mistral.block_count" for an aliased file).
-        return load(file, arch);
+        return load(file, arch, options);
     }
 
-    internal static ILanguageModel Build(GgufFile file, string arch, TransformerParts parts)
+    internal static ILanguageModel Build(GgufFile file, string arch, TransformerParts parts, ModelLoadOptions options)
     {
         var config = HyperParameters.Read(file, arch, parts.Rope);
+        WeightResidency residency;
+        try
+        {
+            residency = WeightResidency.Plan(file, options.MemoryBudget, options.ReadAhead);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException(e.Message, nameof(ModelLoadOptions.MemoryBudget), e);
+        }
+        if (residency.IsStreaming && (file.Path is null || !File.Exists(file.Path)))
+            throw new ArgumentException("weights can only be streamed from a model file opened from a path", nameof(ModelLoadOptions.MemoryBudget));
         var weights = TransformerWeights.Load(new ModelTensors(file), config, parts);
-        weights.PrepareKernelLayouts(file);
-        return new DecoderTransformer(config, weights, parts);
+        weights.PrepareKernelLayouts(file, residency);
+        var stream = residency.IsStreaming ? new WeightStream(file, weights, residency) : null;
+        return new DecoderTransformer(config, weights, parts, stream: stream) { Residency = residency };
     }
 
     private static string Resolve(string architecture) => Aliases.GetValueOrDefault(architecture, architecture);

@@ -25,7 +25,11 @@ internal sealed partial class DecoderTransformer
     {
         var c = Config;
         int wanted = RunLayers(batch, store, logits.Length);
-        if (wanted == 0) return;
+        if (wanted == 0)
+        {
+            _stream?.SkipOutput();
+            return;
+        }
         var s = _scratch!;
         int dim = c.EmbeddingLength;
 
@@ -41,7 +45,9 @@ internal sealed partial class DecoderTransformer
             r += rows;
         }
         RmsNorm.ApplyRows(s.Projected.AsSpan(0, wanted * dim), _w.OutputNorm, c.RmsNormEpsilon, s.Normed, wanted);
-        _w.Output.Multiply(s.Normed.AsSpan(0, wanted * dim), logits[..(wanted * c.VocabSize)], wanted);
+        var output = _stream?.AcquireOutput() ?? _w.Output;
+        output.Multiply(s.Normed.AsSpan(0, wanted * dim), logits[..(wanted * c.VocabSize)], wanted);
+        _stream?.ReleaseOutput();
     }
 
     public void ForwardHidden(BatchSequence sequence, PagedKvStore store, Span<float> hidden)
@@ -52,6 +58,7 @@ internal sealed partial class DecoderTransformer
             throw new ArgumentException($"hidden needs {n * dim} floats ({n} tokens x {dim}), got {hidden.Length}", nameof(hidden));
         _single[0] = sequence with { WantLogits = false, AllLogits = false };
         RunLayers(_single, store, 0);
+        _stream?.SkipOutput();
         RmsNorm.ApplyRows(_scratch!.Residual.AsSpan(0, n * dim), _w.OutputNorm, c.RmsNormEpsilon, hidden, n);
     }
 
@@ -95,6 +102,8 @@ internal sealed partial class DecoderTransformer
         var bs = BatchScratchFor(n);
         var team = ComputeTeam.Default;
         PlanAttention(batch, store, tableEntries, team.ThreadCount);
+        _stream?.BeginStep();
+        bool embeddingFromFile = _stream is { EmbeddingFromFile: true };
         int dim = c.EmbeddingLength, half = c.RopeDims / 2;
         int row = 0;
         for (int bi = 0; bi < batch.Count; bi++)
@@ -103,16 +112,22 @@ internal sealed partial class DecoderTransformer
             var tokens = b.Tokens.Span;
             for (int i = 0; i < tokens.Length; i++, row++)
             {
-                _w.TokenEmbedding.GetRow(tokens[i], s.Residual.AsSpan(row * dim, dim));
+                if (embeddingFromFile) _stream!.EmbeddingRow(tokens[i], s.Residual.AsSpan(row * dim, dim));
+                else _w.TokenEmbedding.GetRow(tokens[i], s.Residual.AsSpan(row * dim, dim));
                 Rope.Angles(b.Start + i, c.RopeDims, c.RopeFreqBase, c.RopeFreqScale, _w.RopeFreqFactors,
                     s.Cos.AsSpan(row * half, half), s.Sin.AsSpan(row * half, half));
             }
         }
 
+        // Under a memory budget the streamed layers arrive here one at a time from the read-ahead; every token of the
+        // step (a whole prefill chunk) is multiplied by each before it is given back, so a layer is read once per step
+        // however many tokens the step holds (FlexGen's block schedule).
         for (int l = 0; l < _w.Layers.Length; l++)
         {
-            AttentionBlock(_w.Layers[l], store, l, batch, n, s, bs, team);
-            FeedForwardBlock(_w.Layers[l], n, s);
+            var w = _stream?.AcquireLayer(l) ?? _w.Layers[l];
+            AttentionBlock(w, store, l, batch, n, s, bs, team);
+            FeedForwardBlock(w, n, s);
+            _stream?.ReleaseLayer(l);
         }
         return wanted;
     }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Frugal.Models.Residency;
 using Frugal.Numerics.Attention;
 using Frugal.Numerics.Ops;
 
@@ -14,24 +15,30 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
     private readonly TransformerWeights _w;
     private readonly TransformerParts _parts;
     private readonly IDisposable? _owned;
+    private readonly WeightStream? _stream;   // the weights read from the file as the forward reaches them; null: all resident
     private ForwardScratch? _scratch;
 
     private bool _disposed;
 
-    public DecoderTransformer(ModelConfig config, TransformerWeights weights, TransformerParts parts, IDisposable? owned = null)
+    public DecoderTransformer(ModelConfig config, TransformerWeights weights, TransformerParts parts, IDisposable? owned = null, WeightStream? stream = null)
     {
         Config = config;
         _w = weights;
         _parts = parts;
         _owned = owned;
+        _stream = stream;
     }
 
     public ModelConfig Config { get; }
 
     public long KernelLayoutBytes => _w.KernelLayoutBytes;
 
+    public WeightResidency? Residency { get; init; }
+
+    public WeightStreamCounters? StreamCounters => _stream?.Counters;
+
     /// <summary>The same model, made responsible for disposing <paramref name="resource"/> (the file it reads).</summary>
-    public DecoderTransformer Owning(IDisposable resource) => new(Config, _w, _parts, resource);
+    public DecoderTransformer Owning(IDisposable resource) => new(Config, _w, _parts, resource, _stream) { Residency = Residency };
 
     public KvCache CreateCache(int maxTokens, KvCacheTypes types = default)
     {
@@ -133,6 +140,7 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
     {
         if (_disposed) return;
         _disposed = true;
+        _stream?.Dispose();
         _w.ReleaseKernelLayouts();
         _owned?.Dispose();
     }

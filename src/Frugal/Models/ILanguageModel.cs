@@ -1,3 +1,4 @@
+using Frugal.Models.Residency;
 using Frugal.Numerics.Attention;
 
 namespace Frugal.Models;
@@ -12,6 +13,12 @@ public interface ILanguageModel : IDisposable
     /// every kernel reads the file's blocks directly). See <see cref="Numerics.WeightMatrix.PrepareKernelLayout"/>.
     /// </summary>
     long KernelLayoutBytes => 0;
+
+    /// <summary>Which weights are resident and which are streamed from the file (<see cref="ModelLoadOptions.MemoryBudget"/>); null when unknown.</summary>
+    WeightResidency? Residency => null;
+
+    /// <summary>What the weight stream has read and handed out; null when nothing is streamed.</summary>
+    WeightStreamCounters? StreamCounters => null;
 
     /// <summary>A KV cache for one sequence of up to <paramref name="maxTokens"/> positions, K and V stored as <paramref name="types"/> (f16 by default).</summary>
     KvCache CreateCache(int maxTokens, KvCacheTypes types = default);

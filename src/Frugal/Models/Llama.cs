@@ -17,5 +17,5 @@ internal static class Llama
         RopeFreqs = Presence.Optional,
     };
 
-    public static ILanguageModel Load(GgufFile file, string arch) => ArchitectureRegistry.Build(file, arch, Parts);
+    public static ILanguageModel Load(GgufFile file, string arch, ModelLoadOptions options) => ArchitectureRegistry.Build(file, arch, Parts, options);
 }

@@ -12,5 +12,5 @@ internal static class Qwen3
         QkNorm = Presence.Required,
     };
 
-    public static ILanguageModel Load(GgufFile file, string arch) => ArchitectureRegistry.Build(file, arch, Parts);
+    public static ILanguageModel Load(GgufFile file, string arch, ModelLoadOptions options) => ArchitectureRegistry.Build(file, arch, Parts, options);
 }

@@ -1,4 +1,5 @@
 using Frugal.Gguf;
+using Frugal.Models.Residency;
 using Frugal.Numerics;
 
 namespace Frugal.Models;
@@ -21,6 +22,16 @@ internal sealed class LayerWeights
     public required WeightMatrix Gate { get; init; }    // [ff, dim]
     public required WeightMatrix Up { get; init; }      // [ff, dim]
     public required WeightMatrix Down { get; init; }    // [dim, ff]
+
+    /// <summary>The same layer with each matrix replaced by <paramref name="map"/>'s (a streamed layer over a buffer).</summary>
+    public LayerWeights WithMatrices(Func<WeightMatrix, WeightMatrix> map) => new()
+    {
+        AttnNorm = AttnNorm, Q = map(Q), K = map(K), V = map(V), Output = map(Output),
+        QBias = QBias, KBias = KBias, VBias = VBias, OutputBias = OutputBias, QNorm = QNorm, KNorm = KNorm,
+        FfnNorm = FfnNorm, Gate = map(Gate), Up = map(Up), Down = map(Down),
+    };
+
+    public IEnumerable<WeightMatrix> Matrices() => [Q, K, V, Output, Gate, Up, Down];
 }
 
 /// <summary>All weights of a decoder-only transformer, looked up by llama.cpp's tensor names.</summary>
@@ -43,16 +54,27 @@ internal sealed class TransformerWeights
     /// Repacks the matrices whose kernel on this CPU has a faster layout (<see cref="WeightMatrix.PrepareKernelLayout"/>;
     /// none when FRUGAL_REPACK=0). Returns the bytes added. Each repacked matrix's original pages are then unmapped
     /// from this process (<see cref="GgufFile.ReleaseResidentPages"/>): only the fallback paths and embedding lookups
-    /// read them again, so resident memory holds the copy instead of both.
+    /// read them again, so resident memory holds the copy instead of both. Under a memory budget
+    /// (<paramref name="residency"/>, which counts every matrix in its kernel layout) only the resident matrices are
+    /// repacked here; streamed ones are repacked into the stream buffers as they are read.
     /// </summary>
-    public long PrepareKernelLayouts(GgufFile? file)
+    public long PrepareKernelLayouts(GgufFile? file, WeightResidency? residency = null)
     {
-        if (Environment.GetEnvironmentVariable("FRUGAL_REPACK") == "0")
+        if (!WeightMatrix.RepacksOnLoad)
             return 0;
         Action<nint, long>? release = file is null ? null : file.ReleaseResidentPages;
-        foreach (var m in Multiplied())
+        foreach (var m in Resident(residency))
             KernelLayoutBytes += m.PrepareKernelLayout(release);
         return KernelLayoutBytes;
+    }
+
+    /// <summary>The multiplied matrices that stay in memory under <paramref name="residency"/> (all with none).</summary>
+    private IEnumerable<WeightMatrix> Resident(WeightResidency? residency)
+    {
+        if (residency is null || !residency.IsStreaming) return Multiplied();
+        bool outputStreams = residency.StreamedGlobals.Contains(ReferenceEquals(Output, TokenEmbedding) ? "token_embd.weight" : "output.weight");
+        return Layers.Take(residency.ResidentLayerCount).SelectMany(l => l.Matrices())
+            .Concat(outputStreams ? [] : [Output]);
     }
 
     public void ReleaseKernelLayouts()

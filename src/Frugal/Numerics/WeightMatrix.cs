@@ -24,6 +24,21 @@ public sealed unsafe class WeightMatrix : IDisposable
         RowBytes = GgmlTypeInfo.RowBytes(type, cols);
     }
 
+    /// <summary>
+    /// A matrix whose repacked groups live in memory someone else owns (<paramref name="packed"/>, e.g. a stream
+    /// buffer filled by <see cref="StreamedMatrix.Fill"/>); <paramref name="data"/> then only serves the rows past the
+    /// last whole group of 16.
+    /// </summary>
+    internal WeightMatrix(GgmlType type, nint data, int rows, int cols, string name, nint packed) : this(type, data, rows, cols, name) =>
+        _borrowedLayout = packed;
+
+    /// <summary>Whether load-time repacking is on (FRUGAL_REPACK=0 turns it off, for comparisons).</summary>
+    public static bool RepacksOnLoad { get; } = Environment.GetEnvironmentVariable("FRUGAL_REPACK") != "0";
+
+    private readonly nint _borrowedLayout;
+
+    internal WeightType WeightType => _weightType;
+
     public GgmlType Type { get; }
 
     /// <summary>Pointer to the first block (memory-mapped file data or a pinned buffer).</summary>
@@ -61,7 +76,7 @@ public sealed unsafe class WeightMatrix : IDisposable
     /// </summary>
     public long PrepareKernelLayout(Action<nint, long>? copied = null)
     {
-        if (_layout is not null || !_weightType.Repacks(KernelDispatch.Best))
+        if (_layout is not null || _borrowedLayout != 0 || !_weightType.Repacks(KernelDispatch.Best))
             return 0;
         long size = _weightType.RepackedBytes(Rows, Cols);
         if (size == 0)
@@ -114,6 +129,6 @@ public sealed unsafe class WeightMatrix : IDisposable
             return;
         fixed (float* xp = x)
         fixed (float* yp = y)
-            MatMul.Multiply(team, _weightType, (byte*)Data, RowBytes, Rows, Cols, xp, yp, n, path, _layout is { } l ? l.Pointer : null);
+            MatMul.Multiply(team, _weightType, (byte*)Data, RowBytes, Rows, Cols, xp, yp, n, path, _layout is { } l ? l.Pointer : (byte*)_borrowedLayout);
     }
 }

@@ -28,7 +28,7 @@ internal sealed class CliHarness : IDisposable
         var stderr = new StringWriter();
         var context = new CliContext(stdout, stderr)
         {
-            LoadModel = model ?? ModelLoader.Load,
+            LoadModel = model is null ? ModelLoader.Load : (file, _) => model(file),
             LoadTokenizer = tokenizer ?? Tokenizer.FromGguf,
             DemoDirectory = Path.Combine(Directory, "demo"),
             DefaultModelPath = DefaultModelPath ?? Path.Combine(AppContext.BaseDirectory, "models", "frugal-main.gguf"),

@@ -21,7 +21,7 @@ public sealed class LoadProgressTests : IDisposable
             ErrorIsTerminal = terminal,
             InputRedirected = false,
             LoadTokenizer = _ => new ByteTokenizer(),
-            LoadModel = _ =>
+            LoadModel = (_, _) =>
             {
                 Thread.Sleep(loadTime);
                 return CliHarness.ScriptedModel("ok");
@@ -64,7 +64,7 @@ public sealed class LoadProgressTests : IDisposable
         {
             ErrorIsTerminal = true,
             LoadTokenizer = _ => new ByteTokenizer(),
-            LoadModel = _ => throw new ModelFormatException("bad.gguf", "blk.0.attn_q.weight", "tensor is missing"),
+            LoadModel = (_, _) => throw new ModelFormatException("bad.gguf", "blk.0.attn_q.weight", "tensor is missing"),
         };
         Assert.Equal(1, FrugalCli.Run(["run", path, "-p", "hi"], context));
         Assert.Equal("error: model file 'bad.gguf': blk.0.attn_q.weight: tensor is missing", stderr.ToString().TrimEnd());

@@ -55,17 +55,32 @@ public class WeightResidencyTests
     }
 
     [Fact]
-    public void Globals_that_do_not_fit_stream_and_size_the_buffers()
+    public void Globals_that_do_not_fit_stream_and_size_the_buffers_and_an_untied_embedding_is_gathered_by_rows()
     {
         // vectors 10; output 120 cannot sit beside buffers of 2 x 100 in 300, so it streams and the buffers grow to
-        // 120; token_embd 80 then fits (10 + 80 + 240 = 330 > 300? no: it streams too).
+        // 120; token_embd 80 does not fit either (10 + 80 + 240 > 300), and being untied (the file has an output) it
+        // is gathered row by row from the file: no buffer, no bytes per step.
         var r = WeightResidency.Plan(Model(), 300);
-        Assert.Equal(["output.weight", "token_embd.weight"], r.StreamedGlobals);
+        Assert.Equal(["output.weight"], r.StreamedGlobals);
+        Assert.True(r.EmbeddingGathered);
         Assert.Equal(120, r.BufferBytes);
         Assert.Equal(0, r.ResidentLayerCount);
-        Assert.Equal(400 + 200, r.StreamedBytes);
+        Assert.Equal(400 + 120, r.StreamedBytes);
         Assert.Equal(10, r.ResidentWeightBytes);
         Assert.True(r.PeakWeightBytes <= 300);
+    }
+
+    [Fact]
+    public void A_tied_embedding_that_does_not_fit_streams_each_step_as_the_output()
+    {
+        // No output.weight: token_embd (80) is the output projection, read whole every step, so it streams as a unit.
+        var tied = Model().Where(t => t.Name != "output.weight").ToList();
+        var r = WeightResidency.Plan(tied, 210);
+        Assert.Equal(["token_embd.weight"], r.StreamedGlobals);
+        Assert.False(r.EmbeddingGathered);
+        Assert.Equal(100, r.BufferBytes);
+        Assert.Equal(400 + 80, r.StreamedBytes);
+        Assert.True(r.PeakWeightBytes <= 210);
     }
 
     [Fact]

@@ -39,7 +39,7 @@ public sealed class FrugalChatClient : IChatClient
 
     /// <summary>Loads a GGUF file with a chat template and serves it through a new engine the client owns.</summary>
     /// <exception cref="ArgumentException">the file has no tokenizer.chat_template.</exception>
-    public static FrugalChatClient Load(string path, EngineOptions? options = null)
+    public static FrugalChatClient Load(string path, EngineOptions? options = null, ModelLoadOptions? loadOptions = null)
     {
         Tokenizer tokenizer;
         ChatTemplate template;
@@ -48,7 +48,7 @@ public sealed class FrugalChatClient : IChatClient
             tokenizer = Tokenizer.FromGguf(file);
             template = ChatTemplate.FromGguf(file) ?? throw new ArgumentException($"{path} has no tokenizer.chat_template", nameof(path));
         }
-        var model = ModelLoader.Load(path);
+        var model = ModelLoader.Load(path, loadOptions);
         InferenceEngine engine;
         try
         {

@@ -29,6 +29,8 @@ internal sealed unsafe class KernelLayoutBuffer : SafeHandle
 
     public byte* Pointer => (byte*)handle;
 
+    public nint Address => handle;
+
     public override bool IsInvalid => handle == IntPtr.Zero;
 
     protected override bool ReleaseHandle()
