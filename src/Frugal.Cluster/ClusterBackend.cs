@@ -83,7 +83,8 @@ public sealed class ClusterBackend(ClusterRouter router, IGrainFactory grains, I
             while (true)
             {
                 if (current.Kind == WireEventKind.Finished) finished++;
-                yield return current.ToChoiceEvent(); // an Error event throws its ApiError here
+                if (current.Kind == WireEventKind.Error) throw Interrupted(silo, current.Error!.Message);
+                yield return current.ToChoiceEvent();
                 bool more;
                 try
                 {
@@ -105,7 +106,7 @@ public sealed class ClusterBackend(ClusterRouter router, IGrainFactory grains, I
     }
 
     private static ApiError Interrupted(string silo, string why) =>
-        new(502, $"the silo generating this response ({silo}) was lost mid-way: {why}", "server_error", code: "generation_interrupted");
+        new(502, $"the silo generating this response ({silo}) failed mid-way: {why}", "server_error", code: "generation_interrupted");
 
     private static async ValueTask DisposeQuietly(IAsyncEnumerator<WireEvent> events)
     {
