@@ -34,6 +34,7 @@ public sealed class ClusterBackend(ClusterRouter router, IGrainFactory grains, I
             if (tried.Count > 0) router.Retried();
             tried.Add(choice.Silo);
             var job = new WireJob(wire, promptParam, Math.Max(0, prompt.Count - choice.HitTokens));
+            router.Expect(choice);
             var events = grains.GetGrain<IEngineGrain>(choice.Silo).GenerateAsync(job).GetAsyncEnumerator(aborted);
             WireEvent first;
             try

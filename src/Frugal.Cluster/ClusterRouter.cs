@@ -7,7 +7,8 @@ namespace Frugal.Cluster;
 /// <summary>A silo a request may go to, with what the router knows of it.</summary>
 /// <param name="HitTokens">prompt tokens the silo holds in its prefix cache (whole blocks, as its engine would reuse them).</param>
 /// <param name="Cost">estimated tokens of work before this request's first token there (see <see cref="ClusterRouter"/>).</param>
-public sealed record SiloChoice(string Silo, int HitTokens, long Cost, SiloReport Report);
+/// <param name="Chain">the prompt's block hashes at the silo's block size.</param>
+public sealed record SiloChoice(string Silo, int HitTokens, long Cost, SiloReport Report, ulong[] Chain);
 
 /// <summary>
 /// Ranks the cluster's active silos for a request. Each silo publishes its load and a summary of its prefix cache
@@ -16,12 +17,19 @@ public sealed record SiloChoice(string Silo, int HitTokens, long Cost, SiloRepor
 /// chain (<see cref="KvBlockHash"/>) against each copy: the leading hashes a silo holds are the tokens it would not
 /// recompute.
 /// <para>
+/// A request routed to a silo takes a while to put its prompt's blocks in that silo's cache; meanwhile the router
+/// counts them as held there ("expected", for <see cref="ExpectedLifetime"/> or until the silo reports them), so a
+/// burst of one tenant's requests follows the first instead of each seeding the tenant's prefix on another silo
+/// (SGLang's router keeps the same approximate tree of what it routed).
+/// </para>
+/// <para>
 /// KV-aware score, the estimated work, in tokens, before this request's first token on silo s (lower is better):
-/// <c>cost(s) = (P - hit(s)) + pending(s) + 16 * running(s)</c>, where P is the prompt's length, hit(s) the cached
-/// prefix, pending(s) the prompt tokens routed to s still waiting for their first token, and running(s) its running
-/// sequences (each decode step takes a slot of the step the new prefill shares). So a 500-token cached prefix beats
-/// an idle silo until about 500 tokens of prefill queue up behind it: a hot silo sheds load instead of piling it on.
-/// A silo whose queue is full is skipped. Ties go to the silo with the least load, then in turn.
+/// <c>cost(s) = (P - hit(s)) + pending(s) / 2 + 16 * running(s)</c>, where P is the prompt's length, hit(s) the cached
+/// (or expected) prefix, pending(s) the prompt tokens routed to s still waiting for their first token, and running(s)
+/// its running sequences (each decode takes a slot of the step the new prefill shares). Pending work counts half:
+/// a prefix computed again on a second silo costs its compute now and, later, the cache room of other prefixes, so
+/// affinity wins until the queue behind the cached silo is about twice the prompt's uncached part; past that a hot
+/// silo sheds load. A silo whose queue is full is skipped. Ties go to the silo with the least load, then in turn.
 /// </para>
 /// </summary>
 public sealed class ClusterRouter(RoutingPolicy policy, IGrainFactory grains, IClusterMembershipService membership, ILogger<ClusterRouter> logger)
@@ -29,9 +37,13 @@ public sealed class ClusterRouter(RoutingPolicy policy, IGrainFactory grains, IC
     /// <summary>Tokens of work one running sequence adds per step (its decode share), in the score.</summary>
     public const int RunningSequenceWeight = 16;
 
+    /// <summary>How long a routed prompt's blocks count as held by its silo before the silo reports them.</summary>
+    public static readonly TimeSpan ExpectedLifetime = TimeSpan.FromSeconds(30);
+
     private sealed class SiloView
     {
         public readonly HashSet<ulong> Hashes = [];
+        public readonly Dictionary<ulong, long> Expected = []; // hash -> Stopwatch timestamp when it was routed
         public long Version;
         public SiloReport? Last;
         public long Routed;
@@ -101,6 +113,10 @@ public sealed class ClusterRouter(RoutingPolicy policy, IGrainFactory grains, IC
                 view.Hashes.UnionWith(report.Added);
                 view.Version = report.Version;
             }
+            foreach (ulong h in report.Added) view.Expected.Remove(h);
+            long stale = System.Diagnostics.Stopwatch.GetTimestamp() - (long)(ExpectedLifetime.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+            foreach (var (h, at) in view.Expected)
+                if (at < stale) view.Expected.Remove(h);
             view.Last = report;
             return report;
         }
@@ -125,12 +141,12 @@ public sealed class ClusterRouter(RoutingPolicy policy, IGrainFactory grains, IC
             int hitBlocks = 0;
             lock (_lock)
             {
-                var hashes = _views.TryGetValue(silo, out var v) ? v.Hashes : [];
-                while (hitBlocks < chain.Length && hashes.Contains(chain[hitBlocks])) hitBlocks++;
+                if (_views.TryGetValue(silo, out var v))
+                    while (hitBlocks < chain.Length && (v.Hashes.Contains(chain[hitBlocks]) || v.Expected.ContainsKey(chain[hitBlocks]))) hitBlocks++;
             }
             int hit = hitBlocks * report.BlockSize;
-            long load = report.PendingPrefillTokens + RunningSequenceWeight * (long)report.RunningSequences;
-            choices.Add(new SiloChoice(silo, hit, tokens.Length - hit + load, report));
+            long load = report.PendingPrefillTokens / 2 + RunningSequenceWeight * (long)report.RunningSequences;
+            choices.Add(new SiloChoice(silo, hit, tokens.Length - hit + load, report, chain));
         }
         long turn = Interlocked.Increment(ref _turn);
         int n = Math.Max(1, choices.Count);
@@ -145,10 +161,24 @@ public sealed class ClusterRouter(RoutingPolicy policy, IGrainFactory grains, IC
         return ranked.Select(x => x.Choice).ToList();
     }
 
+    /// <summary>Counts a request a silo accepted.</summary>
     internal void Routed(string silo)
     {
         lock (_lock)
             if (_views.TryGetValue(silo, out var v)) v.Routed++;
+    }
+
+    /// <summary>Expects the prompt's blocks on <paramref name="choice"/>'s silo from now on (it is being sent there).</summary>
+    internal void Expect(SiloChoice choice)
+    {
+        if (Policy != RoutingPolicy.Kv) return;
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        lock (_lock)
+        {
+            if (!_views.TryGetValue(choice.Silo, out var v)) return;
+            foreach (ulong h in choice.Chain)
+                if (!v.Hashes.Contains(h)) v.Expected[h] = now;
+        }
     }
 
     /// <summary>Requests this router has sent to each silo it knows.</summary>
