@@ -19,12 +19,12 @@ namespace Frugal.Bench;
 /// </summary>
 internal static class ClusterBench
 {
-    public sealed record Options(string Cli, int Tenants, int Requests, int Concurrency, int SystemTokens, int MaxTokens, int Parallel, int Context, int BasePort);
+    public sealed record Options(string Cli, int Tenants, int Requests, int Concurrency, int SystemTokens, int MaxTokens, int Parallel, int Context, int BasePort, string[] Policies);
 
     public static int Run(string[] args)
     {
         var o = new Options(Cli: "src/Frugal.Cli/bin/Release/net10.0/Frugal.Cli.dll", Tenants: 12, Requests: 120, Concurrency: 4, SystemTokens: 500,
-            MaxTokens: 8, Parallel: 4, Context: 1024, BasePort: 27100);
+            MaxTokens: 8, Parallel: 4, Context: 1024, BasePort: 27100, Policies: ["round-robin", "kv"]);
         for (int i = 0; i < args.Length; i += 2)
         {
             if (i + 1 >= args.Length) return Usage($"{args[i]} needs a value");
@@ -39,6 +39,7 @@ internal static class ClusterBench
                 "--parallel" => o with { Parallel = int.Parse(v, CultureInfo.InvariantCulture) },
                 "--ctx" => o with { Context = int.Parse(v, CultureInfo.InvariantCulture) },
                 "--port" => o with { BasePort = int.Parse(v, CultureInfo.InvariantCulture) },
+                "--policies" => o with { Policies = v.Split(',') },
                 _ => (Options?)null,
             } ?? o;
             if (o is null) return Usage($"unknown option {args[i]}");
@@ -48,7 +49,9 @@ internal static class ClusterBench
         Console.WriteLine($"cluster: 2 nodes x 1 thread, --parallel {o.Parallel} --ctx {o.Context} (KV pool {o.Parallel * o.Context / 16} blocks of 16 per node), " +
             $"{o.Tenants} tenants x {o.SystemTokens}-token system prompts, {o.Requests} requests, {o.Concurrency} at a time, max_tokens {o.MaxTokens}; model {Path.GetFileName(model)}");
         var results = new List<(string Policy, Result R)>();
-        foreach (var policy in new[] { "round-robin", "kv" })
+        if (o.Policies.Length != 2 || !o.Policies.Contains("kv") || !o.Policies.Contains("round-robin"))
+            return Usage("--policies takes kv and round-robin, in the order to run them");
+        foreach (var policy in o.Policies)
         {
             Console.WriteLine($"[{policy}] load average before: {LoadAverage()}");
             var r = RunPolicy(o, model, policy).GetAwaiter().GetResult();
@@ -60,15 +63,15 @@ internal static class ClusterBench
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
         foreach (var (policy, r) in results)
             Console.WriteLine($"| {policy} | {r.HitRate:P1} | {r.P50:F0} | {r.P90:F0} | {r.RequestsPerSecond:F2} | {r.TokensPerSecond:F1} | {r.Errors} |");
-        var rr = results[0].R;
-        var kv = results[1].R;
+        var rr = results.Single(r => r.Policy == "round-robin").R;
+        var kv = results.Single(r => r.Policy == "kv").R;
         Console.WriteLine($"kv vs round-robin: p90 TTFT {rr.P90 / kv.P90:F2}x better, p50 {rr.P50 / kv.P50:F2}x, throughput {kv.RequestsPerSecond / rr.RequestsPerSecond:F2}x");
         return 0;
     }
 
     private static int Usage(string why)
     {
-        Console.Error.WriteLine($"error: {why}\nusage: Frugal.Bench cluster [--cli PATH] [--tenants 12] [--requests 120] [--concurrency 4] [--system-tokens 500] [--parallel 4] [--ctx 1024] [--port 27100]");
+        Console.Error.WriteLine($"error: {why}\nusage: Frugal.Bench cluster [--cli PATH] [--tenants 12] [--requests 120] [--concurrency 4] [--system-tokens 500] [--parallel 4] [--ctx 1024] [--port 27100] [--policies round-robin,kv]");
         return 2;
     }
 

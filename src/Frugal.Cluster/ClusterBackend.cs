@@ -46,7 +46,9 @@ public sealed class ClusterBackend(ClusterRouter router, IGrainFactory grains, I
             catch (Exception e) when (!aborted.IsCancellationRequested)
             {
                 logger.LogWarning("silo {Silo} failed before the first token ({Error}); trying another", choice.Silo, e.Message);
-                await DisposeQuietly(events);
+                router.Suspect(choice.Silo);
+                // Not awaited: telling a silo that is gone would wait for the call's timeout before the next try.
+                _ = DisposeQuietly(events).AsTask();
                 continue;
             }
             catch
@@ -78,6 +80,7 @@ public sealed class ClusterBackend(ClusterRouter router, IGrainFactory grains, I
         [EnumeratorCancellation] CancellationToken aborted)
     {
         int finished = 0;
+        bool broken = true;
         try
         {
             var current = first;
@@ -99,10 +102,14 @@ public sealed class ClusterBackend(ClusterRouter router, IGrainFactory grains, I
                 current = events.Current;
             }
             if (finished < choices) throw Interrupted(silo, $"its stream ended after {finished} of {choices} choices finished");
+            broken = false;
         }
         finally
         {
-            await DisposeQuietly(events);
+            // A lost silo cannot be told to stop (and waiting would hold the client's error back until a timeout); a
+            // client that left early is still cancelled on the silo, without waiting for the reply.
+            if (broken) _ = DisposeQuietly(events).AsTask();
+            else await DisposeQuietly(events);
         }
     }
 

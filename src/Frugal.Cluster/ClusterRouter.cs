@@ -49,7 +49,11 @@ public sealed class ClusterRouter(RoutingPolicy policy, IGrainFactory grains, IC
         public long Routed;
     }
 
+    /// <summary>How long a silo that failed to report or to start a request is left out, unless no other silo is left.</summary>
+    public static readonly TimeSpan SuspectTime = TimeSpan.FromSeconds(10);
+
     private readonly Dictionary<string, SiloView> _views = [];
+    private readonly Dictionary<string, long> _suspects = []; // silo -> Stopwatch timestamp it failed
     private readonly Lock _lock = new();
     private long _turn;
 
@@ -70,6 +74,14 @@ public sealed class ClusterRouter(RoutingPolicy policy, IGrainFactory grains, IC
     public async Task<IReadOnlyList<(string Silo, SiloReport Report)>> RefreshAsync(TimeSpan timeout, IReadOnlyCollection<string>? exclude, CancellationToken cancellationToken)
     {
         var silos = ActiveSilos().Where(s => exclude is null || !exclude.Contains(s)).ToList();
+        // Membership learns of a dead silo only after a while: meanwhile, asking it would stall every request for the timeout.
+        lock (_lock)
+        {
+            long expired = System.Diagnostics.Stopwatch.GetTimestamp() - (long)(SuspectTime.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+            foreach (var (silo, at) in _suspects)
+                if (at < expired) _suspects.Remove(silo);
+            if (silos.Any(s => !_suspects.ContainsKey(s))) silos.RemoveAll(_suspects.ContainsKey);
+        }
         var asks = silos.Select(async silo =>
         {
             long since;
@@ -82,6 +94,7 @@ public sealed class ClusterRouter(RoutingPolicy policy, IGrainFactory grains, IC
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
                 logger.LogDebug("silo {Silo} did not report: {Error}", silo, e.Message);
+                Suspect(silo);
                 return (silo, Report: (SiloReport?)null);
             }
         }).ToArray();
@@ -159,6 +172,12 @@ public sealed class ClusterRouter(RoutingPolicy policy, IGrainFactory grains, IC
             _ => indexed.OrderBy(x => x.Choice.Cost).ThenBy(x => x.Choice.Cost + x.Choice.HitTokens).ThenBy(x => x.Rotation),
         };
         return ranked.Select(x => x.Choice).ToList();
+    }
+
+    /// <summary>Leaves <paramref name="silo"/> out of the ranking for <see cref="SuspectTime"/> (it failed a call).</summary>
+    internal void Suspect(string silo)
+    {
+        lock (_lock) _suspects[silo] = System.Diagnostics.Stopwatch.GetTimestamp();
     }
 
     /// <summary>Counts a request a silo accepted.</summary>

@@ -10,7 +10,7 @@ public class ClusterLayerTests
     {
         string root = LayerDirectionTests.RepoRoot();
         string References(string project) => string.Join(",", Regex.Matches(File.ReadAllText(Path.Combine(root, "src", project, project + ".csproj")),
-            @"<(?:ProjectReference|PackageReference) Include=""([^""]+)""").Select(m => Path.GetFileNameWithoutExtension(m.Groups[1].Value.Replace('\\', '/'))));
+            @"<(?:ProjectReference|PackageReference) Include=""([^""]+)""").Select(m => m.Groups[1].Value).Select(v => v.EndsWith(".csproj", StringComparison.Ordinal) ? Path.GetFileNameWithoutExtension(v.Replace('\\', '/')) : v));
         Assert.Equal("Microsoft.Orleans.Server,Microsoft.Orleans.Sdk,Microsoft.Orleans.Clustering.Redis,StackExchange.Redis,Frugal,Frugal.Server", References("Frugal.Cluster"));
         foreach (var lower in new[] { "Frugal", "Frugal.Server" })
         {

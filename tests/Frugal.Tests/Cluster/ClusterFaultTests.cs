@@ -1,16 +1,19 @@
+using Xunit.Abstractions;
 using Frugal.Cluster;
 using Frugal.Tests.Engine;
 
 namespace Frugal.Tests.Cluster;
 
 /// <summary>A silo stopped while it generates: the others keep answering, nothing is lost or leaked.</summary>
-public sealed class ClusterFaultTests
+public sealed class ClusterFaultTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task Stopping_a_silo_mid_run_ends_every_request_complete_or_with_an_error_and_leaks_no_blocks()
     {
         // One sequence at a time per silo, requests handed out in turn: the stopped silo has one running and some queued.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         await using var cluster = await ClusterHarness.StartAsync(silos: 3, RoutingPolicy.RoundRobin, parallel: 1);
+        output.WriteLine($"cluster up after {clock.Elapsed.TotalSeconds:F1} s");
         var silos = cluster.Silos.ToArray();
         var victim = silos[2];
         var victimEngine = cluster.InferenceEngine(victim);
@@ -24,9 +27,12 @@ public sealed class ClusterFaultTests
         Assert.True(await ServingModels.EventuallyAsync(() => Task.FromResult(
             victimEngine.Metrics.CompletionTokens + victimEngine.Metrics.RunningSequences > 0 && victimEngine.Metrics.Requests >= 2), seconds: 60),
             "the victim silo never received its share of the requests");
+        output.WriteLine($"stopping the victim after {clock.Elapsed.TotalSeconds:F1} s");
         await cluster.StopSiloAsync(victim);
+        output.WriteLine($"victim stopped after {clock.Elapsed.TotalSeconds:F1} s");
 
         var results = await Task.WhenAll(outcomes);
+        output.WriteLine($"all answered after {clock.Elapsed.TotalSeconds:F1} s");
         foreach (var r in results)
         {
             bool complete = r.Status == 200 && r.Done && r.Error is null && r.Finished == 1;
