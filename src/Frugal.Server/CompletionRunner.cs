@@ -36,18 +36,38 @@ internal static class CompletionRunner
         }
     }
 
-    public static async Task<EngineCompletion[]> CollectAsync(IReadOnlyList<EngineStream> streams, CancellationToken aborted) =>
-        await Task.WhenAll(streams.Select(s => s.CompleteAsync(aborted)));
+    /// <summary>Reads the events of <paramref name="choices"/> choices into one result each.</summary>
+    public static async Task<EngineCompletion[]> CollectAsync(IAsyncEnumerable<ChoiceEvent> events, int choices, CancellationToken aborted)
+    {
+        var texts = Enumerable.Range(0, choices).Select(_ => new StringBuilder()).ToArray();
+        var tokens = Enumerable.Range(0, choices).Select(_ => new List<EngineToken>()).ToArray();
+        var results = new EngineCompletion?[choices];
+        await foreach (var (index, e) in events.WithCancellation(aborted))
+        {
+            switch (e)
+            {
+                case EngineToken t:
+                    tokens[index].Add(t);
+                    texts[index].Append(t.Text);
+                    break;
+                case EngineFinished f:
+                    texts[index].Append(f.Text);
+                    results[index] = new EngineCompletion(texts[index].ToString(), tokens[index], f);
+                    break;
+            }
+        }
+        return results.Select((r, i) => r ?? throw new InvalidOperationException($"choice {i} ended without a finish event")).ToArray();
+    }
 
     /// <summary>Events of all choices as they come, tagged with the choice index.</summary>
-    public static async IAsyncEnumerable<(int Index, EngineEvent Event)> MergeAsync(IReadOnlyList<EngineStream> streams,
+    public static async IAsyncEnumerable<ChoiceEvent> MergeAsync(IReadOnlyList<EngineStream> streams,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken aborted)
     {
-        var merged = Channel.CreateUnbounded<(int, EngineEvent)>();
+        var merged = Channel.CreateUnbounded<ChoiceEvent>();
         var pumps = streams.Select(async (s, i) =>
         {
             await foreach (var e in s.ReadAllAsync(aborted))
-                await merged.Writer.WriteAsync((i, e), aborted);
+                await merged.Writer.WriteAsync(new ChoiceEvent(i, e), aborted);
         }).ToArray();
         _ = Task.WhenAll(pumps).ContinueWith(t => merged.Writer.TryComplete(t.Exception), TaskScheduler.Default);
         await foreach (var item in merged.Reader.ReadAllAsync(aborted))

@@ -49,7 +49,7 @@ public static class FrugalEndpoints
         endpoints.MapPost("/v1/embeddings", guard.Wrap(c => EmbeddingsEndpoint.HandleAsync(c, state), needsKey: true));
         endpoints.MapGet("/v1/models", guard.Wrap(c => InfoEndpoints.Models(state).ExecuteAsync(c), needsKey: true));
         endpoints.MapGet("/health", guard.Wrap(c => InfoEndpoints.Health(state).ExecuteAsync(c), needsKey: false));
-        endpoints.MapGet("/metrics", guard.Wrap(c => InfoEndpoints.Metrics(state).ExecuteAsync(c), needsKey: false));
+        endpoints.MapGet("/metrics", guard.Wrap(async c => await (await InfoEndpoints.MetricsAsync(state, c.RequestAborted)).ExecuteAsync(c), needsKey: false));
         // Any other /v1 path or method: an OpenAI error object rather than routing's empty 404/405. A catch-all has the
         // lowest route precedence, so a host app's own /v1 routes still win.
         endpoints.Map("/v1/{**rest}", guard.Wrap(c => throw UnknownRoute(c.Request), needsKey: true));

@@ -19,9 +19,12 @@ public sealed class FrugalServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private FrugalServer(WebApplication app, ServerState state, Uri baseAddress, Task loaded)
+    private readonly bool _ownsState;
+
+    private FrugalServer(WebApplication app, ServerState state, Uri baseAddress, Task loaded, bool ownsState)
     {
         _app = app;
+        _ownsState = ownsState;
         State = state;
         BaseAddress = baseAddress;
         Loaded = loaded;
@@ -35,7 +38,20 @@ public sealed class FrugalServer : IAsyncDisposable
     /// <summary>Completes when the model is loaded (faults when loading failed).</summary>
     public Task Loaded { get; }
 
-    public static async Task<FrugalServer> StartAsync(ServerOptions options, Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default)
+    public static Task<FrugalServer> StartAsync(ServerOptions options, Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default) =>
+        StartAsync(options, null, logging, cancellationToken);
+
+    /// <summary>
+    /// Serves <paramref name="state"/>, whose owner loads and releases its model (a cluster silo: see Frugal.Cluster),
+    /// on <see cref="ServerOptions.Host"/> and <see cref="ServerOptions.Port"/> of its options.
+    /// </summary>
+    public static Task<FrugalServer> StartAsync(ServerState state, Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return StartAsync(state.Options, state, logging, cancellationToken);
+    }
+
+    private static async Task<FrugalServer> StartAsync(ServerOptions options, ServerState? given, Action<ILoggingBuilder>? logging, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -51,7 +67,9 @@ public sealed class FrugalServer : IAsyncDisposable
             k.Listen(address, options.Port);
         });
         var app = builder.Build();
-        var state = app.MapFrugal(options); // the same call a host app makes; it starts loading the model
+        // The same call a host app makes; it starts loading the model (a given state is its owner's to load).
+        var state = given ?? app.MapFrugal(options);
+        if (given is not null) app.MapFrugal(given);
         app.MapFrugalWebChat();
         try
         {
@@ -60,12 +78,12 @@ public sealed class FrugalServer : IAsyncDisposable
         catch
         {
             await app.DisposeAsync();
-            state.Dispose();
+            if (given is null) state.Dispose();
             throw;
         }
 
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new FrugalServer(app, state, new Uri(bound.EndsWith('/') ? bound : bound + "/"), state.Loaded!);
+        return new FrugalServer(app, state, new Uri(bound.EndsWith('/') ? bound : bound + "/"), state.Loaded ?? Task.CompletedTask, ownsState: given is null);
     }
 
     /// <summary>Runs until <paramref name="cancellationToken"/> fires or the host is stopped.</summary>
@@ -75,6 +93,6 @@ public sealed class FrugalServer : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
-        State.Dispose();
+        if (_ownsState) State.Dispose();
     }
 }

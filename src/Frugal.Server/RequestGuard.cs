@@ -41,6 +41,14 @@ internal sealed class RequestGuard(ServerState state)
             // The client went away; its sequences were cancelled through RequestAborted.
             aborted = true;
         }
+        catch (Exception e) when (context.Response.HasStarted && context.Response.ContentType == "text/event-stream")
+        {
+            // A generation cut off mid-stream (an engine step failed, a cluster silo went down): the client gets an
+            // error event and no [DONE], never a stream that merely stops.
+            state.Logger.LogWarning("{Method} {Path}: the stream ended with an error: {Error}", context.Request.Method, context.Request.Path.Value, e.Message);
+            var error = e as ApiError ?? new ApiError(500, $"the generation failed: {e.Message}", "server_error", code: "generation_failed");
+            await CompletionRunner.WriteEventAsync(context, new ErrorBody(new ErrorObject(error.Message, error.Type, error.Param, error.Code)));
+        }
         finally
         {
             int status = context.Response.StatusCode;

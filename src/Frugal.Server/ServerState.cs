@@ -21,6 +21,13 @@ public sealed class ServerState(ServerOptions options, ILogger? logger = null) :
     /// <summary>Completes when the model is loaded (faults when loading failed); null until <see cref="StartLoading"/>.</summary>
     public Task? Loaded { get; private set; }
 
+    /// <summary>Where generations run: this server's engine unless a host (Frugal.Cluster) sets another before serving.</summary>
+    public IGenerationBackend Backend
+    {
+        get => field ??= new LocalEngineBackend(this);
+        set => field = value ?? throw new ArgumentNullException(nameof(Backend));
+    }
+
     /// <summary>HTTP responses by status code.</summary>
     public ConcurrentDictionary<int, long> Responses { get; } = new();
 

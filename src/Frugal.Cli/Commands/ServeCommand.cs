@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Frugal.Cli.Logging;
+using Frugal.Cluster;
 using Frugal.Server;
 using Microsoft.Extensions.Logging;
 
@@ -7,8 +8,8 @@ namespace Frugal.Cli.Commands;
 
 /// <summary>
 /// <c>frugal serve [MODEL] [--host 127.0.0.1] [--port 8080] [--api-key K] [--parallel N] [--ctx N] [-ctk T] [-ctv T] [--context-shift --keep N]
-/// [--kv-budget N --kv-policy P --kv-sinks S]</c>: the
-/// OpenAI-compatible server, until Ctrl+C.
+/// [--kv-budget N --kv-policy P --kv-sinks S] [-t N] [--cluster NAME --silo-port P --gateway-port G --seed HOST:PORT --routing R]</c>:
+/// the OpenAI-compatible server, alone or as one node of a cluster (see docs/cluster.md), until Ctrl+C.
 /// </summary>
 internal static class ServeCommand
 {
@@ -25,13 +26,16 @@ internal static class ServeCommand
         logFormat.AcceptOnlyFromAmong("text", "json");
         var pooling = new Option<string?>("--pooling") { Description = "how /v1/embeddings pools token states: mean, cls or last (default: the file's {arch}.pooling_type, else mean)" };
         pooling.AcceptOnlyFromAmong("mean", "cls", "last");
+        var threads = ThreadsOption.Create();
         var kv = new KvCacheTypeOptions();
         var retention = new KvRetentionCliOptions(shift: true);
-        var command = new Command("serve", "serve a model over an OpenAI-compatible HTTP API") { model, host, port, apiKey, parallel, ctx, queue, logFormat, pooling };
+        var cluster = new ClusterCliOptions();
+        var command = new Command("serve", "serve a model over an OpenAI-compatible HTTP API") { model, host, port, apiKey, parallel, ctx, queue, logFormat, pooling, threads };
         kv.AddTo(command);
         retention.AddTo(command);
         var memory = new MemoryBudgetOptions();
         memory.AddTo(command);
+        cluster.AddTo(command);
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             var cacheTypes = kv.Parse(parse);
@@ -54,13 +58,15 @@ internal static class ServeCommand
                 Weights = loadOptions,
             };
             if (options.ContextLength is int c) KvRetentionCliOptions.CheckFits(kvRetention, c);
+            var node = cluster.Parse(parse, options);
+            ThreadsOption.Apply(parse.GetValue(threads));
             var format = parse.GetValue(logFormat) == "json" ? LogFormat.Json : LogFormat.Text;
-            return Serve(context, options, format).GetAwaiter().GetResult();
+            return Serve(context, options, node, format).GetAwaiter().GetResult();
         }));
         return command;
     }
 
-    private static async Task<int> Serve(CliContext context, ServerOptions options, LogFormat format)
+    private static async Task<int> Serve(CliContext context, ServerOptions options, ClusterNodeOptions? node, LogFormat format)
     {
         using var logs = new WriterLoggerProvider(context.Error, format);
         // Text: the status lines stay plain and the request lines come as log lines; json: everything is a log object,
@@ -72,12 +78,20 @@ internal static class ServeCommand
             else status.LogInformation("{Status}", line);
         }
 
-        await using var server = await FrugalServer.StartAsync(options, b =>
+        void Logging(ILoggingBuilder b)
         {
             b.AddProvider(logs);
             b.SetMinimumLevel(LogLevel.Information);
             b.AddFilter("Microsoft", LogLevel.Warning); // ASP.NET Core's own per-request lines would double ours
-        }, context.Cancellation);
+            b.AddFilter("Orleans", LogLevel.Warning);
+            b.AddFilter("Polly", LogLevel.Warning); // Orleans placement logs every resilience pipeline run
+        }
+        await using var clusterNode = node is null ? null : await ClusterNode.StartAsync(node, Logging, context.Cancellation);
+        await using var alone = node is null ? await FrugalServer.StartAsync(options, Logging, context.Cancellation) : null;
+        var server = clusterNode?.Gateway ?? alone!;
+        if (node is not null)
+            Say($"silo of cluster '{node.ClusterName}' on port {node.SiloPort} (Orleans gateway {node.GatewayPort}, " +
+                $"{(node.RedisConnectionString is null ? node.Seed is null ? "first node" : $"seed {node.Seed}" : "Redis membership")}, routing {node.Routing})");
         Say($"listening on {server.BaseAddress} (loading {options.ModelPath}; /health is 503 until ready)");
         LoadProgress.Wait(context, Path.GetFileName(options.ModelPath), server.Loaded);
         var served = server.State.Model!;

@@ -41,13 +41,13 @@ internal static class ChatCompletionsEndpoint
         bool logprobs = body.Logprobs ?? false;
         int top = logprobs ? body.TopLogprobs ?? 0 : 0;
         var requests = RequestMapping.ToEngineRequests(body, prompt, body.MaxCompletionTokens ?? body.MaxTokens, logprobs, top, state.Options.MaxChoices, served.Engine, tools?.Grammar);
-        var streams = CompletionRunner.Submit(served.Engine, requests, "messages", context.RequestAborted);
+        var events = await state.Backend.StartAsync(requests, "messages", context.RequestAborted);
         string id = CompletionRunner.NewId("chatcmpl");
         long created = CompletionRunner.Now;
 
         if (body.Stream != true)
         {
-            var results = await CompletionRunner.CollectAsync(streams, context.RequestAborted);
+            var results = await CompletionRunner.CollectAsync(events, requests.Count, context.RequestAborted);
             var choices = results.Select((r, i) =>
             {
                 var logs = logprobs ? new ChatLogprobs(r.Tokens.Select(t => Logprob(t, served.Tokenizer)).ToList()) : null;
@@ -63,11 +63,11 @@ internal static class ChatCompletionsEndpoint
         }
 
         CompletionRunner.StartEventStream(context);
-        var filters = streams.Select(_ => tools?.Stream()).ToArray();
-        for (int i = 0; i < streams.Count; i++)
+        var filters = requests.Select(_ => tools?.Stream()).ToArray();
+        for (int i = 0; i < requests.Count; i++)
             await CompletionRunner.WriteEventAsync(context, new ChatCompletionChunk(id, created, served.Id, [new ChatChunkChoice(i, new ChatDelta("assistant", ""), null, null)]));
         var finished = new List<EngineFinished>();
-        await foreach (var (index, e) in CompletionRunner.MergeAsync(streams, context.RequestAborted))
+        await foreach (var (index, e) in events.WithCancellation(context.RequestAborted))
         {
             switch (e)
             {

@@ -27,13 +27,13 @@ internal static class CompletionsEndpoint
             RequestMapping.ToEngineRequests(body, p, body.MaxTokens ?? 16, logprobs, top, state.Options.MaxChoices, served.Engine)).ToList();
         var echoes = echo ? body.Prompt.SelectMany((p, i) => Enumerable.Repeat(p.Text ?? served.Tokenizer.Decode(prompts[i]), requests.Count / prompts.Count)).ToList() : null;
         int promptTokens = prompts.Sum(p => p.Length);
-        var streams = CompletionRunner.Submit(served.Engine, requests, "prompt", context.RequestAborted);
+        var events = await state.Backend.StartAsync(requests, "prompt", context.RequestAborted);
         string id = CompletionRunner.NewId("cmpl");
         long created = CompletionRunner.Now;
 
         if (body.Stream != true)
         {
-            var results = await CompletionRunner.CollectAsync(streams, context.RequestAborted);
+            var results = await CompletionRunner.CollectAsync(events, requests.Count, context.RequestAborted);
             var choices = results.Select((r, i) => new TextChoice(i, echoes?[i] + r.Text, logprobs ? Logprobs(r.Tokens) : null, RequestMapping.FinishReason(r.Finished.Reason))).ToList();
             await Results.Json(new TextCompletion(id, created, served.Id, choices, RequestMapping.Usage(context, promptTokens, results.Select(r => r.Finished))),
                 ServerJson.Options).ExecuteAsync(context);
@@ -44,7 +44,7 @@ internal static class CompletionsEndpoint
         for (int i = 0; echoes is not null && i < echoes.Count; i++)
             await CompletionRunner.WriteEventAsync(context, new TextCompletion(id, created, served.Id, [new TextChoice(i, echoes[i], null, null)], null));
         var finished = new List<EngineFinished>();
-        await foreach (var (index, e) in CompletionRunner.MergeAsync(streams, context.RequestAborted))
+        await foreach (var (index, e) in events.WithCancellation(context.RequestAborted))
         {
             switch (e)
             {

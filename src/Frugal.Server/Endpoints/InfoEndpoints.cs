@@ -21,7 +21,7 @@ internal static class InfoEndpoints
         : Results.Json(new { status = "ok" }, ServerJson.Options);
 
     /// <summary>Prometheus text exposition format 0.0.4.</summary>
-    public static IResult Metrics(ServerState state)
+    public static async Task<IResult> MetricsAsync(ServerState state, CancellationToken cancellationToken)
     {
         var text = new StringBuilder();
         void Metric(string name, string type, string help, double value)
@@ -66,6 +66,7 @@ internal static class InfoEndpoints
             Histogram("frugal_time_to_first_token_seconds", "Time from submission to the first generated token", m.TimeToFirstToken);
             Histogram("frugal_time_per_output_token_seconds", "Time between consecutive generated tokens of a sequence", m.InterTokenLatency);
         }
+        await state.Backend.AppendMetricsAsync(text, cancellationToken);
         return Results.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
     }
 }

@@ -73,6 +73,15 @@ public sealed class InferenceEngine : IDisposable
 
     public EngineMetrics Metrics { get; } = new();
 
+    /// <summary>Tokens per KV block: the unit of prefix caching.</summary>
+    public int KvBlockSize => _kv.BlockSize;
+
+    /// <summary>Blocks in the KV pool.</summary>
+    public int KvBlocksTotal => _kv.Pool.TotalBlocks;
+
+    /// <summary>The block hashes of the prefix cache and their changes (a cluster router's summary of this engine).</summary>
+    public KvPrefixCacheJournal PrefixCache => _kv.Pool.Journal;
+
     /// <summary>Bytes of K/V memory the engine holds (its whole budget, allocated up front, in its element types).</summary>
     public long KvBytes => _store.Bytes;
 

@@ -39,6 +39,9 @@ public sealed class KvBlockPool
 
     public int TotalBlocks { get; }
 
+    /// <summary>Every hash this pool registers and evicts, for whoever summarizes the cache elsewhere (a cluster router).</summary>
+    public KvPrefixCacheJournal Journal { get; } = new();
+
     public int BlockSize { get; }
 
     /// <summary>Blocks in the free queue (some may still hold a reusable cached prefix).</summary>
@@ -71,6 +74,7 @@ public sealed class KvBlockPool
                 _cached.Remove(h);
                 _hash[b] = null;
                 Evictions++;
+                Journal.Removed(h);
             }
             _refCount[b] = 1;
             into.Add(b);
@@ -115,6 +119,7 @@ public sealed class KvBlockPool
         _hash[block] = hash;
         _parentHash[block] = parent;
         tokens.CopyTo(_tokens.AsSpan(block * BlockSize, BlockSize));
+        Journal.Added(hash);
         return true;
     }
 
@@ -125,6 +130,7 @@ public sealed class KvBlockPool
         if (_hash[block] is not { } h) return;
         _cached.Remove(h);
         _hash[block] = null;
+        Journal.Removed(h);
     }
 
     /// <summary>Checks the pool's own invariants; for tests and debug assertions.</summary>
