@@ -1,5 +1,6 @@
 using Frugal.Gguf;
 using Frugal.Inference.Engine;
+using Frugal.Inference.Speculation;
 using Frugal.Models;
 using Frugal.Tokenization;
 using Frugal.Tokenization.ChatTemplates;
@@ -11,6 +12,7 @@ namespace Frugal.Server;
 public sealed class ServedModel : IDisposable
 {
     private readonly ILanguageModel _model;
+    private ILanguageModel? _draft; // the speculative-decoding draft model, owned here
 
     private ServedModel(string id, ILanguageModel model, InferenceEngine engine, ChatTemplate? template)
     {
@@ -44,8 +46,11 @@ public sealed class ServedModel : IDisposable
             template = ChatTemplate.FromGguf(file);
         }
         var model = ModelLoader.Load(options.ModelPath);
+        ILanguageModel? draft = null;
         try
         {
+            if (options.Speculation != SpeculationMode.Off && options.DraftModelPath is { } draftPath)
+                draft = ModelLoader.Load(draftPath);
             var engine = new InferenceEngine(model, tokenizer, new EngineOptions
             {
                 ContextLength = options.ContextLength ?? Math.Min(model.Config.ContextLength, 4096),
@@ -54,11 +59,15 @@ public sealed class ServedModel : IDisposable
                 KvBlocks = options.KvBlocks,
                 KvCacheTypes = options.KvCacheTypes,
                 KvRetention = options.KvRetention,
+                Speculation = new SpeculationOptions { Mode = options.Speculation, DraftModel = draft, DraftMax = options.DraftMax },
             }, loggers?.CreateLogger<InferenceEngine>());
-            return new ServedModel(id, model, engine, template);
+            var served = new ServedModel(id, model, engine, template);
+            served._draft = draft;
+            return served;
         }
         catch
         {
+            draft?.Dispose();
             model.Dispose();
             throw;
         }
@@ -74,6 +83,7 @@ public sealed class ServedModel : IDisposable
     public void Dispose()
     {
         Engine.Dispose();
+        _draft?.Dispose();
         _model.Dispose();
     }
 }

@@ -24,9 +24,11 @@ internal static class ChatCommand
         var ctx = new Option<int?>("--ctx", "-c") { Description = "context length (default: the model's, at most 4096)" };
         var kv = new KvCacheTypeOptions();
         var retention = new KvRetentionCliOptions(shift: true, shiftByDefault: true);
+        var speculation = new SpeculationCliOptions();
         var command = new Command("chat", "chat with a model interactively") { model, system, temp, seed, count, ctx };
         kv.AddTo(command);
         retention.AddTo(command);
+        speculation.AddTo(command);
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             var cacheTypes = kv.Parse(parse);
@@ -34,7 +36,13 @@ internal static class ChatCommand
             string path = HubModels.Resolve(context, parse.GetValue(model) ?? context.DefaultModelPath);
             using (CommonArguments.Open(path)) { } // a missing or malformed file is a user error before anything loads
             int? context0 = parse.GetValue(ctx);
-            var engineOptions = new EngineOptions { ContextLength = context0 ?? 4096, MaxRunningSequences = 1, KvCacheTypes = cacheTypes, KvRetention = kvRetention };
+            var (specMode, draftPath, draftMax) = speculation.Parse(parse, context, path);
+            using var draftModel = draftPath is null ? null : Frugal.Models.ModelLoader.Load(draftPath);
+            var engineOptions = new EngineOptions
+            {
+                ContextLength = context0 ?? 4096, MaxRunningSequences = 1, KvCacheTypes = cacheTypes, KvRetention = kvRetention,
+                Speculation = new Frugal.Inference.Speculation.SpeculationOptions { Mode = specMode, DraftModel = draftModel, DraftMax = draftMax },
+            };
             using var client = LoadProgress.Run(context, Path.GetFileName(path), () => FrugalChatClient.Load(path, engineOptions));
             KvRetentionCliOptions.CheckFits(kvRetention, ((InferenceEngine)client.GetService(typeof(InferenceEngine))!).ContextLength);
             var options = new ChatOptions { Temperature = parse.GetValue(temp), Seed = parse.GetValue(seed), MaxOutputTokens = parse.GetValue(count) };

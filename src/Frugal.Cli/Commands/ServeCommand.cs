@@ -25,15 +25,18 @@ internal static class ServeCommand
         logFormat.AcceptOnlyFromAmong("text", "json");
         var kv = new KvCacheTypeOptions();
         var retention = new KvRetentionCliOptions(shift: true);
+        var speculation = new SpeculationCliOptions();
         var command = new Command("serve", "serve a model over an OpenAI-compatible HTTP API") { model, host, port, apiKey, parallel, ctx, queue, logFormat };
         kv.AddTo(command);
         retention.AddTo(command);
+        speculation.AddTo(command);
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             var cacheTypes = kv.Parse(parse);
             var kvRetention = retention.Parse(parse);
             string path = parse.GetValue(model) is { } given ? HubModels.Resolve(context, given) : CommonArguments.ModelOrBuiltIn(context, null);
             using (CommonArguments.Open(path)) { } // a missing or malformed file is reported before listening
+            var (specMode, draftPath, draftMax) = speculation.Parse(parse, context, path);
             var options = new ServerOptions
             {
                 ModelPath = path,
@@ -45,6 +48,9 @@ internal static class ServeCommand
                 MaxQueuedRequests = parse.GetValue(queue),
                 KvCacheTypes = cacheTypes,
                 KvRetention = kvRetention,
+                Speculation = specMode,
+                DraftModelPath = draftPath,
+                DraftMax = draftMax,
             };
             if (options.ContextLength is int c) KvRetentionCliOptions.CheckFits(kvRetention, c);
             var format = parse.GetValue(logFormat) == "json" ? LogFormat.Json : LogFormat.Text;

@@ -165,9 +165,10 @@ public sealed class TextGenerator
                 if (!cache.HasRoomFor(1)) { reason = StopReason.ContextFull; break; }
 
                 // The last token is evaluated with this step's draft (if any) behind it, in one forward step.
+                // Drafting counts as decode time: it is part of what a speculative step costs.
+                t0 = Stopwatch.GetTimestamp();
                 int room = Math.Min(cache.Room - 1, max >= 0 ? max - generated.Count - 1 : int.MaxValue);
                 draft = speculator?.Propose(CollectionsMarshal.AsSpan(all), others: 0, room) ?? Draft.None;
-                t0 = Stopwatch.GetTimestamp();
                 if (draft.Length == 0)
                 {
                     one[0] = all[^1];

@@ -55,7 +55,7 @@ public sealed record SpeculationOptions
     public bool Enabled => Mode != SpeculationMode.Off;
 
     /// <exception cref="ArgumentException">the mode needs a draft model and has none, or its vocabulary differs from the main model's.</exception>
-    internal void Validate(ModelConfig main)
+    public void Validate(ModelConfig main)
     {
         if (Mode == SpeculationMode.Draft && DraftModel is null)
             throw new ArgumentException("speculation mode 'draft' needs a draft model (--draft FILE)", nameof(DraftModel));
