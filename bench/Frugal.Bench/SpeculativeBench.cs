@@ -21,7 +21,7 @@ namespace Frugal.Bench;
 /// </summary>
 internal static class SpeculativeBench
 {
-    public sealed record Options(string Main, string Draft, int Tokens, int Rounds, string? Big);
+    public sealed record Options(string Main, string Draft, int Tokens, int Rounds, string? Big, int? Threads = null);
 
     public static int Run(string[] args)
     {
@@ -38,14 +38,16 @@ internal static class SpeculativeBench
                 "--tokens" => o with { Tokens = int.Parse(v, CultureInfo.InvariantCulture) },
                 "--rounds" => o with { Rounds = int.Parse(v, CultureInfo.InvariantCulture) },
                 "--big" => o with { Big = v },
-                _ => throw new ArgumentException($"unknown option {args[i]}; expected --main, --draft, --tokens, --rounds, --big"),
+                "--threads" => o with { Threads = int.Parse(v, CultureInfo.InvariantCulture) },
+                _ => throw new ArgumentException($"unknown option {args[i]}; expected --main, --draft, --tokens, --rounds, --big, --threads"),
             };
         }
+        if (o.Threads is int threads) Frugal.Numerics.Threading.ComputeTeam.ConfigureDefault(threads);
         using var main = ModelLoader.Load(o.Main);
         using var draft = ModelLoader.Load(o.Draft);
         Tokenizer tokenizer;
         using (var f = GgufFile.Open(o.Main)) tokenizer = Tokenizer.FromGguf(f);
-        Console.WriteLine($"main {Path.GetFileName(o.Main)}, draft {Path.GetFileName(o.Draft)}, {o.Tokens} tokens, {o.Rounds} rounds; load {Load()}");
+        Console.WriteLine($"main {Path.GetFileName(o.Main)}, draft {Path.GetFileName(o.Draft)}, {o.Tokens} tokens, {o.Rounds} rounds, {Frugal.Numerics.Threading.ComputeTeam.Default.ThreadCount} threads; load {Load()}");
 
         var copies = HeldOutSets.Items(EvalTask.Copy, 6).Select(i => i.Prompt + i.Expected + "\n" + i.Prompt).ToArray();
         var stories = HeldOutSets.Stories(6).Select(s => string.Join(' ', s.Split(' ').Take(12))).ToArray();

@@ -29,7 +29,7 @@ public class SpeculativeEngineTests
             expected = await RunAll(engine, prompts, 40);
 
         // Never crowded: every sequence drafts while the seven others share its steps.
-        var spec = new SpeculationOptions { Mode = mode, DraftMax = 6, DraftModel = BuiltInPair.Draft, CrowdedStep = 64 };
+        var spec = new SpeculationOptions { AdaptToClock = false, Mode = mode, DraftMax = 6, DraftModel = BuiltInPair.Draft, CrowdedStep = 64 };
         using (var engine = new InferenceEngine(BuiltInPair.Main, BuiltInPair.Tokenizer, plain with { Speculation = spec }))
         {
             var together = await RunAll(engine, prompts, 40);
@@ -48,7 +48,7 @@ public class SpeculativeEngineTests
     public async Task A_crowded_step_does_not_draft()
     {
         var prompts = BuiltInPair.Prompts.Select(p => BuiltInPair.Tokenizer.Encode(p)).ToArray();
-        var spec = new SpeculationOptions { Mode = SpeculationMode.Lookup, DraftMax = 6, CrowdedStep = 8 };
+        var spec = new SpeculationOptions { AdaptToClock = false, Mode = SpeculationMode.Lookup, DraftMax = 6, CrowdedStep = 8 };
         using var engine = new InferenceEngine(BuiltInPair.Main, BuiltInPair.Tokenizer,
             new EngineOptions { MaxRunningSequences = 16, ContextLength = 256, Speculation = spec });
         // Sixteen copies of a copy prompt: lookup would always draft, but fifteen others share every step.
@@ -59,7 +59,7 @@ public class SpeculativeEngineTests
     [Fact]
     public async Task Grammar_constrained_requests_decode_plainly_under_speculation()
     {
-        var spec = new SpeculationOptions { Mode = SpeculationMode.Lookup, DraftMax = 6 };
+        var spec = new SpeculationOptions { AdaptToClock = false, Mode = SpeculationMode.Lookup, DraftMax = 6 };
         using var engine = new InferenceEngine(BuiltInPair.Main, BuiltInPair.Tokenizer, new EngineOptions { ContextLength = 256, Speculation = spec });
         var grammar = Frugal.Inference.Constraints.GbnfGrammar.Parse("root ::= (\"red\" | \" cat\" | \", \")+");
         var prompt = BuiltInPair.Tokenizer.Encode(BuiltInPair.Prompts[6]);

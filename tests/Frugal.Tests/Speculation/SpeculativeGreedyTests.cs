@@ -27,7 +27,7 @@ public class SpeculativeGreedyTests
     [MemberData(nameof(Cases))]
     public void Greedy_speculative_output_is_plain_greedy_output_token_for_token(SpeculationMode mode, int draftMax)
     {
-        var spec = new SpeculationOptions { Mode = mode, DraftMax = draftMax, DraftModel = BuiltInPair.Draft };
+        var spec = new SpeculationOptions { AdaptToClock = false, Mode = mode, DraftMax = draftMax, DraftModel = BuiltInPair.Draft };
         long drafted = 0, accepted = 0;
         foreach (string prompt in BuiltInPair.Prompts)
         {
@@ -46,7 +46,7 @@ public class SpeculativeGreedyTests
     public void Greedy_speculation_with_penalties_and_logit_bias_keeps_the_plain_output()
     {
         var sampling = SamplingOptions.Greedy with { RepeatPenalty = 1.3f, PenaltyLastN = 32, LogitBias = new Dictionary<int, float> { [32] = 2f } };
-        var spec = new SpeculationOptions { Mode = SpeculationMode.Auto, DraftMax = 6, DraftModel = BuiltInPair.Draft };
+        var spec = new SpeculationOptions { AdaptToClock = false, Mode = SpeculationMode.Auto, DraftMax = 6, DraftModel = BuiltInPair.Draft };
         foreach (string prompt in BuiltInPair.Prompts)
             Assert.Equal(Tokens(prompt, Options(SpeculationOptions.Off, sampling: sampling)), Tokens(prompt, Options(spec, sampling: sampling)));
     }
@@ -76,7 +76,7 @@ public class SpeculativeGreedyTests
     public void A_draft_model_with_another_vocabulary_is_refused_with_a_clear_error()
     {
         using var other = Frugal.Models.ModelLoader.Load(Engine.ServingModels.Tiny);
-        var spec = new SpeculationOptions { Mode = SpeculationMode.Draft, DraftModel = other };
+        var spec = new SpeculationOptions { AdaptToClock = false, Mode = SpeculationMode.Draft, DraftModel = other };
         var e = Assert.Throws<ArgumentException>(() => Tokens("Once", Options(spec)));
         Assert.Contains("vocabulary", e.Message);
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Collections.Concurrent;
 using Frugal.Inference.KvPaging;
 using Frugal.Inference.Retention;
@@ -180,6 +181,7 @@ public sealed class InferenceEngine : IDisposable
                     _wake.Wait();
                     continue;
                 }
+                long stepStart = Stopwatch.GetTimestamp();
                 plan = _scheduler.Plan(Drafts());
                 // In plan order: a compaction's freed blocks may be a later operation's copy destination.
                 foreach (var compaction in plan.Compactions)
@@ -241,6 +243,8 @@ public sealed class InferenceEngine : IDisposable
                     var (token, stop) = _states[chunk.SequenceId].Sample(logits.AsSpan(row++ * vocab, vocab), Metrics);
                     sampled.Add(new SampledToken(chunk.SequenceId, token, stop));
                 }
+                if (_speculation is not null && plan.Chunks.Count <= _speculation.CrowdedStep)
+                    Observe(plan, sampled, Stopwatch.GetElapsedTime(stepStart).TotalSeconds);
                 var outcome = _scheduler.Update(plan, sampled);
                 plan = null;
                 Metrics.Step();
@@ -288,6 +292,18 @@ public sealed class InferenceEngine : IDisposable
             _drafts[state.Id] = draft.Length;
         }
         return _drafts;
+    }
+
+    /// <summary>Tells each decoding sequence's speculator what its step cost and produced (the clock side of its controller).</summary>
+    private void Observe(StepPlan plan, List<SampledToken> sampled, double seconds)
+    {
+        foreach (var chunk in plan.Chunks)
+        {
+            if (!chunk.IsDecode || _states.GetValueOrDefault(chunk.SequenceId)?.Speculator is not { } speculator) continue;
+            int produced = 0;
+            foreach (var s in sampled) if (s.SequenceId == chunk.SequenceId) produced++;
+            speculator.ObserveStep(chunk.Drafted, produced, seconds);
+        }
     }
 
     /// <summary>Takes in new requests and cancellations; runs on the loop thread only.</summary>

@@ -127,6 +127,7 @@ public sealed class TextGenerator
             float[] rows = speculator is null ? [] : new float[(_options.Speculation.DraftMax + 1) * vocab]; // [1 + draft, vocab]
             var draft = Draft.None;
             int heldBefore = 0;
+            long stepStart = 0;
             bool decoded = false;
             StopReason reason;
             while (true)
@@ -147,6 +148,7 @@ public sealed class TextGenerator
                     cache.Truncate(heldBefore + 1 + accepted);
                 }
                 sampling += Stopwatch.GetElapsedTime(t0);
+                if (decoded) speculator?.ObserveStep(draft.Length, steps.Count, Stopwatch.GetElapsedTime(stepStart).TotalSeconds);
                 reason = StopReason.ContextFull;
                 bool ended = false;
                 foreach (var step in steps)
@@ -166,7 +168,7 @@ public sealed class TextGenerator
 
                 // The last token is evaluated with this step's draft (if any) behind it, in one forward step.
                 // Drafting counts as decode time: it is part of what a speculative step costs.
-                t0 = Stopwatch.GetTimestamp();
+                t0 = stepStart = Stopwatch.GetTimestamp();
                 int room = Math.Min(cache.Room - 1, max >= 0 ? max - generated.Count - 1 : int.MaxValue);
                 draft = speculator?.Propose(CollectionsMarshal.AsSpan(all), others: 0, room) ?? Draft.None;
                 if (draft.Length == 0)

@@ -45,6 +45,36 @@ public sealed class SequenceSpeculator
 
     public SpeculationCounters Counters { get; private set; }
 
+    // Measured cost: seconds per generated token of plain steps and of drafting steps (drafting, verifying, sampling),
+    // as moving averages. The acceptance model above says what should pay; the clock says what does on this machine
+    // (a model small enough to be overhead-bound verifies k tokens for nearly k times the cost of one).
+    private double _plainSeconds, _draftSeconds;
+    private int _steps, _sincePlain;
+    private const int MeasurePlainEvery = 32;
+    private const double ClockSmoothing = 0.2;
+
+    /// <summary>Records one step of this sequence: tokens drafted (0: a plain step), tokens it produced, and its time.</summary>
+    public void ObserveStep(int drafted, int produced, double seconds)
+    {
+        if (produced <= 0 || seconds <= 0) return;
+        double perToken = seconds / produced;
+        ref double average = ref drafted == 0 ? ref _plainSeconds : ref _draftSeconds;
+        average = average == 0 ? perToken : average + ClockSmoothing * (perToken - average);
+        if (drafted == 0) _sincePlain = 0;
+    }
+
+    /// <summary>Whether this step should be plain for the clock's sake: to measure a plain step now and then, or because drafting measured slower.</summary>
+    private bool ClockSaysPlain()
+    {
+        if (!_options.AdaptToClock) return false;
+        _steps++;
+        _sincePlain++;
+        if (_plainSeconds == 0 || _sincePlain > MeasurePlainEvery) return true;
+        if (_draftSeconds == 0) return false;
+        // Slower than plain: draft only every few steps, to notice when the text turns predictable or the machine quiet.
+        return _draftSeconds > _plainSeconds && _steps % SpeculationController.ProbeEvery != 0;
+    }
+
     /// <summary>
     /// This step's draft for a sequence whose tokens (prompt and output, the last one not yet evaluated) are
     /// <paramref name="history"/>: none when <paramref name="others"/> sequences already share the step
@@ -53,7 +83,7 @@ public sealed class SequenceSpeculator
     /// <param name="room">most tokens the draft may hold (the token limit and the context left).</param>
     public Draft Propose(ReadOnlySpan<int> history, int others, int room)
     {
-        if (others >= _options.CrowdedStep || room <= 0) return Draft.None;
+        if (others >= _options.CrowdedStep || room <= 0 || ClockSaysPlain()) return Draft.None;
         if (_lookup is not null)
         {
             int k = Math.Min(room, _lookup.NextLength());

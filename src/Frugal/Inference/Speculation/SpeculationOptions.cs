@@ -52,6 +52,13 @@ public sealed record SpeculationOptions
         init => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(CrowdedStep), value, "must be at least 1");
     } = 2;
 
+    /// <summary>
+    /// Let the measured time of plain and drafting steps turn drafting off where it is slower on this machine (on by
+    /// default). Off, only the acceptance rate and the crowding decide, which makes the decisions independent of the
+    /// clock (tests).
+    /// </summary>
+    public bool AdaptToClock { get; init; } = true;
+
     public bool Enabled => Mode != SpeculationMode.Off;
 
     /// <exception cref="ArgumentException">the mode needs a draft model and has none, or its vocabulary differs from the main model's.</exception>
