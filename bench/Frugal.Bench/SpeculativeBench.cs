@@ -21,7 +21,7 @@ namespace Frugal.Bench;
 /// </summary>
 internal static class SpeculativeBench
 {
-    public sealed record Options(string Main, string Draft, int Tokens, int Rounds, string? Big, int? Threads = null);
+    public sealed record Options(string Main, string Draft, int Tokens, int Rounds, string? Big, int? Threads = null, string? Workloads = null);
 
     public static int Run(string[] args)
     {
@@ -38,6 +38,7 @@ internal static class SpeculativeBench
                 "--tokens" => o with { Tokens = int.Parse(v, CultureInfo.InvariantCulture) },
                 "--rounds" => o with { Rounds = int.Parse(v, CultureInfo.InvariantCulture) },
                 "--big" => o with { Big = v },
+                "--write-workloads" => o with { Workloads = v },
                 "--threads" => o with { Threads = int.Parse(v, CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown option {args[i]}; expected --main, --draft, --tokens, --rounds, --big, --threads"),
             };
@@ -55,6 +56,18 @@ internal static class SpeculativeBench
         var words = tokenizer.Encode("zq xv kkp lom ww 93 qq jj; yv bb :: pp", addSpecial: false);
         var salad = Enumerable.Range(0, 6).Select(_ => string.Join("", Enumerable.Range(0, 24).Select(_ => tokenizer.Decode([words[random.Next(words.Length)]])))).ToArray();
 
+        if (o.Workloads is not null)
+        {
+            // The same prompts for node-llama-cpp's speculative.mjs (llama.cpp's draft and lookup predictors).
+            File.WriteAllText(o.Workloads, System.Text.Json.JsonSerializer.Serialize(new object[]
+            {
+                new { name = "copy (1 stream)", predictor = "lookup", prompts = copies },
+                new { name = "stories (1 stream)", predictor = "draft", prompts = stories },
+                new { name = "random text (1 stream)", predictor = "lookup", prompts = salad },
+                new { name = "random text (1 stream)", predictor = "draft", prompts = salad },
+            }));
+            Console.WriteLine($"wrote {o.Workloads}");
+        }
         Console.WriteLine("| workload | mode | plain tok/s | spec tok/s | speedup | accepted/drafted |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|");
         Single(main, draft, tokenizer, o, "copy (1 stream)", copies, SpeculationMode.Lookup);
