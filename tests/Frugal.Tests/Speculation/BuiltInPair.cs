@@ -5,9 +5,12 @@ using Frugal.Tokenization;
 
 namespace Frugal.Tests.Speculation;
 
-/// <summary>The shipped main and draft models (same tokenizer), loaded once for the speculation tests.</summary>
+/// <summary>The shipped main and draft models (same tokenizer), loaded once for the speculation tests, which run one at a time (<see cref="Collection"/>).</summary>
 internal static class BuiltInPair
 {
+    /// <summary>The xUnit collection of every test that runs the shared models: a model's forward scratch is not thread-safe.</summary>
+    public const string Collection = "built-in pair";
+
     private static readonly Lazy<(ILanguageModel Main, ILanguageModel Draft, Tokenizer Tokenizer)> Pair = new(() =>
     {
         string main = Path.Combine(ShippedModels.Directory, "frugal-main.gguf");

@@ -5,6 +5,7 @@ using Frugal.Tests.Engine;
 
 namespace Frugal.Tests.Speculation;
 
+[Collection(BuiltInPair.Collection)]
 public class SpeculativeEngineTests
 {
     private static EngineRequest Request(int[] prompt, int maxTokens, SamplingOptions? sampling = null) =>

@@ -4,6 +4,7 @@ using Frugal.Inference.Speculation;
 
 namespace Frugal.Tests.Speculation;
 
+[Collection(BuiltInPair.Collection)]
 public class SpeculativeGreedyTests
 {
     private static GenerationOptions Options(SpeculationOptions spec, int maxTokens = 48, SamplingOptions? sampling = null) => new()

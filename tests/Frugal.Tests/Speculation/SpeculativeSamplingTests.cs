@@ -12,6 +12,7 @@ namespace Frugal.Tests.Speculation;
 /// Pearson's chi-square statistic of the counts must stay under the p = 0.001 critical value, while the same draws
 /// with every draft accepted (a broken rule) must exceed it: the test tells a correct rule from a wrong one.
 /// </summary>
+[Collection(BuiltInPair.Collection)]
 public class SpeculativeSamplingTests(ITestOutputHelper output)
 {
     private const int Draws = 6000;

@@ -107,7 +107,16 @@ public sealed class Scheduler
                 if (isDecode && drafts is not null && drafts.TryGetValue(seq.Id, out int wanted))
                 {
                     drafted = Math.Max(0, Math.Min(Math.Min(wanted, budget - 1), Math.Min(seq.Limit - seq.ComputedTokens - 1, seq.MaxNewTokens - seq.GeneratedTokens - 1)));
-                    n += drafted;
+                    // Drafts only take free blocks: a sequence is never preempted to make room for a guess.
+                    if (drafted > 0 && !Kv.TryAllocate(seq.Id, n + drafted)) drafted = 0;
+                    else if (drafted > 0)
+                    {
+                        scheduled.Add(seq.Id);
+                        chunks.Add(new ScheduledChunk(seq.Id, seq.ComputedTokens, n + drafted, true, drafted));
+                        budget -= n + drafted;
+                        i = _running.IndexOf(seq);
+                        continue;
+                    }
                 }
                 if (!AllocateOrPreempt(seq, n, scheduled, preempted))
                 {
@@ -116,7 +125,7 @@ public sealed class Scheduler
                     continue;
                 }
                 scheduled.Add(seq.Id);
-                chunks.Add(new ScheduledChunk(seq.Id, seq.ComputedTokens, n, seq.ComputedTokens + n - drafted == seq.TotalTokens, drafted));
+                chunks.Add(new ScheduledChunk(seq.Id, seq.ComputedTokens, n, seq.ComputedTokens + n == seq.TotalTokens));
                 budget -= n;
                 i = _running.IndexOf(seq);
             }
