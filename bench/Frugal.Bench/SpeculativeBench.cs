@@ -125,15 +125,25 @@ internal static class SpeculativeBench
             }).CompleteAsync())).GetAwaiter().GetResult();
             return done.Sum(c => c.Finished.CompletionTokens) / clock.Elapsed.TotalSeconds;
         }
+        // A/A control: a second engine without speculation, measured the same way, shows the noise of the comparison.
+        using var controlEngine = new InferenceEngine(main, tokenizer, engineOptions);
         Round(plainEngine);
         Round(specEngine);
-        double plain = 0, specRate = 0;
+        Round(controlEngine);
+        double plain = 0, specRate = 0, control = 0;
         for (int r = 0; r < o.Rounds; r++)
         {
-            // Alternating which goes first, so a load spike does not always land on the same side.
-            if (r % 2 == 0) { plain += Round(plainEngine); specRate += Round(specEngine); }
-            else { specRate += Round(specEngine); plain += Round(plainEngine); }
+            // Rotating which goes first, so a load spike does not always land on the same side.
+            var order = new (InferenceEngine Engine, int Slot)[] { (plainEngine, 0), (specEngine, 1), (controlEngine, 2) };
+            for (int j = 0; j < 3; j++)
+            {
+                var (engine, slot) = order[(j + r) % 3];
+                double rate = Round(engine);
+                if (slot == 0) plain += rate; else if (slot == 1) specRate += rate; else control += rate;
+            }
         }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| 8 busy streams, A/A control (no speculation on either side) | off | {plain / o.Rounds:F0} | {control / o.Rounds:F0} | {control / plain:F2}x | - |"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"| 8 busy streams (aggregate) | auto | {plain / o.Rounds:F0} | {specRate / o.Rounds:F0} | {specRate / plain:F2}x | {specEngine.Metrics.SpeculativeAccepted}/{specEngine.Metrics.SpeculativeDrafted} |"));
     }

@@ -25,7 +25,7 @@ public sealed class SequenceSpeculator
     private readonly SpeculationOptions _options;
     private readonly SpeculationController? _lookup;
     private readonly SpeculationController? _draftController;
-    private readonly DraftModelDrafter? _drafter;
+    private readonly Lazy<DraftModelDrafter>? _drafter;
     private readonly int _vocab;
     private readonly bool _greedy;
 
@@ -39,7 +39,8 @@ public sealed class SequenceSpeculator
         if (options.Mode is SpeculationMode.Draft or SpeculationMode.Auto && options.DraftModel is { } model)
         {
             _draftController = new SpeculationController(options.DraftMax, DraftModelCost);
-            _drafter = new DraftModelDrafter(model, sampling, context);
+            // Made on first use: a sequence that never drafts (crowded steps) never pays for the draft model's cache.
+            _drafter = new Lazy<DraftModelDrafter>(() => new DraftModelDrafter(model, sampling, context));
         }
     }
 
@@ -101,7 +102,7 @@ public sealed class SequenceSpeculator
             {
                 var tokens = new int[k];
                 var q = _greedy ? [] : new float[k * _vocab];
-                int n = _drafter.Draft(history, tokens, q);
+                int n = _drafter.Value.Draft(history, tokens, q);
                 if (n > 0) return new Draft(tokens[..n], _greedy ? [] : q[..(n * _vocab)], true);
             }
         }
