@@ -1,6 +1,7 @@
 using Frugal.Gguf;
 using Frugal.Inference.Embeddings;
 using Frugal.Inference.Engine;
+using Frugal.Inference.Speculation;
 using Frugal.Models;
 using Frugal.Tokenization;
 using Frugal.Tokenization.ChatTemplates;
@@ -12,6 +13,7 @@ namespace Frugal.Server;
 public sealed class ServedModel : IDisposable
 {
     private readonly ILanguageModel _model;
+    private ILanguageModel? _draft; // the speculative-decoding draft model, owned here
 
     private ServedModel(string id, ILanguageModel model, InferenceEngine engine, ChatTemplate? template, EmbeddingPooling pooling)
     {
@@ -51,8 +53,11 @@ public sealed class ServedModel : IDisposable
             pooling = options.EmbeddingPooling ?? EmbeddingPoolings.FromGguf(file) ?? EmbeddingPooling.Mean;
         }
         var model = ModelLoader.Load(options.ModelPath, options.Weights);
+        ILanguageModel? draft = null;
         try
         {
+            if (options.Speculation != SpeculationMode.Off && options.DraftModelPath is { } draftPath)
+                draft = ModelLoader.Load(draftPath);
             var engine = new InferenceEngine(model, tokenizer, new EngineOptions
             {
                 ContextLength = options.ContextLength ?? Math.Min(model.Config.ContextLength, 4096),
@@ -61,11 +66,15 @@ public sealed class ServedModel : IDisposable
                 KvBlocks = options.KvBlocks,
                 KvCacheTypes = options.KvCacheTypes,
                 KvRetention = options.KvRetention,
+                Speculation = new SpeculationOptions { Mode = options.Speculation, DraftModel = draft, DraftMax = options.DraftMax },
             }, loggers?.CreateLogger<InferenceEngine>());
-            return new ServedModel(id, model, engine, template, pooling);
+            var served = new ServedModel(id, model, engine, template, pooling);
+            served._draft = draft;
+            return served;
         }
         catch
         {
+            draft?.Dispose();
             model.Dispose();
             throw;
         }
@@ -82,6 +91,7 @@ public sealed class ServedModel : IDisposable
     public void Dispose()
     {
         Engine.Dispose();
+        _draft?.Dispose();
         _model.Dispose();
     }
 }

@@ -40,6 +40,15 @@ public sealed record ServerOptions
     public ModelLoadOptions Weights { get; init; } = ModelLoadOptions.Default;
 
     /// <summary>Largest request body accepted; larger ones get 413.</summary>
+    /// <summary>Speculative decoding of every request (off by default here; <c>frugal serve</c> defaults to auto).</summary>
+    public Inference.Speculation.SpeculationMode Speculation { get; init; }
+
+    /// <summary>The draft model file for <see cref="Speculation"/> draft or auto; loaded and owned by the server.</summary>
+    public string? DraftModelPath { get; init; }
+
+    /// <summary>Most tokens drafted per step.</summary>
+    public int DraftMax { get; init; } = 8;
+
     public long MaxBodyBytes { get; init; } = 1 << 20;
 
     /// <summary>Most choices (n) one request may ask for.</summary>

@@ -24,11 +24,13 @@ internal static class ChatCommand
         var ctx = new Option<int?>("--ctx", "-c") { Description = "context length (default: the model's, at most 4096)" };
         var kv = new KvCacheTypeOptions();
         var retention = new KvRetentionCliOptions(shift: true, shiftByDefault: true);
+        var speculation = new SpeculationCliOptions();
         var command = new Command("chat", "chat with a model interactively") { model, system, temp, seed, count, ctx };
         kv.AddTo(command);
         retention.AddTo(command);
         var memory = new MemoryBudgetOptions();
         memory.AddTo(command);
+        speculation.AddTo(command);
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             var cacheTypes = kv.Parse(parse);
@@ -37,7 +39,13 @@ internal static class ChatCommand
             string path = HubModels.Resolve(context, parse.GetValue(model) ?? context.DefaultModelPath);
             using (var header = CommonArguments.Open(path)) MemoryBudgetOptions.Check(header, loadOptions); // a missing or malformed file is a user error before anything loads
             int? context0 = parse.GetValue(ctx);
-            var engineOptions = new EngineOptions { ContextLength = context0 ?? 4096, MaxRunningSequences = 1, KvCacheTypes = cacheTypes, KvRetention = kvRetention };
+            var (specMode, draftPath, draftMax) = speculation.Parse(parse, context, path);
+            using var draftModel = draftPath is null ? null : Frugal.Models.ModelLoader.Load(draftPath);
+            var engineOptions = new EngineOptions
+            {
+                ContextLength = context0 ?? 4096, MaxRunningSequences = 1, KvCacheTypes = cacheTypes, KvRetention = kvRetention,
+                Speculation = new Frugal.Inference.Speculation.SpeculationOptions { Mode = specMode, DraftModel = draftModel, DraftMax = draftMax },
+            };
             using var client = LoadProgress.Run(context, Path.GetFileName(path), () => MemoryBudgetOptions.Guard(() => FrugalChatClient.Load(path, engineOptions, loadOptions)));
             KvRetentionCliOptions.CheckFits(kvRetention, ((InferenceEngine)client.GetService(typeof(InferenceEngine))!).ContextLength);
             var options = new ChatOptions { Temperature = parse.GetValue(temp), Seed = parse.GetValue(seed), MaxOutputTokens = parse.GetValue(count) };

@@ -4,12 +4,13 @@ using Frugal.Inference.Benchmarking;
 using Frugal.Inference.Generation;
 using Frugal.Inference.Sampling;
 using Frugal.Models;
+using Frugal.Inference.Speculation;
 
 namespace Frugal.Cli.Commands;
 
 /// <summary>
 /// <c>frugal run MODEL (-p TEXT | -f FILE | &lt; stdin) [-n N] [sampling options] [--stop S]... [-ctk T] [-ctv T] [--kv-budget N --kv-policy P --kv-sinks S]
-/// [--context-shift --keep N] [--ignore-eos] [--grammar G | --grammar-file F | --json-schema S | --json-object] [--json]</c>, or <c>frugal run --demo</c>:
+/// [--context-shift --keep N] [--ignore-eos] [--spec M --draft F --draft-max N] [--grammar G | --grammar-file F | --json-schema S | --json-object] [--json]</c>, or <c>frugal run --demo</c>:
 /// streams the generated text to stdout and a one-line timing summary to stderr.
 /// </summary>
 internal static class RunCommand
@@ -60,6 +61,7 @@ internal static class RunCommand
         var retention = new KvRetentionCliOptions(shift: true);
         var grammar = new GrammarCliOptions();
         var memory = new MemoryBudgetOptions();
+        var speculation = new SpeculationCliOptions();
         var command = new Command("run", "generate text from a prompt")
         {
             model, prompt, promptFile, count, temp, topK, topP, minP, repeat, lastN, presence, frequency, seed, logitBias, stop, ctx, json, demo, threads, ignoreEos,
@@ -68,6 +70,7 @@ internal static class RunCommand
         retention.AddTo(command);
         grammar.AddTo(command);
         memory.AddTo(command);
+        speculation.AddTo(command);
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             string? path = parse.GetValue(model);
@@ -112,11 +115,22 @@ internal static class RunCommand
             ThreadsOption.Apply(parse.GetValue(threads));
             if (isDemo) path = DemoModel.EnsureFile(context.DemoDirectory, context.Error);
             else path = HubModels.Resolve(context, path!);
+            var (specMode, draftPath, draftMax) = speculation.Parse(parse, context, path!);
             using var file = CommonArguments.Open(path!);
             using var lm = LoadProgress.Run(context, Path.GetFileName(path!), () => MemoryBudgetOptions.Load(context, file, loadOptions));
             KvCacheTypeOptions.CheckFits(cacheTypes, lm.Config);
             KvRetentionCliOptions.CheckFits(kvRetention, options.ContextLength ?? lm.Config.ContextLength);
             options = options with { Sampling = options.Sampling with { LogitBias = LogitBiasOption.Parse(parse.GetValue(logitBias), lm.Config.VocabSize) } };
+            using var draftModel = draftPath is null ? null : Frugal.Models.ModelLoader.Load(draftPath);
+            options = options with { Speculation = new SpeculationOptions { Mode = specMode, DraftModel = draftModel, DraftMax = draftMax } };
+            try
+            {
+                options.Speculation.Validate(lm.Config);
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliError($"--draft: {e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal)}");
+            }
             var tokenizer = context.LoadTokenizer(file);
             var generator = new TextGenerator(lm, tokenizer);
             if (parse.GetValue(json))
@@ -157,10 +171,11 @@ internal static class RunCommand
     internal static string Summary(GenerationResult r)
     {
         var t = r.Timings;
-        return string.Create(CultureInfo.InvariantCulture,
+        string line = string.Create(CultureInfo.InvariantCulture,
             $"prefill: {t.PromptTokens} tokens in {t.Prefill.TotalSeconds:F3} s ({t.PrefillTokensPerSecond:F1} tok/s) | " +
             $"decode: {t.DecodeTokens} tokens in {t.Decode.TotalSeconds:F3} s ({t.DecodeTokensPerSecond:F1} tok/s) | " +
             $"sampling: {t.Sampling.TotalMilliseconds:F1} ms | stop: {StopName(r.StopReason)}");
+        return t.Speculation.Drafted > 0 ? line + $" | spec: {t.Speculation.Accepted}/{t.Speculation.Drafted} drafted tokens accepted" : line;
     }
 
     private static string StopName(StopReason reason) => reason switch
@@ -187,6 +202,10 @@ internal static class RunCommand
         j.WriteNumber("decode_tokens_per_second", t.DecodeTokensPerSecond);
         j.WriteNumber("sampled_tokens", t.SampledTokens);
         j.WriteNumber("sampling_ms", t.Sampling.TotalMilliseconds);
+        j.WriteStartObject("spec");
+        j.WriteNumber("drafted", t.Speculation.Drafted);
+        j.WriteNumber("accepted", t.Speculation.Accepted);
+        j.WriteEndObject();
         j.WriteEndObject();
         j.WriteNumber("peak_rss_mb", ProcessMemory.PeakResidentBytes() / 1e6);
         WeightStreamSummary.WriteJson(j, lm);

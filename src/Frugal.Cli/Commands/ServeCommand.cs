@@ -29,6 +29,7 @@ internal static class ServeCommand
         var threads = ThreadsOption.Create();
         var kv = new KvCacheTypeOptions();
         var retention = new KvRetentionCliOptions(shift: true);
+        var speculation = new SpeculationCliOptions();
         var cluster = new ClusterCliOptions();
         var command = new Command("serve", "serve a model over an OpenAI-compatible HTTP API") { model, host, port, apiKey, parallel, ctx, queue, logFormat, pooling, threads };
         kv.AddTo(command);
@@ -36,6 +37,7 @@ internal static class ServeCommand
         var memory = new MemoryBudgetOptions();
         memory.AddTo(command);
         cluster.AddTo(command);
+        speculation.AddTo(command);
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             var cacheTypes = kv.Parse(parse);
@@ -43,6 +45,7 @@ internal static class ServeCommand
             var loadOptions = memory.Parse(parse);
             string path = parse.GetValue(model) is { } given ? HubModels.Resolve(context, given) : CommonArguments.ModelOrBuiltIn(context, null);
             using (var header = CommonArguments.Open(path)) MemoryBudgetOptions.Check(header, loadOptions); // a missing or malformed file is reported before listening
+            var (specMode, draftPath, draftMax) = speculation.Parse(parse, context, path);
             var options = new ServerOptions
             {
                 ModelPath = path,
@@ -56,6 +59,9 @@ internal static class ServeCommand
                 KvRetention = kvRetention,
                 EmbeddingPooling = parse.GetValue(pooling) is string p ? Frugal.Inference.Embeddings.EmbeddingPoolings.Parse(p) : null,
                 Weights = loadOptions,
+                Speculation = specMode,
+                DraftModelPath = draftPath,
+                DraftMax = draftMax,
             };
             if (options.ContextLength is int c) KvRetentionCliOptions.CheckFits(kvRetention, c);
             var node = cluster.Parse(parse, options);

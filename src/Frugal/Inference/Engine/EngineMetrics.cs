@@ -67,6 +67,19 @@ public sealed class EngineMetrics
 
     internal void KvCompacted() => Interlocked.Increment(ref _compactions);
 
+    /// <summary>Tokens drafted by speculative decoding and verified by the model.</summary>
+    public long SpeculativeDrafted => Interlocked.Read(ref _drafted);
+
+    /// <summary>Of those, tokens the model accepted.</summary>
+    public long SpeculativeAccepted => Interlocked.Read(ref _accepted);
+    private long _drafted, _accepted;
+
+    internal void Speculated(int drafted, int accepted)
+    {
+        Interlocked.Add(ref _drafted, drafted);
+        Interlocked.Add(ref _accepted, accepted);
+    }
+
     public LatencyHistogram TimeToFirstToken { get; } = new(Buckets);
     public LatencyHistogram InterTokenLatency { get; } = new(Buckets);
 

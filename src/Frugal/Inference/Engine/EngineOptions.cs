@@ -45,6 +45,16 @@ public sealed record EngineOptions
     /// <summary>Requests that may wait for a place in the running set; beyond it, Submit refuses.</summary>
     public int MaxQueuedRequests { get; init; } = 64;
 
+    /// <summary>
+    /// Speculative decoding for every sequence (draft model, prompt lookup); off by default. A sequence with a grammar,
+    /// or an engine with KIVI KV types, decodes plainly.
+    /// </summary>
+    public Speculation.SpeculationOptions Speculation
+    {
+        get;
+        init => field = value ?? throw new ArgumentNullException(nameof(Speculation));
+    } = Inference.Speculation.SpeculationOptions.Off;
+
     internal void Validate()
     {
         if (ContextLength is <= 0) throw new ArgumentOutOfRangeException(nameof(ContextLength), ContextLength, "the context must hold at least one position");

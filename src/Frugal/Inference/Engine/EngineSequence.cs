@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Frugal.Inference.Generation;
 using Frugal.Inference.Retention;
 using Frugal.Inference.Sampling;
+using Frugal.Inference.Speculation;
 using Frugal.Tokenization;
 
 namespace Frugal.Inference.Engine;
@@ -18,8 +19,11 @@ internal sealed class EngineSequence
     private readonly TokenOutput _output;
     private long _lastTokenAt;
 
-    public EngineSequence(long id, EngineRequest request, int maxTokens, KvRetention retention, Tokenizer tokenizer, int vocab, int context)
+    public EngineSequence(long id, EngineRequest request, int maxTokens, KvRetention retention, Tokenizer tokenizer, int vocab, int context,
+        SpeculationOptions? speculation = null)
     {
+        if (speculation is { Enabled: true } && request.Grammar is null)
+            Speculator = new SequenceSpeculator(speculation, request.Sampling, vocab, context);
         Id = id;
         Request = request;
         MaxTokens = maxTokens;
@@ -38,6 +42,12 @@ internal sealed class EngineSequence
     public KvRetention Retention { get; }
 
     public Sampler Sampler => _output.Sampler;
+
+    /// <summary>This sequence's drafting; null when it decodes plainly.</summary>
+    public SequenceSpeculator? Speculator { get; }
+
+    /// <summary>The draft planned for this step, if any.</summary>
+    public Draft Draft { get; set; } = Draft.None;
 
     public Channel<EngineEvent> Events { get; } = Channel.CreateUnbounded<EngineEvent>(new UnboundedChannelOptions { SingleWriter = true, SingleReader = true });
 
@@ -71,6 +81,46 @@ internal sealed class EngineSequence
         Events.Writer.TryWrite(new EngineToken(token, step.Text, chosen, top));
         return (token, step.StopString);
     }
+
+    /// <summary>
+    /// Verifies the first <paramref name="drafted"/> tokens of <see cref="Draft"/> against <paramref name="rows"/>
+    /// ([drafted + 1, vocab]) and emits what follows (<see cref="TokenOutput.NextDrafted"/>), each token as
+    /// <see cref="Sample"/> would: adds (token, stop) pairs to <paramref name="sampled"/> and returns the accepted count.
+    /// </summary>
+    public int SampleDrafted(ReadOnlySpan<float> rows, int drafted, EngineMetrics metrics, List<(int Token, bool Stop)> sampled)
+    {
+        var draft = Draft;
+        int vocab = rows.Length / (drafted + 1);
+        var q = draft.Probabilities.Length == 0 ? ReadOnlySpan<float>.Empty : draft.Probabilities.AsSpan(0, drafted * vocab);
+        int accepted = _output.NextDrafted(rows, draft.Tokens.AsSpan(0, drafted), q, MaxTokens - Generated, _steps);
+        Speculator!.Record(draft with { Tokens = draft.Tokens[..drafted] }, accepted);
+        metrics.Speculated(drafted, accepted);
+        long now = Stopwatch.GetTimestamp();
+        double each = _lastTokenAt == 0 ? 0 : Stopwatch.GetElapsedTime(_lastTokenAt, now).TotalSeconds / Math.Max(1, _steps.Count);
+        for (int i = 0; i < _steps.Count; i++)
+        {
+            var step = _steps[i];
+            if (step.EndOfGeneration)
+            {
+                sampled.Add((step.Token, true));
+                break;
+            }
+            if (_lastTokenAt == 0) metrics.TimeToFirstToken.Observe(Stopwatch.GetElapsedTime(SubmittedAt, now).TotalSeconds);
+            else metrics.InterTokenLatency.Observe(each);
+            _lastTokenAt = now;
+            TokenLogprob? chosen = null;
+            List<TokenLogprob>? top = null;
+            if (Request.Logprobs)
+                (chosen, top) = Logprobs(rows.Slice(i * vocab, vocab), step.Token);
+            Events.Writer.TryWrite(new EngineToken(step.Token, step.Text, chosen, top));
+            sampled.Add((step.Token, step.StopString));
+            if (step.StopString) break;
+        }
+        Draft = Draft.None;
+        return accepted;
+    }
+
+    private readonly List<TokenStep> _steps = [];
 
     /// <summary>Sends the held-back text and the final event, and closes the stream.</summary>
     public void Finish(EngineFinishReason reason)

@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Collections.Concurrent;
 using Frugal.Inference.KvPaging;
 using Frugal.Inference.Retention;
 using Frugal.Inference.Scheduling;
+using Frugal.Inference.Speculation;
 using Frugal.Models;
 using Frugal.Numerics.Attention;
 using Frugal.Tokenization;
@@ -30,6 +32,9 @@ public sealed class InferenceEngine : IDisposable
     private readonly SemaphoreSlim _wake = new(0);
     private readonly Thread _thread;
     private readonly ILogger _logger;
+    private readonly SpeculationOptions? _speculation;
+    private readonly Dictionary<long, int> _drafts = [];
+    private readonly List<(int Token, bool Stop)> _verified = [];
     private long _nextId;
     private volatile bool _stopping;
 
@@ -43,6 +48,10 @@ public sealed class InferenceEngine : IDisposable
         Tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
         _options = options ?? new EngineOptions();
         _options.Validate();
+        _options.Speculation.Validate(model.Config);
+        // KIVI keys are quantized per block as it fills: positions of rejected drafts could not be taken back.
+        _speculation = _options.Speculation.Enabled && !KvElementTypes.IsKivi(_options.KvCacheTypes.Keys) && !KvElementTypes.IsKivi(_options.KvCacheTypes.Values)
+            ? _options.Speculation : null;
         ContextLength = Math.Min(_options.ContextLength ?? model.Config.ContextLength, model.Config.ContextLength);
         // With a budget for every request, a sequence never holds more than the budget and one block.
         int perSequence = _options.KvRetention.Budget is int budget ? Math.Min(ContextLength, budget + _options.BlockSize) : ContextLength;
@@ -110,7 +119,7 @@ public sealed class InferenceEngine : IDisposable
             Metrics.Rejected();
             throw new EngineOverloadedException(Metrics.QueueDepth);
         }
-        var seq = new EngineSequence(Interlocked.Increment(ref _nextId), request, maxTokens, retention, Tokenizer, _model.Config.VocabSize, ContextLength);
+        var seq = new EngineSequence(Interlocked.Increment(ref _nextId), request, maxTokens, retention, Tokenizer, _model.Config.VocabSize, ContextLength, _speculation);
         Metrics.Request(request.PromptTokens.Count);
         // Queued before the cancellation is registered: a token cancelled already must find the sequence to cancel.
         _incoming.Enqueue(seq);
@@ -237,7 +246,8 @@ public sealed class InferenceEngine : IDisposable
                     _wake.Wait();
                     continue;
                 }
-                plan = _scheduler.Plan();
+                long stepStart = Stopwatch.GetTimestamp();
+                plan = _scheduler.Plan(Drafts());
                 // In plan order: a compaction's freed blocks may be a later operation's copy destination.
                 foreach (var compaction in plan.Compactions)
                 {
@@ -266,6 +276,14 @@ public sealed class InferenceEngine : IDisposable
                         state.CachedPromptTokens = seq.CachedPrefixTokens;
                         Metrics.LeaveQueue();
                     }
+                    if (chunk.Drafted > 0)
+                    {
+                        // The last token and the draft behind it, with the logits of every position to verify.
+                        int[] verify = [seq.TokenSpan[chunk.Start], .. state.Draft.Tokens.AsSpan(0, chunk.Drafted)];
+                        batch.Add(new BatchSequence(verify, chunk.Start, _kv.BlockTable(chunk.SequenceId), true, AllLogits: true));
+                        wanted += verify.Length;
+                        continue;
+                    }
                     int[] tokens = seq.TokenSpan.Slice(chunk.Start, chunk.Count).ToArray();
                     batch.Add(new BatchSequence(tokens, chunk.Start, _kv.BlockTable(chunk.SequenceId), chunk.SamplesNext));
                     if (chunk.SamplesNext) wanted++;
@@ -279,9 +297,19 @@ public sealed class InferenceEngine : IDisposable
                 foreach (var chunk in plan.Chunks)
                 {
                     if (!chunk.SamplesNext) continue;
+                    if (chunk.Drafted > 0)
+                    {
+                        _verified.Clear();
+                        _states[chunk.SequenceId].SampleDrafted(logits.AsSpan(row * vocab, (chunk.Drafted + 1) * vocab), chunk.Drafted, Metrics, _verified);
+                        row += chunk.Drafted + 1;
+                        foreach (var (t, s) in _verified) sampled.Add(new SampledToken(chunk.SequenceId, t, s));
+                        continue;
+                    }
                     var (token, stop) = _states[chunk.SequenceId].Sample(logits.AsSpan(row++ * vocab, vocab), Metrics);
                     sampled.Add(new SampledToken(chunk.SequenceId, token, stop));
                 }
+                if (_speculation is not null && plan.Chunks.Count <= _speculation.CrowdedStep)
+                    Observe(plan, sampled, Stopwatch.GetElapsedTime(stepStart).TotalSeconds);
                 var outcome = _scheduler.Update(plan, sampled);
                 plan = null;
                 Metrics.Step();
@@ -305,6 +333,41 @@ public sealed class InferenceEngine : IDisposable
             {
                 PublishGauges();
             }
+        }
+    }
+
+    /// <summary>
+    /// This step's drafts (speculative decoding): each decoding sequence with a speculator asks it for a draft, given
+    /// how many other sequences share the step (running ones, and one more when some wait to be admitted).
+    /// </summary>
+    private Dictionary<long, int>? Drafts()
+    {
+        if (_speculation is null) return null;
+        _drafts.Clear();
+        int others = _scheduler.RunningCount - 1 + (_scheduler.WaitingCount > 0 ? 1 : 0);
+        foreach (var state in _states.Values)
+        {
+            state.Draft = Speculation.Draft.None;
+            if (state.Speculator is null || _scheduler.Find(state.Id) is not { Status: SequenceStatus.Running } seq) continue;
+            if (seq.TotalTokens - seq.ComputedTokens != 1 || seq.GeneratedTokens == 0) continue;
+            int room = Math.Min(Math.Min(seq.MaxNewTokens - seq.GeneratedTokens - 1, seq.Limit - seq.ComputedTokens - 1), _speculation.DraftMax);
+            var draft = state.Speculator.Propose(seq.TokenSpan, others, room);
+            if (draft.Length == 0) continue;
+            state.Draft = draft;
+            _drafts[state.Id] = draft.Length;
+        }
+        return _drafts;
+    }
+
+    /// <summary>Tells each decoding sequence's speculator what its step cost and produced (the clock side of its controller).</summary>
+    private void Observe(StepPlan plan, List<SampledToken> sampled, double seconds)
+    {
+        foreach (var chunk in plan.Chunks)
+        {
+            if (!chunk.IsDecode || _states.GetValueOrDefault(chunk.SequenceId)?.Speculator is not { } speculator) continue;
+            int produced = 0;
+            foreach (var s in sampled) if (s.SequenceId == chunk.SequenceId) produced++;
+            speculator.ObserveStep(chunk.Drafted, produced, seconds);
         }
     }
 

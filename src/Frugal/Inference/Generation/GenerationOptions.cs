@@ -65,6 +65,16 @@ public sealed record GenerationOptions
     /// <summary>Constrains the output to this grammar (GBNF, JSON, a JSON Schema); null leaves it free.</summary>
     public Constraints.GbnfGrammar? Grammar { get; init; }
 
+    /// <summary>
+    /// Speculative decoding (draft model, prompt lookup); off by default. Not with a grammar (the sequence decodes
+    /// plainly then) nor with KIVI KV types (their keys are quantized per block, so rejected drafts cannot be rolled back).
+    /// </summary>
+    public Speculation.SpeculationOptions Speculation
+    {
+        get;
+        init => field = value ?? throw new ArgumentNullException(nameof(Speculation));
+    } = Inference.Speculation.SpeculationOptions.Off;
+
     /// <summary>Called after each context shift or eviction with the slots and tokens kept.</summary>
     public Action<KvCompactionEvent>? KvCompacted { get; init; }
 }

@@ -21,13 +21,16 @@ public readonly record struct GeneratedPiece(int TokenId, string Text);
 
 /// <summary>
 /// Where the time went. Prefill is the forward passes over the prompt; decode is the one-token forward passes
-/// after it; sampling (the sampler chain, every generated token) is counted apart, as llama.cpp does.
+/// after it (with speculation, decode tokens are the tokens those steps produced); sampling (the sampler chain, every generated token) is counted apart, as llama.cpp does.
 /// </summary>
 public sealed record GenerationTimings(int PromptTokens, TimeSpan Prefill, int DecodeTokens, TimeSpan Decode, int SampledTokens, TimeSpan Sampling)
 {
     public double PrefillTokensPerSecond => Rate(PromptTokens, Prefill);
 
     public double DecodeTokensPerSecond => Rate(DecodeTokens, Decode);
+
+    /// <summary>Tokens drafted by speculative decoding and accepted by the model.</summary>
+    public Speculation.SpeculationCounters Speculation { get; init; }
 
     private static double Rate(int tokens, TimeSpan time) => time > TimeSpan.Zero ? tokens / time.TotalSeconds : 0;
 }

@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Frugal.Inference.Retention;
+using System.Runtime.InteropServices;
 using Frugal.Inference.Sampling;
+using Frugal.Inference.Speculation;
 using Frugal.Models;
 using Frugal.Numerics.Attention;
 using Frugal.Tokenization;
@@ -55,6 +57,11 @@ public sealed class TextGenerator
             yield return piece;
     }
 
+    /// <summary>Whether a generation speculates: asked for, and nothing that cannot roll back drafts (a grammar, KIVI keys).</summary>
+    internal static bool Speculates(GenerationOptions options) =>
+        options.Speculation.Enabled && options.Grammar is null
+        && !KvElementTypes.IsKivi(options.KvCacheTypes.Keys) && !KvElementTypes.IsKivi(options.KvCacheTypes.Values);
+
     /// <summary>The state of one generation.</summary>
     private sealed class Run
     {
@@ -72,6 +79,7 @@ public sealed class TextGenerator
             _prompt = prompt.ToArray();
             _options = options;
             var config = owner._model.Config;
+            options.Speculation.Validate(config);
             _context = options.ContextLength ?? config.ContextLength;
             if (_prompt.Length == 0)
                 throw new ArgumentException("the prompt has no tokens (empty text and no BOS): nothing to continue from", nameof(prompt));
@@ -113,29 +121,70 @@ public sealed class TextGenerator
             var sampling = TimeSpan.Zero;
             int decodeTokens = 0;
             int[] one = new int[1];
+            var speculator = Speculates(_options) ? new SequenceSpeculator(_options.Speculation, _options.Sampling, vocab, cacheSize) : null;
+            var all = new List<int>(_prompt);               // prompt and output: what prompt lookup and the draft model read
+            var steps = new List<TokenStep>();
+            float[] rows = speculator is null ? [] : new float[(_options.Speculation.DraftMax + 1) * vocab]; // [1 + draft, vocab]
+            var draft = Draft.None;
+            int heldBefore = 0;
+            long stepStart = 0;
+            bool decoded = false;
             StopReason reason;
             while (true)
             {
                 ct.ThrowIfCancellationRequested();
                 if (max >= 0 && generated.Count >= max) { reason = StopReason.MaxTokens; break; }
                 long t0 = Stopwatch.GetTimestamp();
-                var step = output.Next(logits);
+                if (draft.Length == 0)
+                {
+                    steps.Clear();
+                    steps.Add(output.Next(logits));
+                }
+                else
+                {
+                    int limit = max >= 0 ? max - generated.Count : int.MaxValue;
+                    int accepted = output.NextDrafted(rows, draft.Tokens, draft.Probabilities, limit, steps);
+                    speculator!.Record(draft, accepted);
+                    cache.Truncate(heldBefore + 1 + accepted);
+                }
                 sampling += Stopwatch.GetElapsedTime(t0);
-                if (step.EndOfGeneration) { reason = StopReason.EndOfGeneration; break; }
-                int token = step.Token;
-                generated.Add(token);
-                text.Append(step.Text);
-                yield return new GeneratedPiece(token, step.Text);
-                if (step.StopString) { reason = StopReason.StopString; break; }
+                if (decoded) speculator?.ObserveStep(draft.Length, steps.Count, Stopwatch.GetElapsedTime(stepStart).TotalSeconds);
+                reason = StopReason.ContextFull;
+                bool ended = false;
+                foreach (var step in steps)
+                {
+                    if (step.EndOfGeneration) { reason = StopReason.EndOfGeneration; ended = true; if (decoded) decodeTokens++; break; }
+                    int token = step.Token;
+                    generated.Add(token);
+                    all.Add(token);
+                    text.Append(step.Text);
+                    if (decoded) decodeTokens++;
+                    yield return new GeneratedPiece(token, step.Text);
+                    if (step.StopString) { reason = StopReason.StopString; ended = true; break; }
+                }
+                if (ended) break;
                 if (max >= 0 && generated.Count >= max) { reason = StopReason.MaxTokens; break; }
                 if (!cache.HasRoomFor(1)) { reason = StopReason.ContextFull; break; }
-                one[0] = token;
-                t0 = Stopwatch.GetTimestamp();
-                cache.Forward(one, logits);
-                decode += Stopwatch.GetElapsedTime(t0);
-                decodeTokens++;
-            }
 
+                // The last token is evaluated with this step's draft (if any) behind it, in one forward step.
+                // Drafting counts as decode time: it is part of what a speculative step costs.
+                t0 = stepStart = Stopwatch.GetTimestamp();
+                int room = Math.Min(cache.Room - 1, max >= 0 ? max - generated.Count - 1 : int.MaxValue);
+                draft = speculator?.Propose(CollectionsMarshal.AsSpan(all), others: 0, room) ?? Draft.None;
+                if (draft.Length == 0)
+                {
+                    one[0] = all[^1];
+                    cache.Forward(one, logits);
+                }
+                else
+                {
+                    heldBefore = cache.Count;
+                    int[] chunk = [all[^1], .. draft.Tokens];
+                    cache.Forward(chunk, rows.AsSpan(0, chunk.Length * vocab), allLogits: true);
+                }
+                decode += Stopwatch.GetElapsedTime(t0);
+                decoded = true;
+            }
             var (tail, stopped) = output.Finish();
             if (stopped) reason = StopReason.StopString;
             if (tail.Length > 0)
@@ -144,7 +193,10 @@ public sealed class TextGenerator
                 yield return new GeneratedPiece(-1, tail);
             }
 
-            var timings = new GenerationTimings(_prompt.Length, prefill, decodeTokens, decode, generated.Count + (reason == StopReason.EndOfGeneration ? 1 : 0), sampling);
+            var timings = new GenerationTimings(_prompt.Length, prefill, decodeTokens, decode, generated.Count + (reason == StopReason.EndOfGeneration ? 1 : 0), sampling)
+            {
+                Speculation = speculator?.Counters ?? default,
+            };
             Result = new GenerationResult(_prompt, generated, text.ToString(), reason, timings) { KvCompactions = cache.Compactions };
         }
     }

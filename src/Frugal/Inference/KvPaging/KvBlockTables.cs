@@ -192,6 +192,27 @@ public sealed class KvBlockTables(KvBlockPool pool)
         return read;
     }
 
+    /// <summary>
+    /// Shrinks a sequence to its first <paramref name="slots"/> positions (speculative decoding's rejected drafts): the
+    /// blocks past them go back to the pool. Blocks registered in the prefix cache hold only computed positions, which
+    /// a truncation never goes below, so the cache stays true.
+    /// </summary>
+    public void Truncate(long sequenceId, int slots)
+    {
+        var table = Get(sequenceId);
+        if (slots < 0 || slots > table.Slots)
+            throw new ArgumentOutOfRangeException(nameof(slots), slots, $"sequence {sequenceId} holds {table.Slots} positions");
+        if (slots < table.RegisteredBlocks * BlockSize)
+            throw new InvalidOperationException($"sequence {sequenceId} cannot drop below its {table.RegisteredBlocks} cached blocks");
+        int keep = BlocksFor(slots);
+        for (int i = table.Blocks.Count - 1; i >= keep; i--)
+        {
+            Pool.Release(table.Blocks[i]);
+            table.Blocks.RemoveAt(i);
+        }
+        table.Slots = slots;
+    }
+
     /// <summary>Gives <paramref name="childId"/> the same blocks as <paramref name="parentId"/> (n samples of one prompt).</summary>
     public void Fork(long parentId, long childId)
     {

@@ -54,6 +54,16 @@ public sealed class BoundedSequence
         _tokens.Clear();
     }
 
+    /// <summary>Drops the positions from <paramref name="count"/> on (speculative decoding's rejected drafts).</summary>
+    public void Truncate(int count)
+    {
+        _cache.Truncate(count);
+        _tokens.RemoveRange(count, _tokens.Count - count);
+    }
+
+    /// <summary>Positions left before the cache is full (before any shift or eviction).</summary>
+    public int Room => _cache.Capacity - _cache.Count;
+
     /// <summary>Whether <paramref name="tokens"/> more can be evaluated (room now, or room that a shift or eviction makes).</summary>
     public bool HasRoomFor(int tokens) => _cache.Count + tokens <= _cache.Capacity || Retention.CanMakeRoom;
 

@@ -93,6 +93,49 @@ public sealed class Sampler
     }
 
     /// <summary>
+    /// The distribution <see cref="Sample"/> draws from, as a dense [vocab] row of probabilities (zero outside the
+    /// chain's candidates): one-hot at the greedy pick for temperature 0. Speculative decoding compares it with the
+    /// draft's distribution (Leviathan et al. 2023; Chen et al. 2023). It consumes no random numbers.
+    /// </summary>
+    public void Distribution(ReadOnlySpan<float> logits, Span<float> probs)
+    {
+        if (probs.Length != _vocab)
+            throw new ArgumentException($"expected a [{_vocab}] row of probabilities, got {probs.Length}", nameof(probs));
+        probs.Clear();
+        if (_options.Temperature <= 0)
+        {
+            ApplyPenalties(logits);
+            probs[TensorPrimitives.IndexOfMax(_work)] = 1;
+            return;
+        }
+        int n = Filter(logits);
+        var p = _scratch.AsSpan(0, n);
+        Softmax.Apply(_values.AsSpan(0, n), p);
+        for (int i = 0; i < n; i++) probs[_ids[i]] = p[i];
+    }
+
+    /// <summary>Draws a token id from a row of probabilities (any non-negative weights; they need not sum to 1) with this sampler's generator.</summary>
+    public int SampleFrom(ReadOnlySpan<float> probs)
+    {
+        double total = 0;
+        foreach (float w in probs) total += w;
+        if (!(total > 0)) throw new ArgumentException("the weights sum to zero: nothing to draw", nameof(probs));
+        double u = _random.NextDouble() * total, sum = 0;
+        int last = 0;
+        for (int i = 0; i < probs.Length; i++)
+        {
+            if (probs[i] <= 0) continue;
+            sum += probs[i];
+            last = i;
+            if (u < sum) return i;
+        }
+        return last;
+    }
+
+    /// <summary>A uniform draw in [0, 1) from this sampler's generator (speculative decoding's accept test).</summary>
+    public double NextUniform() => _random.NextDouble();
+
+    /// <summary>
     /// Runs the chain up to and including temperature (not the final draw) and returns how many candidates remain;
     /// they are <see cref="CandidateIds"/> and <see cref="CandidateLogits"/>[0 .. count). For temperature 0 it stops
     /// after the penalties with every token a candidate, as llama.cpp's chain would before its greedy pick.

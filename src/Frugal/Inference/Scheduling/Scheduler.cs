@@ -76,8 +76,12 @@ public sealed class Scheduler
         return true;
     }
 
-    /// <summary>Plans the next step. Call <see cref="Update"/> with its results before planning again.</summary>
-    public StepPlan Plan()
+    /// <summary>
+    /// Plans the next step. Call <see cref="Update"/> with its results before planning again. <paramref name="drafts"/>:
+    /// tokens drafted for decoding sequences (speculative decoding); each is cut to the token budget, the tokens the
+    /// sequence may still generate and its room (<see cref="ScheduledChunk.Drafted"/> says how many are verified).
+    /// </summary>
+    public StepPlan Plan(IReadOnlyDictionary<long, int>? drafts = null)
     {
         if (_pending is not null)
             throw new InvalidOperationException($"step {_pending.Step} was planned but not updated; call Update before Plan");
@@ -99,6 +103,21 @@ public sealed class Scheduler
                 if (!isDecode) n = Math.Min(n, _options.MaxPrefillChunk);
                 n = Math.Min(n, seq.Limit - seq.ComputedTokens);
                 if (n <= 0) continue;
+                int drafted = 0;
+                if (isDecode && drafts is not null && drafts.TryGetValue(seq.Id, out int wanted))
+                {
+                    drafted = Math.Max(0, Math.Min(Math.Min(wanted, budget - 1), Math.Min(seq.Limit - seq.ComputedTokens - 1, seq.MaxNewTokens - seq.GeneratedTokens - 1)));
+                    // Drafts only take free blocks: a sequence is never preempted to make room for a guess.
+                    if (drafted > 0 && !Kv.TryAllocate(seq.Id, n + drafted)) drafted = 0;
+                    else if (drafted > 0)
+                    {
+                        scheduled.Add(seq.Id);
+                        chunks.Add(new ScheduledChunk(seq.Id, seq.ComputedTokens, n + drafted, true, drafted));
+                        budget -= n + drafted;
+                        i = _running.IndexOf(seq);
+                        continue;
+                    }
+                }
                 if (!AllocateOrPreempt(seq, n, scheduled, preempted))
                 {
                     i = _running.IndexOf(seq); // preemption shrank the list; seq itself may be gone
@@ -146,10 +165,12 @@ public sealed class Scheduler
         if (!ReferenceEquals(plan, _pending))
             throw new InvalidOperationException($"step {plan.Step} is not the step awaiting its results");
         _pending = null;
-        var byId = new Dictionary<long, SampledToken>();
+        var byId = new Dictionary<long, List<SampledToken>>();
         foreach (var s in sampled)
-            if (!byId.TryAdd(s.SequenceId, s))
-                throw new ArgumentException($"two sampled tokens for sequence {s.SequenceId}", nameof(sampled));
+        {
+            if (!byId.TryGetValue(s.SequenceId, out var list)) byId[s.SequenceId] = list = [];
+            list.Add(s);
+        }
 
         var appended = new List<SampledToken>();
         var finished = new List<(long, FinishReason)>();
@@ -157,15 +178,32 @@ public sealed class Scheduler
         {
             if (!_live.TryGetValue(chunk.SequenceId, out var seq) || seq.Status != SequenceStatus.Running)
                 continue; // cancelled after the plan
-            seq.ComputedTokens = chunk.Start + chunk.Count;
-            Kv.MarkComputed(seq.Id, seq.TokenSpan, seq.ComputedTokens);
+            if (chunk.Drafted == 0)
+            {
+                seq.ComputedTokens = chunk.Start + chunk.Count;
+                Kv.MarkComputed(seq.Id, seq.TokenSpan, seq.ComputedTokens);
+            }
             if (!chunk.SamplesNext)
                 continue;
-            if (!byId.TryGetValue(seq.Id, out var token))
+            if (!byId.TryGetValue(seq.Id, out var tokens))
                 throw new ArgumentException($"sequence {seq.Id} reached the end of its tokens this step but no sampled token was given", nameof(sampled));
-            seq.Append(token.Token);
-            appended.Add(token);
-            var reason = token.Stop ? FinishReason.Stop : seq.GeneratedTokens >= seq.MaxNewTokens ? FinishReason.Length : FinishReason.None;
+            if (tokens.Count > 1 + chunk.Drafted)
+                throw new ArgumentException($"{tokens.Count} sampled tokens for sequence {seq.Id}, whose chunk verified {chunk.Drafted} drafted tokens", nameof(sampled));
+            var reason = FinishReason.None;
+            foreach (var token in tokens)
+            {
+                seq.Append(token.Token);
+                appended.Add(token);
+                reason = token.Stop ? FinishReason.Stop : seq.GeneratedTokens >= seq.MaxNewTokens ? FinishReason.Length : FinishReason.None;
+                if (reason != FinishReason.None) break;
+            }
+            if (chunk.Drafted > 0)
+            {
+                // The accepted drafts (every token but the last) have K/V; the rejected positions go back.
+                seq.ComputedTokens = chunk.Start + Math.Min(tokens.Count, 1 + chunk.Drafted);
+                Kv.Truncate(seq.Id, seq.ComputedTokens);
+                Kv.MarkComputed(seq.Id, seq.TokenSpan, seq.ComputedTokens);
+            }
             if (reason != FinishReason.None)
             {
                 Finish(seq, reason);

@@ -4,11 +4,13 @@ namespace Frugal.Inference.Scheduling;
 
 /// <summary>
 /// Work for one sequence in one step: compute K/V for positions [Start, Start + Count) of its tokens and, when
-/// <see cref="SamplesNext"/>, sample the token that follows from the logits of the last one.
+/// <see cref="SamplesNext"/>, sample the token that follows from the logits of the last one. A speculative decode
+/// (<see cref="Drafted"/> &gt; 0) holds the sequence's last token then that many drafted tokens, which are not yet
+/// the sequence's: the step verifies them from the logits of every position.
 /// </summary>
-public readonly record struct ScheduledChunk(long SequenceId, int Start, int Count, bool SamplesNext)
+public readonly record struct ScheduledChunk(long SequenceId, int Start, int Count, bool SamplesNext, int Drafted = 0)
 {
-    public bool IsDecode => Count == 1 && SamplesNext && Start > 0;
+    public bool IsDecode => Count == 1 + Drafted && SamplesNext && Start > 0;
 }
 
 /// <summary>What one forward step runs. Produced by <see cref="Scheduler.Plan"/>, consumed by <see cref="Scheduler.Update"/>.</summary>
@@ -51,7 +53,10 @@ public sealed class StepPlan
 /// </summary>
 public sealed record KvCompactionStep(long SequenceId, int HeldBefore, int[] KeptSlots, int[] BlockTable, IReadOnlyList<KvBlockCopy> Copies);
 
-/// <summary>The token the engine sampled for a chunk with <see cref="ScheduledChunk.SamplesNext"/>.</summary>
+/// <summary>
+/// The token the engine sampled for a chunk with <see cref="ScheduledChunk.SamplesNext"/>. A speculative decode gives
+/// several, in order: the accepted drafted tokens, then the one that follows them.
+/// </summary>
 /// <param name="Stop">The token ends generation (EOS/EOT, or a stop string the caller matched).</param>
 public readonly record struct SampledToken(long SequenceId, int Token, bool Stop = false);
 

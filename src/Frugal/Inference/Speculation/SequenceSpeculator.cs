@@ -1,0 +1,119 @@
+using Frugal.Inference.Sampling;
+
+namespace Frugal.Inference.Speculation;
+
+/// <summary>A step's draft: its tokens and, for a sampled draft-model draft, the distributions they were drawn from.</summary>
+/// <param name="Probabilities">[Tokens.Length, vocab] q rows; empty for one-hot drafts (prompt lookup, greedy drafting).</param>
+public readonly record struct Draft(int[] Tokens, float[] Probabilities, bool FromModel)
+{
+    public static readonly Draft None = new([], [], false);
+
+    public int Length => Tokens.Length;
+}
+
+/// <summary>
+/// One sequence's speculation: which source drafts this step (prompt lookup, the draft model), how many tokens (each
+/// source's own <see cref="SpeculationController"/>), and the bookkeeping of what was accepted.
+/// </summary>
+public sealed class SequenceSpeculator
+{
+    // Cost of one drafted token relative to a decode step: verifying it (a row of the batched step), plus for the
+    // draft model its own forward step. Fitted to the built-in pair on the bench (bench/speculative.md).
+    private const double LookupCost = 0.12;
+    private const double DraftModelCost = 0.35;
+
+    private readonly SpeculationOptions _options;
+    private readonly SpeculationController? _lookup;
+    private readonly SpeculationController? _draftController;
+    private readonly Lazy<DraftModelDrafter>? _drafter;
+    private readonly int _vocab;
+    private readonly bool _greedy;
+
+    public SequenceSpeculator(SpeculationOptions options, SamplingOptions sampling, int vocab, int context)
+    {
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        _vocab = vocab;
+        _greedy = sampling.Temperature <= 0;
+        if (options.Mode is SpeculationMode.Lookup or SpeculationMode.Auto)
+            _lookup = new SpeculationController(options.DraftMax, LookupCost);
+        if (options.Mode is SpeculationMode.Draft or SpeculationMode.Auto && options.DraftModel is { } model)
+        {
+            _draftController = new SpeculationController(options.DraftMax, DraftModelCost);
+            // Made on first use: a sequence that never drafts (crowded steps) never pays for the draft model's cache.
+            _drafter = new Lazy<DraftModelDrafter>(() => new DraftModelDrafter(model, sampling, context));
+        }
+    }
+
+    public SpeculationCounters Counters { get; private set; }
+
+    // Measured cost: seconds per generated token of plain steps and of drafting steps (drafting, verifying, sampling),
+    // as moving averages. The acceptance model above says what should pay; the clock says what does on this machine
+    // (a model small enough to be overhead-bound verifies k tokens for nearly k times the cost of one).
+    private double _plainSeconds, _draftSeconds;
+    private int _steps, _sincePlain;
+    private const int MeasurePlainEvery = 32;
+    private const double ClockSmoothing = 0.2;
+
+    /// <summary>Records one step of this sequence: tokens drafted (0: a plain step), tokens it produced, and its time.</summary>
+    public void ObserveStep(int drafted, int produced, double seconds)
+    {
+        if (produced <= 0 || seconds <= 0) return;
+        double perToken = seconds / produced;
+        ref double average = ref drafted == 0 ? ref _plainSeconds : ref _draftSeconds;
+        average = average == 0 ? perToken : average + ClockSmoothing * (perToken - average);
+        if (drafted == 0) _sincePlain = 0;
+    }
+
+    /// <summary>Whether this step should be plain for the clock's sake: to measure a plain step now and then, or because drafting measured slower.</summary>
+    private bool ClockSaysPlain()
+    {
+        if (!_options.AdaptToClock) return false;
+        _steps++;
+        _sincePlain++;
+        if (_plainSeconds == 0 || _sincePlain > MeasurePlainEvery) return true;
+        if (_draftSeconds == 0) return false;
+        // Slower than plain: draft only every few steps, to notice when the text turns predictable or the machine quiet.
+        return _draftSeconds > _plainSeconds && _steps % SpeculationController.ProbeEvery != 0;
+    }
+
+    /// <summary>
+    /// This step's draft for a sequence whose tokens (prompt and output, the last one not yet evaluated) are
+    /// <paramref name="history"/>: none when <paramref name="others"/> sequences already share the step
+    /// (<see cref="SpeculationOptions.CrowdedStep"/>) or when the controllers say drafting does not pay.
+    /// </summary>
+    /// <param name="room">most tokens the draft may hold (the token limit and the context left).</param>
+    public Draft Propose(ReadOnlySpan<int> history, int others, int room)
+    {
+        if (others >= _options.CrowdedStep || room <= 0 || ClockSaysPlain()) return Draft.None;
+        if (_lookup is not null)
+        {
+            int k = Math.Min(room, _lookup.NextLength());
+            if (k > 0)
+            {
+                var tokens = new int[k];
+                int n = PromptLookupDrafter.Draft(history, tokens);
+                if (n > 0) return new Draft(tokens[..n], [], false);
+            }
+        }
+        if (_drafter is not null)
+        {
+            int k = Math.Min(room, _draftController!.NextLength());
+            if (k > 0)
+            {
+                var tokens = new int[k];
+                var q = _greedy ? [] : new float[k * _vocab];
+                int n = _drafter.Value.Draft(history, tokens, q);
+                if (n > 0) return new Draft(tokens[..n], _greedy ? [] : q[..(n * _vocab)], true);
+            }
+        }
+        return Draft.None;
+    }
+
+    /// <summary>Records how many tokens of <paramref name="draft"/> the main model accepted.</summary>
+    public void Record(Draft draft, int accepted)
+    {
+        if (draft.Length == 0) return;
+        (draft.FromModel ? _draftController : _lookup)!.Record(draft.Length, accepted);
+        Counters += new SpeculationCounters(draft.Length, accepted);
+    }
+}
