@@ -61,6 +61,7 @@ internal static class InfoEndpoints
             Metric("frugal_prefix_cache_hit_tokens_total", "counter", "Prompt tokens served from the prefix cache", m.PrefixCacheHitTokens);
             Metric("frugal_preemptions_total", "counter", "Sequences preempted to free KV memory", m.Preemptions);
             Metric("frugal_kv_compactions_total", "counter", "KV compactions (context shifts and budget evictions)", m.KvCompactions);
+            Metric("frugal_forked_samples_total", "counter", "samples that forked another sample's prompt KV blocks (n > 1) instead of computing the prompt", m.ForkedSamples);
             Metric("frugal_kv_blocks_per_sequence_peak", "gauge", "Most KV blocks one sequence has held at the end of a step", m.KvBlocksPerSequencePeak);
             Metric("frugal_engine_steps_total", "counter", "Batched forward steps", m.Steps);
             Histogram("frugal_time_to_first_token_seconds", "Time from submission to the first generated token", m.TimeToFirstToken);

@@ -67,6 +67,12 @@ public sealed class EngineMetrics
 
     internal void KvCompacted() => Interlocked.Increment(ref _compactions);
 
+    /// <summary>Samples that forked another sample's prompt KV instead of computing the prompt (n > 1, repeated sampling).</summary>
+    public long ForkedSamples => Interlocked.Read(ref _forked);
+    private long _forked;
+
+    internal void Forked() => Interlocked.Increment(ref _forked);
+
     public LatencyHistogram TimeToFirstToken { get; } = new(Buckets);
     public LatencyHistogram InterTokenLatency { get; } = new(Buckets);
 

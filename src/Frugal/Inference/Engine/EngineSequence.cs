@@ -37,6 +37,9 @@ internal sealed class EngineSequence
 
     public KvRetention Retention { get; }
 
+    /// <summary>The sample of the same prompt whose KV blocks this one forks (see <see cref="InferenceEngine.Submit(IReadOnlyList{EngineRequest}, CancellationToken)"/>).</summary>
+    public long? ForkOf { get; init; }
+
     public Sampler Sampler => _output.Sampler;
 
     public Channel<EngineEvent> Events { get; } = Channel.CreateUnbounded<EngineEvent>(new UnboundedChannelOptions { SingleWriter = true, SingleReader = true });
