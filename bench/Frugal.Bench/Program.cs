@@ -22,6 +22,8 @@ if (args.Length > 0 && args[0] == "stories")
     File.WriteAllText(args[2], string.Join("\n", Frugal.Evaluation.HeldOutSets.Stories(count)));
     return 0;
 }
+if (args.Length > 0 && args[0] == "voting-curves")
+    return VotingCurves.Run(args[1..]);
 if (args.Length > 0 && args[0] == "grammar-mask")
     return GrammarMaskBench.Run(args[1..]);
 if (args.Length > 0 && args[0] == "serving-parity")

@@ -85,7 +85,7 @@ internal static class SolveCommand
                 var dev = experiment.Items(TaskSplit.Development, d);
                 var pools = experiment.PoolsAsync(dev, DevPoolSize, cancellationToken: context.Cancellation).GetAwaiter().GetResult();
                 recipe = VotingExperiment.FitRecipe(dev, pools, b);
-                chosen = policyName == "allocated" ? new AllocatedPolicy(recipe.Mapping) : new AllocatedEarlyStopPolicy(recipe.Mapping, recipe.Stop);
+                chosen = policyName == "allocated" ? new AllocatedPolicy(recipe.Mapping) : new AllocatedEarlyStopPolicy(recipe.StopMapping, recipe.Stop);
             }
             var items = experiment.Items(splitValue, n);
             var source = experiment.Source(items);
@@ -116,9 +116,10 @@ internal static class SolveCommand
                     j.WriteNumber("prompt_tokens_computed", source.ComputedPromptTokens);
                     if (recipe is not null)
                     {
-                        j.WriteNumber("probe", recipe.Mapping.Probe);
+                        var used = policyName == "allocated" ? recipe.Mapping : recipe.StopMapping;
+                        j.WriteNumber("probe", used.Probe);
                         j.WriteStartArray("extra_by_agreement");
-                        foreach (int e in recipe.Mapping.ExtraByAgreement) j.WriteNumberValue(e);
+                        foreach (int e in used.ExtraByAgreement) j.WriteNumberValue(e);
                         j.WriteEndArray();
                         j.WriteNumber("stop_min_votes", recipe.Stop.MinVotes);
                         j.WriteNumber("stop_min_share", recipe.Stop.MinShare);
@@ -130,7 +131,7 @@ internal static class SolveCommand
                 context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{name} ({splitName}), {policyName} at {b} samples/item: accuracy {100 * estimate.Accuracy:F1}% ({estimate.Correct}/{estimate.Total}), 95% CI [{100 * low:F1}%, {100 * high:F1}%]; {samples} samples, {tokens} tokens generated ({(double)tokens / items.Count:F1}/item)"));
                 if (recipe is not null)
-                    context.Out.WriteLine($"recipe (fitted on {d} dev items): {recipe.Mapping}; early stop: {recipe.Stop}");
+                    context.Out.WriteLine($"recipe (fitted on {d} dev items): allocated {recipe.Mapping}; early stop {recipe.StopMapping}, stop when {recipe.Stop}");
             }
             context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{seconds:F2} s; {source.ComputedPromptTokens} prompt tokens computed for {samples} samples (the rest forked or from the prefix cache)"));
             return 0;

@@ -12,7 +12,9 @@ public enum TaskSplit
 }
 
 /// <summary>A voting recipe chosen on the development split: the allocation mapping and the early-stop rule.</summary>
-public sealed record VotingRecipe(double Budget, AllocationMapping Mapping, EarlyStopRule Stop, double DevAllocatedAccuracy, double DevEarlyStopAccuracy);
+/// <param name="Mapping">the allocated policy's mapping.</param>
+/// <param name="StopMapping">the early-stop policy's mapping (its probe count may differ: stopping pays only before the probes are all drawn).</param>
+public sealed record VotingRecipe(double Budget, AllocationMapping Mapping, AllocationMapping StopMapping, EarlyStopRule Stop, double DevAllocatedAccuracy, double DevEarlyStopAccuracy);
 
 /// <summary>
 /// Repeated sampling on a task family with the engine: items of a split, an <see cref="EngineSampleSource"/> that
@@ -31,7 +33,7 @@ public sealed class VotingExperiment(InferenceEngine engine, EvalTask task, Samp
         return split == TaskSplit.HeldOut ? HeldOutSets.Items(task, count, itemSeed, accept) : HeldOutSets.DevelopmentItems(task, count, itemSeed, accept);
     }
 
-    /// <summary>A source of samples of <paramref name="items"/>; <paramref name="temperature"/> 0 gives the greedy answer.</summary>
+    /// <summary>A source of samples of <paramref name="items"/>, with the experiment's sampling or <paramref name="samplingOverride"/> (greedy: the greedy answer).</summary>
     public EngineSampleSource Source(IReadOnlyList<EvalItem> items, SamplingOptions? samplingOverride = null)
     {
         var prompts = items.Select(i => engine.Tokenizer.Encode(i.Prompt, addSpecial: true, parseSpecial: false)).ToList();
@@ -53,35 +55,33 @@ public sealed class VotingExperiment(InferenceEngine engine, EvalTask task, Samp
 
     /// <summary>
     /// Fits the allocation mapping at a mean <paramref name="budget"/> of samples per item (the probe count 2-4 and the
-    /// extras per agreement level, whichever answers most development items), then the early-stop rule: the cheapest
-    /// (fewest tokens) whose development accuracy is within one point of allocation's.
+    /// extras per agreement level, whichever answers most development items; ties go to fewer probes), then the early-stop
+    /// recipe: over the mappings of every probe count and the stop rules, the cheapest (fewest tokens) whose development
+    /// accuracy is within one point of allocation's.
     /// </summary>
     public static VotingRecipe FitRecipe(IReadOnlyList<EvalItem> devItems, IReadOnlyList<IReadOnlyList<SampleAnswer>> devPools, double budget)
     {
         int poolSize = devPools.Min(p => p.Count);
-        (AllocationMapping Mapping, int Correct)? best = null;
+        var fits = new List<(AllocationMapping Mapping, int Correct)>();
         foreach (int probe in new[] { 2, 3, 4 })
-        {
-            if (probe > budget || probe >= poolSize) continue;
-            var fit = AllocationMapping.Fit(devPools, (i, a) => TaskAnswers.IsCorrect(devItems[i], a), probe, budget, poolSize - probe);
-            if (best is null || fit.Correct > best.Value.Correct) best = fit;
-        }
-        if (best is null) throw new ArgumentException($"a budget of {budget} samples cannot cover a probe of 2 within pools of {poolSize}", nameof(budget));
-        var mapping = best.Value.Mapping;
+            if (probe <= budget && probe < poolSize)
+                fits.Add(AllocationMapping.Fit(devPools, (i, a) => TaskAnswers.IsCorrect(devItems[i], a), probe, budget, poolSize - probe));
+        if (fits.Count == 0) throw new ArgumentException($"a budget of {budget} samples cannot cover a probe of 2 within pools of {poolSize}", nameof(budget));
+        var mapping = fits.OrderByDescending(f => f.Correct).First().Mapping;
         double allocated = Accuracy(devItems, devPools, new AllocatedPolicy(mapping)).Accuracy;
-        EarlyStopRule? rule = null;
-        double ruleAccuracy = 0;
-        long ruleTokens = long.MaxValue;
+        (AllocationMapping Mapping, EarlyStopRule Rule, double Accuracy, long Tokens)? stop = null;
+        foreach (var fit in fits)
         foreach (int votes in new[] { 2, 3, 4, 5 })
         foreach (double share in new[] { 0.5, 0.6, 0.67, 0.75, 0.8, 0.9, 1.0 })
         {
-            var r = new EarlyStopRule(votes, share);
-            var (acc, tokens) = Accuracy(devItems, devPools, new AllocatedEarlyStopPolicy(mapping, r));
-            if (acc + 0.01 + 1e-12 >= allocated && tokens < ruleTokens)
-                (rule, ruleAccuracy, ruleTokens) = (r, acc, tokens);
+            var rule = new EarlyStopRule(votes, share);
+            var (acc, tokens) = Accuracy(devItems, devPools, new AllocatedEarlyStopPolicy(fit.Mapping, rule));
+            if (acc + 0.01 + 1e-12 >= allocated && (stop is null || tokens < stop.Value.Tokens))
+                stop = (fit.Mapping, rule, acc, tokens);
         }
-        rule ??= new EarlyStopRule(int.MaxValue, 1.0);
-        return new VotingRecipe(budget, mapping, rule, allocated, ruleAccuracy);
+        // The allocated recipe itself always qualifies with a rule that never fires.
+        var s = stop ?? (mapping, new EarlyStopRule(int.MaxValue, 1.0), allocated, 0);
+        return new VotingRecipe(budget, mapping, s.Mapping, s.Rule, allocated, s.Accuracy);
     }
 
     /// <summary>Accuracy and generated tokens of a policy replayed over stored pools.</summary>
