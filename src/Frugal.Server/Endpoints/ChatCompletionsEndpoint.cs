@@ -38,7 +38,9 @@ internal static class ChatCompletionsEndpoint
         }
         bool logprobs = body.Logprobs ?? false;
         int top = logprobs ? body.TopLogprobs ?? 0 : 0;
-        var requests = RequestMapping.ToEngineRequests(body, prompt, body.MaxCompletionTokens ?? body.MaxTokens, logprobs, top, state.Options.MaxChoices, served.Engine);
+        var vote = AnswerVoting.From(body, prompts: 1);
+        // A vote scores choices by their tokens' log-probabilities (ties, best_logprob) even when the client asks none.
+        var requests = RequestMapping.ToEngineRequests(body, prompt, body.MaxCompletionTokens ?? body.MaxTokens, logprobs || vote is not null, top, state.Options.MaxChoices, served.Engine);
         var streams = CompletionRunner.Submit(served.Engine, requests, "messages", context.RequestAborted);
         string id = CompletionRunner.NewId("chatcmpl");
         long created = CompletionRunner.Now;
@@ -48,7 +50,8 @@ internal static class ChatCompletionsEndpoint
             var results = await CompletionRunner.CollectAsync(streams, context.RequestAborted);
             var choices = results.Select((r, i) => new ChatChoice(i, new AssistantMessage(r.Text),
                 logprobs ? new ChatLogprobs(r.Tokens.Select(t => Logprob(t, served.Tokenizer)).ToList()) : null, RequestMapping.FinishReason(r.Finished.Reason))).ToList();
-            await Results.Json(new ChatCompletion(id, created, served.Id, choices, RequestMapping.Usage(context, prompt.Length, results.Select(r => r.Finished))),
+            await Results.Json(new ChatCompletion(id, created, served.Id, choices, RequestMapping.Usage(context, prompt.Length, results.Select(r => r.Finished)),
+                vote?.Summarize(results)),
                 ServerJson.Options).ExecuteAsync(context);
             return;
         }
