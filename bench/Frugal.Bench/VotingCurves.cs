@@ -56,22 +56,25 @@ internal static class VotingCurves
 
         using var file = GgufFile.Open(model);
         using var lm = ModelLoader.Load(model);
-        using var engine = new InferenceEngine(lm, Tokenizer.FromGguf(file), new EngineOptions { MaxRunningSequences = 32, MaxQueuedRequests = 1024 });
+        const int Running = 32;
+        using var engine = new InferenceEngine(lm, Tokenizer.FromGguf(file), new EngineOptions { MaxRunningSequences = Running, MaxQueuedRequests = 1024 });
+        // Pools: as many prompts at once as the running slots hold whole groups, so every group's samples fork its prompt.
+        const int PoolPrompts = Running / PoolSize;
         var sampling = new SamplingOptions { Temperature = temp, TopK = 0, TopP = 1, MinP = 0 };
         var experiment = new VotingExperiment(engine, task, sampling, seed);
         var clock = Stopwatch.StartNew();
 
         var dev = experiment.Items(TaskSplit.Development, devItems);
         var test = experiment.Items(TaskSplit.HeldOut, items);
-        var devPools = experiment.PoolsAsync(dev, PoolSize, 16).GetAwaiter().GetResult();
+        var devPools = experiment.PoolsAsync(dev, PoolSize, PoolPrompts).GetAwaiter().GetResult();
         Console.Error.WriteLine($"dev pools: {dev.Count} x {PoolSize} samples in {clock.Elapsed.TotalSeconds:F0} s");
         var testSource = experiment.Source(test);
-        var testPools = RepeatedSampling.RunAsync(test.Count, new UniformPolicy(PoolSize), testSource.Source, 16).GetAwaiter().GetResult()
+        var testPools = RepeatedSampling.RunAsync(test.Count, new UniformPolicy(PoolSize), testSource.Source, PoolPrompts).GetAwaiter().GetResult()
             .Select(s => s.Samples).ToList();
         long poolPromptTokens = testSource.ComputedPromptTokens;
         Console.Error.WriteLine($"held-out pools: {test.Count} x {PoolSize} samples in {clock.Elapsed.TotalSeconds:F0} s");
         var greedySource = experiment.Source(test, SamplingOptions.Greedy);
-        var greedy = RepeatedSampling.RunAsync(test.Count, new UniformPolicy(1), greedySource.Source, 16).GetAwaiter().GetResult();
+        var greedy = RepeatedSampling.RunAsync(test.Count, new UniformPolicy(1), greedySource.Source, Running).GetAwaiter().GetResult();
 
         var points = new List<Point>
         {
@@ -97,7 +100,7 @@ internal static class VotingCurves
 
         // Live check: one budget's early-stop policy on the engine gives exactly the replayed samples' result.
         var check = recipes.First(r => r.Budget == 4);
-        var live = RepeatedSampling.RunAsync(test.Count, new AllocatedEarlyStopPolicy(check.StopMapping, check.Stop), experiment.Source(test).Source, 16)
+        var live = RepeatedSampling.RunAsync(test.Count, new AllocatedEarlyStopPolicy(check.StopMapping, check.Stop), experiment.Source(test).Source, Running)
             .GetAwaiter().GetResult();
         var replayed = RepeatedSampling.RunAsync(test.Count, new AllocatedEarlyStopPolicy(check.StopMapping, check.Stop), RepeatedSampling.Replay(testPools), 1)
             .GetAwaiter().GetResult();
@@ -106,7 +109,7 @@ internal static class VotingCurves
         Directory.CreateDirectory(outDir);
         string png = Path.Combine(outDir, $"{taskName}-curves.png");
         Plot(points, png, taskName, test.Count, temp);
-        string report = Report(points, recipes, taskName, test.Count, dev.Count, temp, seed, liveMatches, poolPromptTokens, clock.Elapsed, Path.GetFileName(png));
+        string report = Report(points, recipes, taskName, test.Count, dev.Count, temp, seed, liveMatches, poolPromptTokens, PoolSize * test.Sum(i => (long)engine.Tokenizer.Encode(i.Prompt, addSpecial: true, parseSpecial: false).Length), clock.Elapsed, Path.GetFileName(png));
         File.WriteAllText(Path.Combine(outDir, $"{taskName}-curves.md"), report);
         Console.WriteLine(report);
         return 0;
@@ -145,13 +148,13 @@ internal static class VotingCurves
     }
 
     private static string Report(List<Point> points, List<VotingRecipe> recipes, string task, int n, int devN, float temp, ulong seed, bool liveMatches,
-        long poolPromptTokens, TimeSpan elapsed, string png)
+        long poolPromptTokens, long promptTokens, TimeSpan elapsed, string png)
     {
         var sb = new StringBuilder();
         string F(double x) => x.ToString("F1", CultureInfo.InvariantCulture);
         string Acc(AccuracyEstimate e) => $"{F(100 * e.Accuracy)}% [{F(100 * e.Interval.Low)}, {F(100 * e.Interval.High)}]";
         sb.AppendLine($"task {task}: held-out n = {n}, development n = {devN}, temperature {temp.ToString(CultureInfo.InvariantCulture)} (top-k/top-p/min-p off), sample seed {seed}, {F(elapsed.TotalSeconds)} s");
-        sb.AppendLine($"held-out pools: {n} x {PoolSize} samples, {poolPromptTokens} prompt tokens computed (the rest forked from each group's first sample or taken from the prefix cache)");
+        sb.AppendLine($"held-out pools: {n} x {PoolSize} samples, {poolPromptTokens} prompt tokens computed of {promptTokens} in the {n * PoolSize} samples' prompts (the rest forked from each group's first sample or taken from the prefix cache)");
         sb.AppendLine($"live allocated + early stop (B=4) on the engine == its replay over the stored samples: {(liveMatches ? "yes" : "NO")}");
         sb.AppendLine();
         sb.AppendLine($"![accuracy vs tokens]({png})");
