@@ -28,6 +28,8 @@ if (args.Length > 0 && args[0] == "disk-read")
     return DiskReadBench.Run(args[1..]);
 if (args.Length > 0 && args[0] == "speculative")
     return SpeculativeBench.Run(args[1..]);
+if (args.Length > 0 && args[0] == "voting-curves")
+    return VotingCurves.Run(args[1..]);
 if (args.Length > 0 && args[0] == "grammar-mask")
     return GrammarMaskBench.Run(args[1..]);
 if (args.Length > 0 && args[0] == "serving-parity")

@@ -27,6 +27,7 @@ public static class FrugalCli
         root.Subcommands.Add(ChatCommand.Create(context));
         root.Subcommands.Add(PerplexityCommand.Create(context));
         root.Subcommands.Add(EvalCommand.Create(context));
+        root.Subcommands.Add(SolveCommand.Create(context));
         root.Subcommands.Add(PullCommand.Create(context));
         root.Subcommands.Add(ListCommand.Create(context));
         root.Subcommands.Add(RmCommand.Create(context));

@@ -18,8 +18,9 @@ internal static class CompletionRunner
         var streams = new List<EngineStream>();
         try
         {
-            foreach (var r in requests)
-                streams.Add(engine.Submit(r, aborted));
+            // Choices of one prompt go in as one sample group: the prompt is computed once and its KV blocks forked.
+            foreach (var group in Groups(requests))
+                streams.AddRange(engine.Submit(group, aborted));
             return streams;
         }
         catch (Exception e)
@@ -34,6 +35,22 @@ internal static class CompletionRunner
                 _ => e,
             };
         }
+    }
+
+    /// <summary>Consecutive requests with the same prompt (the n choices of one prompt, prompt-major).</summary>
+    private static IEnumerable<List<EngineRequest>> Groups(IReadOnlyList<EngineRequest> requests)
+    {
+        var group = new List<EngineRequest>();
+        foreach (var r in requests)
+        {
+            if (group.Count > 0 && !ReferenceEquals(group[0].PromptTokens, r.PromptTokens) && !group[0].PromptTokens.SequenceEqual(r.PromptTokens))
+            {
+                yield return group;
+                group = [];
+            }
+            group.Add(r);
+        }
+        if (group.Count > 0) yield return group;
     }
 
     /// <summary>Reads the events of <paramref name="choices"/> choices into one result each.</summary>

@@ -7,23 +7,16 @@ using Frugal.Numerics.Attention;
 namespace Frugal.Cli.Commands;
 
 /// <summary>
-/// <c>frugal eval [MODEL] --task arithmetic|recall|copy [--n 500] [--seed S] [-t N] [-ctk T] [-ctv T] [--json]</c>: greedy accuracy on
+/// <c>frugal eval [MODEL] --task arithmetic|recall|copy|copy-long [--n 500] [--seed S] [-t N] [-ctk T] [-ctv T] [--json]</c>: greedy accuracy on
 /// a held-out task set with its 95% Wilson interval (see <see cref="GreedyTaskEvaluator"/>). Without MODEL it
 /// measures the built-in model, as <c>frugal run</c> does.
 /// </summary>
 internal static class EvalCommand
 {
-    private static readonly Dictionary<string, EvalTask> Tasks = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["arithmetic"] = EvalTask.Arithmetic,
-        ["recall"] = EvalTask.Recall,
-        ["copy"] = EvalTask.Copy,
-    };
-
     public static Command Create(CliContext context)
     {
         var model = new Argument<string?>("MODEL") { Description = HubModels.ModelHelp + " (default: the built-in model)", Arity = ArgumentArity.ZeroOrOne };
-        var task = new Option<string>("--task") { Description = "held-out task: arithmetic (3-digit addition), recall (key 400+ tokens back) or copy", Required = true };
+        var task = new Option<string>("--task") { Description = "held-out task: arithmetic (3-digit addition), recall (key 400+ tokens back), copy (3-10 items) or copy-long (11-14 items, the harder family)", Required = true };
         var count = new Option<int>("--n") { Description = "items to evaluate", DefaultValueFactory = _ => 500 };
         var seed = new Option<ulong>("--seed") { Description = "seed of the held-out set", DefaultValueFactory = _ => HeldOutSets.DefaultSeed };
         var threads = ThreadsOption.Create();
@@ -38,8 +31,8 @@ internal static class EvalCommand
         command.SetAction(parse => CliErrors.Guard(context, () =>
         {
             string taskName = parse.GetValue(task)!;
-            if (!Tasks.TryGetValue(taskName, out var evalTask))
-                throw new CliError($"--task: unknown task '{taskName}' (expected {string.Join(", ", Tasks.Keys)})");
+            if (!TaskNames.TryParse(taskName, out var evalTask))
+                throw new CliError($"--task: unknown task '{taskName}' (expected {string.Join(", ", TaskNames.Names)})");
             int n = parse.GetValue(count);
             if (n < 1) throw new CliError($"--n: expected at least 1 item, got {n}");
             var cacheTypes = kv.Parse(parse);
@@ -61,7 +54,7 @@ internal static class EvalCommand
             var estimate = evaluator.Measure(items, null, context.Cancellation);
             double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             var (low, high) = estimate.Interval;
-            string name = evalTask.ToString().ToLowerInvariant();
+            string name = TaskNames.Name(evalTask);
             if (parse.GetValue(json))
             {
                 JsonText.WriteLine(context.Out, j =>

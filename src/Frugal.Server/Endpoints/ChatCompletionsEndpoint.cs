@@ -40,7 +40,9 @@ internal static class ChatCompletionsEndpoint
         }
         bool logprobs = body.Logprobs ?? false;
         int top = logprobs ? body.TopLogprobs ?? 0 : 0;
-        var requests = RequestMapping.ToEngineRequests(body, prompt, body.MaxCompletionTokens ?? body.MaxTokens, logprobs, top, state.Options.MaxChoices, served.Engine, tools?.Grammar);
+        var vote = AnswerVoting.From(body, prompts: 1);
+        // A vote scores choices by their tokens' log-probabilities (ties, best_logprob) even when the client asks none.
+        var requests = RequestMapping.ToEngineRequests(body, prompt, body.MaxCompletionTokens ?? body.MaxTokens, logprobs || vote is not null, top, state.Options.MaxChoices, served.Engine, tools?.Grammar);
         var events = await state.Backend.StartAsync(requests, "messages", context.RequestAborted);
         string id = CompletionRunner.NewId("chatcmpl");
         long created = CompletionRunner.Now;
@@ -57,7 +59,8 @@ internal static class ChatCompletionsEndpoint
                 var calls = parsed.Calls.Select(c => new ToolCallOut(c.Id, new FunctionCallOut(c.Name, c.Arguments))).ToList();
                 return new ChatChoice(i, new AssistantMessage(parsed.Content.Length > 0 ? parsed.Content : null, calls), logs, ToolCallsFinish);
             }).ToList();
-            await Results.Json(new ChatCompletion(id, created, served.Id, choices, RequestMapping.Usage(context, prompt.Length, results.Select(r => r.Finished))),
+            await Results.Json(new ChatCompletion(id, created, served.Id, choices, RequestMapping.Usage(context, prompt.Length, results.Select(r => r.Finished)),
+                vote?.Summarize(results)),
                 ServerJson.Options).ExecuteAsync(context);
             return;
         }

@@ -21,10 +21,11 @@ internal static class CompletionsEndpoint
         int n = body.N ?? 1;
         if (body.Prompt.Count > 1 && (long)body.Prompt.Count * Math.Max(n, 1) > state.Options.MaxChoices)
             throw ApiError.BadRequest($"prompt count ({body.Prompt.Count}) times n ({n}) must be at most {state.Options.MaxChoices}", "prompt");
+        var vote = AnswerVoting.From(body, body.Prompt.Count);
         var prompts = body.Prompt.Select((p, i) => Tokens(p, i, served)).ToList();
         // One engine request per (prompt, choice), prompt-major: choice index = prompt index * n + choice, as OpenAI numbers them.
         var requests = prompts.SelectMany(p =>
-            RequestMapping.ToEngineRequests(body, p, body.MaxTokens ?? 16, logprobs, top, state.Options.MaxChoices, served.Engine)).ToList();
+            RequestMapping.ToEngineRequests(body, p, body.MaxTokens ?? 16, logprobs || vote is not null, top, state.Options.MaxChoices, served.Engine)).ToList();
         var echoes = echo ? body.Prompt.SelectMany((p, i) => Enumerable.Repeat(p.Text ?? served.Tokenizer.Decode(prompts[i]), requests.Count / prompts.Count)).ToList() : null;
         int promptTokens = prompts.Sum(p => p.Length);
         var events = await state.Backend.StartAsync(requests, "prompt", context.RequestAborted);
@@ -35,7 +36,8 @@ internal static class CompletionsEndpoint
         {
             var results = await CompletionRunner.CollectAsync(events, requests.Count, context.RequestAborted);
             var choices = results.Select((r, i) => new TextChoice(i, echoes?[i] + r.Text, logprobs ? Logprobs(r.Tokens) : null, RequestMapping.FinishReason(r.Finished.Reason))).ToList();
-            await Results.Json(new TextCompletion(id, created, served.Id, choices, RequestMapping.Usage(context, promptTokens, results.Select(r => r.Finished))),
+            await Results.Json(new TextCompletion(id, created, served.Id, choices, RequestMapping.Usage(context, promptTokens, results.Select(r => r.Finished)),
+                vote?.Summarize(results)),
                 ServerJson.Options).ExecuteAsync(context);
             return;
         }

@@ -63,6 +63,7 @@ internal static class InfoEndpoints
             Metric("frugal_kv_compactions_total", "counter", "KV compactions (context shifts and budget evictions)", m.KvCompactions);
             Metric("frugal_spec_drafted_tokens_total", "counter", "Tokens drafted by speculative decoding and verified", m.SpeculativeDrafted);
             Metric("frugal_spec_accepted_tokens_total", "counter", "Drafted tokens the model accepted", m.SpeculativeAccepted);
+            Metric("frugal_forked_samples_total", "counter", "samples that forked another sample's prompt KV blocks (n > 1) instead of computing the prompt", m.ForkedSamples);
             Metric("frugal_kv_blocks_per_sequence_peak", "gauge", "Most KV blocks one sequence has held at the end of a step", m.KvBlocksPerSequencePeak);
             Metric("frugal_engine_steps_total", "counter", "Batched forward steps", m.Steps);
             Histogram("frugal_time_to_first_token_seconds", "Time from submission to the first generated token", m.TimeToFirstToken);

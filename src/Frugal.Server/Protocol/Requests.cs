@@ -113,9 +113,24 @@ public abstract class SamplingFields
     /// <see cref="ResponseGrammar"/>, which refuses what it cannot honour.</summary>
     public JsonElement? ResponseFormat { get; set; }
 
+    /// <summary>Frugal's vote extension: vote over the n choices and report the answer and its counts (see <see cref="AnswerVoting"/>).</summary>
+    public VoteDto? Vote { get; set; }
+
     /// <summary>Every field this class does not name; <see cref="RefusedFields"/> looks here for the ones we cannot honour.</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? OtherFields { get; set; }
+}
+
+/// <summary>
+/// The vote extension's request object: <c>pattern</c> (a .NET regular expression; a choice's answer is its first
+/// match's group 1, or the whole match without groups; no match: the choice abstains; no pattern: the whole text,
+/// trimmed) and <c>method</c> (<c>majority</c>, the default, or <c>best_logprob</c>: the answer of the choice with the
+/// highest mean token log-probability).
+/// </summary>
+public sealed class VoteDto
+{
+    public string? Pattern { get; set; }
+    public string? Method { get; set; }
 }
 
 public sealed class StreamOptionsDto

@@ -6,7 +6,7 @@ public sealed record Usage(int PromptTokens, int CompletionTokens, int TotalToke
 
 public sealed record PromptTokensDetails(int CachedTokens);
 
-public sealed record ChatCompletion(string Id, long Created, string Model, IReadOnlyList<ChatChoice> Choices, Usage Usage)
+public sealed record ChatCompletion(string Id, long Created, string Model, IReadOnlyList<ChatChoice> Choices, Usage Usage, VoteSummary? Vote = null)
 {
     public string Object => "chat.completion";
 }
@@ -46,7 +46,7 @@ public sealed record ChatTokenLogprob(string Token, float Logprob, IReadOnlyList
 
 public sealed record ChatTopLogprob(string Token, float Logprob, IReadOnlyList<int> Bytes);
 
-public sealed record TextCompletion(string Id, long Created, string Model, IReadOnlyList<TextChoice> Choices, Usage? Usage)
+public sealed record TextCompletion(string Id, long Created, string Model, IReadOnlyList<TextChoice> Choices, Usage? Usage, VoteSummary? Vote = null)
 {
     public string Object => "text_completion";
 }
@@ -54,6 +54,14 @@ public sealed record TextCompletion(string Id, long Created, string Model, IRead
 public sealed record TextChoice(int Index, string Text, TextLogprobs? Logprobs, string? FinishReason);
 
 public sealed record TextLogprobs(IReadOnlyList<string> Tokens, IReadOnlyList<float> TokenLogprobs, IReadOnlyList<Dictionary<string, float>> TopLogprobs, IReadOnlyList<int> TextOffset);
+
+/// <summary>
+/// The vote extension's result: the voted answer (null when every choice abstained), how it was chosen, each answer's
+/// count (most first), the choices that gave no answer, and the index of the first choice that gave the voted answer.
+/// </summary>
+public sealed record VoteSummary(string? Answer, string Method, IReadOnlyList<VoteCount> Counts, int Abstained, int? ChoiceIndex);
+
+public sealed record VoteCount(string Answer, int Count);
 
 public sealed record ModelList(IReadOnlyList<ModelEntry> Data)
 {

@@ -7,11 +7,18 @@ namespace Frugal.Evaluation;
 /// </summary>
 public static class CopyTask
 {
-    public static EvalItem Draw(SplitMix64 rng, bool heldOut)
+    /// <summary>List lengths of training and of the <see cref="EvalTask.Copy"/> set.</summary>
+    public const int MinItems = 3, MaxItems = 10;
+
+    /// <summary>List lengths of <see cref="EvalTask.CopyLong"/>: past anything training emits.</summary>
+    public const int LongMinItems = 11, LongMaxItems = 14;
+
+    /// <summary>A list of <paramref name="minItems"/> to <paramref name="maxItems"/> items on the asked side of the split (its canonical form is the list).</summary>
+    public static EvalItem Draw(SplitMix64 rng, bool heldOut, int minItems = MinItems, int maxItems = MaxItems)
     {
         while (true)
         {
-            int count = rng.Next(3, 11);
+            int count = rng.Next(minItems, maxItems + 1);
             var items = new string[count];
             for (int i = 0; i < count; i++)
                 items[i] = rng.Next(5) == 0 ? rng.Next(100).ToString(System.Globalization.CultureInfo.InvariantCulture) : rng.Pick(WordLists.ListItems);

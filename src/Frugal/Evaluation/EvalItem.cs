@@ -13,4 +13,10 @@ public enum EvalTask
     Arithmetic,
     Recall,
     Copy,
+
+    /// <summary>
+    /// Copying lists of 11-14 items, longer than any list in training (3-10): the harder family where the built-in
+    /// model's greedy accuracy sits between 20% and 80%, so repeated sampling and voting have room to show.
+    /// </summary>
+    CopyLong,
 }

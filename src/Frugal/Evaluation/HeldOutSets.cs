@@ -22,6 +22,14 @@ public static class HeldOutSets
     public static IReadOnlyList<EvalItem> TrainingSideItems(EvalTask task, int count, ulong seed, Func<EvalItem, bool>? accept = null) =>
         Draw(task, count, SplitMix64.Derive(seed, "validation-" + task), heldOut: false, accept, RecallDefaults.FillerChars);
 
+    /// <summary>
+    /// The development split: items in the held-out form from the training side of <see cref="HeldOutSplit"/>, on
+    /// their own seed stream ("development-", disjoint from the held-out and validation ones). Recipes (samples per
+    /// prompt, the allocation mapping, early-stop thresholds) are chosen on it, never on <see cref="Items"/>.
+    /// </summary>
+    public static IReadOnlyList<EvalItem> DevelopmentItems(EvalTask task, int count, ulong seed = DefaultSeed, Func<EvalItem, bool>? accept = null) =>
+        Draw(task, count, SplitMix64.Derive(seed, "development-" + task), heldOut: false, accept, RecallDefaults.FillerChars);
+
     private static IReadOnlyList<EvalItem> Draw(EvalTask task, int count, ulong streamSeed, bool heldOut, Func<EvalItem, bool>? accept, int recallFillerChars)
     {
         if (count <= 0) throw new ArgumentOutOfRangeException(nameof(count), count, "count must be positive");
@@ -36,6 +44,7 @@ public static class HeldOutSets
                 EvalTask.Arithmetic => ArithmeticTask.Draw(rng, heldOut, threeDigitAddition: true),
                 EvalTask.Recall => RecallTask.Draw(rng, recallFillerChars, heldOut),
                 EvalTask.Copy => CopyTask.Draw(rng, heldOut),
+                EvalTask.CopyLong => CopyTask.Draw(rng, heldOut, CopyTask.LongMinItems, CopyTask.LongMaxItems),
                 _ => throw new ArgumentOutOfRangeException(nameof(task), task, "unknown task"),
             };
             if (accept == null || accept(item)) items.Add(item);

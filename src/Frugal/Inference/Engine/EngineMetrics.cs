@@ -80,6 +80,12 @@ public sealed class EngineMetrics
         Interlocked.Add(ref _accepted, accepted);
     }
 
+    /// <summary>Samples that forked another sample's prompt KV instead of computing the prompt (n > 1, repeated sampling).</summary>
+    public long ForkedSamples => Interlocked.Read(ref _forked);
+    private long _forked;
+
+    internal void Forked() => Interlocked.Increment(ref _forked);
+
     public LatencyHistogram TimeToFirstToken { get; } = new(Buckets);
     public LatencyHistogram InterTokenLatency { get; } = new(Buckets);
 

@@ -41,6 +41,9 @@ internal sealed class EngineSequence
 
     public KvRetention Retention { get; }
 
+    /// <summary>The sample of the same prompt whose KV blocks this one forks (see <see cref="InferenceEngine.Submit(IReadOnlyList{EngineRequest}, CancellationToken)"/>).</summary>
+    public long? ForkOf { get; init; }
+
     public Sampler Sampler => _output.Sampler;
 
     /// <summary>This sequence's drafting; null when it decodes plainly.</summary>

@@ -127,6 +127,54 @@ public sealed class InferenceEngine : IDisposable
         return new EngineStream(this, seq.Id, seq.Events.Reader, cancellationToken);
     }
 
+    /// <summary>
+    /// Queues n samples of one prompt (all or none) and returns their streams. Their prompt is computed once: the
+    /// first request prefills it and the others fork its KV blocks in the step its last prompt token is computed
+    /// (blocks shared by reference count, the partly filled last block copied on its first write, as PagedAttention's
+    /// parallel sampling does), each then sampling with its own sampler. Requests may differ in anything but the prompt.
+    /// </summary>
+    /// <exception cref="ArgumentException">the group is empty, its prompts differ, or a request is invalid (as <see cref="Submit(EngineRequest, CancellationToken)"/>).</exception>
+    /// <exception cref="EngineOverloadedException">the queue has no room for the whole group.</exception>
+    public IReadOnlyList<EngineStream> Submit(IReadOnlyList<EngineRequest> samples, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        if (samples.Count == 0) throw new ArgumentException("a sample group needs at least one request", nameof(samples));
+        ObjectDisposedException.ThrowIf(_stopping, this);
+        cancellationToken.ThrowIfCancellationRequested();
+        var prompt = samples[0].PromptTokens;
+        var limits = new (int MaxTokens, KvRetention Retention)[samples.Count];
+        for (int i = 0; i < samples.Count; i++)
+        {
+            ArgumentNullException.ThrowIfNull(samples[i], nameof(samples));
+            if (i > 0 && !ReferenceEquals(samples[i].PromptTokens, prompt) && !(samples[i].PromptTokens ?? []).SequenceEqual(prompt ?? []))
+                throw new ArgumentException($"sample {i} of the group has another prompt than sample 0: a group shares one prompt", nameof(samples));
+            limits[i] = Validated(samples[i]);
+        }
+        int entered = 0;
+        for (; entered < samples.Count; entered++)
+        {
+            if (Metrics.EnterQueue() > _options.MaxQueuedRequests)
+            {
+                for (int j = 0; j <= entered; j++) Metrics.LeaveQueue();
+                Metrics.Rejected();
+                throw new EngineOverloadedException(Metrics.QueueDepth);
+            }
+        }
+        var streams = new EngineStream[samples.Count];
+        long parent = 0;
+        for (int i = 0; i < samples.Count; i++)
+        {
+            var seq = new EngineSequence(Interlocked.Increment(ref _nextId), samples[i], limits[i].MaxTokens, limits[i].Retention, Tokenizer,
+                _model.Config.VocabSize, ContextLength) { ForkOf = i == 0 ? null : parent };
+            if (i == 0) parent = seq.Id;
+            Metrics.Request(samples[i].PromptTokens.Count);
+            _incoming.Enqueue(seq);
+            streams[i] = new EngineStream(this, seq.Id, seq.Events.Reader, cancellationToken);
+        }
+        _wake.Release();
+        return streams;
+    }
+
     /// <summary>Ends a sequence at the next step (no-op when it already finished).</summary>
     /// <summary>
     /// The pooled, L2-normalized embedding of <paramref name="tokens"/>: one forward over them (on the engine's loop
@@ -305,7 +353,23 @@ public sealed class InferenceEngine : IDisposable
                         foreach (var (t, s) in _verified) sampled.Add(new SampledToken(chunk.SequenceId, t, s));
                         continue;
                     }
-                    var (token, stop) = _states[chunk.SequenceId].Sample(logits.AsSpan(row++ * vocab, vocab), Metrics);
+                    var rowLogits = logits.AsSpan(row++ * vocab, vocab);
+                    // Forked samples draw their first token from the parent's row, each with its own sampler.
+                    foreach (var fork in plan.Forks)
+                    {
+                        if (fork.Parent != chunk.SequenceId) continue;
+                        foreach (long child in fork.Children)
+                        {
+                            if (!_states.TryGetValue(child, out var forked)) continue;
+                            forked.Admitted = true;
+                            forked.CachedPromptTokens = forked.Request.PromptTokens.Count;
+                            Metrics.LeaveQueue();
+                            Metrics.Forked();
+                            var (t, s) = forked.Sample(rowLogits, Metrics);
+                            sampled.Add(new SampledToken(child, t, s));
+                        }
+                    }
+                    var (token, stop) = _states[chunk.SequenceId].Sample(rowLogits, Metrics);
                     sampled.Add(new SampledToken(chunk.SequenceId, token, stop));
                 }
                 if (_speculation is not null && plan.Chunks.Count <= _speculation.CrowdedStep)
@@ -377,7 +441,7 @@ public sealed class InferenceEngine : IDisposable
         while (_incoming.TryDequeue(out var seq))
         {
             _states[seq.Id] = seq;
-            _scheduler.Add(seq.Id, seq.Request.PromptTokens.ToArray(), seq.MaxTokens, seq.Retention);
+            _scheduler.Add(seq.Id, seq.Request.PromptTokens.ToArray(), seq.MaxTokens, seq.Retention, seq.ForkOf);
         }
         while (_cancels.TryDequeue(out long id))
         {

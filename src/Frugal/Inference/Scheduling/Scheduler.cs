@@ -22,6 +22,7 @@ public sealed class Scheduler
     private readonly Dictionary<long, ScheduledSequence> _live = [];
     private readonly LinkedList<ScheduledSequence> _waiting = new();
     private readonly List<ScheduledSequence> _running = [];  // in admission order, newest last
+    private readonly Dictionary<long, List<ScheduledSequence>> _forks = [];  // parent id -> samples waiting to fork its prompt
     private StepPlan? _pending;
     private long _arrivals, _admissions, _steps;
 
@@ -50,7 +51,14 @@ public sealed class Scheduler
     public ScheduledSequence? Find(long sequenceId) => _live.GetValueOrDefault(sequenceId);
 
     /// <summary>Queues a request. Rejects one that could never fit in the KV pool even alone.</summary>
-    public ScheduledSequence Add(long sequenceId, ReadOnlySpan<int> prompt, int maxNewTokens, KvRetention? retention = null)
+    /// <param name="forkOf">
+    /// another sample of the same prompt, queued and not yet prefilled: this one waits for it and, in the step its
+    /// prompt's last token is computed, takes a fork of its block table (every block shared, the partly filled last
+    /// one copied on its first write) and samples its first token from the same logits (<see cref="StepPlan.Forks"/>),
+    /// so n samples compute their prompt once. When the fork cannot happen (no running slot left, the parent gone or
+    /// compacted) it waits in the queue as any request and reuses the prompt's full blocks from the prefix cache.
+    /// </param>
+    public ScheduledSequence Add(long sequenceId, ReadOnlySpan<int> prompt, int maxNewTokens, KvRetention? retention = null, long? forkOf = null)
     {
         if (prompt.IsEmpty) throw new ArgumentException("a prompt needs at least one token", nameof(prompt));
         ArgumentOutOfRangeException.ThrowIfLessThan(maxNewTokens, 1);
@@ -64,7 +72,14 @@ public sealed class Scheduler
                 nameof(maxNewTokens));
         var seq = new ScheduledSequence(sequenceId, prompt.ToArray(), maxNewTokens, _arrivals++, retention);
         _live[sequenceId] = seq;
-        _waiting.AddLast(seq);
+        if (forkOf is long parentId && _live.TryGetValue(parentId, out var parent) && parent.GeneratedTokens == 0 && parent.Compactions == 0
+            && parent.Tokens.SequenceEqual(seq.Tokens))
+        {
+            if (!_forks.TryGetValue(parentId, out var children)) _forks[parentId] = children = [];
+            children.Add(seq);
+        }
+        else
+            _waiting.AddLast(seq);
         return seq;
     }
 
@@ -150,7 +165,7 @@ public sealed class Scheduler
             budget -= n;
         }
 
-        _pending = new StepPlan(_steps++, chunks, preempted, Kv.TakeCopies(), compactions);
+        _pending = new StepPlan(_steps++, chunks, preempted, Kv.TakeCopies(), compactions) { Forks = PlanForks(chunks) };
         return _pending;
     }
 
@@ -176,8 +191,14 @@ public sealed class Scheduler
         var finished = new List<(long, FinishReason)>();
         foreach (var chunk in plan.Chunks)
         {
+            var fork = plan.Forks.FirstOrDefault(f => f.Parent == chunk.SequenceId);
             if (!_live.TryGetValue(chunk.SequenceId, out var seq) || seq.Status != SequenceStatus.Running)
-                continue; // cancelled after the plan
+            {
+                // Cancelled after the plan: its planned forks queue as ordinary requests.
+                foreach (long c in fork?.Children ?? [])
+                    if (_live.TryGetValue(c, out var child)) _waiting.AddLast(child);
+                continue;
+            }
             if (chunk.Drafted == 0)
             {
                 seq.ComputedTokens = chunk.Start + chunk.Count;
@@ -189,6 +210,7 @@ public sealed class Scheduler
                 throw new ArgumentException($"sequence {seq.Id} reached the end of its tokens this step but no sampled token was given", nameof(sampled));
             if (tokens.Count > 1 + chunk.Drafted)
                 throw new ArgumentException($"{tokens.Count} sampled tokens for sequence {seq.Id}, whose chunk verified {chunk.Drafted} drafted tokens", nameof(sampled));
+            if (fork is not null) Fork(fork, seq, byId, appended, finished); // before the parent's token: it may finish (and free) the parent
             var reason = FinishReason.None;
             foreach (var token in tokens)
             {
@@ -211,6 +233,58 @@ public sealed class Scheduler
             }
         }
         return new StepOutcome(appended, finished);
+    }
+
+    /// <summary>
+    /// The forks this step makes: a parent whose chunk computes its prompt's last token (uncompacted) gives its waiting
+    /// samples its blocks, as many as the running limit allows; the others join the queue.
+    /// </summary>
+    private List<ScheduledFork> PlanForks(List<ScheduledChunk> chunks)
+    {
+        var forks = new List<ScheduledFork>();
+        if (_forks.Count == 0) return forks;
+        int room = _options.MaxRunningSequences - _running.Count;
+        foreach (var chunk in chunks)
+        {
+            if (!chunk.SamplesNext || !_forks.Remove(chunk.SequenceId, out var children)) continue;
+            var parent = _live[chunk.SequenceId];
+            int take = parent.GeneratedTokens == 0 && parent.Compactions == 0 ? Math.Clamp(room, 0, children.Count) : 0;
+            if (take > 0) forks.Add(new ScheduledFork(parent.Id, children.Take(take).Select(c => c.Id).ToArray()));
+            room -= take;
+            foreach (var c in children.Skip(take)) _waiting.AddLast(c);
+        }
+        return forks;
+    }
+
+    /// <summary>Runs a planned fork after the parent's chunk: each child shares its blocks and takes its sampled token.</summary>
+    private void Fork(ScheduledFork fork, ScheduledSequence parent, Dictionary<long, List<SampledToken>> byId, List<SampledToken> appended,
+        List<(long, FinishReason)> finished)
+    {
+        foreach (long childId in fork.Children)
+        {
+            if (!_live.TryGetValue(childId, out var child)) continue; // cancelled after the plan
+            Kv.Fork(parent.Id, child.Id);
+            child.Status = SequenceStatus.Running;
+            child.ComputedTokens = parent.ComputedTokens;
+            child.CachedPrefixTokens = parent.ComputedTokens;
+            child.AdmittedAt = _admissions++;
+            _running.Add(child);
+            if (!byId.TryGetValue(child.Id, out var tokens) || tokens.Count != 1)
+                throw new ArgumentException($"sequence {child.Id} forks this step but was not given exactly one sampled token", nameof(byId));
+            Append(child, tokens[0], appended, finished);
+        }
+    }
+
+    private void Append(ScheduledSequence seq, SampledToken token, List<SampledToken> appended, List<(long, FinishReason)> finished)
+    {
+        seq.Append(token.Token);
+        appended.Add(token);
+        var reason = token.Stop ? FinishReason.Stop : seq.GeneratedTokens >= seq.MaxNewTokens ? FinishReason.Length : FinishReason.None;
+        if (reason != FinishReason.None)
+        {
+            Finish(seq, reason);
+            finished.Add((seq.Id, reason));
+        }
     }
 
     /// <summary>
@@ -292,6 +366,10 @@ public sealed class Scheduler
 
     private void Finish(ScheduledSequence seq, FinishReason reason)
     {
+        // Samples still waiting to fork a parent that ends before its prompt is computed queue on their own.
+        if (_forks.Remove(seq.Id, out var children))
+            foreach (var c in children) _waiting.AddLast(c);
+        foreach (var list in _forks.Values) list.Remove(seq);
         Kv.Free(seq.Id);
         if (seq.Status == SequenceStatus.Running) _running.Remove(seq);
         else _waiting.Remove(seq);

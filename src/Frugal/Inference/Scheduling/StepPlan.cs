@@ -43,6 +43,12 @@ public sealed class StepPlan
 
     public int TotalTokens { get; }
 
+    /// <summary>
+    /// Samples of one prompt that fork a parent this step: when the parent's chunk (which computes its prompt's last
+    /// token) is done, each child shares its blocks and samples its first token from the parent's logits row.
+    /// </summary>
+    public IReadOnlyList<ScheduledFork> Forks { get; init; } = [];
+
     public bool IsEmpty => Chunks.Count == 0;
 }
 
@@ -52,6 +58,9 @@ public sealed class StepPlan
 /// kept positions are already back in the pool; a later operation of the same plan may reuse them, so operations run in order.
 /// </summary>
 public sealed record KvCompactionStep(long SequenceId, int HeldBefore, int[] KeptSlots, int[] BlockTable, IReadOnlyList<KvBlockCopy> Copies);
+
+/// <summary>Children that take a fork of <paramref name="Parent"/>'s block table after this step's chunk of it.</summary>
+public sealed record ScheduledFork(long Parent, long[] Children);
 
 /// <summary>
 /// The token the engine sampled for a chunk with <see cref="ScheduledChunk.SamplesNext"/>. A speculative decode gives

@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Frugal.Evaluation;
+using Frugal.Gguf;
+using Frugal.Inference.Engine;
+using Frugal.Inference.Sampling;
+using Frugal.Inference.Voting;
+using Frugal.Models;
+using Frugal.Tokenization;
+
+namespace Frugal.Bench;
+
+/// <summary>
+/// Accuracy against generated tokens on a task family (default copy-long, the family where the built-in model's
+/// greedy accuracy is 20-80%): greedy, majority vote over k = 1..16 samples, best-of-k by mean log-probability,
+/// OSCA-style allocation and allocation with an early stop, each allocated point at one mean budget with its recipe
+/// fitted on the development split. Every prompt's 16 samples are drawn once on the engine (a sample group per
+/// prompt: the prompt computed once, its KV forked) with seeds fixed by the sample index; every policy is then
+/// replayed over those samples in index order, which is exactly what it draws live (checked for one budget).
+/// Writes a markdown report and a PNG of the curves (ScottPlot).
+/// Usage: Frugal.Bench voting-curves [--model FILE] [--task copy-long] [--items 400] [--dev-items 400] [--temp 1.0]
+/// [--seed 1] [--out DIR]
+/// </summary>
+internal static class VotingCurves
+{
+    private const int PoolSize = 16;
+    private static readonly double[] Budgets = [2, 2.5, 3, 4, 5, 6, 8, 10, 12];
+
+    private sealed record Point(string Curve, string Label, double TokensPerItem, AccuracyEstimate Estimate);
+
+    public static int Run(string[] args)
+    {
+        string model = "models/frugal-main.gguf", taskName = "copy-long", outDir = "bench/voting";
+        int items = 400, devItems = 400;
+        float temp = 1.0f;
+        ulong seed = 1;
+        for (int i = 0; i < args.Length; i += 2)
+        {
+            if (i + 1 >= args.Length) return Usage($"{args[i]} needs a value");
+            string v = args[i + 1];
+            switch (args[i])
+            {
+                case "--model": model = v; break;
+                case "--task": taskName = v; break;
+                case "--items": items = int.Parse(v, CultureInfo.InvariantCulture); break;
+                case "--dev-items": devItems = int.Parse(v, CultureInfo.InvariantCulture); break;
+                case "--temp": temp = float.Parse(v, CultureInfo.InvariantCulture); break;
+                case "--seed": seed = ulong.Parse(v, CultureInfo.InvariantCulture); break;
+                case "--out": outDir = v; break;
+                default: return Usage($"unknown option {args[i]}");
+            }
+        }
+        if (!TaskNames.TryParse(taskName, out var task)) return Usage($"unknown task {taskName}");
+        if (!File.Exists(model)) return Usage($"no model at {model} (run from the repository root or pass --model)");
+
+        using var file = GgufFile.Open(model);
+        using var lm = ModelLoader.Load(model);
+        const int Running = 32;
+        using var engine = new InferenceEngine(lm, Tokenizer.FromGguf(file), new EngineOptions { MaxRunningSequences = Running, MaxQueuedRequests = 1024 });
+        // Pools: as many prompts at once as the running slots hold whole groups, so every group's samples fork its prompt.
+        const int PoolPrompts = Running / PoolSize;
+        var sampling = new SamplingOptions { Temperature = temp, TopK = 0, TopP = 1, MinP = 0 };
+        var experiment = new VotingExperiment(engine, task, sampling, seed);
+        var clock = Stopwatch.StartNew();
+
+        var dev = experiment.Items(TaskSplit.Development, devItems);
+        var test = experiment.Items(TaskSplit.HeldOut, items);
+        var devPools = experiment.PoolsAsync(dev, PoolSize, PoolPrompts).GetAwaiter().GetResult();
+        Console.Error.WriteLine($"dev pools: {dev.Count} x {PoolSize} samples in {clock.Elapsed.TotalSeconds:F0} s");
+        var testSource = experiment.Source(test);
+        var testPools = RepeatedSampling.RunAsync(test.Count, new UniformPolicy(PoolSize), testSource.Source, PoolPrompts).GetAwaiter().GetResult()
+            .Select(s => s.Samples).ToList();
+        long poolPromptTokens = testSource.ComputedPromptTokens;
+        Console.Error.WriteLine($"held-out pools: {test.Count} x {PoolSize} samples in {clock.Elapsed.TotalSeconds:F0} s");
+        var greedySource = experiment.Source(test, SamplingOptions.Greedy);
+        var greedy = RepeatedSampling.RunAsync(test.Count, new UniformPolicy(1), greedySource.Source, Running).GetAwaiter().GetResult();
+
+        var points = new List<Point>
+        {
+            new("greedy", "greedy", greedy.Average(s => s.Tokens), Estimate(test, greedy.Select(s => s.Vote.Answer))),
+        };
+        for (int k = 1; k <= PoolSize; k++)
+        {
+            var (acc, tokens, correct) = Replay(test, testPools, new UniformPolicy(k));
+            points.Add(new("vote@k", $"k={k}", (double)tokens / test.Count, new AccuracyEstimate(correct, test.Count)));
+            var best = testPools.Select(p => AnswerVote.BestOfN(p.Take(k).ToList()));
+            points.Add(new("best-of-k (mean logprob)", $"k={k}", (double)tokens / test.Count, Estimate(test, best)));
+        }
+        var recipes = new List<VotingRecipe>();
+        foreach (double b in Budgets)
+        {
+            var recipe = VotingExperiment.FitRecipe(dev, devPools, b);
+            recipes.Add(recipe);
+            var (_, t1, c1) = Replay(test, testPools, new AllocatedPolicy(recipe.Mapping));
+            points.Add(new("allocated", $"B={b}", (double)t1 / test.Count, new AccuracyEstimate(c1, test.Count)));
+            var (_, t2, c2) = Replay(test, testPools, new AllocatedEarlyStopPolicy(recipe.StopMapping, recipe.Stop));
+            points.Add(new("allocated + early stop", $"B={b}", (double)t2 / test.Count, new AccuracyEstimate(c2, test.Count)));
+        }
+
+        // Live check: one budget's early-stop policy on the engine gives exactly the replayed samples' result.
+        var check = recipes.First(r => r.Budget == 4);
+        var live = RepeatedSampling.RunAsync(test.Count, new AllocatedEarlyStopPolicy(check.StopMapping, check.Stop), experiment.Source(test).Source, Running)
+            .GetAwaiter().GetResult();
+        var replayed = RepeatedSampling.RunAsync(test.Count, new AllocatedEarlyStopPolicy(check.StopMapping, check.Stop), RepeatedSampling.Replay(testPools), 1)
+            .GetAwaiter().GetResult();
+        bool liveMatches = live.Zip(replayed).All(p => p.First.Vote.Answer == p.Second.Vote.Answer && p.First.Tokens == p.Second.Tokens);
+
+        Directory.CreateDirectory(outDir);
+        string png = Path.Combine(outDir, $"{taskName}-curves.png");
+        Plot(points, png, taskName, test.Count, temp);
+        string report = Report(points, recipes, taskName, test.Count, dev.Count, temp, seed, liveMatches, poolPromptTokens, PoolSize * test.Sum(i => (long)engine.Tokenizer.Encode(i.Prompt, addSpecial: true, parseSpecial: false).Length), clock.Elapsed, Path.GetFileName(png));
+        File.WriteAllText(Path.Combine(outDir, $"{taskName}-curves.md"), report);
+        Console.WriteLine(report);
+        return 0;
+    }
+
+    private static (double Accuracy, long Tokens, int Correct) Replay(IReadOnlyList<EvalItem> items, IReadOnlyList<IReadOnlyList<SampleAnswer>> pools, SamplingPolicy policy)
+    {
+        var solved = RepeatedSampling.RunAsync(items.Count, policy, RepeatedSampling.Replay(pools), 1).GetAwaiter().GetResult();
+        int correct = solved.Count(s => TaskAnswers.IsCorrect(items[s.Prompt], s.Vote.Answer));
+        return ((double)correct / items.Count, solved.Sum(s => (long)s.Tokens), correct);
+    }
+
+    private static AccuracyEstimate Estimate(IReadOnlyList<EvalItem> items, IEnumerable<string?> answers) =>
+        new(answers.Select((a, i) => TaskAnswers.IsCorrect(items[i], a)).Count(ok => ok), items.Count);
+
+    private static void Plot(List<Point> points, string path, string task, int n, float temp)
+    {
+        var plt = new ScottPlot.Plot();
+        foreach (var curve in points.GroupBy(p => p.Curve))
+        {
+            var ordered = curve.OrderBy(p => p.TokensPerItem).ToList();
+            double[] xs = ordered.Select(p => p.TokensPerItem).ToArray();
+            double[] ys = ordered.Select(p => 100 * p.Estimate.Accuracy).ToArray();
+            var line = plt.Add.Scatter(xs, ys);
+            line.LegendText = curve.Key;
+            line.MarkerSize = curve.Key == "greedy" ? 10 : 5;
+            var bars = plt.Add.ErrorBar(xs, ys, ordered.Select(p => 100 * (p.Estimate.Interval.High - p.Estimate.Accuracy)).ToArray());
+            bars.YErrorNegative = ordered.Select(p => 100 * (p.Estimate.Accuracy - p.Estimate.Interval.Low)).ToArray();
+            bars.Color = line.Color;
+        }
+        plt.Axes.Bottom.Label.Text = "tokens generated per item";
+        plt.Axes.Left.Label.Text = "accuracy, % (95% Wilson interval)";
+        plt.Title($"{task}, held-out n = {n}, built-in model, temperature {temp.ToString(CultureInfo.InvariantCulture)}");
+        plt.ShowLegend(ScottPlot.Alignment.LowerRight);
+        plt.SavePng(path, 1000, 650);
+    }
+
+    private static string Report(List<Point> points, List<VotingRecipe> recipes, string task, int n, int devN, float temp, ulong seed, bool liveMatches,
+        long poolPromptTokens, long promptTokens, TimeSpan elapsed, string png)
+    {
+        var sb = new StringBuilder();
+        string F(double x) => x.ToString("F1", CultureInfo.InvariantCulture);
+        string Acc(AccuracyEstimate e) => $"{F(100 * e.Accuracy)}% [{F(100 * e.Interval.Low)}, {F(100 * e.Interval.High)}]";
+        sb.AppendLine($"task {task}: held-out n = {n}, development n = {devN}, temperature {temp.ToString(CultureInfo.InvariantCulture)} (top-k/top-p/min-p off), sample seed {seed}, {F(elapsed.TotalSeconds)} s");
+        sb.AppendLine($"held-out pools: {n} x {PoolSize} samples, {poolPromptTokens} prompt tokens computed of {promptTokens} in the {n * PoolSize} samples' prompts (the rest forked from each group's first sample or taken from the prefix cache)");
+        sb.AppendLine($"live allocated + early stop (B=4) on the engine == its replay over the stored samples: {(liveMatches ? "yes" : "NO")}");
+        sb.AppendLine();
+        sb.AppendLine($"![accuracy vs tokens]({png})");
+        sb.AppendLine();
+        sb.AppendLine("| curve | point | tokens/item | accuracy [95% CI] |");
+        sb.AppendLine("|---|---|---|---|");
+        foreach (var p in points)
+            sb.AppendLine($"| {p.Curve} | {p.Label} | {F(p.TokensPerItem)} | {Acc(p.Estimate)} |");
+        sb.AppendLine();
+        sb.AppendLine("Recipes (fitted on the development split at each mean budget B):");
+        sb.AppendLine();
+        foreach (var r in recipes)
+            sb.AppendLine($"- B={r.Budget.ToString(CultureInfo.InvariantCulture)}: {r.Mapping}; early stop: {r.StopMapping}, stop when {r.Stop} (dev accuracy allocated {F(100 * r.DevAllocatedAccuracy)}%, with early stop {F(100 * r.DevEarlyStopAccuracy)}%)");
+        sb.AppendLine();
+
+        var vote8 = points.First(p => p.Curve == "vote@k" && p.Label == "k=8");
+        var allocatedHit = points.Where(p => p.Curve == "allocated" && p.Estimate.Correct >= vote8.Estimate.Correct).OrderBy(p => p.TokensPerItem).FirstOrDefault();
+        var stopHit = points.Where(p => p.Curve == "allocated + early stop" && p.Estimate.Correct >= vote8.Estimate.Correct).OrderBy(p => p.TokensPerItem).FirstOrDefault();
+        sb.AppendLine($"Goal 1 (allocation reaches vote@8's {Acc(vote8.Estimate)} at {F(vote8.TokensPerItem)} tokens/item with >= 30% fewer tokens): " +
+            (allocatedHit is null ? "not reached: no allocated point matched vote@8's accuracy"
+                : $"allocated {allocatedHit.Label} reaches {Acc(allocatedHit.Estimate)} at {F(allocatedHit.TokensPerItem)} tokens/item: {F(100 * (1 - allocatedHit.TokensPerItem / vote8.TokensPerItem))}% fewer ({(allocatedHit.TokensPerItem <= 0.7 * vote8.TokensPerItem ? "met" : "not met")})"));
+        string second = allocatedHit is null || stopHit is null
+            ? "not measurable: " + (stopHit is null ? "no early-stop point matched vote@8's accuracy" : "allocation did not match vote@8")
+            : $"early stop {stopHit.Label} reaches {Acc(stopHit.Estimate)} at {F(stopHit.TokensPerItem)} tokens/item: {F(100 * (1 - stopHit.TokensPerItem / allocatedHit.TokensPerItem))}% fewer than allocation ({(stopHit.TokensPerItem <= 0.7 * allocatedHit.TokensPerItem ? "met" : "not met")}), {F(100 * (1 - stopHit.TokensPerItem / vote8.TokensPerItem))}% fewer than vote@8";
+        sb.AppendLine($"Goal 2 (early stop saves >= 30% more): {second}");
+        return sb.ToString();
+    }
+
+    private static int Usage(string problem)
+    {
+        Console.Error.WriteLine($"error: {problem}");
+        Console.Error.WriteLine("usage: Frugal.Bench voting-curves [--model FILE] [--task copy-long] [--items 400] [--dev-items 400] [--temp 1.0] [--seed 1] [--out DIR]");
+        return 2;
+    }
+}

@@ -1,0 +1,94 @@
+using Frugal.Inference.Engine;
+using Frugal.Inference.Sampling;
+using Frugal.Inference.Voting;
+
+namespace Frugal.Evaluation;
+
+/// <summary>Which split items come from: the held-out one (results) or the development one (choosing recipes).</summary>
+public enum TaskSplit
+{
+    HeldOut,
+    Development,
+}
+
+/// <summary>A voting recipe chosen on the development split: the allocation mapping and the early-stop rule.</summary>
+/// <param name="Mapping">the allocated policy's mapping.</param>
+/// <param name="StopMapping">the early-stop policy's mapping (its probe count may differ: stopping pays only before the probes are all drawn).</param>
+public sealed record VotingRecipe(double Budget, AllocationMapping Mapping, AllocationMapping StopMapping, EarlyStopRule Stop, double DevAllocatedAccuracy, double DevEarlyStopAccuracy);
+
+/// <summary>
+/// Repeated sampling on a task family with the engine: items of a split, an <see cref="EngineSampleSource"/> that
+/// samples them (each sample's seed fixed by its index, so pools replay exactly what policies draw live), pools of
+/// samples per item, and recipes (allocation mapping, early-stop rule) fitted on development pools.
+/// </summary>
+public sealed class VotingExperiment(InferenceEngine engine, EvalTask task, SamplingOptions sampling, ulong seed)
+{
+    public EvalTask Task => task;
+
+    public IReadOnlyList<EvalItem> Items(TaskSplit split, int count, ulong itemSeed = HeldOutSets.DefaultSeed)
+    {
+        Func<EvalItem, bool>? accept = task == EvalTask.Recall
+            ? RecallDistance.Filter(t => engine.Tokenizer.Encode(t, addSpecial: false, parseSpecial: false).Length, engine.ContextLength)
+            : null;
+        return split == TaskSplit.HeldOut ? HeldOutSets.Items(task, count, itemSeed, accept) : HeldOutSets.DevelopmentItems(task, count, itemSeed, accept);
+    }
+
+    /// <summary>A source of samples of <paramref name="items"/>, with the experiment's sampling or <paramref name="samplingOverride"/> (greedy: the greedy answer).</summary>
+    public EngineSampleSource Source(IReadOnlyList<EvalItem> items, SamplingOptions? samplingOverride = null)
+    {
+        var prompts = items.Select(i => engine.Tokenizer.Encode(i.Prompt, addSpecial: true, parseSpecial: false)).ToList();
+        return new EngineSampleSource(engine, prompts, p => MaxTokens(items[p]), samplingOverride ?? sampling,
+            (text, stopped) => TaskAnswers.Extract(task, text, stopped), seed);
+    }
+
+    /// <summary>Tokens a sample may generate: the answer's own tokens, its terminator and end-of-generation, and a few more (as <see cref="GreedyTaskEvaluator"/>).</summary>
+    public int MaxTokens(EvalItem item) =>
+        engine.Tokenizer.Encode(item.Expected + item.Terminator, addSpecial: false, parseSpecial: false).Length + 1 + GreedyTaskEvaluator.ExtraTokens;
+
+    /// <summary>The first <paramref name="samples"/> samples of every item.</summary>
+    public async Task<IReadOnlyList<IReadOnlyList<SampleAnswer>>> PoolsAsync(IReadOnlyList<EvalItem> items, int samples, int maxConcurrentPrompts = 16,
+        CancellationToken cancellationToken = default)
+    {
+        var solved = await RepeatedSampling.RunAsync(items.Count, new UniformPolicy(samples), Source(items).Source, maxConcurrentPrompts, cancellationToken).ConfigureAwait(false);
+        return solved.Select(s => s.Samples).ToList();
+    }
+
+    /// <summary>
+    /// Fits the allocation mapping at a mean <paramref name="budget"/> of samples per item (the probe count 2-4 and the
+    /// extras per agreement level, whichever answers most development items; ties go to fewer probes), then the early-stop
+    /// recipe: over the mappings of every probe count and the stop rules, the cheapest (fewest tokens) whose development
+    /// accuracy is within one point of allocation's.
+    /// </summary>
+    public static VotingRecipe FitRecipe(IReadOnlyList<EvalItem> devItems, IReadOnlyList<IReadOnlyList<SampleAnswer>> devPools, double budget)
+    {
+        int poolSize = devPools.Min(p => p.Count);
+        var fits = new List<(AllocationMapping Mapping, int Correct)>();
+        foreach (int probe in new[] { 2, 3, 4 })
+            if (probe <= budget && probe < poolSize)
+                fits.Add(AllocationMapping.Fit(devPools, (i, a) => TaskAnswers.IsCorrect(devItems[i], a), probe, budget, poolSize - probe));
+        if (fits.Count == 0) throw new ArgumentException($"a budget of {budget} samples cannot cover a probe of 2 within pools of {poolSize}", nameof(budget));
+        var mapping = fits.OrderByDescending(f => f.Correct).First().Mapping;
+        double allocated = Accuracy(devItems, devPools, new AllocatedPolicy(mapping)).Accuracy;
+        (AllocationMapping Mapping, EarlyStopRule Rule, double Accuracy, long Tokens)? stop = null;
+        foreach (var fit in fits)
+        foreach (int votes in new[] { 2, 3, 4, 5 })
+        foreach (double share in new[] { 0.5, 0.6, 0.67, 0.75, 0.8, 0.9, 1.0 })
+        {
+            var rule = new EarlyStopRule(votes, share);
+            var (acc, tokens) = Accuracy(devItems, devPools, new AllocatedEarlyStopPolicy(fit.Mapping, rule));
+            if (acc + 0.01 + 1e-12 >= allocated && (stop is null || tokens < stop.Value.Tokens))
+                stop = (fit.Mapping, rule, acc, tokens);
+        }
+        // The allocated recipe itself always qualifies with a rule that never fires.
+        var s = stop ?? (mapping, new EarlyStopRule(int.MaxValue, 1.0), allocated, 0);
+        return new VotingRecipe(budget, mapping, s.Mapping, s.Rule, allocated, s.Accuracy);
+    }
+
+    /// <summary>Accuracy and generated tokens of a policy replayed over stored pools.</summary>
+    public static (double Accuracy, long Tokens) Accuracy(IReadOnlyList<EvalItem> items, IReadOnlyList<IReadOnlyList<SampleAnswer>> pools, SamplingPolicy policy)
+    {
+        var solved = RepeatedSampling.RunAsync(items.Count, policy, RepeatedSampling.Replay(pools), maxConcurrentPrompts: 1).GetAwaiter().GetResult();
+        int correct = solved.Count(s => TaskAnswers.IsCorrect(items[s.Prompt], s.Vote.Answer));
+        return ((double)correct / items.Count, solved.Sum(s => (long)s.Tokens));
+    }
+}

@@ -1,0 +1,79 @@
+namespace Frugal.Inference.Voting;
+
+/// <summary>
+/// Decides how many samples a prompt gets, one round at a time: given the samples so far (in the order drawn),
+/// how many more to draw now; 0 ends the prompt. Rounds let every prompt of a batch sample together.
+/// </summary>
+public abstract record SamplingPolicy
+{
+    public abstract int Next(IReadOnlyList<SampleAnswer> drawn);
+
+    /// <summary>The most samples the policy ever draws for one prompt.</summary>
+    public abstract int MaxSamples { get; }
+
+    public abstract string Name { get; }
+}
+
+/// <summary>The same <paramref name="Samples"/> for every prompt (vote@k).</summary>
+public sealed record UniformPolicy(int Samples) : SamplingPolicy
+{
+    public override int Next(IReadOnlyList<SampleAnswer> drawn) => Math.Max(0, Samples - drawn.Count);
+
+    public override int MaxSamples => Samples;
+
+    public override string Name => "uniform";
+}
+
+/// <summary>
+/// OSCA-style allocation (Zhang et al. 2025, "Scaling LLM Inference with Optimized Sample Compute Allocation"): a
+/// first round of <see cref="AllocationMapping.Probe"/> samples estimates the prompt's difficulty by how many of them
+/// agree with their leader, and the learnt mapping gives the prompt that many extra samples. Prompts whose probes
+/// agree get none; contested ones get more, at the same mean budget.
+/// </summary>
+public sealed record AllocatedPolicy(AllocationMapping Mapping) : SamplingPolicy
+{
+    public override int Next(IReadOnlyList<SampleAnswer> drawn)
+    {
+        int probe = Mapping.Probe;
+        if (drawn.Count < probe) return probe - drawn.Count;
+        if (drawn.Count > probe) return 0;
+        return Mapping.Extra(AnswerVote.Majority(drawn).LeaderCount);
+    }
+
+    public override int MaxSamples => Mapping.Probe + Mapping.ExtraByAgreement.Max();
+
+    public override string Name => "allocated";
+}
+
+/// <summary>
+/// Allocation with an early stop (Certaindex-style, after Dynasor, Fu et al. 2024: stop spending on a query once its
+/// answers are consistent): samples are drawn one at a time; a prompt stops as soon as <see cref="Stop"/> holds,
+/// and otherwise at the cap its probes' agreement gives it under <see cref="Mapping"/>.
+/// </summary>
+public sealed record AllocatedEarlyStopPolicy(AllocationMapping Mapping, EarlyStopRule Stop) : SamplingPolicy
+{
+    public override int Next(IReadOnlyList<SampleAnswer> drawn)
+    {
+        if (drawn.Count > 0 && Stop.IsCertain(AnswerVote.Majority(drawn))) return 0;
+        int probe = Mapping.Probe;
+        if (drawn.Count < probe) return 1;
+        var probes = drawn.Take(probe).ToList();
+        int cap = probe + Mapping.Extra(AnswerVote.Majority(probes).LeaderCount);
+        return drawn.Count < cap ? 1 : 0;
+    }
+
+    public override int MaxSamples => Mapping.Probe + Mapping.ExtraByAgreement.Max();
+
+    public override string Name => "allocated-early-stop";
+}
+
+/// <summary>
+/// When the answers so far are certain enough to stop: the leading answer has at least <see cref="MinVotes"/> votes
+/// and at least <see cref="MinShare"/> of all samples (abstentions count against it).
+/// </summary>
+public sealed record EarlyStopRule(int MinVotes, double MinShare)
+{
+    public bool IsCertain(VoteResult vote) => vote.Answer is not null && vote.LeaderCount >= MinVotes && vote.LeaderShare >= MinShare;
+
+    public override string ToString() => $"leader >= {MinVotes} votes and >= {MinShare:P0}";
+}
