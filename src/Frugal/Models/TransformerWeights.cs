@@ -47,13 +47,16 @@ internal sealed class TransformerWeights
     /// </summary>
     public long PrepareKernelLayouts(GgufFile? file)
     {
-        if (Environment.GetEnvironmentVariable("FRUGAL_REPACK") == "0")
+        if (!RepacksAtLoad)
             return 0;
         Action<nint, long>? release = file is null ? null : file.ReleaseResidentPages;
         foreach (var m in Multiplied())
             KernelLayoutBytes += m.PrepareKernelLayout(release);
         return KernelLayoutBytes;
     }
+
+    /// <summary>False when FRUGAL_REPACK=0 turns load-time repacking off (a diagnostic switch).</summary>
+    internal static bool RepacksAtLoad => Environment.GetEnvironmentVariable("FRUGAL_REPACK") != "0";
 
     public void ReleaseKernelLayouts()
     {
