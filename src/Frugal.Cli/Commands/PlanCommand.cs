@@ -42,7 +42,7 @@ internal static class PlanCommand
             var types = kv.Parse(parse);
             if (parse.GetValue(cacheType) is { } both)
             {
-                if (parse.GetResult(kv.Keys) is not null || parse.GetResult(kv.Values) is not null)
+                if (parse.GetResult(kv.Keys) is { Implicit: false } || parse.GetResult(kv.Values) is { Implicit: false })
                     throw new CliError("--cache-type sets both K and V: give it or -ctk/-ctv, not both");
                 types = types with { Keys = ParseType(both), Values = ParseType(both) };
             }
@@ -123,7 +123,8 @@ internal static class PlanCommand
         o.WriteLine($"machine   {m.Threads} threads | memory read {Rate(m.MemoryReadBytesPerSecond)} | disk {Rate(m.DiskReadBytesPerSecond)} (O_DIRECT), page cache {Rate(m.PageCacheReadBytesPerSecond)}"
             + $" | available {Size(m.AvailableMemoryBytes)}{(m.CgroupLimitBytes is { } l ? $", cgroup limit {Size(l)} ({Size(m.CgroupUsageBytes ?? 0)} used)" : ", no cgroup limit")}");
         o.WriteLine($"          multiply GFLOP/s at {p.Settings.PromptTokens} rows: "
-            + string.Join(", ", m.MatMulFlopsPerSecond.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key} {F(kv.Value / Giga, "F0")}")));
+            + (m.MatMulFlopsPerSecond.Count == 0 ? "none measured"
+                : string.Join(", ", m.MatMulFlopsPerSecond.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key} {F(kv.Value / Giga, "F0")}"))));
         o.WriteLine($"settings  {(p.Settings.MemoryBudget is { } b ? $"--mem-budget {Size(b)}" : "no budget")} | context {p.Context} x {p.Settings.Parallel} | KV {Types(p.Settings.CacheTypes)} | prefill batch {p.Settings.PromptTokens}");
         o.WriteLine(r.IsStreaming
             ? $"weights   resident {Size(r.ResidentWeightBytes)} ({r.ResidentLayerCount} of {r.LayerCount} layers{(r.StreamedGlobals.Count > 0 ? $"; streamed: {string.Join(", ", r.StreamedGlobals)}" : "")}), streamed {Size(r.StreamedBytes)} per step through {r.BufferCount} x {Size(r.BufferBytes)} buffers"

@@ -27,12 +27,12 @@ public sealed record PlanSettings
     /// <summary>The context the plan sizes the KV pool for.</summary>
     public int ContextFor(int modelContext) => Math.Min(ContextLength ?? DefaultContext, modelContext);
 
-    /// <exception cref="ArgumentOutOfRangeException">a count below 1 or a budget below 1 byte.</exception>
+    /// <exception cref="ArgumentException">a count below 1 or a budget below 1 byte; the message names the option.</exception>
     public void Validate()
     {
-        if (MemoryBudget is <= 0) throw new ArgumentOutOfRangeException(nameof(MemoryBudget), MemoryBudget, "--mem-budget must be positive");
-        if (ContextLength is <= 0) throw new ArgumentOutOfRangeException(nameof(ContextLength), ContextLength, "--ctx: expected at least 1 position");
-        if (Parallel < 1) throw new ArgumentOutOfRangeException(nameof(Parallel), Parallel, "--parallel: expected at least 1 sequence");
-        if (PromptTokens < 1) throw new ArgumentOutOfRangeException(nameof(PromptTokens), PromptTokens, "-p/--n-prompt: expected at least 1 token");
+        if (MemoryBudget is <= 0) throw new ArgumentException("--mem-budget must be positive");
+        if (ContextLength is <= 0) throw new ArgumentException("--ctx: expected at least 1 position");
+        if (Parallel < 1) throw new ArgumentException("--parallel: expected at least 1 sequence");
+        if (PromptTokens < 1) throw new ArgumentException("-p/--n-prompt: expected at least 1 token");
     }
 }

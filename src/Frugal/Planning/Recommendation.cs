@@ -47,7 +47,8 @@ public sealed record Recommendation(long? MemoryBudget, KvCacheTypes CacheTypes,
         {
             var none = PlanFor(small, ctx, null);
             long rest = none.Memory.PeakBytes - none.Memory.ResidentWeightRamBytes; // KV, scratch, runtime
-            long budget = (usable - rest) / (64L << 20) * (64L << 20);
+            long budget = usable - rest;
+            if (budget >= 64L << 20) budget = budget / (1L << 20) * (1L << 20); // whole MiB, as people type it
             if (budget <= 0) continue;
             try
             {
