@@ -11,7 +11,7 @@ public sealed record MachineProbeOptions
     /// <summary>The memory read probe's buffer (<see cref="ReadBandwidthProbe"/>: the same probe <c>bench</c> reports beside decode).</summary>
     public long MemoryProbeBytes { get; init; } = 512L << 20;
 
-    /// <summary>Measurements of the read probe (median taken), each the best of its passes.</summary>
+    /// <summary>Measurements of the read probe (the fastest taken), each the best of its passes.</summary>
     public int MemoryProbes { get; init; } = 3;
 
     /// <summary>Most bytes of the model file read with O_DIRECT for the disk rate.</summary>
@@ -25,6 +25,9 @@ public sealed record MachineProbeOptions
 
     /// <summary>Rows of each multiply probe (its columns are the model's embedding width).</summary>
     public int MatMulRows { get; init; } = 1024;
+
+    /// <summary>Timed multiplies per probe; the fastest counts (on a shared machine, the one least disturbed).</summary>
+    public int MatMulPasses { get; init; } = 10;
 }
 
 /// <summary>
@@ -56,7 +59,7 @@ public static class MachineProbe
             int block = GgmlTypeInfo.BlockSize(type);
             int width = cols % block == 0 ? cols : (int)shape.MultipliedMatrices().First(t => t.Type == type).Cols;
             using var probe = new MatMulRateProbe(type, options.MatMulRows, width, promptTokens);
-            rates[type] = probe.MeasureFlopsPerSecond();
+            rates[type] = probe.MeasureFlopsPerSecond(options.MatMulPasses);
         }
 
         double read;
@@ -68,7 +71,7 @@ public static class MachineProbe
                 cancellation.ThrowIfCancellationRequested();
                 samples[i] = bw.MeasureBytesPerSecond();
             }
-            read = SampleStatistics.Median(samples);
+            read = samples.Max(); // the machine's capability: other programs' load slows a run, not the machine
         }
 
         return new MachineProfile

@@ -35,7 +35,7 @@ public sealed record PlanCalibration
     /// the parts the plan counts (weights, KV, activation scratch): compiled kernels, the compute team's stacks, the GC
     /// heap's slack.
     /// </summary>
-    public long ComputeOverheadBytes { get; init; } = 40L << 20;
+    public long ComputeOverheadBytes { get; init; } = 105L << 20;
 
     /// <summary>Bytes the kernel maps in per page fault of a file mapping (fault-around: 16 pages), for gathered embedding rows.</summary>
     public long FaultAroundBytes { get; init; } = 64 << 10;
