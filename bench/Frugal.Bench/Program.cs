@@ -76,6 +76,10 @@ if (args.Length > 0 && args[0] == "quantize-speed")
     return QuantizeSpeed.Run((args.Length > 1 ? args[1] : "Q4_K_M,Q8_0,Q4_0,Q6_K").Split(','), args.Length > 2 ? int.Parse(args[2]) : 2,
         args.Length > 3 ? args[3] : BenchFiles.DefaultDirectory);
 }
+if (args.Length > 0 && args[0] == "plan-calibrate")
+    return PlanCalibrate.Run(args[1..]);
+if (args.Length > 0 && args[0] == "plan-check")
+    return PlanCheck.Run(args[1..]);
 if (args.Length > 0 && args[0] == "repack-probe")
 {
     RepackProbe.Run(int.Parse(args[1]), int.Parse(args[2]));

@@ -1,5 +1,6 @@
 using Frugal.Gguf;
 using Frugal.Models;
+using Frugal.Planning;
 using Frugal.Tokenization;
 
 namespace Frugal.Cli;
@@ -36,6 +37,13 @@ public sealed class CliContext(TextWriter output, TextWriter error)
     /// tools/Frugal.Train and copied beside the executable at build time.
     /// </summary>
     public string DefaultModelPath { get; init; } = Path.Combine(AppContext.BaseDirectory, "models", "frugal-main.gguf");
+
+    /// <summary>
+    /// How <c>frugal plan</c> measures the machine for a model file (path, header shape, prefill batch tokens); tests
+    /// give fixed figures so no timing enters them.
+    /// </summary>
+    public Func<string, ModelShape, int, MachineProfile> MeasureMachine { get; init; } =
+        (path, shape, tokens) => MachineProbe.Measure(path, shape, tokens);
 
     public CancellationToken Cancellation { get; init; }
 

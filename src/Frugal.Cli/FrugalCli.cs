@@ -32,6 +32,7 @@ public static class FrugalCli
         root.Subcommands.Add(ListCommand.Create(context));
         root.Subcommands.Add(RmCommand.Create(context));
         root.Subcommands.Add(QuantizeCommand.Create(context));
+        root.Subcommands.Add(PlanCommand.Create(context));
         root.SetAction(parse =>
         {
             if (parse.GetValue(version))

@@ -34,6 +34,19 @@ public static class ArchitectureRegistry
         return load(file, arch, options);
     }
 
+    /// <summary>
+    /// The hyper-parameters a load would use, read from the metadata alone (no tensor data is touched): what
+    /// <c>frugal plan</c> sizes memory and work from. Unsupported architectures are refused as <see cref="Load"/> does.
+    /// </summary>
+    internal static ModelConfig ReadConfig(GgufFile file)
+    {
+        string arch = file.Find("general.architecture")?.AsString()
+            ?? throw new ModelFormatException(file.Path, "general.architecture", "metadata key is missing");
+        if (!Loaders.ContainsKey(Resolve(arch)))
+            throw new NotSupportedException($"architecture '{arch}' is not supported (supported: {string.Join(", ", Supported)})");
+        return HyperParameters.Read(file, arch, Numerics.Ops.RopeStyle.Normal); // the RoPE style changes no size
+    }
+
     internal static ILanguageModel Build(GgufFile file, string arch, TransformerParts parts, ModelLoadOptions options)
     {
         var config = HyperParameters.Read(file, arch, parts.Rope);

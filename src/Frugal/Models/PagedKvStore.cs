@@ -81,6 +81,19 @@ public sealed class PagedKvStore
     /// <summary>Bytes of K and V over all layers and blocks, and the KIVI residual.</summary>
     public long Bytes => BytesPerPosition * Blocks * BlockSize + ResidualBytes;
 
+    /// <summary>
+    /// <see cref="Bytes"/> of a store made with these arguments, without making it (<c>frugal plan</c>): the blocks'
+    /// bytes per position, and per KIVI side <c>layers · slots · kvHeads · blockSize · headDim · 2</c> of f16 residual
+    /// (slots as the constructor takes them: 0 = <see cref="DefaultResidualSlots"/>, at most one per block).
+    /// </summary>
+    public static long BytesFor(int layers, int blocks, int blockSize, int kvHeads, int headDim, KvCacheTypes types, int residualSlots = 0)
+    {
+        long perPosition = (long)layers * types.BytesPerLayerPosition(kvHeads, headDim, blockSize);
+        int kiviSides = (KvElementTypes.IsKivi(types.Keys) ? 1 : 0) + (KvElementTypes.IsKivi(types.Values) ? 1 : 0);
+        int slots = kiviSides == 0 ? 0 : Math.Min(blocks, residualSlots == 0 ? DefaultResidualSlots : residualSlots);
+        return perPosition * blocks * blockSize + (long)layers * slots * kiviSides * kvHeads * blockSize * headDim * 2;
+    }
+
     /// <summary>One layer's memory, for the attention kernel.</summary>
     internal KvLayerMemory Layer(int layer) => _layers[layer];
 

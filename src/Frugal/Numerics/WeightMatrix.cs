@@ -78,7 +78,7 @@ public sealed unsafe class WeightMatrix : IDisposable
     {
         if (_layout is not null || _borrowedLayout != 0 || !_weightType.Repacks(KernelDispatch.Best))
             return 0;
-        long size = _weightType.RepackedBytes(Rows, Cols);
+        long size = KernelLayoutBytesFor(_weightType, Rows, Cols);
         if (size == 0)
             return 0;
         var buffer = new KernelLayoutBuffer(size);
@@ -96,6 +96,17 @@ public sealed unsafe class WeightMatrix : IDisposable
         _layout = buffer;
         return buffer.Bytes;
     }
+
+    /// <summary>
+    /// Bytes <see cref="PrepareKernelLayout"/> adds for a [<paramref name="rows"/>, <paramref name="cols"/>] matrix of
+    /// <paramref name="type"/> on this CPU (0 where its kernels read the GGUF blocks), known before any weight is read
+    /// (<c>frugal plan</c> predicts resident memory with it).
+    /// </summary>
+    public static long KernelLayoutBytesFor(GgmlType type, int rows, int cols) =>
+        WeightTypes.Find(type) is { IsWeight: true } w ? KernelLayoutBytesFor(w, rows, cols) : 0;
+
+    private static long KernelLayoutBytesFor(WeightType type, int rows, int cols) =>
+        type.Repacks(KernelDispatch.Best) && rows >= 16 ? type.RepackedBytes(rows, cols) : 0;
 
     /// <summary>Frees the kernel-layout copy (the original blocks belong to the file and are not touched).</summary>
     public void Dispose()

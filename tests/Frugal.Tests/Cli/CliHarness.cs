@@ -2,6 +2,7 @@ using Frugal.Cli;
 using Frugal.Gguf;
 using Frugal.Models;
 using Frugal.Numerics;
+using Frugal.Planning;
 using Frugal.Tests.Inference;
 using Frugal.Tokenization;
 
@@ -36,12 +37,16 @@ internal sealed class CliHarness : IDisposable
             InputRedirected = Stdin is not null,
             ErrorIsTerminal = false,
             GetEnvironmentVariable = name => Environment.GetValueOrDefault(name),
+            MeasureMachine = (_, _, _) => Machine, // fixed figures: no test times anything
         };
         int code = FrugalCli.Run(args, context);
         return new Outcome(code, stdout.ToString(), stderr.ToString());
     }
 
     public Outcome Run(params string[] args) => Run(null, null, args);
+
+    /// <summary>The machine <c>frugal plan</c> sees (fixed figures, no probe runs).</summary>
+    public MachineProfile Machine { get; set; } = Frugal.Tests.Planning.PlanFixtures.Machine();
 
     /// <summary>What the CLI reads as piped standard input; null = a terminal (nothing piped).</summary>
     public string? Stdin { get; set; }

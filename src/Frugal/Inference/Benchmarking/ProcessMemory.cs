@@ -24,6 +24,15 @@ public static class ProcessMemory
         return self.PeakWorkingSet64;
     }
 
+    /// <summary>Resident set size now in bytes (Linux: VmRSS; elsewhere the working set).</summary>
+    public static long ResidentBytes()
+    {
+        if (OperatingSystem.IsLinux() && File.Exists(StatusPath) && ParseStatusKib(File.ReadAllText(StatusPath), "VmRSS") is { } k)
+            return k * 1024;
+        using var self = Process.GetCurrentProcess();
+        return self.WorkingSet64;
+    }
+
     /// <summary>The value of a "Name:   1234 kB" line of a /proc status text, in KiB; null when absent or malformed.</summary>
     public static long? ParseStatusKib(string status, string field)
     {
