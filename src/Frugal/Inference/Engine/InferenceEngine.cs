@@ -165,7 +165,7 @@ public sealed class InferenceEngine : IDisposable
         for (int i = 0; i < samples.Count; i++)
         {
             var seq = new EngineSequence(Interlocked.Increment(ref _nextId), samples[i], limits[i].MaxTokens, limits[i].Retention, Tokenizer,
-                _model.Config.VocabSize, ContextLength) { ForkOf = i == 0 ? null : parent };
+                _model.Config.VocabSize, ContextLength, _speculation) { ForkOf = i == 0 ? null : parent };
             if (i == 0) parent = seq.Id;
             Metrics.Request(samples[i].PromptTokens.Count);
             _incoming.Enqueue(seq);
