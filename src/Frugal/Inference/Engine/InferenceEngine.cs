@@ -110,21 +110,7 @@ public sealed class InferenceEngine : IDisposable
     public EngineStream Submit(EngineRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ObjectDisposedException.ThrowIf(_stopping, this);
-        cancellationToken.ThrowIfCancellationRequested();
-        var (maxTokens, retention) = Validated(request);
-        if (Metrics.EnterQueue() > _options.MaxQueuedRequests)
-        {
-            Metrics.LeaveQueue();
-            Metrics.Rejected();
-            throw new EngineOverloadedException(Metrics.QueueDepth);
-        }
-        var seq = new EngineSequence(Interlocked.Increment(ref _nextId), request, maxTokens, retention, Tokenizer, _model.Config.VocabSize, ContextLength, _speculation);
-        Metrics.Request(request.PromptTokens.Count);
-        // Queued before the cancellation is registered: a token cancelled already must find the sequence to cancel.
-        _incoming.Enqueue(seq);
-        _wake.Release();
-        return new EngineStream(this, seq.Id, seq.Events.Reader, cancellationToken);
+        return Submit([request], cancellationToken)[0]; // a group of one: one way in, so every sequence is built alike
     }
 
     /// <summary>
