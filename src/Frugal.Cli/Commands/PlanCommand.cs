@@ -181,6 +181,9 @@ internal static class PlanCommand
         j.WriteStartObject("matmul_gflop_s");
         foreach (var (type, rate) in m.MatMulFlopsPerSecond.OrderBy(kv => kv.Key)) j.WriteNumber(type.ToString(), rate / Giga);
         j.WriteEndObject();
+        j.WriteStartObject("repack_gb_s");
+        foreach (var (type, rate) in m.RepackBytesPerSecond.OrderBy(kv => kv.Key)) j.WriteNumber(type.ToString(), rate / Giga);
+        j.WriteEndObject();
         j.WriteEndObject();
         if (advice is null) return;
         j.WriteStartObject("recommendation");

@@ -52,6 +52,7 @@ public static class MachineProbe
         cancellation.ThrowIfCancellationRequested();
 
         var rates = new Dictionary<GgmlType, double>();
+        var repack = new Dictionary<GgmlType, double>();
         int cols = shape.Config.EmbeddingLength;
         foreach (var type in shape.MultipliedMatrices().Select(t => t.Type).Distinct())
         {
@@ -60,6 +61,8 @@ public static class MachineProbe
             int width = cols % block == 0 ? cols : (int)shape.MultipliedMatrices().First(t => t.Type == type).Cols;
             using var probe = new MatMulRateProbe(type, options.MatMulRows, width, promptTokens);
             rates[type] = probe.MeasureFlopsPerSecond(options.MatMulPasses);
+            using var repackProbe = new RepackRateProbe(type, options.MatMulRows, width);
+            if (repackProbe.Repacks) repack[type] = repackProbe.MeasureBytesPerSecond(options.MatMulPasses);
         }
 
         double read;
@@ -79,6 +82,7 @@ public static class MachineProbe
             Threads = ComputeTeam.Default.ThreadCount,
             MemoryReadBytesPerSecond = read,
             MatMulFlopsPerSecond = rates,
+            RepackBytesPerSecond = repack,
             DiskReadBytesPerSecond = disk?.BytesPerSecond,
             PageCacheReadBytesPerSecond = cached.Bytes > 0 ? cached.BytesPerSecond : null,
             AvailableMemoryBytes = available,

@@ -17,6 +17,12 @@ public sealed record MachineProfile
     /// <summary>Multiply-add FLOP/s per weight type at the prefill batch size (<c>MatMulRateProbe</c>).</summary>
     public required IReadOnlyDictionary<GgmlType, double> MatMulFlopsPerSecond { get; init; }
 
+    /// <summary>
+    /// File bytes/s the streaming reader repacks per weight type into this CPU's kernel layout, on its one thread
+    /// (<c>RepackRateProbe</c>); a type absent here is read straight into place (no repack cost).
+    /// </summary>
+    public IReadOnlyDictionary<GgmlType, double> RepackBytesPerSecond { get; init; } = new Dictionary<GgmlType, double>();
+
     /// <summary>Sequential read bytes/s of the model file from the device (O_DIRECT); null when it could not be measured.</summary>
     public double? DiskReadBytesPerSecond { get; init; }
 

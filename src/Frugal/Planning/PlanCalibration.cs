@@ -15,11 +15,12 @@ public sealed record PlanCalibration
     /// </summary>
     public IReadOnlyDictionary<GgmlType, double> DecodeBandwidthFractionByType { get; init; } = new Dictionary<GgmlType, double>
     {
-        // Quiet 2-thread runs of the Llama-3.2-1B-shaped files (bench/README.md): Q8_0 37.3-38.2 GB/s of weights against
-        // 49.5-50.7 GB/s read; the Q4_0 file (Q4_0 layers, Q6_K output) 39.5 GB/s.
-        [GgmlType.Q8_0] = 0.75,
-        [GgmlType.Q4_0] = 0.78,
-        [GgmlType.Q6_K] = 0.75,
+        // Medians of 9 quiet 2-thread `Frugal.Bench plan-calibrate -r 9` runs on the Llama-3.2-1B-shaped files
+        // (bench/plan.md): the Q8_0 file 0.80 of the 41-54 GB/s read probe; the Q4_0 file (Q4_0 layers, Q6_K output)
+        // 0.65 (its smaller blocks cost more unpacking per byte).
+        [GgmlType.Q8_0] = 0.80,
+        [GgmlType.Q4_0] = 0.65,
+        [GgmlType.Q6_K] = 0.65,
     };
 
     /// <summary>The share for types not in <see cref="DecodeBandwidthFractionByType"/>.</summary>
@@ -27,7 +28,7 @@ public sealed record PlanCalibration
 
     /// <summary>
     /// A model's prefill FLOP/s over the multiply probe's (attention, norms, RoPE, activation quantization and the
-    /// matrices' own cache behaviour are in it).
+    /// matrices' own cache behaviour are in it). Medians of 9 quiet runs: 0.86 on the Q8_0 file, 0.73 on the Q4_0 file.
     /// </summary>
     public double PrefillEfficiency { get; init; } = 0.8;
 
@@ -40,6 +41,12 @@ public sealed record PlanCalibration
 
     /// <summary>Bytes the kernel maps in per page fault of a file mapping (fault-around: 16 pages), for gathered embedding rows.</summary>
     public long FaultAroundBytes { get; init; } = 64 << 10;
+
+    /// <summary>
+    /// The share of the shorter of a streamed step's compute and read-ahead that is added to the longer: 0 where the
+    /// read-ahead thread had a core of its own, 1 where the two ran one after the other.
+    /// </summary>
+    public double StreamOverlapCost { get; init; } = 0.5;
 
     public static PlanCalibration Default { get; } = new();
 

@@ -24,8 +24,9 @@ public enum LimitingResource
 /// its time is the weight bytes of each type over that type's calibrated share of the memory read bandwidth, plus the
 /// KV it attends over. Prefill is the multiplies' FLOPs over the measured rate of each weight type (times a calibrated
 /// efficiency), and never less than one pass over the weights. When weights stream, the read-ahead overlaps the
-/// forward (the streaming loader reads the next layer while this one computes), so a step takes the longer of the
-/// two: the forward, or the streamed bytes over the rate they are read at.
+/// forward (the streaming loader reads the next layer while this one computes): a step takes the longer of the two
+/// (the forward, or the streamed bytes over the rate they are read at plus their repack into the kernel layout), plus
+/// what the overlap costs where the reader shares the compute threads' cores.
 /// </summary>
 public sealed record SpeedPlan
 {
@@ -71,20 +72,34 @@ public sealed record SpeedPlan
         {
             rate = streamFromPageCache ? machine.PageCacheReadBytesPerSecond : machine.DiskReadBytesPerSecond;
             rate ??= machine.DiskReadBytesPerSecond ?? machine.PageCacheReadBytesPerSecond ?? bw / 10;
-            stream = residency.StreamedBytes / rate.Value;
+            // The read-ahead thread reads each streamed unit (pread), then repacks it into the kernel layout.
+            var streamedLayers = residency.StreamedLayers.ToHashSet();
+            var streamedGlobals = residency.StreamedGlobals.ToHashSet();
+            double repack = matrices
+                .Where(t => t.Layer >= 0 ? streamedLayers.Contains(t.Layer) : streamedGlobals.Contains(t.Name))
+                .Sum(t => machine.RepackBytesPerSecond.TryGetValue(t.Type, out double r) ? t.Bytes / r : 0);
+            stream = residency.StreamedBytes / rate.Value + repack;
         }
         var streamResource = streamFromPageCache ? LimitingResource.PageCache : LimitingResource.Disk;
         return new SpeedPlan
         {
             PromptTokens = p,
-            DecodeSeconds = Math.Max(decodeMemory, stream),
+            DecodeSeconds = Overlapped(decodeMemory, stream, calibration),
             DecodeLimitedBy = stream > decodeMemory ? streamResource : LimitingResource.MemoryBandwidth,
-            PrefillSeconds = Math.Max(prefillCompute, stream),
+            PrefillSeconds = Overlapped(prefillCompute, stream, calibration),
             PrefillLimitedBy = stream > prefillCompute ? streamResource
                 : flopSeconds / calibration.PrefillEfficiency >= decodeMemory ? LimitingResource.Compute : LimitingResource.MemoryBandwidth,
             StreamBytesPerSecond = rate,
         };
     }
+
+    /// <summary>
+    /// A step whose forward takes <paramref name="compute"/> while the read-ahead thread spends <paramref name="stream"/>
+    /// on the next units: the longer of the two, plus the share of the shorter that the two lose to each other where
+    /// the reader has no core of its own (<see cref="PlanCalibration.StreamOverlapCost"/>).
+    /// </summary>
+    private static double Overlapped(double compute, double stream, PlanCalibration calibration) =>
+        stream <= 0 ? compute : Math.Max(compute, stream) + calibration.StreamOverlapCost * Math.Min(compute, stream);
 
     public static string Name(LimitingResource r) => r switch
     {
