@@ -37,6 +37,12 @@ public sealed class ServedModel : IDisposable
 
     public long Created { get; }
 
+    /// <summary>The weights' resident/streamed split under <c>--mem-budget</c>; null when the model is all resident by construction.</summary>
+    public Frugal.Models.Residency.WeightResidency? Residency => _model.Residency;
+
+    /// <summary>What the weight stream has read so far; null when nothing streams.</summary>
+    public Frugal.Models.Residency.WeightStreamCounters? StreamCounters => _model.StreamCounters;
+
     /// <summary>How /v1/embeddings pools: the server's option, else the file's {arch}.pooling_type, else mean.</summary>
     public EmbeddingPooling Pooling { get; }
 

@@ -102,6 +102,7 @@ internal static class ServeCommand
         LoadProgress.Wait(context, Path.GetFileName(options.ModelPath), server.Loaded);
         var served = server.State.Model!;
         if (served.Template is not null) Say($"web chat at {server.BaseAddress} (open it in a browser)");
+        if (served.Residency is { IsStreaming: true } residency) Say(WeightStreamSummary.Split(residency));
         Say($"ready: {served.Id}, context {served.Engine.ContextLength}, {options.Parallel} parallel, " +
             $"KV {served.Engine.KvBytes / (1 << 20)} MiB ({served.Engine.KvCacheTypes}){(served.Template is null ? ", no chat template (only /v1/completions)" : "")}");
         try

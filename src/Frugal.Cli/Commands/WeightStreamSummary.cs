@@ -10,10 +10,13 @@ namespace Frugal.Cli.Commands;
 internal static class WeightStreamSummary
 {
     public static string Line(WeightResidency r, WeightStreamCounters c) => string.Create(CultureInfo.InvariantCulture,
+        $"{Split(r)} | read {c.UnitsRead} units, {c.BytesRead / 1e6:F1} MB; forward waited {c.WaitSeconds:F3} s");
+
+    /// <summary>The split alone (what <c>serve</c> says when it is ready).</summary>
+    public static string Split(WeightResidency r) => string.Create(CultureInfo.InvariantCulture,
         $"weights: budget {ByteSize.Format(r.Budget ?? 0)} | resident {ByteSize.Format(r.ResidentWeightBytes)} ({r.ResidentLayerCount}/{r.LayerCount} layers)" +
         $" + {r.BufferCount} x {ByteSize.Format(r.BufferBytes)} buffers | streamed {ByteSize.Format(r.StreamedBytes)} per step" +
-        $" ({r.StreamedLayers.Count} layers{(r.StreamedGlobals.Count > 0 ? " + " + string.Join(", ", r.StreamedGlobals) : "")}{(r.EmbeddingGathered ? ", embedding rows from the file" : "")})" +
-        $" | read {c.UnitsRead} units, {c.BytesRead / 1e6:F1} MB; forward waited {c.WaitSeconds:F3} s");
+        $" ({r.StreamedLayers.Count} layers{(r.StreamedGlobals.Count > 0 ? " + " + string.Join(", ", r.StreamedGlobals) : "")}{(r.EmbeddingGathered ? ", embedding rows from the file" : "")})");
 
     /// <summary>A <c>"weights"</c> object: the residency split and the stream's counters (null fields when nothing streams).</summary>
     public static void WriteJson(Utf8JsonWriter j, ILanguageModel lm)

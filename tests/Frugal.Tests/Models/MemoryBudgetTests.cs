@@ -14,7 +14,7 @@ namespace Frugal.Tests.Models;
 public class MemoryBudgetTests
 {
     // ~36 MB in Q8_0: 8 layers of ~4.2 MB (width 512, 8 + 4 heads of 64, FFN 2048), vocab 4096.
-    private static SyntheticModelSpec Spec(bool tied) => new()
+    internal static SyntheticModelSpec Spec(bool tied) => new()
     {
         Family = SyntheticFamily.Llama3,
         EmbeddingLength = 512,

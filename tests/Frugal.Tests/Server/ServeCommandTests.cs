@@ -38,6 +38,45 @@ public class ServeCommandTests
         Assert.Equal(0, await run.WaitAsync(TimeSpan.FromSeconds(30)));
     }
 
+    /// <summary>Starts <c>frugal serve</c> with <paramref name="extra"/>, asks one greedy completion, returns its text and the log.</summary>
+    private static async Task<(string Text, string Log)> ServeOnceAsync(string model, string[] extra, string body)
+    {
+        var error = new StringWriter();
+        var log = TextWriter.Synchronized(error);
+        using var cancel = new CancellationTokenSource();
+        var context = new CliContext(TextWriter.Synchronized(new StringWriter()), log) { Cancellation = cancel.Token };
+        var run = Task.Run(() => FrugalCli.Run(["serve", model, "--port", "0", "--parallel", "2", "--ctx", "128", .. extra], context));
+        Assert.True(await ServingModels.EventuallyAsync(() => { lock (log) return error.ToString().Contains("ready:") || run.IsCompleted; }), "serve never became ready");
+        string text;
+        lock (log) text = error.ToString();
+        Assert.False(run.IsCompleted, text);
+        var url = Regex.Match(text, @"listening on (http://\S+)").Groups[1].Value;
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        using var response = await http.PostAsync("v1/completions", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        string json = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, json);
+        using var doc = System.Text.Json.JsonDocument.Parse(json);
+        cancel.Cancel();
+        Assert.Equal(0, await run.WaitAsync(TimeSpan.FromSeconds(30)));
+        return (doc.RootElement.GetProperty("choices")[0].GetProperty("text").GetString()!, text);
+    }
+
+    [Fact]
+    public async Task Serve_under_a_memory_budget_streams_layers_and_answers_as_without_it()
+    {
+        // The ~36 MB Q8_0 file of the budget tests, served with 20 MiB of weights: layers stream on every step.
+        string model = Frugal.Tests.Models.SyntheticFixtures.PathOf(Frugal.Tests.Models.MemoryBudgetTests.Spec(tied: false));
+        string prompt = string.Join(",", Enumerable.Range(0, 24).Select(i => (i * 131 + 7) % 4096));
+        string body = $$"""{"model":"m","prompt":[{{prompt}}],"max_tokens":8,"temperature":0,"ignore_eos":true}""";
+        var (plain, plainLog) = await ServeOnceAsync(model, [], body);
+        var (budgeted, budgetLog) = await ServeOnceAsync(model, ["--mem-budget", "20M"], body);
+        Assert.DoesNotContain("weights: budget", plainLog);
+        string weights = budgetLog.Split('\n').FirstOrDefault(l => l.StartsWith("weights: ", StringComparison.Ordinal)) ?? budgetLog;
+        Assert.True(Regex.IsMatch(weights, @"^weights: budget 20\.00 MiB \| resident [^|]* \(\d/8 layers\) [^|]*\| streamed \S+ \S+ per step \([1-9]\d* layers"), weights);
+        Assert.NotEmpty(plain);
+        Assert.Equal(plain, budgeted);
+    }
+
     [Fact]
     public void Serve_reports_a_missing_model_as_a_user_error()
     {
