@@ -16,7 +16,11 @@ internal sealed class GrammarTables
     /// <summary>Masks kept (each is vocab / 8 bytes: 19 KB for a 152K vocabulary).</summary>
     public const int MaxMasks = 1024;
 
-    private static readonly ConditionalWeakTable<GbnfGrammar, ConditionalWeakTable<TokenTrie, Holder>> Shared = new();
+    // Vocabulary outside, grammar inside: a holder references its grammar (through the automaton), which an ephemeron
+    // keyed by that grammar allows. Keyed the other way round (grammar outside, trie inside) the inner entry's handle
+    // kept every holder alive as long as the long-lived trie, and with it every per-request grammar: the server grew
+    // by ~1 MB per json_schema or tool request (Frugal.Bench soak).
+    private static readonly ConditionalWeakTable<TokenTrie, ConditionalWeakTable<GbnfGrammar, Holder>> Shared = new();
 
     private GrammarTables(GbnfGrammar grammar) => Automaton = new GrammarAutomaton(grammar);
 
@@ -28,7 +32,7 @@ internal sealed class GrammarTables
 
     public static GrammarTables For(GbnfGrammar grammar, TokenTrie trie)
     {
-        var holder = Shared.GetValue(grammar, _ => new()).GetValue(trie, _ => new Holder());
+        var holder = Shared.GetValue(trie, _ => new()).GetValue(grammar, _ => new Holder());
         lock (holder)
         {
             if (holder.Tables is null || holder.Tables.Automaton.StateCount > MaxStates)
