@@ -107,9 +107,14 @@ internal sealed class GrammarAutomaton
         lo = Math.Max(lo, total switch { 2 => 0x80, 3 => 0x800, _ => 0x10000 }); // shorter forms would be overlong
         hi = Math.Min(hi, CodepointSet.MaxCodepoint);
         if (lo > hi) return Dead;
+        // Surrogates (U+D800..DFFF) are no characters: a prefix that can only complete to one (ED A0..BF) is a dead
+        // end, though a set over codepoints may contain that range.
         foreach (int id in s.Stacks)
-            if (_g.Sets[_g.Elements[_stacks[id].Pos].Index].Intersects(lo, hi))
+        {
+            var set = _g.Sets[_g.Elements[_stacks[id].Pos].Index];
+            if ((lo < 0xD800 && set.Intersects(lo, Math.Min(hi, 0xD7FF))) || (hi > 0xDFFF && set.Intersects(Math.Max(lo, 0xE000), hi)))
                 return Intern(s.Stacks, false, value, remaining, total);
+        }
         return Dead;
     }
 
