@@ -80,6 +80,8 @@ if (args.Length > 0 && args[0] == "plan-calibrate")
     return PlanCalibrate.Run(args[1..]);
 if (args.Length > 0 && args[0] == "plan-check")
     return PlanCheck.Run(args[1..]);
+if (args.Length > 0 && args[0] == "soak")
+    return SoakBench.Run(args[1..]);
 if (args.Length > 0 && args[0] == "repack-probe")
 {
     RepackProbe.Run(int.Parse(args[1]), int.Parse(args[2]));
@@ -103,6 +105,7 @@ if (args.Length == 0 || args[0] != "kernels")
     Console.Error.WriteLine("       Frugal.Bench grammar-mask [TOKENIZER_JSON=Qwen3 fixture] [--docs 200]");
     Console.Error.WriteLine("       Frugal.Bench serving FILE [-n 32] [--streams 8] [-t 2] [--prefix 500]");
     Console.Error.WriteLine("       Frugal.Bench serving-parity FILE [--prompt 1500] [--past 2048] [--extra 64] [--lanes 2] [-t 2] [--flash-attn auto|on|off] [--requests 8] [-n 32] [--seed 42] [--dump CSV] [--skip-logits] [--alone]");
+    Console.Error.WriteLine("       Frugal.Bench soak [MODEL=built-in] [--clients 32] [--minutes 10] [--parallel 8] [--ctx 2048] [--max-tokens 48] [-t 2]");
     Console.Error.WriteLine("       Frugal.Bench make-files [DIR=/tmp/frugal-bench] [--keep-f16 | --f16-only] [--only NAME,...]");
     Console.Error.WriteLine("       Frugal.Bench kernels [rows=2048] [cols=8192] [n=128] [types=Q4_0,Q8_0,Q4_K] [threads=1,2] [paths=best]");
     Console.Error.WriteLine("       Frugal.Bench small-n [rows=2048] [cols=8192] [types] [ns=1,2,..,16] [threads=1] [path=best]");
