@@ -22,6 +22,22 @@ public sealed class PreTokenizerRules
     internal const string Qwen2Pattern =
         Contractions + @"|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
+    // llama.cpp's adaptation of [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]* / [\p{Ll}\p{Lm}\p{Lo}\p{M}]+, which its std::regex
+    // cannot spell: a letter that is not a-z / not A-Z. On the collapsed text every non-ASCII letter is one stand-in
+    // that is in both, and marks are in neither, exactly as in llama.cpp (not as in the original tokenizer.json).
+    private const string UpperThenLower = @"(?:(?=\p{L})[^a-z])*(?:(?=\p{L})[^A-Z])+";
+    private const string UpperRun = @"(?:(?=\p{L})[^a-z])+(?:(?=\p{L})[^A-Z])*";
+
+    /// <summary>Mistral Nemo's tekken (tiktoken-style: one digit per piece, case-split words).</summary>
+    internal const string TekkenPattern =
+        @"[^\r\n\p{L}\p{N}]?" + UpperThenLower + @"|[^\r\n\p{L}\p{N}]?" + UpperRun
+        + @"|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
+    /// <summary>o200k (gpt-4o, Phi-4-mini, Llama 4): tekken's words with trailing contractions, digits in threes.</summary>
+    internal const string Gpt4oPattern =
+        @"[^\r\n\p{L}\p{N}]?" + UpperThenLower + Contractions + @"?|[^\r\n\p{L}\p{N}]?" + UpperRun + Contractions
+        + @"?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
     // llama.cpp lists this without the final "|\s+" but its hand-written gpt2 splitter has that branch.
     internal const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
@@ -69,8 +85,10 @@ public sealed class PreTokenizerRules
         "smollm" or "command-r" => new(pre, [@"\p{N}", Gpt2Pattern]) { CleanSpaces = false },
         "starcoder" or "refact" or "codeshell" or "exaone" or "minerva-7b" => new(pre, [@"\p{N}", Gpt2Pattern]),
         "glm4" or "chatglm-bpe" => new(pre, [Llama3Pattern]) { NoBos = true },
+        "tekken" => new(pre, [TekkenPattern]) { CleanSpaces = false, IgnoreMerges = true, AddBos = true },
+        "gpt-4o" or "llama4" => new(pre, [Gpt4oPattern]) { CleanSpaces = false },
         _ => throw new TokenizerFormatException("tokenizer.ggml.pre",
-            $"unknown pre-tokenizer '{pre}' (supported: llama-bpe/llama3, qwen2, gpt-2, smollm, default and their aliases)"),
+            $"unknown pre-tokenizer '{pre}' (supported: llama-bpe/llama3, qwen2, gpt-2, smollm, tekken, gpt-4o, default and their aliases)"),
     };
 
     /// <summary>Splits text into the words BPE merges within, in order; the words concatenate back to the text.</summary>

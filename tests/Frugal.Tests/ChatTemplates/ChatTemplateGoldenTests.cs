@@ -53,7 +53,8 @@ public class ChatTemplateGoldenTests
     {
         var goldens = Goldens.Value.RootElement.GetProperty("goldens").EnumerateArray().ToList();
         var families = goldens.Select(g => g.GetProperty("template").GetString()).ToHashSet();
-        Assert.Superset(new HashSet<string?> { "llama3", "llama3_1", "llama3_2", "qwen2_5", "qwen3", "mistral_v0_1", "mistral_nemo", "phi3_5", "gemma3" }, families);
+        Assert.Superset(new HashSet<string?> { "llama3", "llama3_1", "llama3_2", "qwen2_5", "qwen3", "mistral_v0_1", "mistral_nemo", "phi3_5", "gemma3",
+            "gemma2", "phi3_mini", "phi4_mini", "smollm2", "smollm3" }, families);
         Assert.Contains(goldens, g => g.GetProperty("add_generation_prompt").GetBoolean());
         Assert.Contains(goldens, g => !g.GetProperty("add_generation_prompt").GetBoolean());
         Assert.True(goldens.Count(g => g.TryGetProperty("expected", out _)) > 200);

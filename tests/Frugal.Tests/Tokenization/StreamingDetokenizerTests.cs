@@ -9,6 +9,8 @@ public class StreamingDetokenizerTests
     [InlineData(HfTokenizer.Llama2, "龘 and 𠀀 need byte tokens: 🦙🫠")]
     [InlineData(HfTokenizer.Llama3, "🦙🫠 龘𠀀 👨‍👩‍👧‍👦")]
     [InlineData(HfTokenizer.Qwen3, "🦙🫠 龘𠀀 👨‍👩‍👧‍👦")]
+    [InlineData(HfTokenizer.Gemma3, "𠀀𪚥 and 🦙 need byte tokens in Gemma: 𰻞")]
+    [InlineData(HfTokenizer.MistralNemo, "🦙🫠 龘𠀀 👨‍👩‍👧‍👦")]
     public void Multi_byte_characters_split_across_tokens_are_emitted_whole(HfTokenizer model, string text)
     {
         var tokenizer = LoadedTokenizers.Frugal(model);

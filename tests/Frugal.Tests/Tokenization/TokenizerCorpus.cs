@@ -113,6 +113,16 @@ public static class TokenizerCorpus
         "<tool_call>{\"name\": \"f\"}</tool_call>", "<|endoftext|>", "<|im_end|><|im_end|>", "<|im_", "<|eot_id", "|>",
         "<<s>>", "<|reserved_special_token_5|>", "text<|end_of_text|>more", "<|fim_prefix|>a<|fim_suffix|>b<|fim_middle|>",
         "<|eom_id|>", "< s >", "<S>", "<|EOT_ID|>", "a<think>b", " <think> ", "<|python_tag|>print(1)",
+        "<bos><start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\n", "<eos>", "<unused0> <mask>", "[multimodal]",
+        "<b>bold</b> <table><tr><td>1</td></tr></table>", "[INST] Hi [/INST]", "[AVAILABLE_TOOLS][/AVAILABLE_TOOLS]", "<SPECIAL_20>",
+    ];
+
+    // Where tekken / o200k split words at case changes and keep '/' after punctuation, and llama.cpp's adaptation
+    // (a letter that is not a-z / A-Z) treats every non-ASCII letter as both cases.
+    private static readonly string[] CaseAndPaths =
+    [
+        "HelloWorld", "XMLHttpRequest getHTTPResponseCode", "ÉCOLE école", "naïveÉcole", "ΑΘΗΝΑ Αθήνα", "МОСКВА Москва",
+        "don'tStop I'M HERE", "a/\n/b", "?!/\r\n", "https://x.io/a/\n", "e\u0301cole É\u0301COLE", "ǅungla ǈ",
     ];
 
     private static readonly string[] Repetition =
@@ -126,7 +136,7 @@ public static class TokenizerCorpus
     private static List<string> Build()
     {
         var all = new List<string>();
-        foreach (var group in new[] { Whitespace, Spaces, Numbers, English, Code, Web, Cjk, OtherScripts, Marks, Emoji, OddUnicode, SpecialText, Repetition })
+        foreach (var group in new[] { Whitespace, Spaces, Numbers, English, Code, Web, Cjk, OtherScripts, Marks, Emoji, OddUnicode, SpecialText, CaseAndPaths, Repetition })
             all.AddRange(group);
 
         // Digits of every length 1..20, alone, after a space and glued to letters.

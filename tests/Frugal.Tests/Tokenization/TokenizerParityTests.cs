@@ -6,9 +6,14 @@ namespace Frugal.Tests.Tokenization;
 /// <summary>Token ids, pieces and detokenized text against llama.cpp on real vocabularies, for every corpus string.</summary>
 public class TokenizerParityTests
 {
-    public static TheoryData<HfTokenizer> Models => [HfTokenizer.Llama2, HfTokenizer.Llama3, HfTokenizer.Qwen3];
+    public static TheoryData<HfTokenizer> Models =>
+        [HfTokenizer.Llama2, HfTokenizer.Llama3, HfTokenizer.Qwen3, HfTokenizer.Gemma3, HfTokenizer.Llama3_1, HfTokenizer.MistralNemo,
+            HfTokenizer.Gpt4o];
 
-    /// <summary>Each family with its own pre-tokenizer, and the Qwen3 vocabulary under the gpt-2, smollm and default ones.</summary>
+    /// <summary>
+    /// Each family with its own pre-tokenizer (Gemma 3's SentencePiece, Mistral Nemo's tekken, o200k's gpt-4o as
+    /// Phi-4-mini names it), and the Qwen3 vocabulary under the gpt-2, smollm and default ones.
+    /// </summary>
     public static TheoryData<HfTokenizer, string> PreTokenizers => new()
     {
         { HfTokenizer.Llama2, HfVocabGguf.NoPre },
@@ -17,6 +22,10 @@ public class TokenizerParityTests
         { HfTokenizer.Qwen3, "gpt-2" },
         { HfTokenizer.Qwen3, "smollm" },
         { HfTokenizer.Qwen3, HfVocabGguf.NoPre },
+        { HfTokenizer.Gemma3, "default" },
+        { HfTokenizer.Llama3_1, "llama-bpe" },
+        { HfTokenizer.MistralNemo, "tekken" },
+        { HfTokenizer.Gpt4o, "gpt-4o" },
     };
 
     [Fact]
@@ -178,6 +187,36 @@ public class TokenizerParityTests
         Assert.Equal([151644], qwen3.Encode("<|im_start|>")); // add_bos_token = false
         // <think> is user-defined: split out even without parse_special, as llama.cpp does.
         Assert.Equal([151667], qwen3.Encode("<think>", addSpecial: false, parseSpecial: false));
+    }
+
+    [Fact]
+    public void Gemma3_turn_tokens_and_user_defined_whitespace_runs_tokenize_as_llama_cpp()
+    {
+        var gemma = LoadedTokenizers.Frugal(HfTokenizer.Gemma3);
+        var oracle = LoadedTokenizers.LlamaCpp(HfTokenizer.Gemma3);
+        string turn = "<start_of_turn>user\nHi there<end_of_turn>\n<start_of_turn>model\n";
+        // <bos> <start_of_turn> user \n Hi ▁there <end_of_turn> \n <start_of_turn> model \n: no space prefix anywhere.
+        Assert.Equal([2, 105, 2364, 107, 10979, 993, 106, 107, 105, 4368, 107], gemma.Encode(turn));
+        Assert.Equal(oracle.Tokenize(turn, true, true), gemma.Encode(turn));
+        // "  " (138), "\n\n" (108) and "\t" (255968) are user-defined: split out even when special text is not parsed.
+        int[] ids = gemma.Encode("a  b\n\n\tc", addSpecial: false, parseSpecial: false);
+        Assert.Equal(oracle.Tokenize("a  b\n\n\tc", false, false), ids);
+        Assert.Equal([236746, 138, 236763, 108, 255968, 236755], ids);
+        // <eos>, <end_of_turn>, and Gemma's HTML "</s>" (212), which llama.cpp's end-of-generation texts include too.
+        Assert.Equal(new HashSet<int> { 1, 106, 212 }, gemma.EndOfGeneration.ToHashSet());
+    }
+
+    [Fact]
+    public void Mistral_nemo_instruction_tokens_and_bos_follow_the_tekken_rules()
+    {
+        var nemo = LoadedTokenizers.Frugal(HfTokenizer.MistralNemo);
+        var oracle = LoadedTokenizers.LlamaCpp(HfTokenizer.MistralNemo);
+        int[] ids = nemo.Encode("[INST] Hello world[/INST]");
+        Assert.Equal(oracle.Tokenize("[INST] Hello world[/INST]", true, true), ids);
+        Assert.Equal(1, ids[0]); // tekken adds BOS by default
+        Assert.Equal(3, ids[1]);
+        Assert.Equal(4, ids[^1]);
+        Assert.Equal("[INST] Hello world[/INST]", nemo.Decode(ids.AsSpan(1)));
     }
 
     [Fact]

@@ -30,6 +30,11 @@ templates.push(
   { name: "mistral_v0_1", file: "mistralai-Mistral-7B-Instruct-v0.1.jinja", bos_token: "<s>", eos_token: "</s>", source: "templates/SOURCES.md" },
   { name: "mistral_nemo", file: "mistralai-Mistral-Nemo-Instruct-2407.jinja", bos_token: "<s>", eos_token: "</s>", source: "templates/SOURCES.md" },
   { name: "phi3_5", file: "microsoft-Phi-3.5-mini-instruct.jinja", bos_token: "<s>", eos_token: "<|endoftext|>", source: "templates/SOURCES.md" },
+  { name: "gemma2", file: "google-gemma-2-2b-it.jinja", bos_token: "<bos>", eos_token: "<eos>", source: "templates/SOURCES.md" },
+  { name: "phi3_mini", file: "microsoft-Phi-3-mini-4k-instruct.jinja", bos_token: "<s>", eos_token: "<|endoftext|>", source: "templates/SOURCES.md" },
+  { name: "phi4_mini", file: "microsoft-Phi-4-mini-instruct.jinja", bos_token: "<|endoftext|>", eos_token: "<|endoftext|>", source: "templates/SOURCES.md" },
+  { name: "smollm2", file: "HuggingFaceTB-SmolLM2-1.7B-Instruct.jinja", bos_token: "<|im_start|>", eos_token: "<|im_end|>", source: "templates/SOURCES.md" },
+  { name: "smollm3", file: "HuggingFaceTB-SmolLM3-3B.jinja", bos_token: null, eos_token: "<|im_end|>", source: "templates/SOURCES.md" },
 );
 
 const weather = {
