@@ -18,6 +18,9 @@ internal sealed class ForwardScratch
         Up = new float[tokens * c.FeedForwardLength];
         Cos = new float[tokens * (c.RopeDims / 2)];
         Sin = new float[tokens * (c.RopeDims / 2)];
+        // Layers that rotate with their own base (Gemma 3's local layers) take their angles from a second table.
+        CosLocal = c.HasLayerRope ? new float[tokens * (c.RopeDims / 2)] : Cos;
+        SinLocal = c.HasLayerRope ? new float[tokens * (c.RopeDims / 2)] : Sin;
     }
 
     /// <summary>Bytes of the buffers above for a step of <paramref name="tokens"/> tokens (what a plan adds for them).</summary>
@@ -36,4 +39,6 @@ internal sealed class ForwardScratch
     public float[] Up { get; }         // [tokens, ff]
     public float[] Cos { get; }        // [tokens, ropeDims/2]
     public float[] Sin { get; }        // [tokens, ropeDims/2]
+    public float[] CosLocal { get; }   // [tokens, ropeDims/2] of the sliding-window layers' RoPE; Cos when the same
+    public float[] SinLocal { get; }   // [tokens, ropeDims/2]; Sin when the same
 }
