@@ -161,6 +161,29 @@ public class GemmaParityTests(ITestOutputHelper output)
         LogitComparison.AssertClose(expected, actual, vocab, minCosine: 0.9999);
     }
 
+    /// <summary>Under a memory budget the streamed Gemma 3 layers (sandwich and Q/K norms included) compute the resident logits bit for bit.</summary>
+    [Fact]
+    public void Streamed_layers_under_a_memory_budget_compute_the_same_logits()
+    {
+        // ~28 MB in Q8_0: 6 layers of ~4.2 MB, tied embedding of 4096 x 512.
+        var spec = SyntheticModelSpec.TinyGemma(SyntheticFamily.Gemma3, GgmlType.Q8_0, seed: 5) with
+        {
+            EmbeddingLength = 512, HeadCount = 8, HeadCountKv = 4, HeadDim = 64, FeedForwardLength = 2048, VocabSize = 4096, SlidingWindow = 16,
+        };
+        string path = SyntheticFixtures.PathOf(spec);
+        int[] prompt = Enumerable.Range(0, 40).Select(i => (i * 131 + 7) % spec.VocabSize).ToArray();
+        float[] Logits(ModelLoadOptions options)
+        {
+            using var model = ModelLoader.Load(path, options);
+            Assert.Equal(options.MemoryBudget is not null, model.Residency!.IsStreaming);
+            var cache = model.CreateCache(prompt.Length + 1);
+            var logits = new float[prompt.Length * spec.VocabSize];
+            model.Forward(prompt, cache, logits, allLogits: true);
+            return logits;
+        }
+        Assert.Equal(Logits(new ModelLoadOptions()), Logits(new ModelLoadOptions { MemoryBudget = 12L << 20 }));
+    }
+
     [Fact]
     public void Gemma_hyper_parameters_are_read_as_llama_cpp_reads_them()
     {
