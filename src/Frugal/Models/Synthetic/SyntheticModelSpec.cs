@@ -176,6 +176,26 @@ public sealed record SyntheticModelSpec
         Seed = seed,
     };
 
+    /// <summary>The shapes of Gemma-3-270M (tied, heads of 256 over a width of 640, window 512, five local layers per global one).</summary>
+    public static SyntheticModelSpec Gemma3_270M(GgmlType weightType = GgmlType.F16, int seed = 1234) => new()
+    {
+        Family = SyntheticFamily.Gemma3,
+        EmbeddingLength = 640,
+        BlockCount = 18,
+        HeadCount = 4,
+        HeadCountKv = 1,
+        HeadDim = 256,
+        FeedForwardLength = 2048,
+        VocabSize = 262144,
+        ContextLength = 32768,
+        RopeFreqBase = 1000000f,
+        RmsNormEpsilon = 1e-6f,
+        TiedEmbeddings = true,
+        SlidingWindow = 512,
+        WeightType = weightType,
+        Seed = seed,
+    };
+
     /// <summary>The shapes of Qwen3-0.6B (tied embeddings, Q/K norm, heads of 128 over a width of 1024).</summary>
     public static SyntheticModelSpec Qwen3_06B(GgmlType weightType = GgmlType.F16, int seed = 1234) => new()
     {
