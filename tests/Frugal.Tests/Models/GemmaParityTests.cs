@@ -184,6 +184,30 @@ public class GemmaParityTests(ITestOutputHelper output)
         Assert.Equal(Logits(new ModelLoadOptions()), Logits(new ModelLoadOptions { MemoryBudget = 12L << 20 }));
     }
 
+    /// <summary>A per-layer sliding_window_pattern array (as newer converters write) picks the windowed layers; a bad one is named.</summary>
+    [Fact]
+    public void A_per_layer_window_pattern_is_followed_and_a_malformed_one_is_refused_by_name()
+    {
+        string source = SyntheticFixtures.PathOf(Spec(SyntheticFamily.Gemma3, GgmlType.F32));
+        ModelConfig Load(GgufValue pattern)
+        {
+            string path = SyntheticFixtures.NewPath("gemma3-pattern");
+            File.WriteAllBytes(path, SyntheticFixtures.Rewrite(source, new Dictionary<string, GgufValue?> { ["gemma3.attention.sliding_window_pattern"] = pattern }));
+            using var file = GgufFile.Open(path);
+            using var model = ModelLoader.Load(file);
+            return model.Config;
+        }
+        var flags = new GgufValue(GgufValueType.Array, new[] { false, true, true, false, true, false }, GgufValueType.Bool);
+        Assert.Equal([0, Window, Window, 0, Window, 0], Load(flags).SlidingWindows);
+        Assert.Equal([Window, 0, Window, 0, Window, 0], Load(new GgufValue(GgufValueType.UInt32, 2u)).SlidingWindows);
+
+        var e = Assert.Throws<ModelFormatException>(() => Load(new GgufValue(GgufValueType.Array, new[] { true, false }, GgufValueType.Bool)));
+        Assert.Equal("gemma3.attention.sliding_window_pattern", e.Item);
+        Assert.Contains("2 flags for 6 layers", e.Message);
+        e = Assert.Throws<ModelFormatException>(() => Load(new GgufValue(GgufValueType.String, "LLLLLG")));
+        Assert.Equal("gemma3.attention.sliding_window_pattern", e.Item);
+    }
+
     [Fact]
     public void Gemma_hyper_parameters_are_read_as_llama_cpp_reads_them()
     {
