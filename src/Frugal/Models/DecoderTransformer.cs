@@ -6,8 +6,9 @@ using Frugal.Numerics.Ops;
 namespace Frugal.Models;
 
 /// <summary>
-/// The pre-norm decoder-only transformer shared by the llama family (llama, qwen2, qwen3): RMSNorm, grouped-query
-/// attention with RoPE, SwiGLU feed-forward. <see cref="TransformerParts"/> switches the few parts that differ.
+/// The pre-norm decoder-only transformer shared by the llama family (llama, qwen2, qwen3) and Gemma 2/3: RMSNorm,
+/// grouped-query attention with RoPE, a gated feed-forward. <see cref="TransformerParts"/> switches the few parts that
+/// differ (Gemma's sandwich norms and GeGLU); <see cref="ModelConfig"/> carries per-layer sliding windows, soft-caps and scales.
 /// One instance serves one caller at a time: its scratch buffers are shared between calls.
 /// </summary>
 internal sealed partial class DecoderTransformer : IBatchedLanguageModel

@@ -25,7 +25,7 @@ internal sealed class ForwardScratch
 
     /// <summary>Bytes of the buffers above for a step of <paramref name="tokens"/> tokens (what a plan adds for them).</summary>
     public static long BytesFor(ModelConfig c, int tokens) =>
-        4L * tokens * (3L * c.EmbeddingLength + 2L * c.QueryDim + 2L * c.FeedForwardLength + 2L * (c.RopeDims / 2));
+        4L * tokens * (3L * c.EmbeddingLength + 2L * c.QueryDim + 2L * c.FeedForwardLength + (c.HasLayerRope ? 4L : 2L) * (c.RopeDims / 2));
 
     /// <summary>Most tokens one step can hold.</summary>
     public int Tokens { get; }
