@@ -11,6 +11,8 @@ public static class ArchitectureRegistry
         ["llama"] = Llama.Load,
         ["qwen2"] = Qwen2.Load,
         ["qwen3"] = Qwen3.Load,
+        ["gemma2"] = Gemma2.Load,
+        ["gemma3"] = Gemma3.Load,
     };
 
     /// <summary>Names some converters write for files that are llama in every tensor and key but the prefix.</summary>
@@ -50,6 +52,7 @@ public static class ArchitectureRegistry
     internal static ILanguageModel Build(GgufFile file, string arch, TransformerParts parts, ModelLoadOptions options)
     {
         var config = HyperParameters.Read(file, arch, parts.Rope);
+        if (parts.Configure is not null) config = parts.Configure(file, arch, config);
         WeightResidency residency;
         try
         {

@@ -12,13 +12,18 @@ namespace Frugal.Models;
 internal sealed partial class DecoderTransformer
 {
     private BatchScratch? _batchScratch;
-    private PagedAttention? _attention;
+    private PagedAttention[]? _attention;   // [layers]: layers with the same window share one kernel and its plan
     private AttentionSequence[] _attentionSeqs = [];
     private int[] _tables = [];   // [Σ blocks per sequence] every sequence's block table, flat, for the kernel
 
     public PagedKvStore CreatePagedStore(int blocks, int blockSize, KvCacheTypes types = default, int residualSlots = 0) =>
         new(Config.BlockCount, blocks, blockSize, Config.HeadCountKv, Config.HeadDim, types, residualSlots,
-            new RopeSpec(_parts.Rope, Config.RopeDims, Config.RopeFreqBase, Config.RopeFreqScale, _w.RopeFreqFactors));
+            new RopeSpec(_parts.Rope, Config.RopeDims, Config.RopeFreqBase, Config.RopeFreqScale, _w.RopeFreqFactors),
+            Config.HasLayerRope ? KeyRopeOf : null);
+
+    /// <summary>The RoPE the keys of <paramref name="layer"/> were rotated with (its own base and scale on a windowed layer).</summary>
+    private RopeSpec KeyRopeOf(int layer) =>
+        new(_parts.Rope, Config.RopeDims, Config.RopeFreqBaseOf(layer), Config.RopeFreqScaleOf(layer), _w.RopeFreqFactors);
 
     // Loops index the batch: foreach over an IReadOnlyList boxes an enumerator, and a decode step allocates nothing.
     public void ForwardBatch(IReadOnlyList<BatchSequence> batch, PagedKvStore store, Span<float> logits)
@@ -48,6 +53,7 @@ internal sealed partial class DecoderTransformer
         var output = _stream?.AcquireOutput() ?? _w.Output;
         output.Multiply(s.Normed.AsSpan(0, wanted * dim), logits[..(wanted * c.VocabSize)], wanted);
         _stream?.ReleaseOutput();
+        if (c.FinalLogitSoftCap > 0) SoftCap.Apply(logits[..(wanted * c.VocabSize)], c.FinalLogitSoftCap);
     }
 
     public void ForwardHidden(BatchSequence sequence, PagedKvStore store, Span<float> hidden)
@@ -116,8 +122,12 @@ internal sealed partial class DecoderTransformer
                 else _w.TokenEmbedding.GetRow(tokens[i], s.Residual.AsSpan(row * dim, dim));
                 Rope.Angles(b.Start + i, c.RopeDims, c.RopeFreqBase, c.RopeFreqScale, _w.RopeFreqFactors,
                     s.Cos.AsSpan(row * half, half), s.Sin.AsSpan(row * half, half));
+                if (s.CosLocal != s.Cos)
+                    Rope.Angles(b.Start + i, c.RopeDims, c.SlidingRopeFreqBase ?? c.RopeFreqBase, c.SlidingRopeFreqScale ?? c.RopeFreqScale,
+                        _w.RopeFreqFactors, s.CosLocal.AsSpan(row * half, half), s.SinLocal.AsSpan(row * half, half));
             }
         }
+        if (c.EmbeddingScale != 1.0f) TensorPrimitives.Multiply(s.Residual.AsSpan(0, n * dim), c.EmbeddingScale, s.Residual.AsSpan(0, n * dim));
 
         // Under a memory budget the streamed layers arrive here one at a time from the read-ahead; every token of the
         // step (a whole prefill chunk) is multiplied by each before it is given back, so a layer is read once per step
@@ -136,7 +146,7 @@ internal sealed partial class DecoderTransformer
     private void PlanAttention(IReadOnlyList<BatchSequence> batch, PagedKvStore store, int tableEntries, int threads)
     {
         var c = Config;
-        _attention ??= new PagedAttention(c.HeadCount, c.HeadCountKv, c.HeadDim);
+        _attention ??= CreateLayerAttention();
         if (_attentionSeqs.Length < batch.Count) _attentionSeqs = new AttentionSequence[batch.Count];
         // At least the store's block count, so a single sequence (a batch of one over its own store) never regrows it.
         if (_tables.Length < tableEntries)
@@ -151,7 +161,7 @@ internal sealed partial class DecoderTransformer
             row += b.Tokens.Length;
             offset += blocks;
         }
-        _attention.Plan(_attentionSeqs.AsSpan(0, batch.Count), threads);
+        PlanLayerAttention(_attentionSeqs.AsSpan(0, batch.Count), threads);
     }
 
     private void AttentionBlock(LayerWeights w, PagedKvStore store, int layer, IReadOnlyList<BatchSequence> batch, int n,
@@ -165,7 +175,7 @@ internal sealed partial class DecoderTransformer
         var q = s.Queries.AsSpan(0, n * qDim);   // [n, heads·headDim]
         var k = bs.Keys.AsSpan(0, n * kvDim);    // [n, kvDim]: this step's keys, before they go to their blocks
         var v = bs.Values.AsSpan(0, n * kvDim);  // [n, kvDim]
-        ProjectQueryKeyValue(w, x, q, k, v, n, s);
+        ProjectQueryKeyValue(w, x, q, k, v, n, s, localRope: c.SlidingWindowOf(layer) > 0);
 
         // The step's own keys and values go to the cache first: token i attends to itself as the cache stores it.
         int row = 0;
@@ -176,12 +186,13 @@ internal sealed partial class DecoderTransformer
             store.Write(layer, b.BlockTable, b.Start, count, k.Slice(row * kvDim, count * kvDim), v.Slice(row * kvDim, count * kvDim));
             row += count;
         }
-        _attention!.Run(team, store.Layer(layer), _tables, s.Queries, s.Attended);
+        AttentionOf(layer).Run(team, store.Layer(layer), _tables, s.Queries, s.Attended);
 
         var attended = s.Attended.AsSpan(0, n * qDim);
         var projected = s.Projected.AsSpan(0, n * dim);
         w.Output.Multiply(attended, projected, n);
         AddBias(projected, w.OutputBias, n);
+        if (w.AttnPostNorm is not null) RmsNorm.ApplyRows(projected, w.AttnPostNorm, c.RmsNormEpsilon, projected, n);
         TensorPrimitives.Add(s.Residual.AsSpan(0, n * dim), projected, s.Residual.AsSpan(0, n * dim));
     }
 

@@ -40,13 +40,22 @@ internal sealed partial class DecoderTransformer
         int half = c.RopeDims / 2;
         var cos = new float[moving.Length * half];  // [moves, ropeDims/2] angles of each move's delta
         var sin = new float[moving.Length * half];
-        for (int i = 0; i < moving.Length; i++)
-            Rope.Angles(first + i - moving[i], c.RopeDims, c.RopeFreqBase, c.RopeFreqScale, _w.RopeFreqFactors,
-                cos.AsSpan(i * half, half), sin.AsSpan(i * half, half));
+        (float Base, float Scale) angles = (float.NaN, float.NaN);
         var scratch = new float[PositionCompaction.ScratchFloats(c.HeadDim)];
         bool kivi = KvElementTypes.IsKivi(store.Types.Keys) || KvElementTypes.IsKivi(store.Types.Values);
         for (int l = 0; l < store.Layers; l++)
+        {
+            // Each layer's keys turn in its own RoPE (Gemma 3's local layers have their own base); tables are redone on a change.
+            var rope = (c.RopeFreqBaseOf(l), c.RopeFreqScaleOf(l));
+            if (rope != angles)
+            {
+                angles = rope;
+                for (int i = 0; i < moving.Length; i++)
+                    Rope.Angles(first + i - moving[i], c.RopeDims, rope.Item1, rope.Item2, _w.RopeFreqFactors,
+                        cos.AsSpan(i * half, half), sin.AsSpan(i * half, half));
+            }
             if (kivi) PositionCompaction.MoveLayerThroughWrites(store.Layer(l), blockTable, first, moving, cos, sin, _parts.Rope, scratch);
             else PositionCompaction.MoveLayer(store.Layer(l).View, blockTable, first, moving, cos, sin, _parts.Rope, scratch);
+        }
     }
 }

@@ -6,8 +6,9 @@ using Frugal.Numerics.Ops;
 namespace Frugal.Models;
 
 /// <summary>
-/// The pre-norm decoder-only transformer shared by the llama family (llama, qwen2, qwen3): RMSNorm, grouped-query
-/// attention with RoPE, SwiGLU feed-forward. <see cref="TransformerParts"/> switches the few parts that differ.
+/// The pre-norm decoder-only transformer shared by the llama family (llama, qwen2, qwen3) and Gemma 2/3: RMSNorm,
+/// grouped-query attention with RoPE, a gated feed-forward. <see cref="TransformerParts"/> switches the few parts that
+/// differ (Gemma's sandwich norms and GeGLU); <see cref="ModelConfig"/> carries per-layer sliding windows, soft-caps and scales.
 /// One instance serves one caller at a time: its scratch buffers are shared between calls.
 /// </summary>
 internal sealed partial class DecoderTransformer : IBatchedLanguageModel
@@ -70,7 +71,7 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
     /// Q, K and V of <paramref name="n"/> normed rows: projections, biases (Qwen2), per-head Q/K norms (Qwen3) and
     /// RoPE at the positions whose cos/sin tables <paramref name="s"/> holds.
     /// </summary>
-    private void ProjectQueryKeyValue(LayerWeights w, ReadOnlySpan<float> x, Span<float> q, Span<float> k, Span<float> v, int n, ForwardScratch s)
+    private void ProjectQueryKeyValue(LayerWeights w, ReadOnlySpan<float> x, Span<float> q, Span<float> k, Span<float> v, int n, ForwardScratch s, bool localRope = false)
     {
         var c = Config;
         int qDim = c.QueryDim, kvDim = c.KvDim, hd = c.HeadDim, half = c.RopeDims / 2;
@@ -83,8 +84,8 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
 
         for (int i = 0; i < n; i++)
         {
-            var cos = s.Cos.AsSpan(i * half, half);
-            var sin = s.Sin.AsSpan(i * half, half);
+            var cos = (localRope ? s.CosLocal : s.Cos).AsSpan(i * half, half);
+            var sin = (localRope ? s.SinLocal : s.Sin).AsSpan(i * half, half);
             for (int h = 0; h < c.HeadCount; h++)
             {
                 var head = q.Slice(i * qDim + h * hd, hd);
@@ -110,9 +111,11 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
         var up = s.Up.AsSpan(0, n * ff);
         w.Gate.Multiply(x, gate, n);
         w.Up.Multiply(x, up, n);
-        SwiGlu.ApplyInPlace(gate, up);
+        if (_parts.Gate == GateActivation.GeluTanh) GeGlu.ApplyInPlace(gate, up);
+        else SwiGlu.ApplyInPlace(gate, up);
         var projected = s.Projected.AsSpan(0, n * dim);
         w.Down.Multiply(gate, projected, n);
+        if (w.FfnPostNorm is not null) RmsNorm.ApplyRows(projected, w.FfnPostNorm, c.RmsNormEpsilon, projected, n);
         TensorPrimitives.Add(s.Residual.AsSpan(0, n * dim), projected, s.Residual.AsSpan(0, n * dim));
     }
 

@@ -18,11 +18,14 @@ internal sealed class ForwardScratch
         Up = new float[tokens * c.FeedForwardLength];
         Cos = new float[tokens * (c.RopeDims / 2)];
         Sin = new float[tokens * (c.RopeDims / 2)];
+        // Layers that rotate with their own base (Gemma 3's local layers) take their angles from a second table.
+        CosLocal = c.HasLayerRope ? new float[tokens * (c.RopeDims / 2)] : Cos;
+        SinLocal = c.HasLayerRope ? new float[tokens * (c.RopeDims / 2)] : Sin;
     }
 
     /// <summary>Bytes of the buffers above for a step of <paramref name="tokens"/> tokens (what a plan adds for them).</summary>
     public static long BytesFor(ModelConfig c, int tokens) =>
-        4L * tokens * (3L * c.EmbeddingLength + 2L * c.QueryDim + 2L * c.FeedForwardLength + 2L * (c.RopeDims / 2));
+        4L * tokens * (3L * c.EmbeddingLength + 2L * c.QueryDim + 2L * c.FeedForwardLength + (c.HasLayerRope ? 4L : 2L) * (c.RopeDims / 2));
 
     /// <summary>Most tokens one step can hold.</summary>
     public int Tokens { get; }
@@ -36,4 +39,6 @@ internal sealed class ForwardScratch
     public float[] Up { get; }         // [tokens, ff]
     public float[] Cos { get; }        // [tokens, ropeDims/2]
     public float[] Sin { get; }        // [tokens, ropeDims/2]
+    public float[] CosLocal { get; }   // [tokens, ropeDims/2] of the sliding-window layers' RoPE; Cos when the same
+    public float[] SinLocal { get; }   // [tokens, ropeDims/2]; Sin when the same
 }

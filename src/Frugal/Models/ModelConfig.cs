@@ -29,6 +29,43 @@ public sealed record ModelConfig
     /// <summary>True when the file has no output.weight and the token embedding doubles as the output projection.</summary>
     public bool TiedEmbeddings { get; init; }
 
+    /// <summary>
+    /// Per layer, how many of the latest positions a query attends to, itself included (llama.cpp's n_swa with
+    /// LLAMA_SWA_TYPE_STANDARD: a key at distance ≥ window is masked); 0 for a layer that sees every position. Empty
+    /// when no layer has a window. Any family may set it (Gemma 2/3's local layers, Phi-3's, Mistral's).
+    /// </summary>
+    public IReadOnlyList<int> SlidingWindows { get; init; } = [];
+
+    /// <summary>RoPE frequency base of the sliding-window layers (llama.cpp's rope_freq_base_train_swa); null: <see cref="RopeFreqBase"/>.</summary>
+    public float? SlidingRopeFreqBase { get; init; }
+
+    /// <summary>RoPE linear scale of the sliding-window layers (rope_freq_scale_train_swa); null: <see cref="RopeFreqScale"/>.</summary>
+    public float? SlidingRopeFreqScale { get; init; }
+
+    /// <summary>Factor of q·k before the softmax (llama.cpp's f_attention_scale); 0 means 1/√HeadDim.</summary>
+    public float AttentionScale { get; init; }
+
+    /// <summary>Attention scores become cap · tanh(score / cap) when positive (Gemma 2's attn_logit_softcapping).</summary>
+    public float AttentionSoftCap { get; init; }
+
+    /// <summary>Logits become cap · tanh(logit / cap) when positive (Gemma 2's final_logit_softcapping).</summary>
+    public float FinalLogitSoftCap { get; init; }
+
+    /// <summary>Factor applied to token embeddings as they enter the first layer (Gemma: √EmbeddingLength); 1 elsewhere.</summary>
+    public float EmbeddingScale { get; init; } = 1.0f;
+
+    /// <summary>The sliding window of <paramref name="layer"/> (0: the layer sees every position).</summary>
+    public int SlidingWindowOf(int layer) => layer < SlidingWindows.Count ? SlidingWindows[layer] : 0;
+
+    /// <summary>The RoPE frequency base of <paramref name="layer"/>: the sliding-window one for a windowed layer.</summary>
+    public float RopeFreqBaseOf(int layer) => SlidingWindowOf(layer) > 0 ? SlidingRopeFreqBase ?? RopeFreqBase : RopeFreqBase;
+
+    /// <summary>The RoPE linear scale of <paramref name="layer"/>: the sliding-window one for a windowed layer.</summary>
+    public float RopeFreqScaleOf(int layer) => SlidingWindowOf(layer) > 0 ? SlidingRopeFreqScale ?? RopeFreqScale : RopeFreqScale;
+
+    /// <summary>True when some layer rotates with another base or scale than the global one (Gemma 3's local layers).</summary>
+    public bool HasLayerRope => Enumerable.Range(0, BlockCount).Any(l => RopeFreqBaseOf(l) != RopeFreqBase || RopeFreqScaleOf(l) != RopeFreqScale);
+
     /// <summary>Width of the keys (and values) of all KV heads of one position: HeadCountKv · HeadDim.</summary>
     public int KvDim => HeadCountKv * HeadDim;
 

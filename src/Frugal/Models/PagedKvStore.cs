@@ -24,8 +24,9 @@ public sealed class PagedKvStore
     /// <see cref="DefaultResidualSlots"/>.
     /// </param>
     /// <param name="keyRope">the model's RoPE: KIVI keys are coded with it undone (<see cref="KiviKeyBasis"/>); null for keys without RoPE.</param>
+    /// <param name="layerKeyRope">the RoPE of each layer when layers differ (Gemma 3's local layers); overrides <paramref name="keyRope"/>.</param>
     public PagedKvStore(int layers, int blocks, int blockSize, int kvHeads, int headDim, KvCacheTypes types = default, int residualSlots = 0,
-        RopeSpec? keyRope = null)
+        RopeSpec? keyRope = null, Func<int, RopeSpec>? layerKeyRope = null)
     {
         if (layers <= 0) throw new ArgumentOutOfRangeException(nameof(layers), $"a KV store needs at least one layer, got {layers}");
         if (blocks <= 0) throw new ArgumentOutOfRangeException(nameof(blocks), $"a KV store needs at least one block, got {blocks}");
@@ -43,7 +44,7 @@ public sealed class PagedKvStore
         HeadDim = headDim;
         Types = types;
         _layers = new KvLayerMemory[layers];
-        for (int l = 0; l < layers; l++) _layers[l] = new KvLayerMemory(blocks, blockSize, kvHeads, headDim, types, Math.Max(1, ResidualSlots), keyRope);
+        for (int l = 0; l < layers; l++) _layers[l] = new KvLayerMemory(blocks, blockSize, kvHeads, headDim, types, Math.Max(1, ResidualSlots), layerKeyRope?.Invoke(l) ?? keyRope);
     }
 
     public int Layers { get; }

@@ -29,4 +29,23 @@ internal sealed record TransformerParts
 
     /// <summary>rope_freqs.weight: per-dimension frequency divisors (Llama 3.1 long-context scaling).</summary>
     public Presence RopeFreqs { get; init; } = Presence.Absent;
+
+    /// <summary>post_attention_norm / post_ffw_norm: RMSNorm of each block's output before it joins the residual (Gemma 2/3's sandwich).</summary>
+    public Presence PostNorms { get; init; } = Presence.Absent;
+
+    /// <summary>The gate's activation in the gated feed-forward: SiLU (SwiGLU) or GELU-tanh (GeGLU, Gemma).</summary>
+    public GateActivation Gate { get; init; } = GateActivation.Silu;
+
+    /// <summary>What a family reads beyond the shared keys (sliding windows, soft-caps, scales), applied to the shared config.</summary>
+    public Func<Gguf.GgufFile, string, ModelConfig, ModelConfig>? Configure { get; init; }
+}
+
+/// <summary>The activation of the gate branch of a gated feed-forward (Shazeer, "GLU Variants Improve Transformer").</summary>
+internal enum GateActivation
+{
+    /// <summary>SwiGLU: SiLU(gate) ⊙ up.</summary>
+    Silu,
+
+    /// <summary>GeGLU: GELU-tanh(gate) ⊙ up (llama.cpp's LLM_FFN_GELU with LLM_FFN_PAR).</summary>
+    GeluTanh,
 }

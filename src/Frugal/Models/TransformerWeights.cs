@@ -22,6 +22,8 @@ internal sealed class LayerWeights
     public required WeightMatrix Gate { get; init; }    // [ff, dim]
     public required WeightMatrix Up { get; init; }      // [ff, dim]
     public required WeightMatrix Down { get; init; }    // [dim, ff]
+    public float[]? AttnPostNorm { get; init; }         // [dim] Gemma's post_attention_norm
+    public float[]? FfnPostNorm { get; init; }          // [dim] Gemma's post_ffw_norm
 
     /// <summary>The same layer with each matrix replaced by <paramref name="map"/>'s (a streamed layer over a buffer).</summary>
     public LayerWeights WithMatrices(Func<WeightMatrix, WeightMatrix> map) => new()
@@ -29,6 +31,7 @@ internal sealed class LayerWeights
         AttnNorm = AttnNorm, Q = map(Q), K = map(K), V = map(V), Output = map(Output),
         QBias = QBias, KBias = KBias, VBias = VBias, OutputBias = OutputBias, QNorm = QNorm, KNorm = KNorm,
         FfnNorm = FfnNorm, Gate = map(Gate), Up = map(Up), Down = map(Down),
+        AttnPostNorm = AttnPostNorm, FfnPostNorm = FfnPostNorm,
     };
 
     public IEnumerable<WeightMatrix> Matrices() => [Q, K, V, Output, Gate, Up, Down];
@@ -109,6 +112,8 @@ internal sealed class TransformerWeights
                 Gate = t.Matrix(p + "ffn_gate.weight", ff, dim),
                 Up = t.Matrix(p + "ffn_up.weight", ff, dim),
                 Down = t.Matrix(p + "ffn_down.weight", dim, ff),
+                AttnPostNorm = Vector(t, parts.PostNorms, p + "post_attention_norm.weight", dim),
+                FfnPostNorm = Vector(t, parts.PostNorms, p + "post_ffw_norm.weight", dim),
             };
         }
         var weights = new TransformerWeights

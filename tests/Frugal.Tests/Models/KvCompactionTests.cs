@@ -28,6 +28,7 @@ public class KvCompactionTests
         { SyntheticFamily.Qwen2, KvElementType.F16, false },   // NeoX RoPE, K bias
         { SyntheticFamily.Qwen2, KvElementType.F32, true },    // keys stored Walsh-Hadamard rotated
         { SyntheticFamily.Qwen2, KvElementType.Q8_0, true },
+        { SyntheticFamily.Gemma3, KvElementType.F16, false },  // a local layer: RoPE base 10000, not the global 1e6 with scaling 8
     };
 
     [Theory]
@@ -71,6 +72,7 @@ public class KvCompactionTests
     [InlineData(SyntheticFamily.Llama3, false)]
     [InlineData(SyntheticFamily.Qwen2, false)]
     [InlineData(SyntheticFamily.Qwen2, true)]
+    [InlineData(SyntheticFamily.Gemma3, false)]
     public void Logits_after_a_context_shift_equal_a_fresh_forward_of_the_kept_tokens(SyntheticFamily family, bool rotate)
     {
         using var model = OneLayer(family);

@@ -13,6 +13,12 @@ public enum SyntheticFamily
 
     /// <summary>general.architecture "qwen3": per-head Q/K RMSNorm, NeoX RoPE, head size independent of width.</summary>
     Qwen3,
+
+    /// <summary>general.architecture "gemma2": sandwich norms, GeGLU, soft-capping, every other layer windowed; tied output.</summary>
+    Gemma2,
+
+    /// <summary>general.architecture "gemma3": Gemma 2's block with Q/K norms, five windowed layers per global one, local RoPE base.</summary>
+    Gemma3,
 }
 
 /// <summary>Llama 3.1's long-context RoPE scaling, written into the file as the rope_freqs.weight tensor.</summary>
@@ -42,6 +48,18 @@ public sealed record SyntheticModelSpec
     /// <summary>Writes rope_freqs.weight (llama family only).</summary>
     public Llama3RopeScaling? RopeScaling { get; init; }
 
+    /// <summary>Gemma: {arch}.attention.sliding_window, written when positive (gemma2 without it: llama.cpp's 4096).</summary>
+    public int SlidingWindow { get; init; }
+
+    /// <summary>Gemma 2: {arch}.attn_logit_softcapping, written when positive (Gemma 2's own: 50).</summary>
+    public float AttentionSoftCap { get; init; }
+
+    /// <summary>Gemma 2: {arch}.final_logit_softcapping, written when positive (Gemma 2's own: 30).</summary>
+    public float FinalLogitSoftCap { get; init; }
+
+    /// <summary>Linear RoPE scaling factor ({arch}.rope.scaling.type "linear"), written when positive (Gemma 3 4B and up: 8).</summary>
+    public float RopeLinearFactor { get; init; }
+
     /// <summary>Type of the 2-D weights (token_embd, projections, output); norms, biases and rope_freqs stay F32.</summary>
     public GgmlType WeightType { get; init; } = GgmlType.F32;
 
@@ -52,19 +70,26 @@ public sealed record SyntheticModelSpec
         SyntheticFamily.Llama3 => "llama",
         SyntheticFamily.Qwen2 => "qwen2",
         SyntheticFamily.Qwen3 => "qwen3",
+        SyntheticFamily.Gemma2 => "gemma2",
+        SyntheticFamily.Gemma3 => "gemma3",
         _ => throw new ArgumentOutOfRangeException(nameof(Family), Family, "unknown synthetic family"),
     };
 
     /// <summary>A file-name-friendly description, e.g. "qwen2-d64-l2-v512-f16-tied-s7".</summary>
     public string Name =>
-        $"{Architecture}-d{EmbeddingLength}-l{BlockCount}-v{VocabSize}-{GgmlTypeInfo.Name(WeightType).ToLowerInvariant()}{(TiedEmbeddings ? "-tied" : "")}-s{Seed}";
+        $"{Architecture}-d{EmbeddingLength}-l{BlockCount}-v{VocabSize}-{GgmlTypeInfo.Name(WeightType).ToLowerInvariant()}{(TiedEmbeddings ? "-tied" : "")}{GemmaName}-s{Seed}";
+
+    private string GemmaName =>
+        (SlidingWindow > 0 ? $"-w{SlidingWindow}" : "") + (AttentionSoftCap > 0 ? $"-ac{AttentionSoftCap:0.##}" : "") +
+        (FinalLogitSoftCap > 0 ? $"-fc{FinalLogitSoftCap:0.##}" : "") + (RopeLinearFactor > 0 ? $"-rl{RopeLinearFactor:0.##}" : "");
 
     /// <summary>
     /// A test-sized model of a family: width 128, 2 layers, 4 query and 2 KV heads of 32 (Qwen3: heads of 48,
     /// so heads·headDim differs from the width as in real Qwen3), vocab 512. The Llama 3 one scales RoPE from
     /// an original context of 32 so that rope_freqs changes most dimensions within a 64-token test.
     /// </summary>
-    public static SyntheticModelSpec Tiny(SyntheticFamily family, GgmlType weightType = GgmlType.F32, bool tied = false, int seed = 1234) => new()
+    public static SyntheticModelSpec Tiny(SyntheticFamily family, GgmlType weightType = GgmlType.F32, bool tied = false, int seed = 1234) =>
+        family is SyntheticFamily.Gemma2 or SyntheticFamily.Gemma3 ? TinyGemma(family, weightType, seed) : new()
     {
         Family = family,
         EmbeddingLength = 128,
@@ -79,6 +104,35 @@ public sealed record SyntheticModelSpec
         RmsNormEpsilon = family == SyntheticFamily.Llama3 ? 1e-5f : 1e-6f,
         TiedEmbeddings = tied,
         RopeScaling = family == SyntheticFamily.Llama3 ? new Llama3RopeScaling(8f, 1f, 4f, 32) : null,
+        WeightType = weightType,
+        Seed = seed,
+    };
+
+    /// <summary>
+    /// A test-sized Gemma (always tied: llama.cpp loads no output.weight for gemma2): width 128, 4 query and 2 KV heads
+    /// of 48 (heads·headDim differs from the width, as in Gemma 3 1B's 4 × 256 over 1152), a window of 32 so that a 64-token
+    /// prompt crosses it. Gemma 2: 2 layers (local, global), soft-caps of 4 and 6 that bite on random weights (Gemma 2's
+    /// own 50 and 30 hardly touch scores of order 1). Gemma 3: 6 layers (five local, one global), global RoPE base 1e6
+    /// with linear scaling 8 and local base 10000.
+    /// </summary>
+    public static SyntheticModelSpec TinyGemma(SyntheticFamily family, GgmlType weightType = GgmlType.F32, int seed = 1234) => new()
+    {
+        Family = family,
+        EmbeddingLength = 128,
+        BlockCount = family == SyntheticFamily.Gemma2 ? 2 : 6,
+        HeadCount = 4,
+        HeadCountKv = 2,
+        HeadDim = 48,
+        FeedForwardLength = 256,
+        VocabSize = 512,
+        ContextLength = 512,
+        RopeFreqBase = family == SyntheticFamily.Gemma2 ? 10000f : 1000000f,
+        RmsNormEpsilon = 1e-6f,
+        TiedEmbeddings = true,
+        SlidingWindow = 32,
+        AttentionSoftCap = family == SyntheticFamily.Gemma2 ? 4f : 0f,
+        FinalLogitSoftCap = family == SyntheticFamily.Gemma2 ? 6f : 0f,
+        RopeLinearFactor = family == SyntheticFamily.Gemma3 ? 8f : 0f,
         WeightType = weightType,
         Seed = seed,
     };
@@ -118,6 +172,26 @@ public sealed record SyntheticModelSpec
         RopeFreqBase = 1000000f,
         RmsNormEpsilon = 1e-6f,
         TiedEmbeddings = true,
+        WeightType = weightType,
+        Seed = seed,
+    };
+
+    /// <summary>The shapes of Gemma-3-270M (tied, heads of 256 over a width of 640, window 512, five local layers per global one).</summary>
+    public static SyntheticModelSpec Gemma3_270M(GgmlType weightType = GgmlType.F16, int seed = 1234) => new()
+    {
+        Family = SyntheticFamily.Gemma3,
+        EmbeddingLength = 640,
+        BlockCount = 18,
+        HeadCount = 4,
+        HeadCountKv = 1,
+        HeadDim = 256,
+        FeedForwardLength = 2048,
+        VocabSize = 262144,
+        ContextLength = 32768,
+        RopeFreqBase = 1000000f,
+        RmsNormEpsilon = 1e-6f,
+        TiedEmbeddings = true,
+        SlidingWindow = 512,
         WeightType = weightType,
         Seed = seed,
     };

@@ -41,7 +41,15 @@ public static class SyntheticModelWriter
         w.Add($"{arch}.attention.value_length", (uint)spec.HeadDim);
         w.Add($"{arch}.attention.layer_norm_rms_epsilon", spec.RmsNormEpsilon);
         w.Add($"{arch}.rope.freq_base", spec.RopeFreqBase);
-        w.Add($"{arch}.rope.dimension_count", (uint)spec.HeadDim);
+        if (!IsGemma(spec)) w.Add($"{arch}.rope.dimension_count", (uint)spec.HeadDim);   // Gemma converters write none: n_rot = head size
+        if (spec.SlidingWindow > 0) w.Add($"{arch}.attention.sliding_window", (uint)spec.SlidingWindow);
+        if (spec.AttentionSoftCap > 0) w.Add($"{arch}.attn_logit_softcapping", spec.AttentionSoftCap);
+        if (spec.FinalLogitSoftCap > 0) w.Add($"{arch}.final_logit_softcapping", spec.FinalLogitSoftCap);
+        if (spec.RopeLinearFactor > 0)
+        {
+            w.Add($"{arch}.rope.scaling.type", "linear");
+            w.Add($"{arch}.rope.scaling.factor", spec.RopeLinearFactor);
+        }
         SyntheticVocabulary.AddTo(w, vocab);
 
         float embedStd = 2f / MathF.Sqrt(dim);
@@ -61,16 +69,18 @@ public static class SyntheticModelWriter
                 Vector(w, rng, p + "attn_k.bias", kvDim, 0f, 0.3f);
                 Vector(w, rng, p + "attn_v.bias", kvDim, 0f, 0.3f);
             }
-            if (spec.Family == SyntheticFamily.Qwen3)
+            if (spec.Family is SyntheticFamily.Qwen3 or SyntheticFamily.Gemma3)
             {
                 Norm(w, rng, p + "attn_q_norm.weight", spec.HeadDim);
                 Norm(w, rng, p + "attn_k_norm.weight", spec.HeadDim);
             }
             Matrix(w, spec, rng, p + "attn_output.weight", dim, qDim, 1f / MathF.Sqrt(qDim));
+            if (IsGemma(spec)) Norm(w, rng, p + "post_attention_norm.weight", dim);
             Norm(w, rng, p + "ffn_norm.weight", dim);
             Matrix(w, spec, rng, p + "ffn_gate.weight", ff, dim, 1f / MathF.Sqrt(dim));
             Matrix(w, spec, rng, p + "ffn_up.weight", ff, dim, 1f / MathF.Sqrt(dim));
             Matrix(w, spec, rng, p + "ffn_down.weight", dim, ff, 1f / MathF.Sqrt(ff));
+            if (IsGemma(spec)) Norm(w, rng, p + "post_ffw_norm.weight", dim);
         }
         Norm(w, rng, "output_norm.weight", dim);
         if (!spec.TiedEmbeddings)
@@ -88,9 +98,15 @@ public static class SyntheticModelWriter
             throw new ArgumentException($"synthetic model '{s.Name}': RoPE needs an even head size, got {s.HeadDim}");
         if (s.RopeScaling is not null && s.Family != SyntheticFamily.Llama3)
             throw new ArgumentException($"synthetic model '{s.Name}': rope_freqs scaling is a llama-family tensor");
-        if (s.Family != SyntheticFamily.Qwen3 && s.HeadCount * s.HeadDim != s.EmbeddingLength)
+        if (s.Family == SyntheticFamily.Gemma2 && !s.TiedEmbeddings)
+            throw new ArgumentException($"synthetic model '{s.Name}': gemma2 ties its output to token_embd (llama.cpp loads no output.weight)");
+        if (!IsGemma(s) && (s.SlidingWindow > 0 || s.AttentionSoftCap > 0 || s.FinalLogitSoftCap > 0))
+            throw new ArgumentException($"synthetic model '{s.Name}': sliding windows and soft-caps are written for the gemma families only");
+        if (s.Family is not (SyntheticFamily.Qwen3 or SyntheticFamily.Gemma2 or SyntheticFamily.Gemma3) && s.HeadCount * s.HeadDim != s.EmbeddingLength)
             throw new ArgumentException($"synthetic model '{s.Name}': {s.Architecture} needs head_count x head size = width ({s.HeadCount} x {s.HeadDim} != {s.EmbeddingLength})");
     }
+
+    private static bool IsGemma(SyntheticModelSpec s) => s.Family is SyntheticFamily.Gemma2 or SyntheticFamily.Gemma3;
 
     private static void Matrix(GgufWriter w, SyntheticModelSpec spec, NormalSampler rng, string name, int rows, int cols, float std)
     {

@@ -45,6 +45,9 @@ internal static unsafe class AttentionTile
         }
     }
 
+    /// <summary>Soft-caps <paramref name="n"/> scores in place: s ← cap · tanh(s / cap), as llama.cpp's attn_soft_cap (Gemma 2).</summary>
+    public static void SoftCap(float* s, int n, float cap) => Ops.SoftCap.Apply(new Span<float>(s, n), cap);
+
     /// <summary>
     /// Turns one row's tile scores <paramref name="s"/> [16] (only the first <paramref name="n"/> are keys it may see)
     /// into weights p = exp(s − m') in place (0 past n), with its running max <paramref name="m"/>, denominator

@@ -14,11 +14,12 @@ public sealed unsafe partial class PagedAttention
         float* m = acc + (rows + 1) * hd;      // [rows]
         float* l = m + rows;                   // [rows]
         float* lim = l + rows;                 // [rows] last visible position (as float: exact below 2^24)
-        float* kt = lim + rows;                // [hd, 16]
+        float* low = lim + rows;               // [rows] first visible position (the sliding window's start; ≤ 0 without one)
+        float* kt = low + rows;                // [hd, 16]
         float* v = kt + T * hd;                // [16, hd]
         float* row = v + T * hd;               // [hd]
         float* s = row + hd;                   // [4, 16]
-        float scale = 1.0f / MathF.Sqrt(hd);
+        float scale = _scale;
 
         for (int i = 0; i < u.Rows; i++)
             for (int g = 0; g < group; g++)
@@ -31,6 +32,7 @@ public sealed unsafe partial class PagedAttention
                 m[r] = float.NegativeInfinity;
                 l[r] = 0;
                 lim[r] = seq.Start + u.Row0 + i;
+                low[r] = _window > 0 ? lim[r] - _window + 1 : 0;
             }
 
         int bs = _layer.BlockSize;
@@ -41,26 +43,30 @@ public sealed unsafe partial class PagedAttention
             int block = table[p0 / bs], tile = p0 % bs / T, valid = Math.Min(T, keyEnd - p0);
             KvTile.LoadKeys(_layer, block, p0, u.KvHead, kt);
             KvTile.LoadValues(_layer, block, tile, u.KvHead, valid, v);
-            // Rows are ordered by position, so the ones that see this tile are a suffix [first, rows).
-            int first = 0;
+            // Rows are ordered by position, so the ones that see this tile are a range [first, last): past their causal
+            // limit before it, past their window's start after it.
+            int first = 0, last = rows;
             while (first < rows && lim[first] < p0) first++;
-            for (int r = first; r < rows; r += 4)
+            while (last > first && low[last - 1] > p0 + valid - 1) last--;
+            for (int r = first; r < last; r += 4)
             {
-                int r1 = Math.Min(r + 1, rows - 1), r2 = Math.Min(r + 2, rows - 1), r3 = Math.Min(r + 3, rows - 1);
+                int r1 = Math.Min(r + 1, last - 1), r2 = Math.Min(r + 2, last - 1), r3 = Math.Min(r + 3, last - 1);
                 AttentionTile.Scores4<TVec, TOps>(qs + r * hd, qs + r1 * hd, qs + r2 * hd, qs + r3 * hd, kt, hd, s);
+                if (_softCap > 0) AttentionTile.SoftCap(s, 4 * T, _softCap);
                 int nMax = 0;
                 for (int k = 0; k < 4; k++)
                 {
                     int rr = r + k;
-                    if (rr >= rows) { new Span<float>(s + k * T, T).Clear(); continue; }   // a missing row of the last quad weighs nothing
+                    if (rr >= last) { new Span<float>(s + k * T, T).Clear(); continue; }   // a missing row of the last quad weighs nothing
                     int n = Math.Min(valid, (int)lim[rr] - p0 + 1);
+                    for (int j = 0, j0 = Math.Min(n, (int)low[rr] - p0); j < j0; j++) s[k * T + j] = float.NegativeInfinity;   // before the window
                     nMax = Math.Max(nMax, n);
                     AttentionTile.Softmax<TVec, TOps>(s + k * T, n, hd, ref m[rr], ref l[rr], acc + rr * hd);
                 }
                 // Rows past the end of the last quad accumulate into the spare row after the unit's accumulators.
                 float* spare = acc + rows * hd;
                 AttentionTile.Accumulate4<TVec, TOps>(s, nMax, v, hd, acc + r * hd,
-                    r + 1 < rows ? acc + (r + 1) * hd : spare, r + 2 < rows ? acc + (r + 2) * hd : spare, r + 3 < rows ? acc + (r + 3) * hd : spare);
+                    r + 1 < last ? acc + (r + 1) * hd : spare, r + 2 < last ? acc + (r + 2) * hd : spare, r + 3 < last ? acc + (r + 3) * hd : spare);
             }
         }
 

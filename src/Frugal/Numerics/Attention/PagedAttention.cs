@@ -17,6 +17,9 @@ public readonly record struct AttentionSequence(int Start, int Count, int Row, i
 /// of that head's group) that the compute team takes in turn; when a step has too few units to keep every thread
 /// busy (one long sequence decoding), each unit's keys are split into chunks whose partial softmax states are merged
 /// afterwards (flash-decoding). Plan once per step, run once per layer; nothing is allocated once sizes settle.
+/// A plan may restrict each query to a sliding window of the latest positions (Gemma's and Phi-3's local layers,
+/// llama.cpp's LLAMA_SWA_TYPE_STANDARD): units then start at the window's first tile, so blocks wholly before the
+/// window are never read. Scores may be soft-capped (Gemma 2: cap · tanh(s / cap)) before the softmax.
 /// </summary>
 public sealed unsafe partial class PagedAttention : IComputeJob
 {
@@ -28,6 +31,8 @@ public sealed unsafe partial class PagedAttention : IComputeJob
 
 
     private readonly int _heads, _kvHeads, _headDim, _group;
+    private readonly float _scale, _softCap;
+    private int _window;   // of the planned step: each query sees this many latest positions, itself included; 0 = all
     private AttentionSequence[] _seqs = [];
     private int _seqCount;
     private Unit[] _units = [];
@@ -45,7 +50,9 @@ public sealed unsafe partial class PagedAttention : IComputeJob
 
     private record struct Unit(int Seq, int KvHead, int Row0, int Rows, int KeyStart, int KeyEnd, int Partial, int Splits);
 
-    public PagedAttention(int heads, int kvHeads, int headDim)
+    /// <param name="scale">the factor of q·k before the softmax; 0 takes 1/√headDim.</param>
+    /// <param name="softCap">when positive, scores become softCap · tanh(score / softCap) (Gemma 2's attention logit soft-capping).</param>
+    public PagedAttention(int heads, int kvHeads, int headDim, float scale = 0f, float softCap = 0f)
     {
         if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0)
             throw new ArgumentException($"{heads} query heads cannot be shared evenly by {kvHeads} KV heads");
@@ -54,11 +61,24 @@ public sealed unsafe partial class PagedAttention : IComputeJob
         _kvHeads = kvHeads;
         _headDim = headDim;
         _group = heads / kvHeads;
+        if (!(scale >= 0) || float.IsInfinity(scale)) throw new ArgumentOutOfRangeException(nameof(scale), scale, "the attention scale must be finite and not negative (0: 1/sqrt(head size))");
+        if (!(softCap >= 0) || float.IsInfinity(softCap)) throw new ArgumentOutOfRangeException(nameof(softCap), softCap, "the soft-cap must be finite and not negative (0: none)");
+        _scale = scale > 0 ? scale : 1.0f / MathF.Sqrt(headDim);
+        _softCap = softCap;
     }
 
-    /// <summary>Cuts the step into work units for a team of <paramref name="threads"/>.</summary>
-    public void Plan(ReadOnlySpan<AttentionSequence> sequences, int threads)
+    /// <summary>The sliding window of the planned step (0: every earlier position is visible).</summary>
+    public int Window => _window;
+
+    /// <summary>
+    /// Cuts the step into work units for a team of <paramref name="threads"/>. With a <paramref name="window"/>, the
+    /// query at position p sees positions p − window + 1 .. p only (a key at distance ≥ window is masked, as llama.cpp's
+    /// is_masked_swa); 0 means every earlier position.
+    /// </summary>
+    public void Plan(ReadOnlySpan<AttentionSequence> sequences, int threads, int window = 0)
     {
+        if (window < 0) throw new ArgumentOutOfRangeException(nameof(window), window, "the sliding window cannot be negative (0: no window)");
+        _window = window;
         if (_seqs.Length < sequences.Length) _seqs = new AttentionSequence[sequences.Length];
         sequences.CopyTo(_seqs);
         _seqCount = sequences.Length;
@@ -81,14 +101,16 @@ public sealed unsafe partial class PagedAttention : IComputeJob
             {
                 int rows = Math.Min(_rowsPerUnit, s.Count - r0);
                 int keys = s.Start + r0 + rows;   // the last row of the unit sees this many positions
-                int tiles = (keys + KvTile.Positions - 1) / KvTile.Positions;
+                // The first row's window starts the unit's keys, at its tile: earlier blocks are never read.
+                int keyStart = window > 0 ? Math.Max(0, s.Start + r0 - window + 1) / KvTile.Positions * KvTile.Positions : 0;
+                int tiles = (keys - keyStart + KvTile.Positions - 1) / KvTile.Positions;
                 int splits = Math.Max(1, Math.Min(want, tiles / MinTilesPerSplit));
                 int perSplit = (tiles + splits - 1) / splits * KvTile.Positions;
-                _multiplyAdds += 2L * rows * _group * _kvHeads * keys * _headDim;
+                _multiplyAdds += 2L * rows * _group * _kvHeads * (window > 0 ? Math.Min(window + rows, keys - keyStart) : keys) * _headDim;
                 for (int h = 0; h < _kvHeads; h++)
                     for (int k = 0; k < splits; k++)
                     {
-                        int ks = k * perSplit, ke = Math.Min(keys, ks + perSplit);
+                        int ks = keyStart + k * perSplit, ke = Math.Min(keys, ks + perSplit);
                         Add(new Unit(si, h, r0, rows, ks, ke, splits > 1 ? partials++ : -1, splits));
                     }
             }
@@ -153,7 +175,7 @@ public sealed unsafe partial class PagedAttention : IComputeJob
     private int WorkerScratchFloats()
     {
         int rows = _rowsPerUnit * _group, hd = _headDim;
-        // queries, accumulators, m, l, limits | key tile, value tile, dequantized row | scores of four rows
-        return (2 * rows + 1) * hd + rows * 3 + 2 * KvTile.Positions * hd + hd + 4 * KvTile.Positions + 64;
+        // queries, accumulators, m, l, limits, window starts | key tile, value tile, dequantized row | scores of four rows
+        return (2 * rows + 1) * hd + rows * 4 + 2 * KvTile.Positions * hd + hd + 4 * KvTile.Positions + 64;
     }
 }

@@ -9,18 +9,22 @@ namespace Frugal.Numerics.Attention;
 /// </summary>
 public static unsafe class PagedAttentionReference
 {
+    /// <param name="scale">factor of q·k; 0 takes 1/√headDim.</param>
+    /// <param name="softCap">when positive, scores become softCap · tanh(score / softCap).</param>
+    /// <param name="window">when positive, the query at position p sees positions p − window + 1 .. p only.</param>
     public static void Run(ReadOnlySpan<AttentionSequence> sequences, in KvLayer layer, ReadOnlySpan<int> tables,
-        ReadOnlySpan<float> q, Span<float> output, int heads)
+        ReadOnlySpan<float> q, Span<float> output, int heads, float scale = 0f, float softCap = 0f, int window = 0)
     {
         int hd = layer.HeadDim, kvHeads = layer.KvHeads, group = heads / kvHeads, qDim = heads * hd;
         var kt = new float[KvTile.Positions * hd];
         var v = new float[KvTile.Positions * hd];
         var row = new float[hd];
-        double scale = 1.0 / Math.Sqrt(hd);
+        double factor = scale > 0 ? scale : 1.0 / Math.Sqrt(hd);
         foreach (var seq in sequences)
             for (int i = 0; i < seq.Count; i++)
             {
                 int visible = seq.Start + i + 1;
+                int from = window > 0 ? Math.Max(0, visible - window) : 0;   // the first position in the window
                 var keys = new double[visible][];
                 var values = new double[visible][];
                 fixed (float* ktp = kt, vp = v, rowp = row)
@@ -47,20 +51,21 @@ public static unsafe class PagedAttentionReference
                             if (layer.Types.RotateKeys) WalshHadamard.Transform(qh);
                             var scores = new double[visible];
                             double max = double.NegativeInfinity;
-                            for (int p = 0; p < visible; p++)
+                            for (int p = from; p < visible; p++)
                             {
                                 double dot = 0;
                                 for (int d = 0; d < hd; d++) dot += qh[d] * keys[p][d];
-                                scores[p] = dot * scale;
+                                scores[p] = dot * factor;
+                                if (softCap > 0) scores[p] = softCap * Math.Tanh(scores[p] / softCap);
                                 max = Math.Max(max, scores[p]);
                             }
                             double sum = 0;
-                            for (int p = 0; p < visible; p++) sum += scores[p] = Math.Exp(scores[p] - max);
+                            for (int p = from; p < visible; p++) sum += scores[p] = Math.Exp(scores[p] - max);
                             var dst = output.Slice((seq.Row + i) * qDim + head * hd, hd);
                             for (int d = 0; d < hd; d++)
                             {
                                 double a = 0;
-                                for (int p = 0; p < visible; p++) a += scores[p] * values[p][d];
+                                for (int p = from; p < visible; p++) a += scores[p] * values[p][d];
                                 dst[d] = (float)(a / sum);
                             }
                         }
