@@ -11,6 +11,8 @@ public static class ArchitectureRegistry
         ["llama"] = Llama.Load,
         ["qwen2"] = Qwen2.Load,
         ["qwen3"] = Qwen3.Load,
+        ["phi3"] = Phi3.Load,
+        ["smollm3"] = SmolLM3.Load,
     };
 
     /// <summary>Names some converters write for files that are llama in every tensor and key but the prefix.</summary>
@@ -61,7 +63,9 @@ public static class ArchitectureRegistry
         }
         if (residency.IsStreaming && (file.Path is null || !File.Exists(file.Path)))
             throw new ArgumentException("weights can only be streamed from a model file opened from a path", nameof(ModelLoadOptions.MemoryBudget));
-        var weights = TransformerWeights.Load(new ModelTensors(file), config, parts);
+        if (residency.IsStreaming && (parts.FusedQkv || parts.FusedGateUp))
+            throw new NotSupportedException($"architecture '{arch}' stores fused Q/K/V and gate/up tensors, which cannot be streamed under a memory budget yet; load it without --mem-budget");
+        var weights = TransformerWeights.Load(new ModelTensors(file), config, parts, options.ContextLength);
         weights.PrepareKernelLayouts(file, residency);
         var stream = residency.IsStreaming ? new WeightStream(file, weights, residency) : null;
         return new DecoderTransformer(config, weights, parts, stream: stream) { Residency = residency };

@@ -40,13 +40,19 @@ internal sealed partial class DecoderTransformer
         int half = c.RopeDims / 2;
         var cos = new float[moving.Length * half];  // [moves, ropeDims/2] angles of each move's delta
         var sin = new float[moving.Length * half];
+        // A pure turn by the delta: the magnitude (attention factor, YaRN) is in the keys already.
+        var turn = _rope with { Magnitude = 1f };
         for (int i = 0; i < moving.Length; i++)
-            Rope.Angles(first + i - moving[i], c.RopeDims, c.RopeFreqBase, c.RopeFreqScale, _w.RopeFreqFactors,
-                cos.AsSpan(i * half, half), sin.AsSpan(i * half, half));
+            Rope.Angles(first + i - moving[i], turn, cos.AsSpan(i * half, half), sin.AsSpan(i * half, half));
+        // Layers whose keys carry no RoPE (SmolLM3's NoPE layers) move without turning.
+        var still = _parts.NoRopeLayerStep > 0 ? (Cos: Enumerable.Repeat(1f, cos.Length).ToArray(), Sin: new float[sin.Length]) : default;
         var scratch = new float[PositionCompaction.ScratchFloats(c.HeadDim)];
         bool kivi = KvElementTypes.IsKivi(store.Types.Keys) || KvElementTypes.IsKivi(store.Types.Values);
         for (int l = 0; l < store.Layers; l++)
-            if (kivi) PositionCompaction.MoveLayerThroughWrites(store.Layer(l), blockTable, first, moving, cos, sin, _parts.Rope, scratch);
-            else PositionCompaction.MoveLayer(store.Layer(l).View, blockTable, first, moving, cos, sin, _parts.Rope, scratch);
+        {
+            var (lc, ls) = _parts.RotatesLayer(l) ? (cos, sin) : (still.Cos, still.Sin);
+            if (kivi) PositionCompaction.MoveLayerThroughWrites(store.Layer(l), blockTable, first, moving, lc, ls, _parts.Rope, scratch);
+            else PositionCompaction.MoveLayer(store.Layer(l).View, blockTable, first, moving, lc, ls, _parts.Rope, scratch);
+        }
     }
 }

@@ -27,7 +27,10 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
         _parts = parts;
         _owned = owned;
         _stream = stream;
+        _rope = config.RopeWith(weights.RopeFreqFactors);
     }
+
+    private readonly RopeSpec _rope;   // the one rotation every table of this model is built from
 
     public ModelConfig Config { get; }
 
@@ -70,7 +73,8 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
     /// Q, K and V of <paramref name="n"/> normed rows: projections, biases (Qwen2), per-head Q/K norms (Qwen3) and
     /// RoPE at the positions whose cos/sin tables <paramref name="s"/> holds.
     /// </summary>
-    private void ProjectQueryKeyValue(LayerWeights w, ReadOnlySpan<float> x, Span<float> q, Span<float> k, Span<float> v, int n, ForwardScratch s)
+    private void ProjectQueryKeyValue(LayerWeights w, ReadOnlySpan<float> x, Span<float> q, Span<float> k, Span<float> v, int n, ForwardScratch s,
+        bool rotate = true)
     {
         var c = Config;
         int qDim = c.QueryDim, kvDim = c.KvDim, hd = c.HeadDim, half = c.RopeDims / 2;
@@ -89,13 +93,13 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
             {
                 var head = q.Slice(i * qDim + h * hd, hd);
                 if (w.QNorm is not null) RmsNorm.Apply(head, w.QNorm, c.RmsNormEpsilon, head);
-                Rope.Apply(head, cos, sin, _parts.Rope);
+                if (rotate) Rope.Apply(head, cos, sin, _parts.Rope);
             }
             for (int h = 0; h < c.HeadCountKv; h++)
             {
                 var head = k.Slice(i * kvDim + h * hd, hd);
                 if (w.KNorm is not null) RmsNorm.Apply(head, w.KNorm, c.RmsNormEpsilon, head);
-                Rope.Apply(head, cos, sin, _parts.Rope);
+                if (rotate) Rope.Apply(head, cos, sin, _parts.Rope);
             }
         }
     }

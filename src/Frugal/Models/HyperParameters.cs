@@ -33,11 +33,15 @@ internal static class HyperParameters
         float eps = (float)(file.GetDouble($"{arch}.attention.layer_norm_rms_epsilon")
             ?? throw new ModelFormatException(file.Path, $"{arch}.attention.layer_norm_rms_epsilon", "metadata key is missing"));
 
+        int context = Required(file, $"{arch}.context_length");
+        float freqBase = (float)(file.GetDouble($"{arch}.rope.freq_base") ?? 10000.0);
+        var scaling = RopeScaling.Read(file, arch, ropeDims, freqBase, context);
+
         return new ModelConfig
         {
             Architecture = arch,
             VocabSize = vocab,
-            ContextLength = Required(file, $"{arch}.context_length"),
+            ContextLength = context,
             EmbeddingLength = dim,
             BlockCount = Required(file, $"{arch}.block_count"),
             HeadCount = heads,
@@ -45,26 +49,30 @@ internal static class HyperParameters
             HeadDim = headDim,
             FeedForwardLength = Required(file, $"{arch}.feed_forward_length"),
             RmsNormEpsilon = eps,
-            RopeFreqBase = (float)(file.GetDouble($"{arch}.rope.freq_base") ?? 10000.0),
+            RopeFreqBase = freqBase,
             RopeStyle = ropeStyle,
             RopeDimensionCount = ropeDims,
-            RopeFreqScale = ReadFreqScale(file, arch),
+            RopeFreqScale = scaling.FreqScale,
+            RopeYarn = scaling.Yarn,
+            RopeMagnitude = scaling.Magnitude,
+            RopeOriginalContextLength = scaling.OriginalContextLength,
+            SlidingWindow = file.Find($"{arch}.attention.sliding_window") is null ? 0 : NonNegative(file, $"{arch}.attention.sliding_window"),
             TiedEmbeddings = file.FindTensor("output.weight") is null,
         };
     }
 
-    private static float ReadFreqScale(GgufFile file, string arch)
-    {
-        string type = file.GetString($"{arch}.rope.scaling.type") ?? "none";
-        if (type is not ("none" or "linear"))
-            throw new NotSupportedException($"{arch}.rope.scaling.type '{type}' is not supported (supported: none, linear)");
-        double factor = file.GetDouble($"{arch}.rope.scaling.factor") ?? 0.0;
-        if (factor < 0) throw new ModelFormatException(file.Path, $"{arch}.rope.scaling.factor", $"{factor} must not be negative");
-        return factor == 0.0 ? 1.0f : (float)(1.0 / factor);
-    }
-
     private static int Required(GgufFile file, string key) =>
         Optional(file, key) ?? throw new ModelFormatException(file.Path, key, "metadata key is missing");
+
+    /// <summary>An integer key where 0 means "off" (a sliding window of 0: none, as phi4-mini files write it).</summary>
+    private static int NonNegative(GgufFile file, string key)
+    {
+        var value = file.Find(key)!;
+        long v = value.IsArray ? -1 : value.AsInt64();
+        if (v < 0 || v > int.MaxValue)
+            throw new ModelFormatException(file.Path, key, $"{value.Describe()} is not a non-negative 32-bit integer");
+        return (int)v;
+    }
 
     private static int? Optional(GgufFile file, string key)
     {

@@ -1,4 +1,5 @@
 using Frugal.Numerics.Attention;
+using Frugal.Numerics.Ops;
 
 namespace Frugal.Models;
 
@@ -24,8 +25,9 @@ public sealed class PagedKvStore
     /// <see cref="DefaultResidualSlots"/>.
     /// </param>
     /// <param name="keyRope">the model's RoPE: KIVI keys are coded with it undone (<see cref="KiviKeyBasis"/>); null for keys without RoPE.</param>
+    /// <param name="keysRotated">which layers' keys carry <paramref name="keyRope"/> (SmolLM3 leaves every 4th without); null: all.</param>
     public PagedKvStore(int layers, int blocks, int blockSize, int kvHeads, int headDim, KvCacheTypes types = default, int residualSlots = 0,
-        RopeSpec? keyRope = null)
+        RopeSpec? keyRope = null, Func<int, bool>? keysRotated = null)
     {
         if (layers <= 0) throw new ArgumentOutOfRangeException(nameof(layers), $"a KV store needs at least one layer, got {layers}");
         if (blocks <= 0) throw new ArgumentOutOfRangeException(nameof(blocks), $"a KV store needs at least one block, got {blocks}");
@@ -43,7 +45,8 @@ public sealed class PagedKvStore
         HeadDim = headDim;
         Types = types;
         _layers = new KvLayerMemory[layers];
-        for (int l = 0; l < layers; l++) _layers[l] = new KvLayerMemory(blocks, blockSize, kvHeads, headDim, types, Math.Max(1, ResidualSlots), keyRope);
+        for (int l = 0; l < layers; l++) _layers[l] = new KvLayerMemory(blocks, blockSize, kvHeads, headDim, types, Math.Max(1, ResidualSlots),
+            keysRotated is null || keysRotated(l) ? keyRope : null);
     }
 
     public int Layers { get; }
