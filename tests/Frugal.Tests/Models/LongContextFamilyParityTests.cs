@@ -152,10 +152,21 @@ public class LongContextFamilyParityTests(ITestOutputHelper output)
         }
         var actual = Evaluate(path, prompt);
         double worst = LogitComparison.AssertClose(expected, actual, vocab, minCosine, margin);
-        var tokens = Greedy(path, prompt, Continuation);
+        // llama.cpp's greedy continuation, step by step on its own tokens: our argmax must be its token at every step
+        // but those where its top two lie within the margin (there either engine's rounding may pick the other one, for
+        // the margins' reasons above). Following its tokens keeps one near-tie from turning the rest into other texts.
+        var ours = ArgMaxAlong(path, prompt, expectedTokens);
+        int compared = 0;
+        for (int t = 0; t < Continuation; t++)
+        {
+            if (margins[t] < margin) continue;
+            Assert.True(expectedTokens[t] == ours[t], $"greedy step {t}: llama.cpp {expectedTokens[t]} (margin {margins[t]:G3}), ours {ours[t]}");
+            compared++;
+        }
         output.WriteLine($"{name}: worst cosine {worst:F8} over {PromptLength} positions, max |diff| {LogitComparison.MaxAbsDiff(expected, actual):G3}; " +
-                         $"greedy {string.Join(",", tokens)} (llama.cpp {string.Join(",", expectedTokens)}, smallest margin {margins.Min():G3})");
-        Assert.Equal(expectedTokens, tokens);
+                         $"greedy {string.Join(",", ours)} (llama.cpp {string.Join(",", expectedTokens)}, margins {string.Join(",", margins.Select(m => m.ToString("F3")))}), " +
+                         $"{compared} of {Continuation} steps decisive and equal");
+        Assert.True(compared >= Continuation / 2, $"only {compared} greedy steps were decisive enough to compare");
     }
 
     private static ModelLoadOptions Options(int contextLength) => new() { ContextLength = contextLength };
@@ -170,18 +181,19 @@ public class LongContextFamilyParityTests(ITestOutputHelper output)
         return logits;
     }
 
-    private static int[] Greedy(string path, int[] prompt, int count)
+    /// <summary>Our argmax after the prompt and after each of <paramref name="continuation"/>'s tokens but the last.</summary>
+    private static int[] ArgMaxAlong(string path, int[] prompt, int[] continuation)
     {
         using var file = GgufFile.Open(path);
         using var model = ModelLoader.Load(file, Options(Context));
-        var cache = model.CreateCache(prompt.Length + count, LlamaCppParityTests.ExactKv);
+        var cache = model.CreateCache(prompt.Length + continuation.Length, LlamaCppParityTests.ExactKv);
         var logits = new float[model.Config.VocabSize];
         model.Forward(prompt, cache, logits);
-        var tokens = new int[count];
-        for (int t = 0; t < count; t++)
+        var tokens = new int[continuation.Length];
+        for (int t = 0; t < continuation.Length; t++)
         {
             tokens[t] = LogitComparison.ArgMax(logits);
-            model.Forward([tokens[t]], cache, logits);
+            model.Forward([continuation[t]], cache, logits);
         }
         return tokens;
     }

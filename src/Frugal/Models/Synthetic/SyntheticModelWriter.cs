@@ -56,7 +56,7 @@ public static class SyntheticModelWriter
             w.Add($"{arch}.rope.scaling.original_context_length", (uint)longRope.OriginalContextLength);
             w.Add($"{arch}.rope.scaling.attn_factor", LongRopeAttentionFactor(spec.ContextLength, longRope.OriginalContextLength));
         }
-        SyntheticVocabulary.AddTo(w, vocab);
+        SyntheticVocabulary.AddTo(w, vocab, spec.Family == SyntheticFamily.Phi3 ? ["<|endoftext|>"] : null);
 
         float embedStd = 2f / MathF.Sqrt(dim);
         Matrix(w, spec, rng, "token_embd.weight", vocab, dim, embedStd);
