@@ -63,8 +63,6 @@ public static class ArchitectureRegistry
         }
         if (residency.IsStreaming && (file.Path is null || !File.Exists(file.Path)))
             throw new ArgumentException("weights can only be streamed from a model file opened from a path", nameof(ModelLoadOptions.MemoryBudget));
-        if (residency.IsStreaming && (parts.FusedQkv || parts.FusedGateUp))
-            throw new NotSupportedException($"architecture '{arch}' stores fused Q/K/V and gate/up tensors, which cannot be streamed under a memory budget yet; load it without --mem-budget");
         var weights = TransformerWeights.Load(new ModelTensors(file), config, parts, options.ContextLength);
         weights.PrepareKernelLayouts(file, residency);
         var stream = residency.IsStreaming ? new WeightStream(file, weights, residency) : null;
