@@ -13,6 +13,8 @@ public static class ArchitectureRegistry
         ["qwen3"] = Qwen3.Load,
         ["gemma2"] = Gemma2.Load,
         ["gemma3"] = Gemma3.Load,
+        ["phi3"] = Phi3.Load,
+        ["smollm3"] = SmolLM3.Load,
     };
 
     /// <summary>Names some converters write for files that are llama in every tensor and key but the prefix.</summary>
@@ -64,7 +66,7 @@ public static class ArchitectureRegistry
         }
         if (residency.IsStreaming && (file.Path is null || !File.Exists(file.Path)))
             throw new ArgumentException("weights can only be streamed from a model file opened from a path", nameof(ModelLoadOptions.MemoryBudget));
-        var weights = TransformerWeights.Load(new ModelTensors(file), config, parts);
+        var weights = TransformerWeights.Load(new ModelTensors(file), config, parts, options.ContextLength);
         weights.PrepareKernelLayouts(file, residency);
         var stream = residency.IsStreaming ? new WeightStream(file, weights, residency) : null;
         return new DecoderTransformer(config, weights, parts, stream: stream) { Residency = residency };

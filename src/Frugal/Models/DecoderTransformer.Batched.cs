@@ -17,13 +17,8 @@ internal sealed partial class DecoderTransformer
     private int[] _tables = [];   // [Σ blocks per sequence] every sequence's block table, flat, for the kernel
 
     public PagedKvStore CreatePagedStore(int blocks, int blockSize, KvCacheTypes types = default, int residualSlots = 0) =>
-        new(Config.BlockCount, blocks, blockSize, Config.HeadCountKv, Config.HeadDim, types, residualSlots,
-            new RopeSpec(_parts.Rope, Config.RopeDims, Config.RopeFreqBase, Config.RopeFreqScale, _w.RopeFreqFactors),
-            Config.HasLayerRope ? KeyRopeOf : null);
-
-    /// <summary>The RoPE the keys of <paramref name="layer"/> were rotated with (its own base and scale on a windowed layer).</summary>
-    private RopeSpec KeyRopeOf(int layer) =>
-        new(_parts.Rope, Config.RopeDims, Config.RopeFreqBaseOf(layer), Config.RopeFreqScaleOf(layer), _w.RopeFreqFactors);
+        new(Config.BlockCount, blocks, blockSize, Config.HeadCountKv, Config.HeadDim, types, residualSlots, _rope,
+            Config.HasLayerRope || _parts.NoRopeLayerStep > 0 ? RopeOf : null);
 
     // Loops index the batch: foreach over an IReadOnlyList boxes an enumerator, and a decode step allocates nothing.
     public void ForwardBatch(IReadOnlyList<BatchSequence> batch, PagedKvStore store, Span<float> logits)
@@ -120,11 +115,9 @@ internal sealed partial class DecoderTransformer
             {
                 if (embeddingFromFile) _stream!.EmbeddingRow(tokens[i], s.Residual.AsSpan(row * dim, dim));
                 else _w.TokenEmbedding.GetRow(tokens[i], s.Residual.AsSpan(row * dim, dim));
-                Rope.Angles(b.Start + i, c.RopeDims, c.RopeFreqBase, c.RopeFreqScale, _w.RopeFreqFactors,
-                    s.Cos.AsSpan(row * half, half), s.Sin.AsSpan(row * half, half));
+                Rope.Angles(b.Start + i, _rope, s.Cos.AsSpan(row * half, half), s.Sin.AsSpan(row * half, half));
                 if (s.CosLocal != s.Cos)
-                    Rope.Angles(b.Start + i, c.RopeDims, c.SlidingRopeFreqBase ?? c.RopeFreqBase, c.SlidingRopeFreqScale ?? c.RopeFreqScale,
-                        _w.RopeFreqFactors, s.CosLocal.AsSpan(row * half, half), s.SinLocal.AsSpan(row * half, half));
+                    Rope.Angles(b.Start + i, LocalRope, s.CosLocal.AsSpan(row * half, half), s.SinLocal.AsSpan(row * half, half));
             }
         }
         if (c.EmbeddingScale != 1.0f) TensorPrimitives.Multiply(s.Residual.AsSpan(0, n * dim), c.EmbeddingScale, s.Residual.AsSpan(0, n * dim));
@@ -175,7 +168,7 @@ internal sealed partial class DecoderTransformer
         var q = s.Queries.AsSpan(0, n * qDim);   // [n, heads·headDim]
         var k = bs.Keys.AsSpan(0, n * kvDim);    // [n, kvDim]: this step's keys, before they go to their blocks
         var v = bs.Values.AsSpan(0, n * kvDim);  // [n, kvDim]
-        ProjectQueryKeyValue(w, x, q, k, v, n, s, localRope: c.SlidingWindowOf(layer) > 0);
+        ProjectQueryKeyValue(w, x, q, k, v, n, s, localRope: c.SlidingWindowOf(layer) > 0, rotate: _parts.RotatesLayer(layer));
 
         // The step's own keys and values go to the cache first: token i attends to itself as the cache stores it.
         int row = 0;

@@ -40,22 +40,29 @@ internal sealed partial class DecoderTransformer
         int half = c.RopeDims / 2;
         var cos = new float[moving.Length * half];  // [moves, ropeDims/2] angles of each move's delta
         var sin = new float[moving.Length * half];
-        (float Base, float Scale) angles = (float.NaN, float.NaN);
+        RopeSpec? angles = null;
+        // Layers whose keys carry no RoPE (SmolLM3's NoPE layers) move without turning.
+        var still = (Cos: Enumerable.Repeat(1f, cos.Length).ToArray(), Sin: new float[sin.Length]);
         var scratch = new float[PositionCompaction.ScratchFloats(c.HeadDim)];
         bool kivi = KvElementTypes.IsKivi(store.Types.Keys) || KvElementTypes.IsKivi(store.Types.Values);
         for (int l = 0; l < store.Layers; l++)
         {
-            // Each layer's keys turn in its own RoPE (Gemma 3's local layers have their own base); tables are redone on a change.
-            var rope = (c.RopeFreqBaseOf(l), c.RopeFreqScaleOf(l));
-            if (rope != angles)
+            // Each layer's keys turn by the delta in their own RoPE (Gemma 3's local layers have their own base), a pure
+            // turn: the magnitude (attention factor, YaRN) is in the keys already. Tables are redone on a change.
+            var (lc, ls) = (still.Cos, still.Sin);
+            if (RopeOf(l) is { } rope)
             {
-                angles = rope;
-                for (int i = 0; i < moving.Length; i++)
-                    Rope.Angles(first + i - moving[i], c.RopeDims, rope.Item1, rope.Item2, _w.RopeFreqFactors,
-                        cos.AsSpan(i * half, half), sin.AsSpan(i * half, half));
+                var turn = rope with { Magnitude = 1f };
+                if (turn != angles)
+                {
+                    angles = turn;
+                    for (int i = 0; i < moving.Length; i++)
+                        Rope.Angles(first + i - moving[i], turn, cos.AsSpan(i * half, half), sin.AsSpan(i * half, half));
+                }
+                (lc, ls) = (cos, sin);
             }
-            if (kivi) PositionCompaction.MoveLayerThroughWrites(store.Layer(l), blockTable, first, moving, cos, sin, _parts.Rope, scratch);
-            else PositionCompaction.MoveLayer(store.Layer(l).View, blockTable, first, moving, cos, sin, _parts.Rope, scratch);
+            if (kivi) PositionCompaction.MoveLayerThroughWrites(store.Layer(l), blockTable, first, moving, lc, ls, _parts.Rope, scratch);
+            else PositionCompaction.MoveLayer(store.Layer(l).View, blockTable, first, moving, lc, ls, _parts.Rope, scratch);
         }
     }
 }

@@ -28,7 +28,21 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
         _parts = parts;
         _owned = owned;
         _stream = stream;
+        _rope = config.RopeWith(weights.RopeFreqFactors);
     }
+
+    private readonly RopeSpec _rope;   // the one rotation every table of this model is built from
+
+    /// <summary>The rotation of the sliding-window layers: <see cref="_rope"/> with their own base and scale (Gemma 3's local layers).</summary>
+    private RopeSpec LocalRope => _rope with
+    {
+        FreqBase = Config.SlidingRopeFreqBase ?? Config.RopeFreqBase,
+        FreqScale = Config.SlidingRopeFreqScale ?? Config.RopeFreqScale,
+    };
+
+    /// <summary>The rotation layer <paramref name="layer"/>'s keys carry: null for a layer without RoPE (SmolLM3's NoPE layers).</summary>
+    private RopeSpec? RopeOf(int layer) =>
+        !_parts.RotatesLayer(layer) ? null : Config.SlidingWindowOf(layer) > 0 ? LocalRope : _rope;
 
     public ModelConfig Config { get; }
 
@@ -71,7 +85,8 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
     /// Q, K and V of <paramref name="n"/> normed rows: projections, biases (Qwen2), per-head Q/K norms (Qwen3) and
     /// RoPE at the positions whose cos/sin tables <paramref name="s"/> holds.
     /// </summary>
-    private void ProjectQueryKeyValue(LayerWeights w, ReadOnlySpan<float> x, Span<float> q, Span<float> k, Span<float> v, int n, ForwardScratch s, bool localRope = false)
+    private void ProjectQueryKeyValue(LayerWeights w, ReadOnlySpan<float> x, Span<float> q, Span<float> k, Span<float> v, int n, ForwardScratch s,
+        bool localRope = false, bool rotate = true)
     {
         var c = Config;
         int qDim = c.QueryDim, kvDim = c.KvDim, hd = c.HeadDim, half = c.RopeDims / 2;
@@ -90,13 +105,13 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
             {
                 var head = q.Slice(i * qDim + h * hd, hd);
                 if (w.QNorm is not null) RmsNorm.Apply(head, w.QNorm, c.RmsNormEpsilon, head);
-                Rope.Apply(head, cos, sin, _parts.Rope);
+                if (rotate) Rope.Apply(head, cos, sin, _parts.Rope);
             }
             for (int h = 0; h < c.HeadCountKv; h++)
             {
                 var head = k.Slice(i * kvDim + h * hd, hd);
                 if (w.KNorm is not null) RmsNorm.Apply(head, w.KNorm, c.RmsNormEpsilon, head);
-                Rope.Apply(head, cos, sin, _parts.Rope);
+                if (rotate) Rope.Apply(head, cos, sin, _parts.Rope);
             }
         }
     }

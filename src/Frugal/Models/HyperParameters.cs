@@ -33,11 +33,15 @@ internal static class HyperParameters
         float eps = (float)(file.GetDouble($"{arch}.attention.layer_norm_rms_epsilon")
             ?? throw new ModelFormatException(file.Path, $"{arch}.attention.layer_norm_rms_epsilon", "metadata key is missing"));
 
+        int context = Required(file, $"{arch}.context_length");
+        float freqBase = (float)(file.GetDouble($"{arch}.rope.freq_base") ?? 10000.0);
+        var scaling = RopeScaling.Read(file, arch, ropeDims, freqBase, context);
+
         return new ModelConfig
         {
             Architecture = arch,
             VocabSize = vocab,
-            ContextLength = Required(file, $"{arch}.context_length"),
+            ContextLength = context,
             EmbeddingLength = dim,
             BlockCount = Required(file, $"{arch}.block_count"),
             HeadCount = heads,
@@ -45,22 +49,15 @@ internal static class HyperParameters
             HeadDim = headDim,
             FeedForwardLength = Required(file, $"{arch}.feed_forward_length"),
             RmsNormEpsilon = eps,
-            RopeFreqBase = (float)(file.GetDouble($"{arch}.rope.freq_base") ?? 10000.0),
+            RopeFreqBase = freqBase,
             RopeStyle = ropeStyle,
             RopeDimensionCount = ropeDims,
-            RopeFreqScale = ReadFreqScale(file, arch),
+            RopeFreqScale = scaling.FreqScale,
+            RopeYarn = scaling.Yarn,
+            RopeMagnitude = scaling.Magnitude,
+            RopeOriginalContextLength = scaling.OriginalContextLength,
             TiedEmbeddings = file.FindTensor("output.weight") is null,
         };
-    }
-
-    private static float ReadFreqScale(GgufFile file, string arch)
-    {
-        string type = file.GetString($"{arch}.rope.scaling.type") ?? "none";
-        if (type is not ("none" or "linear"))
-            throw new NotSupportedException($"{arch}.rope.scaling.type '{type}' is not supported (supported: none, linear)");
-        double factor = file.GetDouble($"{arch}.rope.scaling.factor") ?? 0.0;
-        if (factor < 0) throw new ModelFormatException(file.Path, $"{arch}.rope.scaling.factor", $"{factor} must not be negative");
-        return factor == 0.0 ? 1.0f : (float)(1.0 / factor);
     }
 
     private static int Required(GgufFile file, string key) =>

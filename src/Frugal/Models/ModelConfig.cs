@@ -26,6 +26,15 @@ public sealed record ModelConfig
     /// <summary>Linear position scaling (1 / {arch}.rope.scaling.factor); 1 when unscaled.</summary>
     public float RopeFreqScale { get; init; } = 1.0f;
 
+    /// <summary>YaRN's blend of the RoPE angles ({arch}.rope.scaling.type yarn); null when the file does not ask for it.</summary>
+    public RopeYarn? RopeYarn { get; init; }
+
+    /// <summary>What cos and sin are multiplied by: {arch}.rope.scaling.attn_factor, times YaRN's 1 + 0.1·ln(factor).</summary>
+    public float RopeMagnitude { get; init; } = 1.0f;
+
+    /// <summary>Context the RoPE frequencies were trained on before scaling ({arch}.rope.scaling.original_context_length, else context_length).</summary>
+    public int RopeOriginalContextLength { get; init; }
+
     /// <summary>True when the file has no output.weight and the token embedding doubles as the output projection.</summary>
     public bool TiedEmbeddings { get; init; }
 
@@ -74,4 +83,8 @@ public sealed record ModelConfig
 
     /// <summary>Rotated dimensions per head, resolved (<see cref="RopeDimensionCount"/> or <see cref="HeadDim"/>).</summary>
     public int RopeDims => RopeDimensionCount > 0 ? RopeDimensionCount : HeadDim;
+
+    /// <summary>This model's rotation for <see cref="Numerics.Ops.Rope"/>, with the frequency factors the weights hold (rope_freqs, LongRoPE's set).</summary>
+    public RopeSpec RopeWith(float[]? freqFactors) =>
+        new(RopeStyle, RopeDims, RopeFreqBase, RopeFreqScale, freqFactors, RopeYarn, RopeMagnitude);
 }

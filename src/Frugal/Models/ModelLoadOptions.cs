@@ -18,6 +18,17 @@ public sealed record ModelLoadOptions
         init => field = value is null or > 0 ? value : throw new ArgumentOutOfRangeException(nameof(MemoryBudget), value, "the memory budget must be positive");
     }
 
+    /// <summary>
+    /// Context per sequence the model will run with (<c>--ctx</c>). Only LongRoPE models (Phi-3.5/4-mini) look at it: as
+    /// llama.cpp's n_ctx does, it picks their long frequency factors when it exceeds the original context, the short ones
+    /// otherwise. Null: the model's own context_length (what llama.cpp uses when n_ctx is 0).
+    /// </summary>
+    public int? ContextLength
+    {
+        get;
+        init => field = value is null or > 0 ? value : throw new ArgumentOutOfRangeException(nameof(ContextLength), value, "the context length must be positive");
+    }
+
     /// <summary>Streamed units read ahead of the one being computed (<c>--read-ahead</c>); each takes a buffer.</summary>
     public int ReadAhead
     {

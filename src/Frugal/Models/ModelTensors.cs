@@ -24,6 +24,28 @@ internal sealed class ModelTensors(GgufFile file)
 
     public WeightMatrix? OptionalMatrix(string name, int rows, int cols) => Has(name) ? Matrix(name, rows, cols) : null;
 
+    /// <summary>
+    /// A fused [Σ rows, cols] weight (Phi-3's attn_qkv, its gate-up ffn_up) as consecutive row ranges of
+    /// <paramref name="rows"/>, each a matrix over the same file bytes: a block format's rows are whole blocks, so a row
+    /// range is a contiguous byte range and the kernels need not know the tensor was fused.
+    /// </summary>
+    public WeightMatrix[] RowRanges(string name, int cols, params int[] rows)
+    {
+        var t = Get(name);
+        long total = rows.Sum(r => (long)r);
+        if (t.Dimensions.Length < 2 || t.Dimensions[0] != cols || t.RowCount != total || t.Dimensions.Skip(2).Any(d => d != 1))
+            throw new ModelFormatException(File.Path, name, $"shape {t.ShapeText}, expected [{cols}, {total}] ({string.Join(" + ", rows)} fused rows)");
+        long rowBytes = GgmlTypeInfo.RowBytes(t.Type, cols);
+        var parts = new WeightMatrix[rows.Length];
+        long first = 0;
+        for (int i = 0; i < rows.Length; i++)
+        {
+            parts[i] = new WeightMatrix(t.Type, File.DataPointer(t) + (nint)(first * rowBytes), rows[i], cols, name);
+            first += rows[i];
+        }
+        return parts;
+    }
+
     /// <summary>A 1-D tensor of <paramref name="length"/> elements, converted to floats.</summary>
     public float[] Vector(string name, int length)
     {

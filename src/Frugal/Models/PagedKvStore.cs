@@ -1,4 +1,5 @@
 using Frugal.Numerics.Attention;
+using Frugal.Numerics.Ops;
 
 namespace Frugal.Models;
 
@@ -24,9 +25,12 @@ public sealed class PagedKvStore
     /// <see cref="DefaultResidualSlots"/>.
     /// </param>
     /// <param name="keyRope">the model's RoPE: KIVI keys are coded with it undone (<see cref="KiviKeyBasis"/>); null for keys without RoPE.</param>
-    /// <param name="layerKeyRope">the RoPE of each layer when layers differ (Gemma 3's local layers); overrides <paramref name="keyRope"/>.</param>
+    /// <param name="layerKeyRope">
+    /// the RoPE of each layer's keys when layers differ (Gemma 3's local layers; null for a layer whose keys carry none,
+    /// SmolLM3's NoPE layers); overrides <paramref name="keyRope"/>.
+    /// </param>
     public PagedKvStore(int layers, int blocks, int blockSize, int kvHeads, int headDim, KvCacheTypes types = default, int residualSlots = 0,
-        RopeSpec? keyRope = null, Func<int, RopeSpec>? layerKeyRope = null)
+        RopeSpec? keyRope = null, Func<int, RopeSpec?>? layerKeyRope = null)
     {
         if (layers <= 0) throw new ArgumentOutOfRangeException(nameof(layers), $"a KV store needs at least one layer, got {layers}");
         if (blocks <= 0) throw new ArgumentOutOfRangeException(nameof(blocks), $"a KV store needs at least one block, got {blocks}");
@@ -44,7 +48,8 @@ public sealed class PagedKvStore
         HeadDim = headDim;
         Types = types;
         _layers = new KvLayerMemory[layers];
-        for (int l = 0; l < layers; l++) _layers[l] = new KvLayerMemory(blocks, blockSize, kvHeads, headDim, types, Math.Max(1, ResidualSlots), layerKeyRope?.Invoke(l) ?? keyRope);
+        for (int l = 0; l < layers; l++) _layers[l] = new KvLayerMemory(blocks, blockSize, kvHeads, headDim, types, Math.Max(1, ResidualSlots),
+            layerKeyRope is null ? keyRope : layerKeyRope(l));
     }
 
     public int Layers { get; }

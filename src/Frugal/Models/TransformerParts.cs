@@ -38,6 +38,21 @@ internal sealed record TransformerParts
 
     /// <summary>What a family reads beyond the shared keys (sliding windows, soft-caps, scales), applied to the shared config.</summary>
     public Func<Gguf.GgufFile, string, ModelConfig, ModelConfig>? Configure { get; init; }
+
+    /// <summary>rope_factors_long.weight / rope_factors_short.weight: LongRoPE's two factor sets (Phi-3), one chosen by context.</summary>
+    public Presence LongRopeFactors { get; init; } = Presence.Absent;
+
+    /// <summary>attn_qkv.weight: Q, K and V as one tensor of rows [q | k | v] (Phi-3), instead of attn_q/attn_k/attn_v.</summary>
+    public bool FusedQkv { get; init; }
+
+    /// <summary>ffn_up.weight holds rows [gate | up] (Phi-3's gate_up_proj), and there is no ffn_gate.weight.</summary>
+    public bool FusedGateUp { get; init; }
+
+    /// <summary>Every n-th layer (the n-th, 2n-th, ...) takes no RoPE (SmolLM3's NoPE layers); 0: all layers rotate.</summary>
+    public int NoRopeLayerStep { get; init; }
+
+    /// <summary>Whether layer <paramref name="layer"/> (from 0) rotates its queries and keys.</summary>
+    public bool RotatesLayer(int layer) => NoRopeLayerStep <= 0 || (layer + 1) % NoRopeLayerStep != 0;
 }
 
 /// <summary>The activation of the gate branch of a gated feed-forward (Shazeer, "GLU Variants Improve Transformer").</summary>

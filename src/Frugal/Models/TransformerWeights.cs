@@ -87,7 +87,8 @@ internal sealed class TransformerWeights
         KernelLayoutBytes = 0;
     }
 
-    public static TransformerWeights Load(ModelTensors t, ModelConfig c, TransformerParts parts)
+    /// <param name="contextLength">context per sequence the model runs with: picks LongRoPE's factor set (null: the model's).</param>
+    public static TransformerWeights Load(ModelTensors t, ModelConfig c, TransformerParts parts, int? contextLength = null)
     {
         int dim = c.EmbeddingLength, q = c.QueryDim, kv = c.KvDim, ff = c.FeedForwardLength, hd = c.HeadDim;
         var embedding = t.Matrix("token_embd.weight", c.VocabSize, dim);
@@ -95,12 +96,18 @@ internal sealed class TransformerWeights
         for (int i = 0; i < layers.Length; i++)
         {
             string p = $"blk.{i}.";
+            var qkv = parts.FusedQkv
+                ? t.RowRanges(p + "attn_qkv.weight", dim, q, kv, kv)
+                : [t.Matrix(p + "attn_q.weight", q, dim), t.Matrix(p + "attn_k.weight", kv, dim), t.Matrix(p + "attn_v.weight", kv, dim)];
+            var gateUp = parts.FusedGateUp
+                ? t.RowRanges(p + "ffn_up.weight", dim, ff, ff)
+                : [t.Matrix(p + "ffn_gate.weight", ff, dim), t.Matrix(p + "ffn_up.weight", ff, dim)];
             layers[i] = new LayerWeights
             {
                 AttnNorm = t.Vector(p + "attn_norm.weight", dim),
-                Q = t.Matrix(p + "attn_q.weight", q, dim),
-                K = t.Matrix(p + "attn_k.weight", kv, dim),
-                V = t.Matrix(p + "attn_v.weight", kv, dim),
+                Q = qkv[0],
+                K = qkv[1],
+                V = qkv[2],
                 Output = t.Matrix(p + "attn_output.weight", dim, q),
                 QBias = Vector(t, parts.QkvBias, p + "attn_q.bias", q),
                 KBias = Vector(t, parts.QkvBias, p + "attn_k.bias", kv),
@@ -109,8 +116,8 @@ internal sealed class TransformerWeights
                 QNorm = Vector(t, parts.QkNorm, p + "attn_q_norm.weight", hd),
                 KNorm = Vector(t, parts.QkNorm, p + "attn_k_norm.weight", hd),
                 FfnNorm = t.Vector(p + "ffn_norm.weight", dim),
-                Gate = t.Matrix(p + "ffn_gate.weight", ff, dim),
-                Up = t.Matrix(p + "ffn_up.weight", ff, dim),
+                Gate = gateUp[0],
+                Up = gateUp[1],
                 Down = t.Matrix(p + "ffn_down.weight", dim, ff),
                 AttnPostNorm = Vector(t, parts.PostNorms, p + "post_attention_norm.weight", dim),
                 FfnPostNorm = Vector(t, parts.PostNorms, p + "post_ffw_norm.weight", dim),
@@ -122,7 +129,9 @@ internal sealed class TransformerWeights
             Layers = layers,
             OutputNorm = t.Vector("output_norm.weight", dim),
             Output = t.OptionalMatrix("output.weight", c.VocabSize, dim) ?? embedding,
-            RopeFreqFactors = Vector(t, parts.RopeFreqs, "rope_freqs.weight", c.RopeDims / 2),
+            RopeFreqFactors = parts.LongRopeFactors != Presence.Absent
+                ? LongRope.Factors(t, c, parts.LongRopeFactors, contextLength ?? c.ContextLength)
+                : Vector(t, parts.RopeFreqs, "rope_freqs.weight", c.RopeDims / 2),
         };
         t.EnsureAllUsed();
         return weights;

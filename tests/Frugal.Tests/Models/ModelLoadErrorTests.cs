@@ -68,9 +68,9 @@ public class ModelLoadErrorTests
     public void Unsupported_rope_scaling_is_named()
     {
         var e = LoadError(SyntheticFixtures.Rewrite(Source,
-            metadata: new Dictionary<string, GgufValue?> { ["qwen2.rope.scaling.type"] = new(GgufValueType.String, "yarn") }));
+            metadata: new Dictionary<string, GgufValue?> { ["qwen2.rope.scaling.type"] = new(GgufValueType.String, "dynamic") }));
         var ns = Assert.IsType<NotSupportedException>(e);
-        Assert.Contains("qwen2.rope.scaling.type 'yarn'", ns.Message);
+        Assert.Contains("qwen2.rope.scaling.type 'dynamic'", ns.Message);
     }
 
     [Fact]

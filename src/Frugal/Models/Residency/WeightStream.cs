@@ -24,8 +24,11 @@ public readonly record struct WeightStreamCounters(long UnitsRead, long BytesRea
 /// </summary>
 internal sealed class WeightStream : IDisposable
 {
-    /// <summary>One matrix of a unit: where it lies in the file and the mapping, and where it goes in a buffer.</summary>
-    private readonly record struct Part(WeightMatrix Source, GgufTensorInfo Tensor, long Offset, nint Mapped);
+    /// <summary>
+    /// One matrix of a unit: where it lies in the file and the mapping, and where it goes in a buffer. A row range of a
+    /// fused tensor (Phi-3's attn_qkv) starts inside its tensor and spans only its rows.
+    /// </summary>
+    private readonly record struct Part(WeightMatrix Source, long FileStart, long FileBytes, long Offset, nint Mapped);
 
     /// <summary>A streamed layer (or the output matrix, Layer -1): its matrices, its file bytes and its buffer bytes.</summary>
     private sealed record Unit(int Layer, Part[] Tensors, long Bytes, long MemoryBytes)
@@ -92,7 +95,7 @@ internal sealed class WeightStream : IDisposable
         // Loading converted the norms to floats, touching (and with fault-around, mapping) some pages of the streamed
         // ranges: give them back so resident memory starts at the budget's resident part.
         foreach (var u in _units)
-            foreach (var p in u.Tensors) file.ReleaseResidentPages(p.Mapped, p.Tensor.ByteSize);
+            foreach (var p in u.Tensors) file.ReleaseResidentPages(p.Mapped, p.FileBytes);
 
         if (_units.Length > 0)
         {
@@ -123,13 +126,17 @@ internal sealed class WeightStream : IDisposable
         var parts = new Part[matrices.Length];
         long offset = 0;
         int i = 0;
-        foreach (var m in matrices.OrderBy(m => _file.GetTensor(m.Name).FileOffset))
+        long FileStart(WeightMatrix m)
         {
             var t = _file.GetTensor(m.Name);
-            parts[i++] = new Part(m, t, offset, _file.DataPointer(t));
+            return t.FileOffset + (m.Data - _file.DataPointer(t));
+        }
+        foreach (var m in matrices.OrderBy(FileStart))
+        {
+            parts[i++] = new Part(m, FileStart(m), GgmlTypeInfo.RowBytes(m.Type, m.Cols) * m.Rows, offset, m.Data);
             offset += StreamedMatrix.Bytes(m.Type, m.Rows, m.Cols);
         }
-        return new Unit(layer, parts, parts.Sum(p => p.Tensor.ByteSize), offset);
+        return new Unit(layer, parts, parts.Sum(p => p.FileBytes), offset);
     }
 
     /// <summary>The unit's matrices as the forward sees them in each slot, in this CPU's kernel layout.</summary>
@@ -158,7 +165,7 @@ internal sealed class WeightStream : IDisposable
         foreach (var p in u.Tensors)
         {
             var m = p.Source;
-            long start = p.Tensor.FileOffset;
+            long start = p.FileStart;
             StreamedMatrix.Fill(m.Type, m.Rows, m.Cols, _buffers[slot].Address + (nint)p.Offset,
                 (offset, bytes, dst) => _file.Read(start + offset, bytes, dst), _staging?.Address ?? 0);
         }

@@ -19,10 +19,24 @@ public enum SyntheticFamily
 
     /// <summary>general.architecture "gemma3": Gemma 2's block with Q/K norms, five windowed layers per global one, local RoPE base.</summary>
     Gemma3,
+    /// <summary>general.architecture "phi3": fused attn_qkv and gate-up ffn_up, NeoX RoPE (partial), LongRoPE factor sets.</summary>
+    Phi3,
+
+    /// <summary>general.architecture "smollm3": llama tensors, every 4th layer without RoPE.</summary>
+    SmolLM3,
 }
 
 /// <summary>Llama 3.1's long-context RoPE scaling, written into the file as the rope_freqs.weight tensor.</summary>
 public sealed record Llama3RopeScaling(float Factor, float LowFreqFactor, float HighFreqFactor, int OriginalContextLength);
+
+/// <summary>YaRN scaling, written as {arch}.rope.scaling.type "yarn", .factor and .original_context_length.</summary>
+public sealed record YarnRopeScaling(float Factor, int OriginalContextLength);
+
+/// <summary>
+/// Phi-3's LongRoPE, written as rope_factors_long.weight / rope_factors_short.weight and phi3.rope.scaling.attn_factor /
+/// .original_context_length as llama.cpp's converter writes them (the attention factor from the context ratio).
+/// </summary>
+public sealed record LongRopeScaling(int OriginalContextLength);
 
 /// <summary>What a random-weight GGUF model looks like: family, shapes, weight type and seed.</summary>
 public sealed record SyntheticModelSpec
@@ -48,7 +62,10 @@ public sealed record SyntheticModelSpec
     /// <summary>Writes rope_freqs.weight (llama family only).</summary>
     public Llama3RopeScaling? RopeScaling { get; init; }
 
-    /// <summary>Gemma: {arch}.attention.sliding_window, written when positive (gemma2 without it: llama.cpp's 4096).</summary>
+    /// <summary>
+    /// {arch}.attention.sliding_window: Gemma's window, written when positive (gemma2 without it: llama.cpp's 4096); phi3
+    /// files carry it too (2047 for Phi-3-mini, 0 for Phi-4-mini), though llama.cpp applies no window to phi3.
+    /// </summary>
     public int SlidingWindow { get; init; }
 
     /// <summary>Gemma 2: {arch}.attn_logit_softcapping, written when positive (Gemma 2's own: 50).</summary>
@@ -59,6 +76,18 @@ public sealed record SyntheticModelSpec
 
     /// <summary>Linear RoPE scaling factor ({arch}.rope.scaling.type "linear"), written when positive (Gemma 3 4B and up: 8).</summary>
     public float RopeLinearFactor { get; init; }
+
+    /// <summary>YaRN metadata (any family).</summary>
+    public YarnRopeScaling? Yarn { get; init; }
+
+    /// <summary>LongRoPE factor sets (phi3 only).</summary>
+    public LongRopeScaling? LongRope { get; init; }
+
+    /// <summary>Rotated dimensions per head ({arch}.rope.dimension_count); 0: the whole head.</summary>
+    public int RopeDimensionCount { get; init; }
+
+    /// <summary>Rotated dimensions per head, resolved.</summary>
+    public int RopeDims => RopeDimensionCount > 0 ? RopeDimensionCount : HeadDim;
 
     /// <summary>Type of the 2-D weights (token_embd, projections, output); norms, biases and rope_freqs stay F32.</summary>
     public GgmlType WeightType { get; init; } = GgmlType.F32;
@@ -72,12 +101,16 @@ public sealed record SyntheticModelSpec
         SyntheticFamily.Qwen3 => "qwen3",
         SyntheticFamily.Gemma2 => "gemma2",
         SyntheticFamily.Gemma3 => "gemma3",
+        SyntheticFamily.Phi3 => "phi3",
+        SyntheticFamily.SmolLM3 => "smollm3",
         _ => throw new ArgumentOutOfRangeException(nameof(Family), Family, "unknown synthetic family"),
     };
 
     /// <summary>A file-name-friendly description, e.g. "qwen2-d64-l2-v512-f16-tied-s7".</summary>
     public string Name =>
-        $"{Architecture}-d{EmbeddingLength}-l{BlockCount}-v{VocabSize}-{GgmlTypeInfo.Name(WeightType).ToLowerInvariant()}{(TiedEmbeddings ? "-tied" : "")}{GemmaName}-s{Seed}";
+        $"{Architecture}-d{EmbeddingLength}-l{BlockCount}-v{VocabSize}-{GgmlTypeInfo.Name(WeightType).ToLowerInvariant()}{(TiedEmbeddings ? "-tied" : "")}{GemmaName}" +
+        $"{(RopeDimensionCount > 0 ? $"-r{RopeDimensionCount}" : "")}{(Yarn is { } y ? $"-yarn{y.Factor}x{y.OriginalContextLength}" : "")}" +
+        $"{(LongRope is { } lr ? $"-longrope{lr.OriginalContextLength}" : "")}-c{ContextLength}-s{Seed}";
 
     private string GemmaName =>
         (SlidingWindow > 0 ? $"-w{SlidingWindow}" : "") + (AttentionSoftCap > 0 ? $"-ac{AttentionSoftCap:0.##}" : "") +
@@ -87,13 +120,18 @@ public sealed record SyntheticModelSpec
     /// A test-sized model of a family: width 128, 2 layers, 4 query and 2 KV heads of 32 (Qwen3: heads of 48,
     /// so heads·headDim differs from the width as in real Qwen3), vocab 512. The Llama 3 one scales RoPE from
     /// an original context of 32 so that rope_freqs changes most dimensions within a 64-token test.
+    /// Phi-3 rotates 24 of its 32 head dimensions (Phi-4-mini's 0.75) with LongRoPE from an original context of 128, so a
+    /// llama.cpp context of 256 takes the long factors; SmolLM3 has 4 layers, so that the last one has no RoPE.
     /// </summary>
     public static SyntheticModelSpec Tiny(SyntheticFamily family, GgmlType weightType = GgmlType.F32, bool tied = false, int seed = 1234) =>
         family is SyntheticFamily.Gemma2 or SyntheticFamily.Gemma3 ? TinyGemma(family, weightType, seed) : new()
     {
         Family = family,
         EmbeddingLength = 128,
-        BlockCount = 2,
+        BlockCount = family == SyntheticFamily.SmolLM3 ? 4 : 2,
+        RopeDimensionCount = family == SyntheticFamily.Phi3 ? 24 : 0,
+        LongRope = family == SyntheticFamily.Phi3 ? new LongRopeScaling(128) : null,
+        SlidingWindow = family == SyntheticFamily.Phi3 ? 2047 : 0,
         HeadCount = 4,
         HeadCountKv = 2,
         HeadDim = family == SyntheticFamily.Qwen3 ? 48 : 32,

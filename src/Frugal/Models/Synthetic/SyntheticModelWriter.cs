@@ -41,8 +41,8 @@ public static class SyntheticModelWriter
         w.Add($"{arch}.attention.value_length", (uint)spec.HeadDim);
         w.Add($"{arch}.attention.layer_norm_rms_epsilon", spec.RmsNormEpsilon);
         w.Add($"{arch}.rope.freq_base", spec.RopeFreqBase);
-        if (!IsGemma(spec)) w.Add($"{arch}.rope.dimension_count", (uint)spec.HeadDim);   // Gemma converters write none: n_rot = head size
-        if (spec.SlidingWindow > 0) w.Add($"{arch}.attention.sliding_window", (uint)spec.SlidingWindow);
+        if (!IsGemma(spec)) w.Add($"{arch}.rope.dimension_count", (uint)spec.RopeDims);   // Gemma converters write none: n_rot = head size
+        if (spec.SlidingWindow > 0 || spec.Family == SyntheticFamily.Phi3) w.Add($"{arch}.attention.sliding_window", (uint)spec.SlidingWindow);
         if (spec.AttentionSoftCap > 0) w.Add($"{arch}.attn_logit_softcapping", spec.AttentionSoftCap);
         if (spec.FinalLogitSoftCap > 0) w.Add($"{arch}.final_logit_softcapping", spec.FinalLogitSoftCap);
         if (spec.RopeLinearFactor > 0)
@@ -50,19 +50,43 @@ public static class SyntheticModelWriter
             w.Add($"{arch}.rope.scaling.type", "linear");
             w.Add($"{arch}.rope.scaling.factor", spec.RopeLinearFactor);
         }
-        SyntheticVocabulary.AddTo(w, vocab);
+        if (spec.Yarn is { } yarn)
+        {
+            w.Add($"{arch}.rope.scaling.type", "yarn");
+            w.Add($"{arch}.rope.scaling.factor", yarn.Factor);
+            w.Add($"{arch}.rope.scaling.original_context_length", (uint)yarn.OriginalContextLength);
+        }
+        if (spec.LongRope is { } longRope)
+        {
+            // What convert_hf_to_gguf.py writes for Phi-3 "longrope": no type, the original context, the attention factor.
+            w.Add($"{arch}.rope.scaling.original_context_length", (uint)longRope.OriginalContextLength);
+            w.Add($"{arch}.rope.scaling.attn_factor", LongRopeAttentionFactor(spec.ContextLength, longRope.OriginalContextLength));
+        }
+        SyntheticVocabulary.AddTo(w, vocab, spec.Family == SyntheticFamily.Phi3 ? ["<|endoftext|>"] : null);
 
         float embedStd = 2f / MathF.Sqrt(dim);
         Matrix(w, spec, rng, "token_embd.weight", vocab, dim, embedStd);
         if (spec.RopeScaling is { } scaling)
             w.AddTensor("rope_freqs.weight", [spec.HeadDim / 2], Llama3RopeFactors.Compute(scaling, spec.HeadDim, spec.RopeFreqBase));
+        if (spec.LongRope is { } lr)
+        {
+            var (longFactors, shortFactors) = LongRopeFactors(spec.RopeDims / 2, spec.ContextLength, lr.OriginalContextLength);
+            w.AddTensor("rope_factors_long.weight", [spec.RopeDims / 2], longFactors);
+            w.AddTensor("rope_factors_short.weight", [spec.RopeDims / 2], shortFactors);
+        }
+        bool phi3 = spec.Family == SyntheticFamily.Phi3;
         for (int i = 0; i < spec.BlockCount; i++)
         {
             string p = $"blk.{i}.";
             Norm(w, rng, p + "attn_norm.weight", dim);
-            Matrix(w, spec, rng, p + "attn_q.weight", qDim, dim, 1f / MathF.Sqrt(dim));
-            Matrix(w, spec, rng, p + "attn_k.weight", kvDim, dim, 1f / MathF.Sqrt(dim));
-            Matrix(w, spec, rng, p + "attn_v.weight", kvDim, dim, 1f / MathF.Sqrt(dim));
+            if (phi3)
+                Matrix(w, spec, rng, p + "attn_qkv.weight", qDim + 2 * kvDim, dim, 1f / MathF.Sqrt(dim));  // rows [q | k | v]
+            else
+            {
+                Matrix(w, spec, rng, p + "attn_q.weight", qDim, dim, 1f / MathF.Sqrt(dim));
+                Matrix(w, spec, rng, p + "attn_k.weight", kvDim, dim, 1f / MathF.Sqrt(dim));
+                Matrix(w, spec, rng, p + "attn_v.weight", kvDim, dim, 1f / MathF.Sqrt(dim));
+            }
             if (spec.Family == SyntheticFamily.Qwen2)
             {
                 Vector(w, rng, p + "attn_q.bias", qDim, 0f, 0.3f);
@@ -77,8 +101,13 @@ public static class SyntheticModelWriter
             Matrix(w, spec, rng, p + "attn_output.weight", dim, qDim, 1f / MathF.Sqrt(qDim));
             if (IsGemma(spec)) Norm(w, rng, p + "post_attention_norm.weight", dim);
             Norm(w, rng, p + "ffn_norm.weight", dim);
-            Matrix(w, spec, rng, p + "ffn_gate.weight", ff, dim, 1f / MathF.Sqrt(dim));
-            Matrix(w, spec, rng, p + "ffn_up.weight", ff, dim, 1f / MathF.Sqrt(dim));
+            if (phi3)
+                Matrix(w, spec, rng, p + "ffn_up.weight", 2 * ff, dim, 1f / MathF.Sqrt(dim));  // rows [gate | up]
+            else
+            {
+                Matrix(w, spec, rng, p + "ffn_gate.weight", ff, dim, 1f / MathF.Sqrt(dim));
+                Matrix(w, spec, rng, p + "ffn_up.weight", ff, dim, 1f / MathF.Sqrt(dim));
+            }
             Matrix(w, spec, rng, p + "ffn_down.weight", dim, ff, 1f / MathF.Sqrt(ff));
             if (IsGemma(spec)) Norm(w, rng, p + "post_ffw_norm.weight", dim);
         }
@@ -100,13 +129,46 @@ public static class SyntheticModelWriter
             throw new ArgumentException($"synthetic model '{s.Name}': rope_freqs scaling is a llama-family tensor");
         if (s.Family == SyntheticFamily.Gemma2 && !s.TiedEmbeddings)
             throw new ArgumentException($"synthetic model '{s.Name}': gemma2 ties its output to token_embd (llama.cpp loads no output.weight)");
-        if (!IsGemma(s) && (s.SlidingWindow > 0 || s.AttentionSoftCap > 0 || s.FinalLogitSoftCap > 0))
-            throw new ArgumentException($"synthetic model '{s.Name}': sliding windows and soft-caps are written for the gemma families only");
+        if (!IsGemma(s) && (s.AttentionSoftCap > 0 || s.FinalLogitSoftCap > 0))
+            throw new ArgumentException($"synthetic model '{s.Name}': soft-caps are written for the gemma families only");
+        if (!IsGemma(s) && s.Family != SyntheticFamily.Phi3 && s.SlidingWindow > 0)
+            throw new ArgumentException($"synthetic model '{s.Name}': sliding windows are written for the gemma and phi3 families only");
+        if (s.LongRope is not null && s.Family != SyntheticFamily.Phi3)
+            throw new ArgumentException($"synthetic model '{s.Name}': LongRoPE factor sets are phi3 tensors");
+        if (s.RopeDimensionCount < 0 || s.RopeDims % 2 != 0 || s.RopeDims > s.HeadDim)
+            throw new ArgumentException($"synthetic model '{s.Name}': rope dimension count {s.RopeDimensionCount} must be even and within the head size {s.HeadDim}");
+        if (s.Family is not SyntheticFamily.Phi3 && s.RopeDims != s.HeadDim)
+            throw new ArgumentException($"synthetic model '{s.Name}': llama.cpp rotates whole heads in {s.Architecture}");
         if (s.Family is not (SyntheticFamily.Qwen3 or SyntheticFamily.Gemma2 or SyntheticFamily.Gemma3) && s.HeadCount * s.HeadDim != s.EmbeddingLength)
             throw new ArgumentException($"synthetic model '{s.Name}': {s.Architecture} needs head_count x head size = width ({s.HeadCount} x {s.HeadDim} != {s.EmbeddingLength})");
     }
 
     private static bool IsGemma(SyntheticModelSpec s) => s.Family is SyntheticFamily.Gemma2 or SyntheticFamily.Gemma3;
+
+    /// <summary>convert_hf_to_gguf.py's LongRoPE attention factor: sqrt(1 + ln(scale) / ln(original context)).</summary>
+    public static float LongRopeAttentionFactor(int contextLength, int originalContextLength)
+    {
+        double scale = (double)contextLength / originalContextLength;
+        return scale > 1.0 ? (float)Math.Sqrt(1 + Math.Log(scale) / Math.Log(originalContextLength)) : 1f;
+    }
+
+    /// <summary>
+    /// Factor sets shaped like Phi-3.5-mini's: the short set near 1, the long one rising from 1 over the high frequencies
+    /// to past the context ratio over the low ones (so the two differ at every pair but the first).
+    /// </summary>
+    private static (float[] Long, float[] Short) LongRopeFactors(int pairs, int contextLength, int originalContextLength)
+    {
+        float scale = Math.Max(2f, (float)contextLength / originalContextLength);
+        var longFactors = new float[pairs];
+        var shortFactors = new float[pairs];
+        for (int i = 0; i < pairs; i++)
+        {
+            float t = pairs == 1 ? 1f : (float)i / (pairs - 1);
+            longFactors[i] = 1f + (1.5f * scale - 1f) * t * t;
+            shortFactors[i] = 1f + 0.25f * t;
+        }
+        return (longFactors, shortFactors);
+    }
 
     private static void Matrix(GgufWriter w, SyntheticModelSpec spec, NormalSampler rng, string name, int rows, int cols, float std)
     {

@@ -14,7 +14,9 @@ public static class SyntheticVocabulary
     /// <summary>Token types as llama.cpp's llama_token_type numbers them.</summary>
     private const int Normal = 1, UnknownType = 2, Control = 3, ByteType = 6;
 
-    public static void AddTo(GgufWriter writer, int vocabSize)
+    /// <param name="controlTokens">control tokens that take the last ids (Phi-3's &lt;|endoftext|&gt;, which llama.cpp
+    /// looks up by text when general.name names a Phi-3).</param>
+    public static void AddTo(GgufWriter writer, int vocabSize, IReadOnlyList<string>? controlTokens = null)
     {
         if (vocabSize < FirstByte + 256)
             throw new ArgumentOutOfRangeException(nameof(vocabSize), $"a SentencePiece vocabulary with byte fallback needs at least {FirstByte + 256} tokens, got {vocabSize}");
@@ -37,6 +39,16 @@ public static class SyntheticVocabulary
             tokens[i] = Piece(k);
             scores[i] = -k;
             types[i] = Normal;
+        }
+        controlTokens ??= [];
+        if (vocabSize - controlTokens.Count < FirstByte + 256)
+            throw new ArgumentOutOfRangeException(nameof(controlTokens), $"{controlTokens.Count} control tokens leave no room in a vocabulary of {vocabSize}");
+        for (int i = 0; i < controlTokens.Count; i++)
+        {
+            int id = vocabSize - controlTokens.Count + i;
+            tokens[id] = controlTokens[i];
+            scores[id] = 0;
+            types[id] = Control;
         }
         writer.Add("tokenizer.ggml.model", "llama");
         writer.Add("tokenizer.ggml.tokens", tokens);

@@ -47,13 +47,11 @@ public sealed unsafe class KiviKeyBasis
         _start = new float[Tiles * _pairs * 2];
         _step = new float[_pairs * 2 * T];
         if (rope is not { } spec) return;
-        // theta_i = freqScale · base^(-2i/dims) / factor_i, as Rope.Angles; in double here, since only this table's
-        // two directions need to agree with each other.
-        double thetaScale = Math.Pow(spec.FreqBase, -2.0 / spec.Dims);
+        // theta_i = freqScale · base^(-2i/dims) / factor_i (YaRN-blended), as Rope.Angles; in double here, since only
+        // this table's two directions need to agree with each other. The magnitude stays in the keys: only the turn is undone.
         for (int i = 0; i < _pairs; i++)
         {
-            double factor = spec.FreqFactors is { Length: > 0 } f ? f[i] : 1.0;
-            double theta = spec.FreqScale * Math.Pow(thetaScale, i) / factor;
+            double theta = Rope.Frequency(spec, i);
             for (int j = 0; j < T; j++)
             {
                 _step[(i * 2) * T + j] = (float)Math.Cos(j * theta);
@@ -345,6 +343,3 @@ public sealed unsafe class KiviKeyBasis
         (va - vb).Store(b);
     }
 }
-
-/// <summary>How a model rotates its keys by position (what <see cref="Rope"/> takes), for stores that undo it.</summary>
-public readonly record struct RopeSpec(RopeStyle Style, int Dims, float FreqBase, float FreqScale, float[]? FreqFactors = null);

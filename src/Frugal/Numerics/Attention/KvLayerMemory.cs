@@ -1,3 +1,5 @@
+using Frugal.Numerics.Ops;
+
 namespace Frugal.Numerics.Attention;
 
 /// <summary>

@@ -10,16 +10,27 @@ public enum RopeStyle
     NeoX,
 }
 
-/// <summary>Rotary position embedding (Su et al., RoFormer), computed the way ggml_rope_ext is without YaRN.</summary>
+/// <summary>Rotary position embedding (Su et al., RoFormer), computed the way ggml_rope_ext is, YaRN included.</summary>
 public static class Rope
 {
+    /// <summary>
+    /// The rotation of one position under <paramref name="spec"/>: <paramref name="cos"/> and <paramref name="sin"/> are
+    /// [Dims/2], each times <see cref="RopeSpec.Magnitude"/> (1 unless the file asks for an attention factor or YaRN).
+    /// </summary>
+    public static void Angles(int position, in RopeSpec spec, Span<float> cos, Span<float> sin) =>
+        Angles(position, spec.Dims, spec.FreqBase, spec.FreqScale, spec.FreqFactors, spec.Yarn, spec.Magnitude, cos, sin);
+
     /// <summary>
     /// The rotation angles of one position: <paramref name="cos"/> and <paramref name="sin"/> are [ropeDims/2].
     /// theta_i = freqScale · position · base^(-2i/ropeDims) / freqFactors[i]; freqFactors is the optional
     /// rope_freqs tensor (Llama 3.1 frequency scaling), empty when absent.
     /// </summary>
     public static void Angles(int position, int ropeDims, float freqBase, float freqScale, ReadOnlySpan<float> freqFactors,
-        Span<float> cos, Span<float> sin)
+        Span<float> cos, Span<float> sin) =>
+        Angles(position, ropeDims, freqBase, freqScale, freqFactors, null, 1f, cos, sin);
+
+    private static void Angles(int position, int ropeDims, float freqBase, float freqScale, ReadOnlySpan<float> freqFactors,
+        RopeYarn? yarn, float magnitude, Span<float> cos, Span<float> sin)
     {
         int half = ropeDims / 2;
         if (ropeDims <= 0 || ropeDims % 2 != 0)
@@ -31,14 +42,36 @@ public static class Rope
         // Same recurrence as ggml's rope cache (theta *= theta_scale in float) so angles agree to the last bit.
         float thetaScale = MathF.Pow(freqBase, -2.0f / ropeDims);
         float theta = position;
+        bool blend = yarn is { ExtFactor: not 0f };
+        var y = yarn.GetValueOrDefault();
         for (int i = 0; i < half; i++)
         {
             float factor = freqFactors.IsEmpty ? 1.0f : freqFactors[i];
-            float angle = freqScale * (theta / factor);
-            cos[i] = MathF.Cos(angle);
-            sin[i] = MathF.Sin(angle);
+            float extrapolated = theta / factor;
+            float angle = freqScale * extrapolated;
+            if (blend)
+            {
+                float mix = y.Mix(i);
+                angle = angle * (1 - mix) + extrapolated * mix;
+            }
+            cos[i] = MathF.Cos(angle) * magnitude;
+            sin[i] = MathF.Sin(angle) * magnitude;
             theta *= thetaScale;
         }
+    }
+
+    /// <summary>
+    /// The angle pair <paramref name="pair"/> turns per position under <paramref name="spec"/> (YaRN's blend included),
+    /// in double: for tables that rotate by position deltas rather than call <see cref="Angles(int, in RopeSpec, Span{float}, Span{float})"/>.
+    /// </summary>
+    public static double Frequency(in RopeSpec spec, int pair)
+    {
+        double factor = spec.FreqFactors is { Length: > 0 } f ? f[pair] : 1.0;
+        double extrapolated = Math.Pow(spec.FreqBase, -2.0 * pair / spec.Dims) / factor;
+        double interpolated = spec.FreqScale * extrapolated;
+        if (spec.Yarn is not { ExtFactor: not 0f } y) return interpolated;
+        double mix = y.Mix(pair);
+        return interpolated * (1 - mix) + extrapolated * mix;
     }
 
     /// <summary>
