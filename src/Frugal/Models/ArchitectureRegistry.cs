@@ -11,6 +11,8 @@ public static class ArchitectureRegistry
         ["llama"] = Llama.Load,
         ["qwen2"] = Qwen2.Load,
         ["qwen3"] = Qwen3.Load,
+        ["qwen3moe"] = Qwen3Moe.Load,
+        ["olmoe"] = Olmoe.Load,
     };
 
     /// <summary>Names some converters write for files that are llama in every tensor and key but the prefix.</summary>
@@ -50,6 +52,8 @@ public static class ArchitectureRegistry
     internal static ILanguageModel Build(GgufFile file, string arch, TransformerParts parts, ModelLoadOptions options)
     {
         var config = HyperParameters.Read(file, arch, parts.Rope);
+        if (config.ExpertCount > 0 && options.MemoryBudget is not null)
+            throw new NotSupportedException($"{arch}: a memory budget (--mem-budget) cannot stream mixture-of-experts weights yet; load without a budget");
         WeightResidency residency;
         try
         {

@@ -19,19 +19,22 @@ internal sealed class LayerWeights
     public float[]? QNorm { get; init; }                // [headDim]
     public float[]? KNorm { get; init; }                // [headDim]
     public required float[] FfnNorm { get; init; }      // [dim]
-    public required WeightMatrix Gate { get; init; }    // [ff, dim]
-    public required WeightMatrix Up { get; init; }      // [ff, dim]
-    public required WeightMatrix Down { get; init; }    // [dim, ff]
+    public WeightMatrix? Gate { get; init; }            // [ff, dim]; null in a mixture-of-experts layer
+    public WeightMatrix? Up { get; init; }              // [ff, dim]
+    public WeightMatrix? Down { get; init; }            // [dim, ff]
+    public MixtureOfExperts? Experts { get; init; }     // the feed-forward of a mixture-of-experts layer, else null
 
     /// <summary>The same layer with each matrix replaced by <paramref name="map"/>'s (a streamed layer over a buffer).</summary>
     public LayerWeights WithMatrices(Func<WeightMatrix, WeightMatrix> map) => new()
     {
         AttnNorm = AttnNorm, Q = map(Q), K = map(K), V = map(V), Output = map(Output),
         QBias = QBias, KBias = KBias, VBias = VBias, OutputBias = OutputBias, QNorm = QNorm, KNorm = KNorm,
-        FfnNorm = FfnNorm, Gate = map(Gate), Up = map(Up), Down = map(Down),
+        FfnNorm = FfnNorm, Gate = Gate is null ? null : map(Gate), Up = Up is null ? null : map(Up), Down = Down is null ? null : map(Down),
+        Experts = Experts,
     };
 
-    public IEnumerable<WeightMatrix> Matrices() => [Q, K, V, Output, Gate, Up, Down];
+    public IEnumerable<WeightMatrix> Matrices() =>
+        Experts is { } e ? [Q, K, V, Output, .. e.Matrices()] : [Q, K, V, Output, Gate!, Up!, Down!];
 }
 
 /// <summary>All weights of a decoder-only transformer, looked up by llama.cpp's tensor names.</summary>
@@ -48,7 +51,7 @@ internal sealed class TransformerWeights
 
     /// <summary>Every matrix the forward pass multiplies by (the token embedding only when tied to the output).</summary>
     private IEnumerable<WeightMatrix> Multiplied() =>
-        Layers.SelectMany(l => new[] { l.Q, l.K, l.V, l.Output, l.Gate, l.Up, l.Down }).Append(Output);
+        Layers.SelectMany(l => l.Matrices()).Append(Output);
 
     /// <summary>
     /// Repacks the matrices whose kernel on this CPU has a faster layout (<see cref="WeightMatrix.PrepareKernelLayout"/>;
@@ -88,6 +91,7 @@ internal sealed class TransformerWeights
     {
         int dim = c.EmbeddingLength, q = c.QueryDim, kv = c.KvDim, ff = c.FeedForwardLength, hd = c.HeadDim;
         var embedding = t.Matrix("token_embd.weight", c.VocabSize, dim);
+        bool moe = MixtureOfExperts.IsPresent(t, c, parts);
         var layers = new LayerWeights[c.BlockCount];
         for (int i = 0; i < layers.Length; i++)
         {
@@ -103,12 +107,13 @@ internal sealed class TransformerWeights
                 KBias = Vector(t, parts.QkvBias, p + "attn_k.bias", kv),
                 VBias = Vector(t, parts.QkvBias, p + "attn_v.bias", kv),
                 OutputBias = Vector(t, parts.OutputBias, p + "attn_output.bias", dim),
-                QNorm = Vector(t, parts.QkNorm, p + "attn_q_norm.weight", hd),
-                KNorm = Vector(t, parts.QkNorm, p + "attn_k_norm.weight", hd),
+                QNorm = Vector(t, parts.QkNorm, p + "attn_q_norm.weight", parts.QkNormSpan == QkNormSpan.Head ? hd : q),
+                KNorm = Vector(t, parts.QkNorm, p + "attn_k_norm.weight", parts.QkNormSpan == QkNormSpan.Head ? hd : kv),
                 FfnNorm = t.Vector(p + "ffn_norm.weight", dim),
-                Gate = t.Matrix(p + "ffn_gate.weight", ff, dim),
-                Up = t.Matrix(p + "ffn_up.weight", ff, dim),
-                Down = t.Matrix(p + "ffn_down.weight", dim, ff),
+                Gate = moe ? null : t.Matrix(p + "ffn_gate.weight", ff, dim),
+                Up = moe ? null : t.Matrix(p + "ffn_up.weight", ff, dim),
+                Down = moe ? null : t.Matrix(p + "ffn_down.weight", dim, ff),
+                Experts = moe ? MixtureOfExperts.Load(t, p, c, parts) : null,
             };
         }
         var weights = new TransformerWeights

@@ -42,6 +42,13 @@ public static class SyntheticModelWriter
         w.Add($"{arch}.attention.layer_norm_rms_epsilon", spec.RmsNormEpsilon);
         w.Add($"{arch}.rope.freq_base", spec.RopeFreqBase);
         w.Add($"{arch}.rope.dimension_count", (uint)spec.HeadDim);
+        if (spec.Experts is { } experts)
+        {
+            w.Add($"{arch}.expert_count", (uint)experts.Count);
+            w.Add($"{arch}.expert_used_count", (uint)experts.Used);
+            if (spec.Family == SyntheticFamily.Qwen3)
+                w.Add($"{arch}.expert_feed_forward_length", (uint)experts.FeedForwardLength);
+        }
         SyntheticVocabulary.AddTo(w, vocab);
 
         float embedStd = 2f / MathF.Sqrt(dim);
@@ -66,8 +73,19 @@ public static class SyntheticModelWriter
                 Norm(w, rng, p + "attn_q_norm.weight", spec.HeadDim);
                 Norm(w, rng, p + "attn_k_norm.weight", spec.HeadDim);
             }
+            if (spec.Family == SyntheticFamily.Olmoe)
+            {
+                Norm(w, rng, p + "attn_q_norm.weight", qDim);
+                Norm(w, rng, p + "attn_k_norm.weight", kvDim);
+            }
             Matrix(w, spec, rng, p + "attn_output.weight", dim, qDim, 1f / MathF.Sqrt(qDim));
             Norm(w, rng, p + "ffn_norm.weight", dim);
+            if (spec.Experts is { } e)
+            {
+                SyntheticExpertTensors.Add(w, p, dim, e, (name, dims, std) => Tensor(w, spec, rng, name, dims, std),
+                    (name, rows, cols, std) => RouterMatrix(w, rng, name, rows, cols, std));
+                continue;
+            }
             Matrix(w, spec, rng, p + "ffn_gate.weight", ff, dim, 1f / MathF.Sqrt(dim));
             Matrix(w, spec, rng, p + "ffn_up.weight", ff, dim, 1f / MathF.Sqrt(dim));
             Matrix(w, spec, rng, p + "ffn_down.weight", dim, ff, 1f / MathF.Sqrt(ff));
@@ -88,6 +106,7 @@ public static class SyntheticModelWriter
             throw new ArgumentException($"synthetic model '{s.Name}': RoPE needs an even head size, got {s.HeadDim}");
         if (s.RopeScaling is not null && s.Family != SyntheticFamily.Llama3)
             throw new ArgumentException($"synthetic model '{s.Name}': rope_freqs scaling is a llama-family tensor");
+        SyntheticExpertTensors.Validate(s);
         if (s.Family != SyntheticFamily.Qwen3 && s.HeadCount * s.HeadDim != s.EmbeddingLength)
             throw new ArgumentException($"synthetic model '{s.Name}': {s.Architecture} needs head_count x head size = width ({s.HeadCount} x {s.HeadDim} != {s.EmbeddingLength})");
     }
@@ -97,6 +116,22 @@ public static class SyntheticModelWriter
         var values = new float[(long)rows * cols];  // [rows, cols]
         rng.Fill(values, 0f, std);
         w.AddTensor(name, spec.WeightType, [cols, rows], Encode(spec.WeightType, values, name));
+    }
+
+    /// <summary>A weight of any rank (ggml dims, fastest first) in the spec's weight type.</summary>
+    private static void Tensor(GgufWriter w, SyntheticModelSpec spec, NormalSampler rng, string name, long[] dims, float std)
+    {
+        var values = new float[dims.Aggregate(1L, (a, d) => a * d)];
+        rng.Fill(values, 0f, std);
+        w.AddTensor(name, spec.WeightType, dims, Encode(spec.WeightType, values, name));
+    }
+
+    /// <summary>An F32 matrix whatever the spec's weight type (the MoE router, which converters and llama-quantize keep in F32).</summary>
+    private static void RouterMatrix(GgufWriter w, NormalSampler rng, string name, int rows, int cols, float std)
+    {
+        var values = new float[(long)rows * cols];
+        rng.Fill(values, 0f, std);
+        w.AddTensor(name, [cols, rows], values);
     }
 
     private static void Norm(GgufWriter w, NormalSampler rng, string name, int length) => Vector(w, rng, name, length, 1f, 0.1f);
