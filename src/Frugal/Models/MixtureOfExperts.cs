@@ -72,6 +72,14 @@ internal sealed class MixtureOfExperts
     }
 
     /// <summary>
+    /// Test seam (per thread): hears, for each routed token of a step (its row), how far the k-th chosen expert's
+    /// probability is above the best one left out, relative to it. Near 0 the choice is a tie that the last bits of the
+    /// activations can flip. Null in normal use.
+    /// </summary>
+    [ThreadStatic]
+    internal static Action<int, float>? RoutingObserver;
+
+    /// <summary>
     /// Picks each token's experts from the router's <paramref name="logits"/> [n, experts]: softmax over all experts,
     /// the <paramref name="k"/> largest probabilities (highest first; the lower index on a tie), optionally divided by
     /// their sum (clamped below at 2^-14 as ggml does). Writes <paramref name="chosen"/> and <paramref name="weights"/>,
@@ -95,6 +103,12 @@ internal sealed class MixtureOfExperts
                 w[j] = probs[best];
                 sum += probs[best];
                 probs[best] = -1; // taken
+            }
+            if (RoutingObserver is { } observe)
+            {
+                float next = 0; // the best expert not taken (taken ones are -1)
+                for (int e = 0; e < experts; e++) next = MathF.Max(next, probs[e]);
+                observe(i, (w[k - 1] - next) / w[k - 1]);
             }
             if (normalize)
             {

@@ -36,6 +36,16 @@ public class MixtureOfExpertsParityTests(ITestOutputHelper output)
         },
     };
 
+    /// <summary>
+    /// Routing is discrete: where the k-th expert's probability is within 2% of the best one left out, the last bits of
+    /// the activations decide which of the two a token gets, and the 8-bit activation rounding before every quantized
+    /// matmul (which differs between the engines at ~1e-6 boundaries, see <see cref="QuantizedParityTests"/>) moves router
+    /// logits by far more than that. Measured here: flips at relative gaps of 3e-4 and 1.1e-2 (OLMoE, Q8_0), each moving
+    /// that position's logits to a cosine of 0.988-0.998; every other position stays above 0.999. Such positions are
+    /// allowed below 0.999 (never below 0.98, at most 1% of the prompt); every other position must meet 0.999.
+    /// </summary>
+    private const float NearTie = 0.02f;
+
     public static TheoryData<MoeFamily> Families() => new(Enum.GetValues<MoeFamily>());
 
     public static TheoryData<MoeFamily, LLamaFtype> QuantizedCases()
@@ -86,11 +96,43 @@ public class MixtureOfExpertsParityTests(ITestOutputHelper output)
         float[] expected;
         using (var oracle = LlamaCppModel.Load(path, ContextSize))
             expected = oracle.Logits(prompt);
-        var (actual, routed) = Evaluate(path, prompt);
+        var nearTies = new HashSet<int>();
+        MixtureOfExperts.RoutingObserver = (row, gap) => { if (gap < NearTie) nearTies.Add(row); };
+        float[] actual;
+        long[][] routed;
+        try
+        {
+            (actual, routed) = Evaluate(path, prompt);
+        }
+        finally
+        {
+            MixtureOfExperts.RoutingObserver = null;
+        }
 
-        // The argmax margin of QuantizedParityTests: 8-bit activation rounding flips move logits by up to ~0.1.
-        double worst = LogitComparison.AssertClose(expected, actual, spec.VocabSize, minCosine: 0.999, margin: 0.05f);
-        output.WriteLine($"{spec.Name} {type}: worst cosine {worst:F6}, max |diff| {LogitComparison.MaxAbsDiff(expected, actual):G3}");
+        int vocab = spec.VocabSize;
+        double worst = 1, worstAway = 1;
+        var flipped = new List<string>();
+        for (int p = 0; p < prompt.Length; p++)
+        {
+            var e = expected.AsSpan(p * vocab, vocab);
+            var a = actual.AsSpan(p * vocab, vocab);
+            double cos = LogitComparison.Cosine(e, a);
+            worst = Math.Min(worst, cos);
+            if (cos < 0.999 && nearTies.Contains(p))
+            {
+                flipped.Add($"{p} ({cos:F4})");
+                Assert.True(cos >= 0.98, $"position {p}: cosine {cos:F6} even for a routing near-tie");
+                continue;
+            }
+            worstAway = Math.Min(worstAway, cos);
+            Assert.True(cos >= 0.999, $"position {p}: cosine {cos:F7} < 0.999 (max |diff| {LogitComparison.MaxAbsDiff(e, a):G4}; no routing near-tie here)");
+            // The argmax margin of QuantizedParityTests: 8-bit activation rounding flips move logits by up to ~0.1.
+            if (LogitComparison.TopTwoMargin(e) > 0.05f)
+                Assert.True(LogitComparison.ArgMax(e) == LogitComparison.ArgMax(a), $"position {p}: argmax differs from llama.cpp's");
+        }
+        Assert.True(flipped.Count <= prompt.Length / 100, $"{flipped.Count} positions below 0.999 at routing near-ties: {string.Join(", ", flipped)}");
+        output.WriteLine($"{spec.Name} {type}: worst cosine {worst:F6} ({worstAway:F6} away from routing near-ties; below 0.999 at near-ties: " +
+                         $"{(flipped.Count == 0 ? "none" : string.Join(", ", flipped))}), max |diff| {LogitComparison.MaxAbsDiff(expected, actual):G3}");
         AssertEveryExpertRouted(spec, routed, prompt.Length);
     }
 
