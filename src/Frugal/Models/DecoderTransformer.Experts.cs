@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Frugal.Numerics;
 using Frugal.Numerics.Ops;
 
 namespace Frugal.Models;
@@ -31,6 +32,12 @@ internal sealed partial class DecoderTransformer
         var chosen = es.Chosen.AsSpan(0, n * k);
         var weights = es.Weights.AsSpan(0, n * k);
         MixtureOfExperts.Route(logits, n, k, moe.NormalizeWeights, chosen, weights, es.Probs);
+
+        if (n == 1)
+        {
+            OneTokenExperts(moe, x, chosen, weights, s.Residual.AsSpan(0, dim), es);
+            return;
+        }
 
         // Counting sort of the n·k (token, slot) pairs by expert: Start[e] .. Start[e + 1] are expert e's pairs.
         var start = es.Start;
@@ -66,6 +73,36 @@ internal sealed partial class DecoderTransformer
         }
     }
 
+    /// <summary>
+    /// A single token (a decode step of one sequence): its k experts' gate and up matrices in one step of the compute
+    /// team, then their k down matrices in another (<see cref="WeightMatrix.MultiplyEach"/>), so the chosen experts'
+    /// bytes are read by every thread with two barriers per layer; row for row the same kernels as the per-expert path.
+    /// </summary>
+    private static void OneTokenExperts(MixtureOfExperts moe, ReadOnlySpan<float> x, ReadOnlySpan<int> chosen, ReadOnlySpan<float> weights,
+        Span<float> residual, ExpertScratch es)
+    {
+        int k = moe.Used, ff = es.ExpertFf, dim = x.Length;
+        var gateUp = es.GateUpMatrices;
+        var down = es.DownMatrices;
+        for (int j = 0; j < k; j++)
+        {
+            gateUp[2 * j] = moe.Gate[chosen[j]];
+            gateUp[2 * j + 1] = moe.Up[chosen[j]];
+            down[j] = moe.Down[chosen[j]];
+        }
+        var hidden = es.GateUp.AsSpan(0, 2 * k * ff); // [k, 2, ff]: expert j's gate then its up
+        WeightMatrix.MultiplyEach(gateUp.AsSpan(0, 2 * k), x, 0, hidden, 1);
+        for (int j = 0; j < k; j++)
+            SwiGlu.ApplyInPlace(hidden.Slice(2 * j * ff, ff), hidden.Slice((2 * j + 1) * ff, ff));
+        var output = es.Output.AsSpan(0, k * dim);
+        WeightMatrix.MultiplyEach(down.AsSpan(0, k), hidden, 2 * ff, output, 1);
+        for (int j = 0; j < k; j++)
+        {
+            TensorPrimitives.MultiplyAdd(output.Slice(j * dim, dim), weights[j], residual, residual);
+            moe.Record(chosen[j], 1);
+        }
+    }
+
     /// <summary>Buffers of the expert feed-forward for steps of up to <see cref="Tokens"/> tokens; grown, never shrunk.</summary>
     private sealed class ExpertScratch(ModelConfig c, int tokens)
     {
@@ -80,6 +117,10 @@ internal sealed partial class DecoderTransformer
         public float[] Input { get; } = new float[tokens * c.EmbeddingLength];              // [tokens, dim] one expert's rows
         public float[] Gate { get; } = new float[tokens * c.ExpertFeedForwardLength];       // [tokens, expertFf]
         public float[] Up { get; } = new float[tokens * c.ExpertFeedForwardLength];         // [tokens, expertFf]
-        public float[] Output { get; } = new float[tokens * c.EmbeddingLength];             // [tokens, dim]
+        public float[] Output { get; } = new float[Math.Max(tokens, c.ExpertUsedCount) * c.EmbeddingLength]; // [tokens or k, dim]
+        public int ExpertFf { get; } = c.ExpertFeedForwardLength;
+        public float[] GateUp { get; } = new float[2 * c.ExpertUsedCount * c.ExpertFeedForwardLength];    // [k, 2, expertFf] one token's
+        public WeightMatrix[] GateUpMatrices { get; } = new WeightMatrix[2 * c.ExpertUsedCount];        // [k, 2] its experts' gate, up
+        public WeightMatrix[] DownMatrices { get; } = new WeightMatrix[c.ExpertUsedCount];              // [k] their down
     }
 }
