@@ -21,7 +21,7 @@ internal static class HyperParameters
             throw new ModelFormatException(file.Path, $"{arch}.attention.head_count_kv", $"{kvHeads} must divide head_count {heads}");
         int ff = Required(file, $"{arch}.feed_forward_length");
         // Some converters write expert_count = 0 (and expert_used_count = 0) for dense models.
-        int experts = file.Find($"{arch}.expert_count") is { IsArray: false } e && e.AsInt64() == 0 ? 0 : Optional(file, $"{arch}.expert_count") ?? 0;
+        int experts = IsZero(file, $"{arch}.expert_count") ? 0 : Optional(file, $"{arch}.expert_count") ?? 0;
         int expertsUsed = experts > 0 ? Required(file, $"{arch}.expert_used_count") : 0;
         if (expertsUsed > experts)
             throw new ModelFormatException(file.Path, $"{arch}.expert_used_count", $"{expertsUsed} is more than expert_count {experts}");
@@ -68,6 +68,18 @@ internal static class HyperParameters
         double factor = file.GetDouble($"{arch}.rope.scaling.factor") ?? 0.0;
         if (factor < 0) throw new ModelFormatException(file.Path, $"{arch}.rope.scaling.factor", $"{factor} must not be negative");
         return factor == 0.0 ? 1.0f : (float)(1.0 / factor);
+    }
+
+    private static bool IsZero(GgufFile file, string key)
+    {
+        try
+        {
+            return file.Find(key) is { IsArray: false } value && value.AsInt64() == 0;
+        }
+        catch (InvalidCastException)
+        {
+            return false; // Optional names the problem
+        }
     }
 
     private static int Required(GgufFile file, string key) =>
