@@ -25,6 +25,37 @@ internal static class BenchFiles
     ];
 
     /// <summary>
+    /// Qwen3-30B-A3B's layer pattern scaled down to ~1.1 GB in Q4_0 (~2 GB in Q8_0): its 48 layers, 128 experts with 8
+    /// used per token, the real vocabulary (151936, untied output), heads of 128 with queries twice the width and 8 query
+    /// heads per KV head, and the same ratios of width to expert width (2048 : 768 there, 512 : 192 here). Written in its
+    /// block type by Frugal's own writer and quantizer (bit-exact with ggml's for Q4_0 and Q8_0; an F16 intermediate
+    /// would be ~4 GB in memory), with the router in F32 as converters write it.
+    /// </summary>
+    public static SyntheticModelSpec Qwen3MoeScaled(GgmlType type) => new()
+    {
+        Family = SyntheticFamily.Qwen3,
+        EmbeddingLength = 512,
+        BlockCount = 48,
+        HeadCount = 8,
+        HeadCountKv = 1,
+        HeadDim = 128,
+        FeedForwardLength = 1536, // Qwen3-30B-A3B's dense intermediate_size 6144, scaled as the width: written, unused
+        VocabSize = 151936,
+        ContextLength = 40960,
+        RopeFreqBase = 1000000f,
+        RmsNormEpsilon = 1e-6f,
+        Experts = new SyntheticExperts(128, 8, 192),
+        WeightType = type,
+        Seed = 1234,
+    };
+
+    private static readonly (string Name, Func<SyntheticModelSpec> Spec)[] Direct =
+    [
+        ("qwen3-30b-a3b-scaled-q4_0", () => Qwen3MoeScaled(GgmlType.Q4_0)),
+        ("qwen3-30b-a3b-scaled-q8_0", () => Qwen3MoeScaled(GgmlType.Q8_0)),
+    ];
+
+    /// <summary>
     /// Writes whichever of the five files (or of those named in <paramref name="only"/>, e.g.
     /// <c>qwen2.5-0.5b-shape-q8_0</c>) <paramref name="directory"/> lacks; returns their paths.
     /// </summary>
@@ -66,11 +97,24 @@ internal static class BenchFiles
                 made.Add(path);
             }
         }
+        foreach (var (name, spec) in Direct.Where(d => only is null || only.Contains(d.Name)))
+        {
+            string path = Path.Combine(directory, name + ".gguf");
+            if (!File.Exists(path))
+            {
+                Console.WriteLine($"writing {path} (random weights; the writer holds the whole file in memory)");
+                SyntheticModelWriter.Write(spec(), path + ".partial");
+                File.Move(path + ".partial", path, overwrite: true);
+            }
+            Console.WriteLine($"{path}  {new FileInfo(path).Length / 1e6:F0} MB");
+            made.Add(path);
+        }
         return made;
     }
 
     /// <summary>The five files' names without <c>.gguf</c>, as <c>make-files --only</c> takes them.</summary>
-    public static IReadOnlyList<string> Names { get; } = Families.SelectMany(f => f.Quants.Select(q => $"{f.Stem}-{q.Suffix}")).ToArray();
+    public static IReadOnlyList<string> Names { get; } =
+        Families.SelectMany(f => f.Quants.Select(q => $"{f.Stem}-{q.Suffix}")).Concat(Direct.Select(d => d.Name)).ToArray();
 
     /// <summary>
     /// Writes only the two F16 files (the serving-parity check compares F16 weights, where llama.cpp and Frugal differ

@@ -7,6 +7,8 @@ using Frugal.Numerics.Kernels;
 // Usage: see bench/README.md.
 if (args.Length > 0 && args[0] == "side-by-side")
     return RunSideBySide(args[1..]);
+if (args.Length > 0 && args[0] == "expert-traffic")
+    return ExpertTraffic.Run(args[1..]);
 if (args.Length > 0 && args[0] == "cluster")
     return Frugal.Bench.ClusterBench.Run(args[1..]);
 if (args.Length > 0 && args[0] == "serving")

@@ -15,6 +15,8 @@ public static class ArchitectureRegistry
         ["gemma3"] = Gemma3.Load,
         ["phi3"] = Phi3.Load,
         ["smollm3"] = SmolLM3.Load,
+        ["qwen3moe"] = Qwen3Moe.Load,
+        ["olmoe"] = Olmoe.Load,
     };
 
     /// <summary>Names some converters write for files that are llama in every tensor and key but the prefix.</summary>
@@ -55,6 +57,8 @@ public static class ArchitectureRegistry
     {
         var config = HyperParameters.Read(file, arch, parts.Rope);
         if (parts.Configure is not null) config = parts.Configure(file, arch, config);
+        if (config.ExpertCount > 0 && options.MemoryBudget is not null)
+            throw new NotSupportedException($"{arch}: a memory budget (--mem-budget) cannot stream mixture-of-experts weights yet; load without a budget");
         WeightResidency residency;
         try
         {

@@ -97,20 +97,27 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
         AddBias(k, w.KBias, n);
         AddBias(v, w.VBias, n);
 
+        bool perHead = _parts.QkNormSpan == QkNormSpan.Head;
         for (int i = 0; i < n; i++)
         {
             var cos = (localRope ? s.CosLocal : s.Cos).AsSpan(i * half, half);
             var sin = (localRope ? s.SinLocal : s.Sin).AsSpan(i * half, half);
+            if (!perHead && w.QNorm is not null)
+            {
+                // OLMoE: one RMSNorm over the whole query (and key) projection, before it is cut into heads.
+                RmsNorm.Apply(q.Slice(i * qDim, qDim), w.QNorm, c.RmsNormEpsilon, q.Slice(i * qDim, qDim));
+                RmsNorm.Apply(k.Slice(i * kvDim, kvDim), w.KNorm!, c.RmsNormEpsilon, k.Slice(i * kvDim, kvDim));
+            }
             for (int h = 0; h < c.HeadCount; h++)
             {
                 var head = q.Slice(i * qDim + h * hd, hd);
-                if (w.QNorm is not null) RmsNorm.Apply(head, w.QNorm, c.RmsNormEpsilon, head);
+                if (perHead && w.QNorm is not null) RmsNorm.Apply(head, w.QNorm, c.RmsNormEpsilon, head);
                 if (rotate) Rope.Apply(head, cos, sin, _parts.Rope);
             }
             for (int h = 0; h < c.HeadCountKv; h++)
             {
                 var head = k.Slice(i * kvDim + h * hd, hd);
-                if (w.KNorm is not null) RmsNorm.Apply(head, w.KNorm, c.RmsNormEpsilon, head);
+                if (perHead && w.KNorm is not null) RmsNorm.Apply(head, w.KNorm, c.RmsNormEpsilon, head);
                 if (rotate) Rope.Apply(head, cos, sin, _parts.Rope);
             }
         }
@@ -118,18 +125,23 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
 
     private void FeedForwardBlock(LayerWeights w, int n, ForwardScratch s)
     {
+        if (w.Experts is { } experts)
+        {
+            ExpertFeedForwardBlock(w.FfnNorm, experts, n, s);
+            return;
+        }
         var c = Config;
         int dim = c.EmbeddingLength, ff = c.FeedForwardLength;
         var x = s.Normed.AsSpan(0, n * dim);
         RmsNorm.ApplyRows(s.Residual, w.FfnNorm, c.RmsNormEpsilon, x, n);
         var gate = s.Gate.AsSpan(0, n * ff);
         var up = s.Up.AsSpan(0, n * ff);
-        w.Gate.Multiply(x, gate, n);
-        w.Up.Multiply(x, up, n);
+        w.Gate!.Multiply(x, gate, n);
+        w.Up!.Multiply(x, up, n);
         if (_parts.Gate == GateActivation.GeluTanh) GeGlu.ApplyInPlace(gate, up);
         else SwiGlu.ApplyInPlace(gate, up);
         var projected = s.Projected.AsSpan(0, n * dim);
-        w.Down.Multiply(gate, projected, n);
+        w.Down!.Multiply(gate, projected, n);
         if (w.FfnPostNorm is not null) RmsNorm.ApplyRows(projected, w.FfnPostNorm, c.RmsNormEpsilon, projected, n);
         TensorPrimitives.Add(s.Residual.AsSpan(0, n * dim), projected, s.Residual.AsSpan(0, n * dim));
     }

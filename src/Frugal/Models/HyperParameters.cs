@@ -19,8 +19,12 @@ internal static class HyperParameters
             throw new NotSupportedException($"{arch}.attention.value_length {valueDim} differs from key_length {headDim}; only equal key and value head sizes are supported");
         if (kvHeads > heads || heads % kvHeads != 0)
             throw new ModelFormatException(file.Path, $"{arch}.attention.head_count_kv", $"{kvHeads} must divide head_count {heads}");
-        if (file.Find($"{arch}.expert_count") is { IsArray: false } experts && experts.AsInt64() > 0)
-            throw new NotSupportedException($"{arch}.expert_count is set: mixture-of-experts models are not supported");
+        int ff = Required(file, $"{arch}.feed_forward_length");
+        // Some converters write expert_count = 0 (and expert_used_count = 0) for dense models.
+        int experts = IsZero(file, $"{arch}.expert_count") ? 0 : Optional(file, $"{arch}.expert_count") ?? 0;
+        int expertsUsed = experts > 0 ? Required(file, $"{arch}.expert_used_count") : 0;
+        if (expertsUsed > experts)
+            throw new ModelFormatException(file.Path, $"{arch}.expert_used_count", $"{expertsUsed} is more than expert_count {experts}");
 
         int ropeDims = Optional(file, $"{arch}.rope.dimension_count") ?? headDim;
         if (ropeDims % 2 != 0 || ropeDims > headDim)
@@ -47,7 +51,10 @@ internal static class HyperParameters
             HeadCount = heads,
             HeadCountKv = kvHeads,
             HeadDim = headDim,
-            FeedForwardLength = Required(file, $"{arch}.feed_forward_length"),
+            FeedForwardLength = ff,
+            ExpertCount = experts,
+            ExpertUsedCount = expertsUsed,
+            ExpertFeedForwardLength = experts > 0 ? Optional(file, $"{arch}.expert_feed_forward_length") ?? ff : 0,
             RmsNormEpsilon = eps,
             RopeFreqBase = freqBase,
             RopeStyle = ropeStyle,
@@ -58,6 +65,18 @@ internal static class HyperParameters
             RopeOriginalContextLength = scaling.OriginalContextLength,
             TiedEmbeddings = file.FindTensor("output.weight") is null,
         };
+    }
+
+    private static bool IsZero(GgufFile file, string key)
+    {
+        try
+        {
+            return file.Find(key) is { IsArray: false } value && value.AsInt64() == 0;
+        }
+        catch (InvalidCastException)
+        {
+            return false; // Optional names the problem
+        }
     }
 
     private static int Required(GgufFile file, string key) =>

@@ -15,6 +15,9 @@ internal static class Llama
         QkvBias = Presence.Optional,
         OutputBias = Presence.Optional,
         RopeFreqs = Presence.Optional,
+        // Mixtral: llama with {arch}.expert_count > 0, softmax routing, top-k weights renormalized.
+        Experts = Presence.Optional,
+        NormalizeExpertWeights = true,
     };
 
     public static ILanguageModel Load(GgufFile file, string arch, ModelLoadOptions options) => ArchitectureRegistry.Build(file, arch, Parts, options);

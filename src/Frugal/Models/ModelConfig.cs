@@ -74,6 +74,14 @@ public sealed record ModelConfig
 
     /// <summary>True when some layer rotates with another base or scale than the global one (Gemma 3's local layers).</summary>
     public bool HasLayerRope => Enumerable.Range(0, BlockCount).Any(l => RopeFreqBaseOf(l) != RopeFreqBase || RopeFreqScaleOf(l) != RopeFreqScale);
+    /// <summary>Experts per mixture-of-experts layer ({arch}.expert_count); 0 for a dense feed-forward.</summary>
+    public int ExpertCount { get; init; }
+
+    /// <summary>Experts each token is routed to ({arch}.expert_used_count, the top-k).</summary>
+    public int ExpertUsedCount { get; init; }
+
+    /// <summary>Hidden width of one expert ({arch}.expert_feed_forward_length, else feed_forward_length).</summary>
+    public int ExpertFeedForwardLength { get; init; }
 
     /// <summary>Width of the keys (and values) of all KV heads of one position: HeadCountKv · HeadDim.</summary>
     public int KvDim => HeadCountKv * HeadDim;

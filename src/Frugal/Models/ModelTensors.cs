@@ -22,6 +22,24 @@ internal sealed class ModelTensors(GgufFile file)
         return new WeightMatrix(t.Type, File.DataPointer(t), rows, cols, name);
     }
 
+    /// <summary>
+    /// The <paramref name="count"/> [rows, cols] matrices of a 3-D expert tensor (ggml dims [cols, rows, count]), each a
+    /// view of its own slice of the file's bytes in the stored type: nothing is copied or dequantized.
+    /// </summary>
+    public WeightMatrix[] ExpertMatrices(string name, int count, int rows, int cols)
+    {
+        var t = Get(name);
+        if (t.Dimensions.Length != 3 || t.Dimensions[0] != cols || t.Dimensions[1] != rows || t.Dimensions[2] != count)
+            throw new ModelFormatException(File.Path, name, $"shape {t.ShapeText}, expected [{cols}, {rows}, {count}] (cols, rows, experts)");
+        var first = new WeightMatrix(t.Type, File.DataPointer(t), rows, cols, $"{name}[0]");
+        long expertBytes = rows * first.RowBytes;
+        var experts = new WeightMatrix[count];
+        experts[0] = first;
+        for (int e = 1; e < count; e++)
+            experts[e] = new WeightMatrix(t.Type, File.DataPointer(t) + (nint)(e * expertBytes), rows, cols, $"{name}[{e}]");
+        return experts;
+    }
+
     public WeightMatrix? OptionalMatrix(string name, int rows, int cols) => Has(name) ? Matrix(name, rows, cols) : null;
 
     /// <summary>

@@ -19,9 +19,10 @@ internal sealed class LayerWeights
     public float[]? QNorm { get; init; }                // [headDim]
     public float[]? KNorm { get; init; }                // [headDim]
     public required float[] FfnNorm { get; init; }      // [dim]
-    public required WeightMatrix Gate { get; init; }    // [ff, dim]
-    public required WeightMatrix Up { get; init; }      // [ff, dim]
-    public required WeightMatrix Down { get; init; }    // [dim, ff]
+    public WeightMatrix? Gate { get; init; }            // [ff, dim]; null in a mixture-of-experts layer
+    public WeightMatrix? Up { get; init; }              // [ff, dim]
+    public WeightMatrix? Down { get; init; }            // [dim, ff]
+    public MixtureOfExperts? Experts { get; init; }     // the feed-forward of a mixture-of-experts layer, else null
     public float[]? AttnPostNorm { get; init; }         // [dim] Gemma's post_attention_norm
     public float[]? FfnPostNorm { get; init; }          // [dim] Gemma's post_ffw_norm
 
@@ -30,11 +31,12 @@ internal sealed class LayerWeights
     {
         AttnNorm = AttnNorm, Q = map(Q), K = map(K), V = map(V), Output = map(Output),
         QBias = QBias, KBias = KBias, VBias = VBias, OutputBias = OutputBias, QNorm = QNorm, KNorm = KNorm,
-        FfnNorm = FfnNorm, Gate = map(Gate), Up = map(Up), Down = map(Down),
-        AttnPostNorm = AttnPostNorm, FfnPostNorm = FfnPostNorm,
+        FfnNorm = FfnNorm, Gate = Gate is null ? null : map(Gate), Up = Up is null ? null : map(Up), Down = Down is null ? null : map(Down),
+        Experts = Experts, AttnPostNorm = AttnPostNorm, FfnPostNorm = FfnPostNorm,
     };
 
-    public IEnumerable<WeightMatrix> Matrices() => [Q, K, V, Output, Gate, Up, Down];
+    public IEnumerable<WeightMatrix> Matrices() =>
+        Experts is { } e ? [Q, K, V, Output, .. e.Matrices()] : [Q, K, V, Output, Gate!, Up!, Down!];
 }
 
 /// <summary>All weights of a decoder-only transformer, looked up by llama.cpp's tensor names.</summary>
@@ -51,7 +53,7 @@ internal sealed class TransformerWeights
 
     /// <summary>Every matrix the forward pass multiplies by (the token embedding only when tied to the output).</summary>
     private IEnumerable<WeightMatrix> Multiplied() =>
-        Layers.SelectMany(l => new[] { l.Q, l.K, l.V, l.Output, l.Gate, l.Up, l.Down }).Append(Output);
+        Layers.SelectMany(l => l.Matrices()).Append(Output);
 
     /// <summary>
     /// Repacks the matrices whose kernel on this CPU has a faster layout (<see cref="WeightMatrix.PrepareKernelLayout"/>;
@@ -92,6 +94,7 @@ internal sealed class TransformerWeights
     {
         int dim = c.EmbeddingLength, q = c.QueryDim, kv = c.KvDim, ff = c.FeedForwardLength, hd = c.HeadDim;
         var embedding = t.Matrix("token_embd.weight", c.VocabSize, dim);
+        bool moe = MixtureOfExperts.IsPresent(t, c, parts);
         var layers = new LayerWeights[c.BlockCount];
         for (int i = 0; i < layers.Length; i++)
         {
@@ -99,9 +102,11 @@ internal sealed class TransformerWeights
             var qkv = parts.FusedQkv
                 ? t.RowRanges(p + "attn_qkv.weight", dim, q, kv, kv)
                 : [t.Matrix(p + "attn_q.weight", q, dim), t.Matrix(p + "attn_k.weight", kv, dim), t.Matrix(p + "attn_v.weight", kv, dim)];
-            var gateUp = parts.FusedGateUp
-                ? t.RowRanges(p + "ffn_up.weight", dim, ff, ff)
-                : [t.Matrix(p + "ffn_gate.weight", ff, dim), t.Matrix(p + "ffn_up.weight", ff, dim)];
+            WeightMatrix?[] gateUp = new WeightMatrix?[2];   // a mixture-of-experts layer has none
+            if (!moe)
+                gateUp = parts.FusedGateUp
+                    ? t.RowRanges(p + "ffn_up.weight", dim, ff, ff)
+                    : [t.Matrix(p + "ffn_gate.weight", ff, dim), t.Matrix(p + "ffn_up.weight", ff, dim)];
             layers[i] = new LayerWeights
             {
                 AttnNorm = t.Vector(p + "attn_norm.weight", dim),
@@ -113,12 +118,13 @@ internal sealed class TransformerWeights
                 KBias = Vector(t, parts.QkvBias, p + "attn_k.bias", kv),
                 VBias = Vector(t, parts.QkvBias, p + "attn_v.bias", kv),
                 OutputBias = Vector(t, parts.OutputBias, p + "attn_output.bias", dim),
-                QNorm = Vector(t, parts.QkNorm, p + "attn_q_norm.weight", hd),
-                KNorm = Vector(t, parts.QkNorm, p + "attn_k_norm.weight", hd),
+                QNorm = Vector(t, parts.QkNorm, p + "attn_q_norm.weight", parts.QkNormSpan == QkNormSpan.Head ? hd : q),
+                KNorm = Vector(t, parts.QkNorm, p + "attn_k_norm.weight", parts.QkNormSpan == QkNormSpan.Head ? hd : kv),
                 FfnNorm = t.Vector(p + "ffn_norm.weight", dim),
                 Gate = gateUp[0],
                 Up = gateUp[1],
-                Down = t.Matrix(p + "ffn_down.weight", dim, ff),
+                Down = moe ? null : t.Matrix(p + "ffn_down.weight", dim, ff),
+                Experts = moe ? MixtureOfExperts.Load(t, p, c, parts) : null,
                 AttnPostNorm = Vector(t, parts.PostNorms, p + "post_attention_norm.weight", dim),
                 FfnPostNorm = Vector(t, parts.PostNorms, p + "post_ffw_norm.weight", dim),
             };

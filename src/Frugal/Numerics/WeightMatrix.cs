@@ -125,6 +125,34 @@ public sealed unsafe class WeightMatrix : IDisposable
         Dequantize.Row(Type, RowData(row), dst[..Cols]);
     }
 
+    /// <summary>The repacked copy the kernels of <paramref name="path"/> read, or null where they read the blocks.</summary>
+    internal byte* PackedLayout(KernelPath path) =>
+        !_weightType.Repacks(path) ? null : _layout is { } l ? l.Pointer : (byte*)_borrowedLayout;
+
+    /// <summary>
+    /// Y_i = X_i · W_iᵀ for each of <paramref name="matrices"/> (all of one shape) in one step of the compute team, for a
+    /// few input rows (a decode step's chosen experts): matrix i reads <paramref name="n"/> rows of <paramref name="x"/>
+    /// from float i·<paramref name="xStride"/> (0: every matrix reads the same rows) and writes [n, Rows] at i·n·Rows of
+    /// <paramref name="y"/>. The same numbers as one <see cref="Multiply(ReadOnlySpan{float}, Span{float}, int)"/> each.
+    /// </summary>
+    public static void MultiplyEach(ReadOnlySpan<WeightMatrix> matrices, ReadOnlySpan<float> x, int xStride, Span<float> y, int n) =>
+        MultiplyEach(matrices, x, xStride, y, n, ComputeTeam.Default, KernelDispatch.Best);
+
+    internal static void MultiplyEach(ReadOnlySpan<WeightMatrix> matrices, ReadOnlySpan<float> x, int xStride, Span<float> y, int n, ComputeTeam team, KernelPath path)
+    {
+        if (matrices.IsEmpty || n == 0)
+            return;
+        var first = matrices[0];
+        foreach (var m in matrices)
+            if (m.Rows != first.Rows || m.Cols != first.Cols)
+                throw new ArgumentException($"'{m.Name}' is [{m.Rows}, {m.Cols}]; every matrix of the group must be [{first.Rows}, {first.Cols}] like '{first.Name}'");
+        if (n < 0 || xStride < 0 || x.Length < (long)(matrices.Length - 1) * xStride + (long)n * first.Cols || y.Length < (long)matrices.Length * n * first.Rows)
+            throw new ArgumentException($"{matrices.Length} multiplies of {n} inputs by [{first.Rows}, {first.Cols}] need x of {(long)(matrices.Length - 1) * xStride + (long)n * first.Cols} and y of {(long)matrices.Length * n * first.Rows} floats");
+        fixed (float* xp = x)
+        fixed (float* yp = y)
+            MatMulGroup.Multiply(team, matrices, xp, xStride, yp, n, path);
+    }
+
     /// <summary>
     /// Y = X · Wᵀ for <paramref name="n"/> input vectors: <paramref name="x"/> is [n, Cols], <paramref name="y"/> is [n, Rows].
     /// Runs on <see cref="ComputeTeam.Default"/> with the best kernel path of this CPU; allocates nothing.

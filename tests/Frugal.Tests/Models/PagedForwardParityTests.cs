@@ -23,7 +23,7 @@ public class PagedForwardParityTests(ITestOutputHelper output)
     public static TheoryData<SyntheticFamily> Families()
     {
         var data = new TheoryData<SyntheticFamily>();
-        foreach (var family in Enum.GetValues<SyntheticFamily>()) data.Add(family);
+        foreach (var family in Enum.GetValues<SyntheticFamily>().Where(f => f != SyntheticFamily.Olmoe)) data.Add(family);
         return data;
     }
 

@@ -21,6 +21,7 @@ public static class WeightTraffic
     {
         ArgumentNullException.ThrowIfNull(file);
         bool tied = file.FindTensor(Output) is null;
+        var (experts, used) = ExpertCounts(file);
         long bytes = 0;
         foreach (var t in file.Tensors)
         {
@@ -28,8 +29,21 @@ public static class WeightTraffic
                 continue;
             if (t.Name == TokenEmbedding && !tied)
                 continue;
-            bytes += t.ByteSize;
+            // A mixture-of-experts tensor (ffn_*_exps, [cols, rows, experts]): a token reads its k chosen experts' slices.
+            if (experts > 0 && t.Dimensions.Length == 3 && t.Dimensions[2] == experts && t.Name.Contains("_exps.", StringComparison.Ordinal))
+                bytes += t.ByteSize / experts * used;
+            else
+                bytes += t.ByteSize;
         }
         return bytes;
+    }
+
+    /// <summary>{arch}.expert_count and {arch}.expert_used_count; (0, 0) for a dense model.</summary>
+    private static (long Experts, long Used) ExpertCounts(GgufFile file)
+    {
+        string? arch = file.Find("general.architecture")?.AsString();
+        if (arch is null || file.Find($"{arch}.expert_count") is not { IsArray: false } count || file.Find($"{arch}.expert_used_count") is not { IsArray: false } used)
+            return (0, 0);
+        return (count.AsInt64(), used.AsInt64());
     }
 }

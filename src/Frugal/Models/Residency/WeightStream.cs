@@ -78,7 +78,7 @@ internal sealed class WeightStream : IDisposable
         foreach (int l in residency.StreamedLayers)
         {
             var w = weights.Layers[l];
-            units.Add(MakeUnit(l, [w.Q, w.K, w.V, w.Output, w.Gate, w.Up, w.Down]));
+            units.Add(MakeUnit(l, [.. w.Matrices()])); // dense layers only: a budget on a mixture-of-experts file is refused at load
         }
         if (_outputStreamed) units.Add(MakeUnit(-1, [weights.Output]));
         _units = [.. units];

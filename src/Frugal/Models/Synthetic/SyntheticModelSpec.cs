@@ -19,12 +19,23 @@ public enum SyntheticFamily
 
     /// <summary>general.architecture "gemma3": Gemma 2's block with Q/K norms, five windowed layers per global one, local RoPE base.</summary>
     Gemma3,
+
     /// <summary>general.architecture "phi3": fused attn_qkv and gate-up ffn_up, NeoX RoPE (partial), LongRoPE factor sets.</summary>
     Phi3,
 
     /// <summary>general.architecture "smollm3": llama tensors, every 4th layer without RoPE.</summary>
     SmolLM3,
+
+    /// <summary>general.architecture "olmoe": Q/K RMSNorm over the whole projections, NeoX RoPE, experts (needs <see cref="SyntheticModelSpec.Experts"/>).</summary>
+    Olmoe,
 }
+
+/// <summary>
+/// A mixture-of-experts feed-forward in every layer: <paramref name="Count"/> experts, <paramref name="Used"/> per token,
+/// each of hidden width <paramref name="FeedForwardLength"/>. On Llama3 it makes a Mixtral-style "llama" file, on Qwen3 a
+/// "qwen3moe" file (whose feed_forward_length stays the spec's dense width, as Qwen3-MoE conversions write it).
+/// </summary>
+public sealed record SyntheticExperts(int Count, int Used, int FeedForwardLength);
 
 /// <summary>Llama 3.1's long-context RoPE scaling, written into the file as the rope_freqs.weight tensor.</summary>
 public sealed record Llama3RopeScaling(float Factor, float LowFreqFactor, float HighFreqFactor, int OriginalContextLength);
@@ -94,21 +105,26 @@ public sealed record SyntheticModelSpec
 
     public int Seed { get; init; } = 1234;
 
+    /// <summary>Mixture-of-experts feed-forwards instead of dense ones (null: dense).</summary>
+    public SyntheticExperts? Experts { get; init; }
+
     public string Architecture => Family switch
     {
         SyntheticFamily.Llama3 => "llama",
         SyntheticFamily.Qwen2 => "qwen2",
-        SyntheticFamily.Qwen3 => "qwen3",
+        SyntheticFamily.Qwen3 => Experts is null ? "qwen3" : "qwen3moe",
         SyntheticFamily.Gemma2 => "gemma2",
         SyntheticFamily.Gemma3 => "gemma3",
         SyntheticFamily.Phi3 => "phi3",
         SyntheticFamily.SmolLM3 => "smollm3",
+        SyntheticFamily.Olmoe => "olmoe",
         _ => throw new ArgumentOutOfRangeException(nameof(Family), Family, "unknown synthetic family"),
     };
 
     /// <summary>A file-name-friendly description, e.g. "qwen2-d64-l2-v512-f16-tied-s7".</summary>
     public string Name =>
         $"{Architecture}-d{EmbeddingLength}-l{BlockCount}-v{VocabSize}-{GgmlTypeInfo.Name(WeightType).ToLowerInvariant()}{(TiedEmbeddings ? "-tied" : "")}{GemmaName}" +
+        $"{(Experts is { } e ? $"-e{e.Count}k{e.Used}f{e.FeedForwardLength}" : "")}" +
         $"{(RopeDimensionCount > 0 ? $"-r{RopeDimensionCount}" : "")}{(Yarn is { } y ? $"-yarn{y.Factor}x{y.OriginalContextLength}" : "")}" +
         $"{(LongRope is { } lr ? $"-longrope{lr.OriginalContextLength}" : "")}-c{ContextLength}-s{Seed}";
 

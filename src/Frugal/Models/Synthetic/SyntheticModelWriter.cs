@@ -62,6 +62,13 @@ public static class SyntheticModelWriter
             w.Add($"{arch}.rope.scaling.original_context_length", (uint)longRope.OriginalContextLength);
             w.Add($"{arch}.rope.scaling.attn_factor", LongRopeAttentionFactor(spec.ContextLength, longRope.OriginalContextLength));
         }
+        if (spec.Experts is { } experts)
+        {
+            w.Add($"{arch}.expert_count", (uint)experts.Count);
+            w.Add($"{arch}.expert_used_count", (uint)experts.Used);
+            if (spec.Family == SyntheticFamily.Qwen3)
+                w.Add($"{arch}.expert_feed_forward_length", (uint)experts.FeedForwardLength);
+        }
         SyntheticVocabulary.AddTo(w, vocab, spec.Family == SyntheticFamily.Phi3 ? ["<|endoftext|>"] : null);
 
         float embedStd = 2f / MathF.Sqrt(dim);
@@ -98,9 +105,20 @@ public static class SyntheticModelWriter
                 Norm(w, rng, p + "attn_q_norm.weight", spec.HeadDim);
                 Norm(w, rng, p + "attn_k_norm.weight", spec.HeadDim);
             }
+            if (spec.Family == SyntheticFamily.Olmoe)
+            {
+                Norm(w, rng, p + "attn_q_norm.weight", qDim);
+                Norm(w, rng, p + "attn_k_norm.weight", kvDim);
+            }
             Matrix(w, spec, rng, p + "attn_output.weight", dim, qDim, 1f / MathF.Sqrt(qDim));
             if (IsGemma(spec)) Norm(w, rng, p + "post_attention_norm.weight", dim);
             Norm(w, rng, p + "ffn_norm.weight", dim);
+            if (spec.Experts is { } e)
+            {
+                SyntheticExpertTensors.Add(w, p, dim, e, (name, dims, std) => Tensor(w, spec, rng, name, dims, std),
+                    (name, rows, cols, std) => RouterMatrix(w, rng, name, rows, cols, std));
+                continue;
+            }
             if (phi3)
                 Matrix(w, spec, rng, p + "ffn_up.weight", 2 * ff, dim, 1f / MathF.Sqrt(dim));  // rows [gate | up]
             else
@@ -127,6 +145,7 @@ public static class SyntheticModelWriter
             throw new ArgumentException($"synthetic model '{s.Name}': RoPE needs an even head size, got {s.HeadDim}");
         if (s.RopeScaling is not null && s.Family != SyntheticFamily.Llama3)
             throw new ArgumentException($"synthetic model '{s.Name}': rope_freqs scaling is a llama-family tensor");
+        SyntheticExpertTensors.Validate(s);
         if (s.Family == SyntheticFamily.Gemma2 && !s.TiedEmbeddings)
             throw new ArgumentException($"synthetic model '{s.Name}': gemma2 ties its output to token_embd (llama.cpp loads no output.weight)");
         if (!IsGemma(s) && (s.AttentionSoftCap > 0 || s.FinalLogitSoftCap > 0))
@@ -175,6 +194,22 @@ public static class SyntheticModelWriter
         var values = new float[(long)rows * cols];  // [rows, cols]
         rng.Fill(values, 0f, std);
         w.AddTensor(name, spec.WeightType, [cols, rows], Encode(spec.WeightType, values, name));
+    }
+
+    /// <summary>A weight of any rank (ggml dims, fastest first) in the spec's weight type.</summary>
+    private static void Tensor(GgufWriter w, SyntheticModelSpec spec, NormalSampler rng, string name, long[] dims, float std)
+    {
+        var values = new float[dims.Aggregate(1L, (a, d) => a * d)];
+        rng.Fill(values, 0f, std);
+        w.AddTensor(name, spec.WeightType, dims, Encode(spec.WeightType, values, name));
+    }
+
+    /// <summary>An F32 matrix whatever the spec's weight type (the MoE router, which converters and llama-quantize keep in F32).</summary>
+    private static void RouterMatrix(GgufWriter w, NormalSampler rng, string name, int rows, int cols, float std)
+    {
+        var values = new float[(long)rows * cols];
+        rng.Fill(values, 0f, std);
+        w.AddTensor(name, [cols, rows], values);
     }
 
     private static void Norm(GgufWriter w, NormalSampler rng, string name, int length) => Vector(w, rng, name, length, 1f, 0.1f);

@@ -35,43 +35,13 @@ internal static unsafe class MatMul
             throw new ArgumentException($"kernel path {path} is not supported on this CPU", nameof(path));
         lock (team.RunGate)
         {
-            var kind = weight.Activation;
-            if (kind == ActivationKind.F16)
-            {
-                // Rounded once per multiply into the team's scratch (the caller's activations stay as they are).
-                var rounded = (float*)team.Scratch((long)n * cols * sizeof(float));
-                HalfConversion.RoundToHalf(x, rounded, (long)n * cols);
-                x = rounded;
-                kind = ActivationKind.None;
-            }
-            if (kind != ActivationKind.None)
-                Observer?.Invoke(weight.Type, n, cols, new ReadOnlySpan<float>(x, n * cols));
-            var job = team.MatMulJob ??= new MatMulJob();
             if (!weight.Repacks(path))
                 packed = null;
-            bool unsignedQs = packed != null && weight.UnsignedActivations;
-            QuantizedRows a = default;
-            long perCol = cols * 4L;
-            if (kind != ActivationKind.None)
-            {
-                int qsStride = QuantizedRows.QsStrideFor(cols);
-                long rowBytesA = kind == ActivationKind.Q8_0 ? QuantizedRows.Q8_0RowBytes(cols) : QuantizedRows.Q8_KRowBytes(cols);
-                long offsetCopy = unsignedQs ? (long)qsStride * n : 0; // see offsetQs below
-                byte* s = team.Scratch(rowBytesA * n + offsetCopy);
-                var qs = (sbyte*)s;
-                var scales = (float*)(s + (long)qsStride * n);
-                if (kind == ActivationKind.Q8_0)
-                    a = new QuantizedRows(qs, qsStride, scales, QuantizedRows.Q8_0ScaleStride(cols), null, 0);
-                else
-                    a = new QuantizedRows(qs, qsStride, scales, cols / 256, (short*)(scales + (long)n * (cols / 256)), cols / 16);
-                perCol = rowBytesA;
-            }
-            int colBlock = (int)Math.Clamp(ColumnBlockBytes / perCol / ColTile.MaxWide * ColTile.MaxWide, ColTile.MaxWide, 1 << 20);
-            // The Q8_0x16 kernel reads the activations as unsigned bytes q + 128: a copy after the Q8_0 form.
-            byte* offsetQs = unsignedQs ? (byte*)a.Qs + perCol * n : null;
-            job.Set(weight, path, w, rowBytes, rows, cols, x, y, n, a, colBlock, packed, offsetQs);
+            byte* s = team.Scratch(ScratchBytes(weight, packed != null, n, cols));
+            var job = team.MatMulJob ??= new MatMulJob();
+            bool quantize = Prepare(job, weight, path, w, rowBytes, rows, cols, x, y, n, packed, s);
             bool inline = team.RunsInline((long)rows * cols * n);
-            if (kind != ActivationKind.None)
+            if (quantize)
             {
                 if (n == 1 || inline)
                     job.Quantize(0, 1);
@@ -86,5 +56,60 @@ internal static unsafe class MatMul
             else team.Run(job);
             job.Clear();
         }
+    }
+
+    /// <summary>Bytes of team scratch one multiply's activations take (their F16-rounded or 8-bit quantized form).</summary>
+    internal static long ScratchBytes(WeightType weight, bool repacked, int n, int cols)
+    {
+        var kind = weight.Activation;
+        if (kind == ActivationKind.F16)
+            return (long)n * cols * sizeof(float);
+        if (kind == ActivationKind.None)
+            return 0;
+        long rowBytesA = kind == ActivationKind.Q8_0 ? QuantizedRows.Q8_0RowBytes(cols) : QuantizedRows.Q8_KRowBytes(cols);
+        // The Q8_0x16 kernel reads the activations as unsigned bytes q + 128: a copy after the Q8_0 form.
+        long offsetCopy = repacked && weight.UnsignedActivations ? (long)QuantizedRows.QsStrideFor(cols) * n : 0;
+        return rowBytesA * n + offsetCopy;
+    }
+
+    /// <summary>
+    /// Sets <paramref name="job"/> up for one multiply whose activations go to <paramref name="s"/>
+    /// (<see cref="ScratchBytes"/> long; <paramref name="packed"/> already null where the path does not repack). F16
+    /// weights get their activations rounded to F16 here; returns whether they still need quantizing (the job's
+    /// Quantize step) before the multiply.
+    /// </summary>
+    internal static bool Prepare(MatMulJob job, WeightType weight, KernelPath path, byte* w, long rowBytes, int rows, int cols,
+        float* x, float* y, int n, byte* packed, byte* s)
+    {
+        var kind = weight.Activation;
+        if (kind == ActivationKind.F16)
+        {
+            // Rounded once per multiply into the team's scratch (the caller's activations stay as they are).
+            var rounded = (float*)s;
+            HalfConversion.RoundToHalf(x, rounded, (long)n * cols);
+            x = rounded;
+            kind = ActivationKind.None;
+        }
+        if (kind != ActivationKind.None)
+            Observer?.Invoke(weight.Type, n, cols, new ReadOnlySpan<float>(x, n * cols));
+        bool unsignedQs = packed != null && weight.UnsignedActivations;
+        QuantizedRows a = default;
+        long perCol = cols * 4L;
+        if (kind != ActivationKind.None)
+        {
+            int qsStride = QuantizedRows.QsStrideFor(cols);
+            long rowBytesA = kind == ActivationKind.Q8_0 ? QuantizedRows.Q8_0RowBytes(cols) : QuantizedRows.Q8_KRowBytes(cols);
+            var qs = (sbyte*)s;
+            var scales = (float*)(s + (long)qsStride * n);
+            if (kind == ActivationKind.Q8_0)
+                a = new QuantizedRows(qs, qsStride, scales, QuantizedRows.Q8_0ScaleStride(cols), null, 0);
+            else
+                a = new QuantizedRows(qs, qsStride, scales, cols / 256, (short*)(scales + (long)n * (cols / 256)), cols / 16);
+            perCol = rowBytesA;
+        }
+        int colBlock = (int)Math.Clamp(ColumnBlockBytes / perCol / ColTile.MaxWide * ColTile.MaxWide, ColTile.MaxWide, 1 << 20);
+        byte* offsetQs = unsignedQs ? (byte*)a.Qs + perCol * n : null;
+        job.Set(weight, path, w, rowBytes, rows, cols, x, y, n, a, colBlock, packed, offsetQs);
+        return kind != ActivationKind.None;
     }
 }
