@@ -47,6 +47,18 @@ public class JsonSchemaGrammarTests
     [InlineData("""{"definitions":{"a b":{"type":"integer"}},"type":"array","items":{"$ref":"#/definitions/a%20b"}}""", "[1,2]", true)]
     [InlineData("""{"title":"t","description":"d","$schema":"https://json-schema.org/draft/2020-12/schema"}""", """{"any":[1,"thing"]}""", true)]
     [InlineData("true", "[null]", true)]
+    [InlineData("""{"allOf":[{"type":"integer"},{"type":"number"}]}""", "3", true)]
+    [InlineData("""{"allOf":[{"type":"integer"},{"type":"number"}]}""", "3.5", false)]
+    [InlineData("""{"definitions":{"b":{"type":"object","properties":{"a":{"type":"integer"}},"required":["a"]}},"allOf":[{"$ref":"#/definitions/b"},{"properties":{"c":{"type":"boolean"}},"required":["c"]}]}""", """{"a":1,"c":true}""", true)]
+    [InlineData("""{"definitions":{"b":{"type":"object","properties":{"a":{"type":"integer"}},"required":["a"]}},"allOf":[{"$ref":"#/definitions/b"},{"properties":{"c":{"type":"boolean"}},"required":["c"]}]}""", """{"a":1}""", false)]
+    [InlineData("""{"allOf":[{"properties":{"a":{"type":"integer"},"b":{}},"additionalProperties":false},{"properties":{"c":{}}}]}""", """{"c":1}""", false)]
+    [InlineData("""{"type":"object","properties":{"k":{"type":"string"}},"oneOf":[{"required":["k"]},{"properties":{"n":{"type":"null"}},"required":["n"]}]}""", """{"k":"v"}""", true)]
+    [InlineData("""{"type":["string","null"],"enum":["a",null,3]}""", "3", false)]
+    [InlineData("""{"type":["string","null"],"enum":["a",null,3]}""", "null", true)]
+    [InlineData("""{"type":"string","format":"uri"}""", "\"https://api.github.com/repos/x\"", true)]
+    [InlineData("""{"type":"string","format":"email"}""", "\"octo.cat@github.com\"", true)]
+    [InlineData("""{"type":"string","format":"email"}""", "\"octocat\"", false)]
+    [InlineData("""{"type":"integer","tsAdditionalProperties":false,"x-vendor":{"a":1}}""", "7", true)]
     public void Grammar_accepts_what_the_schema_allows(string schema, string json, bool accepted)
     {
         Assert.Equal(accepted, GrammarText.Accepts(Compile(schema), json));
@@ -59,8 +71,9 @@ public class JsonSchemaGrammarTests
     [InlineData("""{"type":"object","maxProperties":2}""", "maxProperties")]
     [InlineData("""{"type":"array","prefixItems":[{"type":"integer"}]}""", "prefixItems")]
     [InlineData("""{"type":"array","uniqueItems":true}""", "uniqueItems")]
-    [InlineData("""{"allOf":[{"type":"integer"},{"type":"number"}]}""", "allOf")]
-    [InlineData("""{"type":"string","format":"email"}""", "format")]
+    [InlineData("""{"allOf":[{"type":"string","format":"date"},{"format":"uuid"}]}""", "format")]
+    [InlineData("""{"type":"string","format":"ipv6"}""", "format")]
+    [InlineData("""{"allOf":[{"type":"integer"},{"not":{"const":1}}]}""", "not")]
     [InlineData("""{"$ref":"https://example.com/schema.json"}""", "$ref")]
     [InlineData("""{"if":{"type":"integer"},"then":{"type":"integer"}}""", "if")]
     public void Unsupported_keywords_are_refused_by_name(string schema, string keyword)
