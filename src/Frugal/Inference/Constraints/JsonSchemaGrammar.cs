@@ -22,7 +22,7 @@ public sealed partial class JsonSchemaGrammar
     private static readonly HashSet<string> Supported =
     [
         "type", "properties", "required", "additionalProperties", "items", "minItems", "maxItems", "enum", "const",
-        "anyOf", "oneOf", "allOf", "$ref", "minLength", "maxLength", "format", "uniqueItems", "patternProperties",
+        "anyOf", "oneOf", "allOf", "$ref", "minLength", "maxLength", "format", "uniqueItems", "patternProperties", "not",
     ];
 
     /// <summary>Validation keywords of JSON Schema (drafts 4 to 2020-12) this compiler does not implement: a schema
@@ -30,7 +30,7 @@ public sealed partial class JsonSchemaGrammar
     /// tsAdditionalProperties), which validators ignore, so this compiler ignores it too.</summary>
     private static readonly HashSet<string> Refused =
     [
-        "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "not",
+        "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
         "if", "then", "else", "dependencies", "dependentRequired", "dependentSchemas", "propertyNames", "minProperties",
         "maxProperties", "contains", "minContains", "maxContains", "prefixItems", "additionalItems",
         "unevaluatedProperties", "unevaluatedItems", "$dynamicRef", "$recursiveRef",
@@ -106,6 +106,8 @@ public sealed partial class JsonSchemaGrammar
             if (Refused.Contains(p.Name))
                 throw new JsonSchemaException($"JSON Schema keyword '{p.Name}' (at {path}) is not supported", p.Name);
 
+        // not: {required: [...]} (an object must not have all those properties): the merge leaves one out.
+        if (s.TryGetProperty("not", out _)) return VisitMerged([s], path, hint);
         if (s.TryGetProperty("$ref", out var reference))
         {
             if (!s.EnumerateObject().Any(p => p.Name != "$ref" && Validates(p.Name))) return Ref(reference, path);
@@ -241,11 +243,15 @@ public sealed partial class JsonSchemaGrammar
 
     private string Array(JsonElement s, string path, string hint)
     {
-        if (s.TryGetProperty("uniqueItems", out var unique) && unique.ValueKind == JsonValueKind.True)
-            throw new JsonSchemaException($"'uniqueItems: true' (at {path}) is not supported", "uniqueItems");
         string item = s.TryGetProperty("items", out var items) ? Visit(items, $"{path}/items", $"{hint}-item") : "json-value";
         int min = Count(s, "minItems", path) ?? 0;
         int? max = Count(s, "maxItems", path);
+        if (s.TryGetProperty("uniqueItems", out var unique) && unique.ValueKind == JsonValueKind.True)
+        {
+            // A grammar cannot keep items apart; an array of at most one item is unique (narrower, still valid).
+            if (min > 1) throw new JsonSchemaException($"'uniqueItems: true' with minItems {min} (at {path}) is not supported", "uniqueItems");
+            max = Math.Min(max ?? 1, 1);
+        }
         if (max < min) throw new JsonSchemaException($"maxItems {max} < minItems {min} at {path}: no array fits");
         if (max == 0) return "\"[\" ws \"]\" ws";
         string more = max is int m ? $"(\",\" ws {item}){{{Math.Max(0, min - 1)},{m - 1}}}" : $"(\",\" ws {item}){{{Math.Max(0, min - 1)},}}";
@@ -268,7 +274,7 @@ public sealed partial class JsonSchemaGrammar
                 "uuid" => "[0-9a-f]{8} \"-\" [0-9a-f]{4} \"-\" [0-9a-f]{4} \"-\" [0-9a-f]{4} \"-\" [0-9a-f]{12}",
                 "uri" or "uri-reference" or "iri" or "iri-reference" => UrlText,
                 "uri-template" => $"{UrlText} (\"{{\" [a-z_]{{1,12}} \"}}\")?",
-                "email" or "idn-email" => $"[a-z0-9]{{1,20}} (\".\" [a-z0-9]{{1,20}})? \"@\" {HostText}",
+                "email" or "idn-email" => $"[a-z] [a-z0-9]{{0,15}} (\".\" [a-z] [a-z0-9]{{0,15}})? \"@\" {HostText}",
                 "hostname" or "idn-hostname" => HostText,
                 "ipv4" => "[0-9] \".\" [0-9] \".\" [0-9] \".\" [0-9]",
                 var f => throw new JsonSchemaException($"string format '{f}' (at {path}) is not supported", "format"),
@@ -290,7 +296,7 @@ public sealed partial class JsonSchemaGrammar
 
     // Narrower than the RFCs on purpose: plain http(s) URLs and dotted lower-case host names, which every validator
     // accepts.
-    private const string HostText = "[a-z] [a-z0-9]{0,15} (\".\" [a-z] [a-z0-9]{0,15}){1,3}";
+    private const string HostText = "[a-z] [a-z0-9]{0,15} (\".\" [a-z] [a-z0-9]{0,15}){0,2} \".\" [a-z]{2,6}";
     private const string UrlText = "(\"http\" | \"https\") \"://\" " + HostText + " (\"/\" [A-Za-z0-9_~-]{1,20}){0,6} \"/\"?";
 
     private static int? Count(JsonElement s, string keyword, string path)

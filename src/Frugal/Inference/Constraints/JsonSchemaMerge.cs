@@ -42,6 +42,7 @@ public sealed partial class JsonSchemaGrammar
         var items = new List<JsonElement>();
         var extras = new List<JsonElement>(); // additionalProperties schemas of parts without properties
         string? combinator = null;
+        var forbidden = new List<string[]>(); // not: {required: [...]}: not all of these at once
         foreach (var s in flat)
         {
             foreach (var p in s.EnumerateObject())
@@ -71,6 +72,9 @@ public sealed partial class JsonSchemaGrammar
                         items.Add(p.Value);
                         break;
                     case "additionalProperties" or "patternProperties":
+                        break;
+                    case "not":
+                        forbidden.Add(NotRequired(p.Value, path));
                         break; // below, once every property is known
                     case "anyOf" or "oneOf":
                         if (combinator is not null)
@@ -140,6 +144,14 @@ public sealed partial class JsonSchemaGrammar
                 if (extra.ValueKind == JsonValueKind.False) closed = true;
                 else if (extra.ValueKind == JsonValueKind.Object) extras.Add(extra);
             }
+        foreach (string[] names in forbidden)
+        {
+            if (!names.All(n => kept.ContainsKey(n) || (kept.Count == 0 && !closed))) continue;
+            string? drop = names.FirstOrDefault(n => kept.ContainsKey(n) && !required.Contains(n));
+            if (drop is not null) kept.Remove(drop);
+            else if (names.All(required.Contains)) return null;
+        }
+        if (forbidden.Count > 0 && kept.Count == 0) closed = true; // no extra keys that could spell the forbidden set
         if (kept.Count > 0) m["properties"] = kept;
         if (required.Count > 0) m["required"] = new JsonArray([.. required.Select(x => (JsonNode)x!)]);
         // Extra keys under patternProperties are not written (the grammar cannot spell the patterns): narrower.
@@ -173,6 +185,15 @@ public sealed partial class JsonSchemaGrammar
         if (s.EnumerateObject().Any(p => p.Name is not ("$ref" or "allOf") && Validates(p.Name)))
             flat.Add(s.TryGetProperty("$ref", out _) || s.TryGetProperty("allOf", out _) ? Without(Without(s, "$ref"), "allOf") : s);
         return true;
+    }
+
+    /// <summary>The names of a not: {required: [...]}; any other not is refused.</summary>
+    private static string[] NotRequired(JsonElement not, string path)
+    {
+        if (not.ValueKind == JsonValueKind.Object && not.EnumerateObject().All(p => p.Name == "required" || !Validates(p.Name))
+            && not.TryGetProperty("required", out var r) && r.ValueKind == JsonValueKind.Array && r.GetArrayLength() > 0)
+            return [.. r.EnumerateArray().Select(x => x.GetString() ?? throw new JsonSchemaException($"'required' under 'not' at {path} must list names"))];
+        throw new JsonSchemaException($"'not' (at {path}) is supported only as not: {{required: [...]}}", "not");
     }
 
     private static JsonNode All(List<JsonElement> schemas) =>
