@@ -59,6 +59,8 @@ public class JsonSchemaGrammarTests
     [InlineData("""{"type":"array","uniqueItems":true}""", "[1]", true)]
     [InlineData("""{"type":"array","uniqueItems":true}""", "[1,2]", false)]
     [InlineData("""{"type":"string"}""", "\"\\ud83d\"", false)]
+    [InlineData("""{"type":"string"}""", "\"\\ude00\"", false)]
+    [InlineData("""{"type":"string"}""", "\"\\uD83D\\uDE00\"", true)]
     [InlineData("""{"type":"string"}""", "\"\\u00e9\\uFFFD\"", true)]
     [InlineData("""{"type":["string","null"],"enum":["a",null,3]}""", "3", false)]
     [InlineData("""{"type":["string","null"],"enum":["a",null,3]}""", "null", true)]
