@@ -20,15 +20,17 @@ internal static class GrammarMaskBench
 
     public static int Run(string[] args)
     {
-        string? path = null;
-        int docs = 200;
+        string? path = null, corpus = null;
+        int docs = 200, corpusDocs = 3;
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--docs" && i + 1 < args.Length && int.TryParse(args[++i], NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0) docs = n;
+            else if (args[i] == "--corpus" && i + 1 < args.Length) corpus = args[++i];
+            else if (args[i] == "--corpus-docs" && i + 1 < args.Length && int.TryParse(args[++i], NumberStyles.None, CultureInfo.InvariantCulture, out int c) && c > 0) corpusDocs = c;
             else if (!args[i].StartsWith("--", StringComparison.Ordinal)) path = args[i];
             else
             {
-                Console.Error.WriteLine($"error: unknown or incomplete option '{args[i]}' (expected [TOKENIZER_JSON] [--docs N])");
+                Console.Error.WriteLine($"error: unknown or incomplete option '{args[i]}' (expected [TOKENIZER_JSON] [--docs N] [--corpus DIR] [--corpus-docs N])");
                 return 2;
             }
         }
@@ -59,6 +61,8 @@ internal static class GrammarMaskBench
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         Measure("json_object", JsonGrammar.Object, trie, Documents(docs, seed: 1, schemaShaped: false), double.NaN);
         Measure("json_schema", schemaGrammar, trie, Documents(docs, seed: 2, schemaShaped: true), compileMs);
+        corpus ??= GrammarCorpusBench.FindCorpus();
+        if (corpus is not null) GrammarCorpusBench.Run(trie, corpus, corpusDocs);
         return 0;
     }
 
@@ -68,32 +72,39 @@ internal static class GrammarMaskBench
         var applyTimes = new List<double>();
         var logits = new float[PaddedVocab];
         var rng = new Random(7);
-        foreach (string doc in documents)
-        {
-            var matcher = new GrammarMatcher(grammar, trie);
-            byte[] bytes = Encoding.UTF8.GetBytes(doc);
-            int at = 0;
-            while (true)
-            {
-                long t0 = Stopwatch.GetTimestamp();
-                var (bits, count, _) = matcher.AllowedTokens();
-                long t1 = Stopwatch.GetTimestamp();
-                for (int i = 0; i < 64; i++) logits[rng.Next(logits.Length)] = i; // touch the row as a forward pass would
-                long t2 = Stopwatch.GetTimestamp();
-                matcher.Apply(logits);
-                long t3 = Stopwatch.GetTimestamp();
-                maskTimes.Add(Stopwatch.GetElapsedTime(t0, t1).TotalMicroseconds);
-                if (at == bytes.Length) break;
-                int token = Longest(trie, bits.Span, bytes.AsSpan(at));
-                if (token < 0) throw new InvalidOperationException($"{name}: no allowed token continues the document at byte {at}: {doc}");
-                if (!matcher.Accept(token)) throw new InvalidOperationException($"{name}: allowed token {token} refused");
-                at += trie.BytesOf(token)!.Length;
-                _ = count;
-            }
-            if (!matcher.CanEnd) throw new InvalidOperationException($"{name}: the document is not complete under the grammar: {doc}");
-        }
+        foreach (string doc in documents) Steps(grammar, trie, doc, maskTimes, name, logits, rng, applyTimes);
         maskTimes.Sort();
         Console.WriteLine($"| {name} | {documents.Count} | {maskTimes.Count:N0} | {maskTimes.Average():F1} | {Pct(maskTimes, 0.5):F1} | {Pct(maskTimes, 0.99):F1} | {maskTimes[^1]:F0} | {applyTimes.Average():F1} | {(double.IsNaN(compileMs) ? "-" : compileMs.ToString("F2", CultureInfo.InvariantCulture))} |");
+    }
+
+    /// <summary>Writes <paramref name="doc"/> token by token (the longest allowed token each step) under a fresh
+    /// matcher, adding each step's mask time (and, with a logits row, the time to apply it).</summary>
+    internal static void Steps(GbnfGrammar grammar, TokenTrie trie, string doc, List<double> maskTimes, string name,
+        float[]? logits = null, Random? rng = null, List<double>? applyTimes = null)
+    {
+        var matcher = new GrammarMatcher(grammar, trie);
+        byte[] bytes = Encoding.UTF8.GetBytes(doc);
+        int at = 0;
+        while (true)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            var (bits, _, _) = matcher.AllowedTokens();
+            long t1 = Stopwatch.GetTimestamp();
+            maskTimes.Add(Stopwatch.GetElapsedTime(t0, t1).TotalMicroseconds);
+            if (logits is not null)
+            {
+                for (int i = 0; i < 64; i++) logits[rng!.Next(logits.Length)] = i; // touch the row as a forward pass would
+                long t2 = Stopwatch.GetTimestamp();
+                matcher.Apply(logits);
+                applyTimes!.Add(Stopwatch.GetElapsedTime(t2).TotalMicroseconds);
+            }
+            if (at == bytes.Length) break;
+            int token = Longest(trie, bits.Span, bytes.AsSpan(at));
+            if (token < 0) throw new InvalidOperationException($"{name}: no allowed token continues the document at byte {at}: {doc}");
+            if (!matcher.Accept(token)) throw new InvalidOperationException($"{name}: allowed token {token} refused");
+            at += trie.BytesOf(token)!.Length;
+        }
+        if (!matcher.CanEnd) throw new InvalidOperationException($"{name}: the document is not complete under the grammar: {doc}");
     }
 
     private static double Pct(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];

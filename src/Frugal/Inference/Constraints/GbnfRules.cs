@@ -73,4 +73,26 @@ internal sealed class CodepointSet
             if (r[i] <= hi && lo <= r[i + 1]) return true;
         return false;
     }
+
+    /// <summary>A random code point of the set (not a surrogate): printable ASCII nine times in ten when the set has
+    /// some, else any range and any point in it.</summary>
+    public int Pick(Random rng)
+    {
+        var r = _ranges;
+        if (rng.Next(10) != 0)
+        {
+            Span<int> ascii = stackalloc int[95];
+            int n = 0;
+            for (int cp = 0x20; cp < 0x7F; cp++)
+                if (Contains(cp)) ascii[n++] = cp;
+            if (n > 0) return ascii[rng.Next(n)];
+        }
+        for (int attempt = 0; attempt < 64; attempt++)
+        {
+            int k = rng.Next(r.Length / 2);
+            int cp = r[2 * k] + (int)(rng.NextInt64((long)r[2 * k + 1] - r[2 * k] + 1));
+            if (cp is < 0xD800 or > 0xDFFF) return cp;
+        }
+        throw new InvalidOperationException("the character set holds only surrogates");
+    }
 }

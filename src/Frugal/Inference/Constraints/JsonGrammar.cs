@@ -9,8 +9,9 @@ public static class JsonGrammar
     /// <summary>Whitespace between tokens: bounded, so a model cannot pad forever.</summary>
     internal const string Whitespace = """ws ::= | " " | "\n" [ \t]{0,20}""";
 
-    /// <summary>One character inside a JSON string (escapes count as one).</summary>
-    internal const string StringChar = """json-char ::= [^"\\\x7F\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F]{4})""";
+    /// <summary>One character inside a JSON string (escapes count as one; a \u escape never names a lone surrogate,
+    /// which strict parsers such as System.Text.Json refuse to read: a high one comes with its low one).</summary>
+    internal const string StringChar = """json-char ::= [^"\\\x7F\x00-\x1F] | "\\" (["\\/bfnrt] | "u" ([0-9a-cA-CeEfF] [0-9a-fA-F]{3} | [dD] [0-7] [0-9a-fA-F]{2} | [dD] [89abAB] [0-9a-fA-F]{2} "\\u" [dD] [c-fC-F] [0-9a-fA-F]{2}))""";
 
     internal const string Integer = """json-int ::= "-"? ([0-9] | [1-9] [0-9]{0,15})""";
 

@@ -13,23 +13,31 @@ namespace Frugal.Inference.Constraints;
 /// Where the schema allows more than the grammar produces (extra properties next to declared ones), the grammar is
 /// the narrower one: every output still validates.
 /// </summary>
-public sealed class JsonSchemaGrammar
+public sealed partial class JsonSchemaGrammar
 {
     private const int MaxCount = 1000;
     private const int MaxDepth = 100;
     private int _depth;
 
-    private static readonly HashSet<string> Annotations =
-    [
-        "$schema", "$id", "$comment", "title", "description", "default", "examples", "readOnly", "writeOnly", "deprecated",
-        "$defs", "definitions", "strict",
-    ];
-
     private static readonly HashSet<string> Supported =
     [
         "type", "properties", "required", "additionalProperties", "items", "minItems", "maxItems", "enum", "const",
-        "anyOf", "oneOf", "allOf", "$ref", "minLength", "maxLength", "format", "uniqueItems",
+        "anyOf", "oneOf", "allOf", "$ref", "minLength", "maxLength", "format", "uniqueItems", "patternProperties", "not",
     ];
+
+    /// <summary>Validation keywords of JSON Schema (drafts 4 to 2020-12) this compiler does not implement: a schema
+    /// that uses one is refused by name. Every other keyword is an annotation (title, x-*, vendor keywords such as
+    /// tsAdditionalProperties), which validators ignore, so this compiler ignores it too.</summary>
+    private static readonly HashSet<string> Refused =
+    [
+        "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
+        "if", "then", "else", "dependencies", "dependentRequired", "dependentSchemas", "propertyNames", "minProperties",
+        "maxProperties", "contains", "minContains", "maxContains", "prefixItems", "additionalItems",
+        "unevaluatedProperties", "unevaluatedItems", "$dynamicRef", "$recursiveRef",
+    ];
+
+    /// <summary>A keyword that constrains values (supported or not), as opposed to an annotation.</summary>
+    private static bool Validates(string keyword) => Supported.Contains(keyword) || Refused.Contains(keyword);
 
     /// <summary>Literals as a model would write them: quotes as \", non-ASCII as itself (not \u escapes).</summary>
     private static readonly JsonSerializerOptions Compact = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -95,39 +103,51 @@ public sealed class JsonSchemaGrammar
         if (s.ValueKind != JsonValueKind.Object) throw new JsonSchemaException($"the schema at {path} must be an object or a boolean, got {s.ValueKind}");
 
         foreach (var p in s.EnumerateObject())
-            if (!Annotations.Contains(p.Name) && !Supported.Contains(p.Name))
+            if (Refused.Contains(p.Name))
                 throw new JsonSchemaException($"JSON Schema keyword '{p.Name}' (at {path}) is not supported", p.Name);
 
+        // not: {required: [...]} (an object must not have all those properties): the merge leaves one out.
+        if (s.TryGetProperty("not", out _)) return VisitMerged([s], path, hint);
         if (s.TryGetProperty("$ref", out var reference))
         {
-            foreach (var p in s.EnumerateObject())
-                if (p.Name != "$ref" && !Annotations.Contains(p.Name))
-                    throw new JsonSchemaException($"'{p.Name}' next to '$ref' (at {path}) is not supported", p.Name);
-            return Ref(reference, path);
+            if (!s.EnumerateObject().Any(p => p.Name != "$ref" && Validates(p.Name))) return Ref(reference, path);
+            // $ref next to other constraints: both apply (draft 2019+; older drafts ignore the siblings, so
+            // honouring them is the narrower reading, which validates under either).
+            return VisitMerged([s], path, hint);
         }
-        if (s.TryGetProperty("const", out var constant)) return Literal(constant);
+        if (s.TryGetProperty("allOf", out var all))
+        {
+            if (all.ValueKind != JsonValueKind.Array || all.GetArrayLength() == 0)
+                throw new JsonSchemaException($"'allOf' at {path} must be a non-empty array");
+            if (all.GetArrayLength() == 1 && !s.EnumerateObject().Any(p => p.Name != "allOf" && Validates(p.Name)))
+                return Visit(all[0], $"{path}/allOf/0", hint);
+            return VisitMerged([s], path, hint);
+        }
+        if (s.TryGetProperty("const", out var constant)) return Rule(hint, string.Join(" | ", OfType(s, [constant], "const", path).Select(Literal)));
         if (s.TryGetProperty("enum", out var values))
         {
             if (values.ValueKind != JsonValueKind.Array || values.GetArrayLength() == 0)
                 throw new JsonSchemaException($"'enum' at {path} must be a non-empty array");
-            return Rule(hint, string.Join(" | ", values.EnumerateArray().Select(Literal)));
+            return Rule(hint, string.Join(" | ", OfType(s, [.. values.EnumerateArray()], "enum", path).Select(Literal)));
         }
         foreach (string combinator in (string[])["anyOf", "oneOf"])
             if (s.TryGetProperty(combinator, out var branches))
             {
                 if (branches.ValueKind != JsonValueKind.Array || branches.GetArrayLength() == 0)
                     throw new JsonSchemaException($"'{combinator}' at {path} must be a non-empty array");
-                if (s.TryGetProperty("type", out _) || s.TryGetProperty("properties", out _))
-                    throw new JsonSchemaException($"'{combinator}' next to 'type' or 'properties' (at {path}) is not supported", combinator);
-                var alts = branches.EnumerateArray().Select((b, i) => Visit(b, $"{path}/{combinator}/{i}", $"{hint}-{i}"));
+                if (combinator == "anyOf" && s.TryGetProperty("oneOf", out _))
+                    throw new JsonSchemaException($"'anyOf' next to 'oneOf' (at {path}) is not supported", "oneOf");
+                bool alone = !s.EnumerateObject().Any(p => p.Name != combinator && Validates(p.Name));
+                // Constraints next to the combinator apply to every branch: each branch is merged with them, and a
+                // branch they contradict (a type neither allows) is left out.
+                var effective = branches.EnumerateArray()
+                    .Select((b, i) => alone ? b : Merge([Without(s, combinator), b], $"{path}/{combinator}/{i}"))
+                    .Select((b, i) => (Index: i, Schema: b)).Where(x => x.Schema is not null).Select(x => (x.Index, Schema: x.Schema!.Value)).ToList();
+                if (combinator == "oneOf") RequireDisjoint([.. effective.Select(x => x.Schema)], path);
+                var alts = effective.Select(x => Visit(x.Schema, $"{path}/{combinator}/{x.Index}", $"{hint}-{x.Index}")).ToList();
+                if (alts.Count == 0) throw new JsonSchemaException($"no branch of '{combinator}' at {path} fits the constraints next to it");
                 return Rule(hint, string.Join(" | ", alts));
             }
-        if (s.TryGetProperty("allOf", out var all))
-        {
-            if (all.ValueKind != JsonValueKind.Array || all.GetArrayLength() != 1)
-                throw new JsonSchemaException($"'allOf' with more than one schema (at {path}) is not supported", "allOf");
-            return Visit(all[0], $"{path}/allOf/0", hint);
-        }
 
         if (s.TryGetProperty("type", out var type))
         {
@@ -175,6 +195,12 @@ public sealed class JsonSchemaGrammar
                 if (!props.Any(p => p.Name == name)) props.Add((name, default)); // required but undeclared: any value
             }
         }
+        if (props.Count == 0 && s.TryGetProperty("patternProperties", out _))
+        {
+            // Extra keys fall under patterns the grammar cannot spell: write the object without them (narrower).
+            PatternSchemas(s, "");
+            return "\"{\" ws \"}\" ws";
+        }
         if (props.Count == 0)
         {
             // A map: any keys, values of additionalProperties (any JSON when absent or true).
@@ -190,7 +216,12 @@ public sealed class JsonSchemaGrammar
 
         var kvs = props.Select((p, i) =>
         {
-            string value = p.Schema.ValueKind == JsonValueKind.Undefined ? "json-value" : Visit(p.Schema, $"{path}/properties/{p.Name}", $"{hint}-{p.Name}");
+            // A declared property whose name a pattern matches must meet the pattern's schema too.
+            var patterns = PatternSchemas(s, p.Name);
+            var schema = patterns.Count == 0 ? p.Schema
+                : Merge(p.Schema.ValueKind == JsonValueKind.Undefined ? patterns : [p.Schema, .. patterns], $"{path}/properties/{p.Name}")
+                    ?? throw new JsonSchemaException($"property '{p.Name}' at {path} meets no value of its patternProperties");
+            string value = schema.ValueKind == JsonValueKind.Undefined ? "json-value" : Visit(schema, $"{path}/properties/{p.Name}", $"{hint}-{p.Name}");
             return Rule($"{hint}-{p.Name}-kv", $"{Literal(JsonSerializer.SerializeToElement(p.Name))} \":\" ws {value}");
         }).ToList();
         // tail(i, first): the properties from i on; "first" = nothing written yet, so no comma before the next one.
@@ -212,11 +243,15 @@ public sealed class JsonSchemaGrammar
 
     private string Array(JsonElement s, string path, string hint)
     {
-        if (s.TryGetProperty("uniqueItems", out var unique) && unique.ValueKind == JsonValueKind.True)
-            throw new JsonSchemaException($"'uniqueItems: true' (at {path}) is not supported", "uniqueItems");
         string item = s.TryGetProperty("items", out var items) ? Visit(items, $"{path}/items", $"{hint}-item") : "json-value";
         int min = Count(s, "minItems", path) ?? 0;
         int? max = Count(s, "maxItems", path);
+        if (s.TryGetProperty("uniqueItems", out var unique) && unique.ValueKind == JsonValueKind.True)
+        {
+            // A grammar cannot keep items apart; an array of at most one item is unique (narrower, still valid).
+            if (min > 1) throw new JsonSchemaException($"'uniqueItems: true' with minItems {min} (at {path}) is not supported", "uniqueItems");
+            max = Math.Min(max ?? 1, 1);
+        }
         if (max < min) throw new JsonSchemaException($"maxItems {max} < minItems {min} at {path}: no array fits");
         if (max == 0) return "\"[\" ws \"]\" ws";
         string more = max is int m ? $"(\",\" ws {item}){{{Math.Max(0, min - 1)},{m - 1}}}" : $"(\",\" ws {item}){{{Math.Max(0, min - 1)},}}";
@@ -229,12 +264,19 @@ public sealed class JsonSchemaGrammar
         if (s.TryGetProperty("format", out var format))
         {
             if (format.ValueKind != JsonValueKind.String) throw new JsonSchemaException($"'format' at {path} must be a string");
+            foreach (string bound in (string[])["minLength", "maxLength"])
+                if (s.TryGetProperty(bound, out _)) throw new JsonSchemaException($"'{bound}' next to 'format' (at {path}) is not supported", bound);
             string inner = format.GetString() switch
             {
                 "date" => Date,
                 "time" => Time,
                 "date-time" => $"{Date} \"T\" {Time}",
                 "uuid" => "[0-9a-f]{8} \"-\" [0-9a-f]{4} \"-\" [0-9a-f]{4} \"-\" [0-9a-f]{4} \"-\" [0-9a-f]{12}",
+                "uri" or "uri-reference" or "iri" or "iri-reference" => UrlText,
+                "uri-template" => $"{UrlText} (\"{{\" [a-z_]{{1,12}} \"}}\")?",
+                "email" or "idn-email" => $"[a-z] [a-z0-9]{{0,15}} (\".\" [a-z] [a-z0-9]{{0,15}})? \"@\" {HostText}",
+                "hostname" or "idn-hostname" => HostText,
+                "ipv4" => "[0-9] \".\" [0-9] \".\" [0-9] \".\" [0-9]",
                 var f => throw new JsonSchemaException($"string format '{f}' (at {path}) is not supported", "format"),
             };
             return Rule(hint, $"\"\\\"\" {inner} \"\\\"\" ws");
@@ -252,6 +294,11 @@ public sealed class JsonSchemaGrammar
         + " | (\"04\" | \"06\" | \"09\" | \"11\") \"-\" (\"0\" [1-9] | [12] [0-9] | \"30\") | \"02\" \"-\" (\"0\" [1-9] | \"1\" [0-9] | \"2\" [0-8]))";
     private const string Time = "([01] [0-9] | \"2\" [0-3]) \":\" [0-5] [0-9] \":\" [0-5] [0-9] (\".\" [0-9]{1,6})? (\"Z\" | [+-] ([01] [0-9] | \"2\" [0-3]) \":\" [0-5] [0-9])";
 
+    // Narrower than the RFCs on purpose: plain http(s) URLs and dotted lower-case host names, which every validator
+    // accepts.
+    private const string HostText = "[a-z] [a-z0-9]{0,15} (\".\" [a-z] [a-z0-9]{0,15}){0,2} \".\" [a-z]{2,6}";
+    private const string UrlText = "(\"http\" | \"https\") \"://\" " + HostText + " (\"/\" [A-Za-z0-9_~-]{1,20}){0,6} \"/\"?";
+
     private static int? Count(JsonElement s, string keyword, string path)
     {
         if (!s.TryGetProperty(keyword, out var v)) return null;
@@ -265,6 +312,18 @@ public sealed class JsonSchemaGrammar
     {
         string target = reference.ValueKind == JsonValueKind.String ? reference.GetString()! : throw new JsonSchemaException($"'$ref' at {path} must be a string");
         if (_refs.TryGetValue(target, out var known)) return known;
+        var node = Resolve(target, path);
+        string name = Name("ref-" + target.Split('/')[^1]);
+        _refs[target] = name;
+        int slot = _rules.Count;
+        _rules.Add("");
+        _rules[slot] = $"{name} ::= {Visit(node, target, name + "-body")}";
+        return name;
+    }
+
+    /// <summary>The schema a local reference (#/json/pointer) points at.</summary>
+    private JsonElement Resolve(string target, string path)
+    {
         if (!target.StartsWith('#')) throw new JsonSchemaException($"'$ref' to '{target}' (at {path}): only references inside the schema (#/...) are supported", "$ref");
         var node = _root;
         foreach (string raw in target[1..].Split('/', StringSplitOptions.RemoveEmptyEntries))
@@ -273,12 +332,7 @@ public sealed class JsonSchemaGrammar
             if (node.ValueKind != JsonValueKind.Object || !node.TryGetProperty(part, out node))
                 throw new JsonSchemaException($"'$ref' '{target}' (at {path}) points at nothing in the schema");
         }
-        string name = Name("ref-" + target.Split('/')[^1]);
-        _refs[target] = name;
-        int slot = _rules.Count;
-        _rules.Add("");
-        _rules[slot] = $"{name} ::= {Visit(node, target, name + "-body")}";
-        return name;
+        return node;
     }
 
     private static bool Has(JsonElement s, params string[] keywords) => keywords.Any(k => s.TryGetProperty(k, out _));
