@@ -87,7 +87,7 @@ internal static class RunCommand
             var cacheTypes = kv.Parse(parse);
             var kvRetention = retention.Parse(parse);
             var constraint = grammar.Parse(parse);
-            var loadOptions = memory.Parse(parse);
+            var loadOptions = memory.Parse(parse) with { ContextLength = parse.GetValue(ctx) }; // LongRoPE picks its factors by it (null: the model's)
 
             var options = Options(() => new GenerationOptions
             {

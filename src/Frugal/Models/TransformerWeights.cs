@@ -89,7 +89,7 @@ internal sealed class TransformerWeights
         KernelLayoutBytes = 0;
     }
 
-    /// <param name="contextLength">context per sequence the model runs with: picks LongRoPE's factor set (null: the model's).</param>
+    /// <param name="contextLength">context per sequence the model runs with, at most the model's: picks LongRoPE's factor set (null: the model's).</param>
     public static TransformerWeights Load(ModelTensors t, ModelConfig c, TransformerParts parts, int? contextLength = null)
     {
         int dim = c.EmbeddingLength, q = c.QueryDim, kv = c.KvDim, ff = c.FeedForwardLength, hd = c.HeadDim;
@@ -136,7 +136,7 @@ internal sealed class TransformerWeights
             OutputNorm = t.Vector("output_norm.weight", dim),
             Output = t.OptionalMatrix("output.weight", c.VocabSize, dim) ?? embedding,
             RopeFreqFactors = parts.LongRopeFactors != Presence.Absent
-                ? LongRope.Factors(t, c, parts.LongRopeFactors, contextLength ?? c.ContextLength)
+                ? LongRope.Factors(t, c, parts.LongRopeFactors, Math.Min(contextLength ?? c.ContextLength, c.ContextLength))
                 : Vector(t, parts.RopeFreqs, "rope_freqs.weight", c.RopeDims / 2),
         };
         t.EnsureAllUsed();
