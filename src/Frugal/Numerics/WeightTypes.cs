@@ -52,6 +52,12 @@ internal static unsafe class WeightTypes
             (s, d) => BlockQ6_K.Dequantize(Cast<byte, BlockQ6_K>(s), d), (s, d) => BlockQ6_K.Quantize(s, Cast<byte, BlockQ6_K>(d)),
             Q6_Kx16.Repack),
 
+        // The I-quants with a 16-level non-linear table; dequantize-only (quantizing to them needs ggml's scale search).
+        new Block32Weight<IQ4_NLFormat, NotRepacked>(GgmlType.IQ4_NL,
+            (s, d) => BlockIQ4_NL.Dequantize(Cast<byte, BlockIQ4_NL>(s), d), quantize: null),
+        new KQuantWeight<IQ4_XSFormat, NotRepacked>(GgmlType.IQ4_XS,
+            (s, d) => BlockIQ4_XS.Dequantize(Cast<byte, BlockIQ4_XS>(s), d), quantize: null),
+
         new QuantizeOnlyType(GgmlType.Q8_K, (s, d) => BlockQ8_K.Quantize(s, Cast<byte, BlockQ8_K>(d))),
     ];
 
