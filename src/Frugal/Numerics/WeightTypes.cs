@@ -66,6 +66,16 @@ internal static unsafe class WeightTypes
     /// <summary>The entry of <paramref name="type"/>, or null where the engine cannot compute with it.</summary>
     public static WeightType? Find(GgmlType type) => ByType.GetValueOrDefault(type);
 
+    /// <summary>The types a <see cref="WeightMatrix"/> can hold, by ggml name, in registry order.</summary>
+    public static IEnumerable<string> WeightNames => Rows.Where(t => t.IsWeight).Select(t => GgmlTypeInfo.Name(t.Type));
+
+    /// <summary>
+    /// The error for a tensor of a type the engine cannot compute with (IQ1_S, IQ2_*, IQ3_*, TQ*, MXFP4, ...): it names
+    /// the tensor and the type and lists the types that are supported.
+    /// </summary>
+    public static NotSupportedException Unsupported(string tensor, GgmlType type) => new(
+        $"tensor '{tensor}' has type {GgmlTypeInfo.Name(type)}, which is not supported (supported weight types: {string.Join(", ", WeightNames)})");
+
     private static void F32ToF16(ReadOnlySpan<float> src, Span<byte> dst)
     {
         var h = Cast<byte, ushort>(dst);
