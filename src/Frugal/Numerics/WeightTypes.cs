@@ -53,10 +53,11 @@ internal static unsafe class WeightTypes
             Q6_Kx16.Repack),
 
         // The I-quants with a 16-level non-linear table; dequantize-only (quantizing to them needs ggml's scale search).
-        new Block32Weight<IQ4_NLFormat, NotRepacked>(GgmlType.IQ4_NL,
-            (s, d) => BlockIQ4_NL.Dequantize(Cast<byte, BlockIQ4_NL>(s), d), quantize: null),
-        new KQuantWeight<IQ4_XSFormat, NotRepacked>(GgmlType.IQ4_XS,
-            (s, d) => BlockIQ4_XS.Dequantize(Cast<byte, BlockIQ4_XS>(s), d), quantize: null),
+        // IQ4_NL shares Q4_0's block bytes, so it takes Q4_0's 16-row layout; its kernel looks the levels up per block.
+        new Block32Weight<IQ4_NLFormat, IQ4_NLx16Kernel>(GgmlType.IQ4_NL,
+            (s, d) => BlockIQ4_NL.Dequantize(Cast<byte, BlockIQ4_NL>(s), d), quantize: null, Q4_0x16.Repack),
+        new KQuantWeight<IQ4_XSFormat, IQ4_XSx16Kernel>(GgmlType.IQ4_XS,
+            (s, d) => BlockIQ4_XS.Dequantize(Cast<byte, BlockIQ4_XS>(s), d), quantize: null, IQ4_XSx16.Repack),
 
         new QuantizeOnlyType(GgmlType.Q8_K, (s, d) => BlockQ8_K.Quantize(s, Cast<byte, BlockQ8_K>(d))),
     ];
