@@ -19,7 +19,8 @@ internal static class BenchFiles
     private static readonly Family[] Families =
     [
         new("llama-3.2-1b-shape", () => SyntheticModelSpec.Llama32_1B(GgmlType.F16),
-            [("q4_0", LLamaFtype.MOSTLY_Q4_0), ("q8_0", LLamaFtype.MOSTLY_Q8_0), ("q4_k_m", LLamaFtype.MOSTLY_Q4_K_M)]),
+            [("q4_0", LLamaFtype.MOSTLY_Q4_0), ("q8_0", LLamaFtype.MOSTLY_Q8_0), ("q4_k_m", LLamaFtype.MOSTLY_Q4_K_M),
+             ("iq4_xs", LLamaFtype.MOSTLY_IQ4_XS), ("iq4_nl", LLamaFtype.MOSTLY_IQ4_NL)]),
         new("qwen2.5-0.5b-shape", () => SyntheticModelSpec.Qwen25_05B(GgmlType.F16),
             [("q8_0", LLamaFtype.MOSTLY_Q8_0), ("q4_k_m", LLamaFtype.MOSTLY_Q4_K_M)]),
     ];

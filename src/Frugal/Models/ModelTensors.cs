@@ -71,7 +71,7 @@ internal sealed class ModelTensors(GgufFile file)
         if (t.ElementCount != length || t.RowLength != length)
             throw new ModelFormatException(File.Path, name, $"shape {t.ShapeText}, expected [{length}]");
         if (!Dequantize.IsSupported(t.Type))
-            throw new NotSupportedException($"tensor '{name}' has type {GgmlTypeInfo.Name(t.Type)}, which is not supported");
+            throw WeightTypes.Unsupported(name, t.Type);
         var values = new float[length];
         Dequantize.Row(t.Type, File.GetTensorBytes(t), values);
         return values;

@@ -13,7 +13,7 @@ public sealed unsafe class WeightMatrix : IDisposable
     public WeightMatrix(GgmlType type, nint data, int rows, int cols, string name = "")
     {
         _weightType = WeightTypes.Find(type) is { IsWeight: true } w ? w
-            : throw new NotSupportedException($"tensor '{name}' has type {GgmlTypeInfo.Name(type)}, which is not supported");
+            : throw WeightTypes.Unsupported(name, type);
         if (rows < 0 || cols <= 0)
             throw new ArgumentException($"tensor '{name}': shape [{rows}, {cols}] is not a matrix");
         Type = type;

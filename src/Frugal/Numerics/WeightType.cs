@@ -102,7 +102,7 @@ internal sealed class Block32Weight<TF, TR> : WeightType<TR>
     where TF : struct, IBlock32Format
     where TR : struct, IPackedKernel
 {
-    public Block32Weight(GgmlType type, RowDequantizer dequantize, RowQuantizer quantize, RowRepacker? repack = null)
+    public Block32Weight(GgmlType type, RowDequantizer dequantize, RowQuantizer? quantize, RowRepacker? repack = null)
         : base(type, ActivationKind.Q8_0, dequantize, quantize, repack, Block32Avx512.PreScaledOffset<TF>() ? TF.Offset : 0)
     {
     }
@@ -124,7 +124,7 @@ internal sealed class KQuantWeight<TF, TR> : WeightType<TR>
     where TF : struct, IKQuantFormat
     where TR : struct, IPackedKernel
 {
-    public KQuantWeight(GgmlType type, RowDequantizer dequantize, RowQuantizer quantize, RowRepacker? repack = null)
+    public KQuantWeight(GgmlType type, RowDequantizer dequantize, RowQuantizer? quantize, RowRepacker? repack = null)
         : base(type, ActivationKind.Q8_K, dequantize, quantize, repack)
     {
     }

@@ -52,6 +52,13 @@ internal static unsafe class WeightTypes
             (s, d) => BlockQ6_K.Dequantize(Cast<byte, BlockQ6_K>(s), d), (s, d) => BlockQ6_K.Quantize(s, Cast<byte, BlockQ6_K>(d)),
             Q6_Kx16.Repack),
 
+        // The I-quants with a 16-level non-linear table; dequantize-only (quantizing to them needs ggml's scale search).
+        // IQ4_NL shares Q4_0's block bytes, so it takes Q4_0's 16-row layout; its kernel looks the levels up per block.
+        new Block32Weight<IQ4_NLFormat, IQ4_NLx16Kernel>(GgmlType.IQ4_NL,
+            (s, d) => BlockIQ4_NL.Dequantize(Cast<byte, BlockIQ4_NL>(s), d), quantize: null, Q4_0x16.Repack),
+        new KQuantWeight<IQ4_XSFormat, IQ4_XSx16Kernel>(GgmlType.IQ4_XS,
+            (s, d) => BlockIQ4_XS.Dequantize(Cast<byte, BlockIQ4_XS>(s), d), quantize: null, IQ4_XSx16.Repack),
+
         new QuantizeOnlyType(GgmlType.Q8_K, (s, d) => BlockQ8_K.Quantize(s, Cast<byte, BlockQ8_K>(d))),
     ];
 
@@ -59,6 +66,16 @@ internal static unsafe class WeightTypes
 
     /// <summary>The entry of <paramref name="type"/>, or null where the engine cannot compute with it.</summary>
     public static WeightType? Find(GgmlType type) => ByType.GetValueOrDefault(type);
+
+    /// <summary>The types a <see cref="WeightMatrix"/> can hold, by ggml name, in registry order.</summary>
+    public static IEnumerable<string> WeightNames => Rows.Where(t => t.IsWeight).Select(t => GgmlTypeInfo.Name(t.Type));
+
+    /// <summary>
+    /// The error for a tensor of a type the engine cannot compute with (IQ1_S, IQ2_*, IQ3_*, TQ*, MXFP4, ...): it names
+    /// the tensor and the type and lists the types that are supported.
+    /// </summary>
+    public static NotSupportedException Unsupported(string tensor, GgmlType type) => new(
+        $"tensor '{tensor}' has type {GgmlTypeInfo.Name(type)}, which is not supported (supported weight types: {string.Join(", ", WeightNames)})");
 
     private static void F32ToF16(ReadOnlySpan<float> src, Span<byte> dst)
     {

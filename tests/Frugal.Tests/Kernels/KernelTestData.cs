@@ -9,6 +9,7 @@ internal static class KernelTestData
     [
         GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0,
         GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
+        GgmlType.IQ4_NL, GgmlType.IQ4_XS,
     ];
 
     public static readonly GgmlType[] FloatTypes = [GgmlType.F32, GgmlType.F16, GgmlType.BF16];
@@ -16,7 +17,7 @@ internal static class KernelTestData
     /// <summary>Byte offsets of the fp16 scale fields in one block of each quant type (ggml-common.h).</summary>
     private static int[] HalfFields(GgmlType type) => type switch
     {
-        GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 => [0],
+        GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.IQ4_NL or GgmlType.IQ4_XS => [0],
         GgmlType.Q4_1 or GgmlType.Q5_1 or GgmlType.Q4_K or GgmlType.Q5_K => [0, 2],
         GgmlType.Q2_K => [80, 82],
         GgmlType.Q3_K => [108],

@@ -47,13 +47,14 @@ public class BlockLayoutTests
         [
             GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0,
             GgmlType.Q5_1, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
+            GgmlType.IQ4_NL, GgmlType.IQ4_XS,
         ];
         Assert.Equal(expected.Order(), Enum.GetValues<GgmlType>().Where(Dequantize.IsSupported).Order());
     }
 
     [Theory]
     [InlineData(GgmlType.IQ2_XS)]
-    [InlineData(GgmlType.IQ4_NL)]
+    [InlineData(GgmlType.IQ3_S)]
     [InlineData(GgmlType.Q8_K)]
     [InlineData(GgmlType.TQ1_0)]
     public void Dequantizing_an_unsupported_type_names_it(GgmlType type)

@@ -9,6 +9,7 @@ internal readonly unsafe struct Q6_KFormat : IKQuantFormat
 {
     public static int Bytes => 210;
     public static bool SharedScale => true;
+    public static bool Signed => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Unpack(byte* b, byte* u, short* sc, short* mn, out float d, out float dmin)
@@ -63,6 +64,7 @@ internal readonly unsafe struct Q2_KFormat : IKQuantFormat
 {
     public static int Bytes => 84;
     public static bool SharedScale => false;
+    public static bool Signed => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Unpack(byte* b, byte* u, short* sc, short* mn, out float d, out float dmin)
@@ -106,6 +108,7 @@ internal readonly unsafe struct Q3_KFormat : IKQuantFormat
 {
     public static int Bytes => 110;
     public static bool SharedScale => true;
+    public static bool Signed => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Unpack(byte* b, byte* u, short* sc, short* mn, out float d, out float dmin)

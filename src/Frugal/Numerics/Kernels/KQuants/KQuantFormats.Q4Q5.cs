@@ -9,6 +9,7 @@ internal readonly unsafe struct Q4_KFormat : IKQuantFormat
 {
     public static int Bytes => 144;
     public static bool SharedScale => false;
+    public static bool Signed => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Unpack(byte* b, byte* u, short* sc, short* mn, out float d, out float dmin)
@@ -52,6 +53,7 @@ internal readonly unsafe struct Q5_KFormat : IKQuantFormat
 {
     public static int Bytes => 176;
     public static bool SharedScale => false;
+    public static bool Signed => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Unpack(byte* b, byte* u, short* sc, short* mn, out float d, out float dmin)

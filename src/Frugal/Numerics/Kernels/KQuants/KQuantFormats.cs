@@ -19,6 +19,12 @@ internal unsafe interface IKQuantFormat
     /// </summary>
     static abstract bool SharedScale { get; }
 
+    /// <summary>
+    /// True where u holds signed levels (IQ4_XS: kvalues_iq4nl), no min: the kernels then feed |u| to the
+    /// unsigned-times-signed byte dot and move u's sign onto the activations, as ggml's mul_add_epi8 does.
+    /// </summary>
+    static abstract bool Signed { get; }
+
     /// <summary>Vectorized unpack (portable 128-bit vectors).</summary>
     static abstract void Unpack(byte* block, byte* u, short* sc, short* mn, out float d, out float dmin);
 

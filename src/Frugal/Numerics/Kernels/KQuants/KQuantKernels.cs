@@ -77,7 +77,7 @@ internal readonly unsafe struct KQuantScalar : IKQuantIsa
                 {
                     int gs = 0;
                     for (int i = g * 16; i < g * 16 + 16; i++)
-                        gs += u[i] * q[i];
+                        gs += (TF.Signed ? (sbyte)u[i] : u[i]) * q[i];
                     isum += sc[g] * gs;
                 }
                 int msum = KQuantShared.MinDot(mn, a.SumRow(col + c) + sb * 16, simd: false);
@@ -124,19 +124,22 @@ internal readonly unsafe struct KQuantAvx512 : IKQuantIsa
             {
                 // Two 32-byte loads, matching the unpack's stores (a 64-byte load over them would stall).
                 var uk = Vector512.Create(Vector256.Load(u + 64 * k), Vector256.Load(u + 64 * k + 32));
+                var neg = TF.Signed ? Vector512.LessThan(uk.AsSByte(), Vector512<sbyte>.Zero) : default;
+                if (TF.Signed)
+                    uk = Avx512BW.Abs(uk.AsSByte()).AsByte();
                 // Lane i of chunk k (64 elements, 32 shorts after vpmaddubsw) belongs to group 4k + i/8. No static
                 // vectors here: a class-init check is a call, and any call in the loop makes the JIT spill every zmm.
                 var idx = Vector512.ShiftRightArithmetic(Vector512<short>.Indices, 3) + Vector512.Create((short)(4 * k));
                 var sv = Avx512BW.PermuteVar32x16(scAll, idx);
                 sbyte* qk = qb + 64 * k;
-                i0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(qk)), sv);
-                if (n > 1) i1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(qk + qs)), sv);
-                if (n > 2) i2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(qk + 2 * qs)), sv);
-                if (n > 3) i3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(qk + 3 * qs)), sv);
-                if (n > 4) i4 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(qk + 4 * qs)), sv);
-                if (n > 5) i5 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(qk + 5 * qs)), sv);
-                if (n > 6) i6 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(qk + 6 * qs)), sv);
-                if (n > 7) i7 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Vector512.Load(qk + 7 * qs)), sv);
+                i0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Act<TF>(qk, neg)), sv);
+                if (n > 1) i1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Act<TF>(qk + qs, neg)), sv);
+                if (n > 2) i2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Act<TF>(qk + 2 * qs, neg)), sv);
+                if (n > 3) i3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Act<TF>(qk + 3 * qs, neg)), sv);
+                if (n > 4) i4 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Act<TF>(qk + 4 * qs, neg)), sv);
+                if (n > 5) i5 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Act<TF>(qk + 5 * qs, neg)), sv);
+                if (n > 6) i6 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Act<TF>(qk + 6 * qs, neg)), sv);
+                if (n > 7) i7 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(uk, Act<TF>(qk + 7 * qs, neg)), sv);
             }
             acc0 = Finish<TF>(acc0, i0, mnv, bs + sb * 16, ds[sb], d, dmin);
             if (n > 1) acc1 = Finish<TF>(acc1, i1, mnv, bs + bss + sb * 16, (ds + ss)[sb], d, dmin);
@@ -155,6 +158,14 @@ internal readonly unsafe struct KQuantAvx512 : IKQuantIsa
         if (n > 5) result[5] = Vector512.Sum(acc5);
         if (n > 6) result[6] = Vector512.Sum(acc6);
         if (n > 7) result[7] = Vector512.Sum(acc7);
+    }
+
+    /// <summary>64 activations at <paramref name="q"/>, negated where the weight is (<paramref name="neg"/>) for the signed formats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<sbyte> Act<TF>(sbyte* q, Vector512<sbyte> neg) where TF : struct, IKQuantFormat
+    {
+        var v = Vector512.Load(q);
+        return TF.Signed ? Vector512.ConditionalSelect(neg, -v, v) : v;
     }
 
     /// <summary>
@@ -208,16 +219,19 @@ internal readonly unsafe struct KQuantAvx2 : IKQuantIsa
             for (int k = 0; k < 8; k++)
             {
                 var uk = Vector256.Load(u + 32 * k);
+                var sign = uk.AsSByte();
+                if (TF.Signed)
+                    uk = Avx2.Abs(sign);
                 var sv = Vector256.Create(Vector128.Create(sc[2 * k]), Vector128.Create(sc[2 * k + 1]));
                 sbyte* qk = qb + 32 * k;
-                i0 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Vector256.Load(qk)), sv);
-                if (n > 1) i1 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Vector256.Load(qk + qs)), sv);
-                if (n > 2) i2 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Vector256.Load(qk + 2 * qs)), sv);
-                if (n > 3) i3 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Vector256.Load(qk + 3 * qs)), sv);
-                if (n > 4) i4 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Vector256.Load(qk + 4 * qs)), sv);
-                if (n > 5) i5 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Vector256.Load(qk + 5 * qs)), sv);
-                if (n > 6) i6 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Vector256.Load(qk + 6 * qs)), sv);
-                if (n > 7) i7 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Vector256.Load(qk + 7 * qs)), sv);
+                i0 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Act<TF>(qk, sign)), sv);
+                if (n > 1) i1 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Act<TF>(qk + qs, sign)), sv);
+                if (n > 2) i2 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Act<TF>(qk + 2 * qs, sign)), sv);
+                if (n > 3) i3 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Act<TF>(qk + 3 * qs, sign)), sv);
+                if (n > 4) i4 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Act<TF>(qk + 4 * qs, sign)), sv);
+                if (n > 5) i5 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Act<TF>(qk + 5 * qs, sign)), sv);
+                if (n > 6) i6 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Act<TF>(qk + 6 * qs, sign)), sv);
+                if (n > 7) i7 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(uk, Act<TF>(qk + 7 * qs, sign)), sv);
             }
             acc0 = Finish<TF>(acc0, i0, mnv, bs + sb * 16, ds[sb], d, dmin);
             if (n > 1) acc1 = Finish<TF>(acc1, i1, mnv, bs + bss + sb * 16, (ds + ss)[sb], d, dmin);
@@ -236,6 +250,14 @@ internal readonly unsafe struct KQuantAvx2 : IKQuantIsa
         if (n > 5) result[5] = Vector256.Sum(acc5);
         if (n > 6) result[6] = Vector256.Sum(acc6);
         if (n > 7) result[7] = Vector256.Sum(acc7);
+    }
+
+    /// <summary>32 activations at <paramref name="q"/>, with the weight's sign moved onto them for the signed formats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Act<TF>(sbyte* q, Vector256<sbyte> sign) where TF : struct, IKQuantFormat
+    {
+        var v = Vector256.Load(q);
+        return TF.Signed ? Avx2.Sign(v, sign) : v;
     }
 
     /// <summary>acc + d·da·isum − dmin·da·(mn·bsums pair sums); in integers for the shared-scale formats.</summary>
@@ -277,10 +299,10 @@ internal readonly unsafe struct KQuantVector128 : IKQuantIsa
                 var ug = Vector128.Load(u + 16 * g);
                 var sv = Vector128.Create((int)sc[g]);
                 int o = qo + 16 * g;
-                i0 += Block32Vector128.Dot16(ug, Vector128.Load(a.QsRow(col) + o), false) * sv;
-                if (n > 1) i1 += Block32Vector128.Dot16(ug, Vector128.Load(a.QsRow(col + 1) + o), false) * sv;
-                if (n > 2) i2 += Block32Vector128.Dot16(ug, Vector128.Load(a.QsRow(col + 2) + o), false) * sv;
-                if (n > 3) i3 += Block32Vector128.Dot16(ug, Vector128.Load(a.QsRow(col + 3) + o), false) * sv;
+                i0 += Block32Vector128.Dot16(ug, Vector128.Load(a.QsRow(col) + o), TF.Signed) * sv;
+                if (n > 1) i1 += Block32Vector128.Dot16(ug, Vector128.Load(a.QsRow(col + 1) + o), TF.Signed) * sv;
+                if (n > 2) i2 += Block32Vector128.Dot16(ug, Vector128.Load(a.QsRow(col + 2) + o), TF.Signed) * sv;
+                if (n > 3) i3 += Block32Vector128.Dot16(ug, Vector128.Load(a.QsRow(col + 3) + o), TF.Signed) * sv;
             }
             acc0 = Finish(acc0, i0, d * a.ScaleRow(col)[sb]); r0 -= KQuantShared.MinTerm(a, col, sb, dmin, mn);
             if (n > 1) { acc1 = Finish(acc1, i1, d * a.ScaleRow(col + 1)[sb]); r1 -= KQuantShared.MinTerm(a, col + 1, sb, dmin, mn); }
