@@ -35,7 +35,7 @@ internal static class ChatCommand
         {
             var cacheTypes = kv.Parse(parse);
             var kvRetention = retention.Parse(parse);
-            var loadOptions = memory.Parse(parse) with { ContextLength = parse.GetValue(ctx) ?? 4096 }; // LongRoPE picks its factors by it
+            var loadOptions = memory.Parse(parse) with { ContextLength = parse.GetValue(ctx) is > 0 and int c0 ? c0 : 4096 }; // LongRoPE picks its factors by it
             string path = HubModels.Resolve(context, parse.GetValue(model) ?? context.DefaultModelPath);
             using (var header = CommonArguments.Open(path)) MemoryBudgetOptions.Check(header, loadOptions); // a missing or malformed file is a user error before anything loads
             int? context0 = parse.GetValue(ctx);

@@ -87,7 +87,7 @@ internal static class RunCommand
             var cacheTypes = kv.Parse(parse);
             var kvRetention = retention.Parse(parse);
             var constraint = grammar.Parse(parse);
-            var loadOptions = memory.Parse(parse) with { ContextLength = parse.GetValue(ctx) }; // LongRoPE picks its factors by it (null: the model's)
+            var loadOptions = memory.Parse(parse);
 
             var options = Options(() => new GenerationOptions
             {
@@ -112,6 +112,7 @@ internal static class RunCommand
                 },
             });
 
+            loadOptions = loadOptions with { ContextLength = options.ContextLength }; // LongRoPE picks its factors by it (null: the model's)
             ThreadsOption.Apply(parse.GetValue(threads));
             if (isDemo) path = DemoModel.EnsureFile(context.DemoDirectory, context.Error);
             else path = HubModels.Resolve(context, path!);

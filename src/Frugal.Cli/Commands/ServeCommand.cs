@@ -43,7 +43,7 @@ internal static class ServeCommand
             var cacheTypes = kv.Parse(parse);
             var kvRetention = retention.Parse(parse);
             // The context the engine will run (at most the model's; the loader clamps): LongRoPE models pick their factors by it.
-            var loadOptions = memory.Parse(parse) with { ContextLength = parse.GetValue(ctx) ?? 4096 };
+            var loadOptions = memory.Parse(parse) with { ContextLength = parse.GetValue(ctx) is > 0 and int c0 ? c0 : 4096 };
             string path = parse.GetValue(model) is { } given ? HubModels.Resolve(context, given) : CommonArguments.ModelOrBuiltIn(context, null);
             using (var header = CommonArguments.Open(path)) MemoryBudgetOptions.Check(header, loadOptions); // a missing or malformed file is reported before listening
             var (specMode, draftPath, draftMax) = speculation.Parse(parse, context, path);

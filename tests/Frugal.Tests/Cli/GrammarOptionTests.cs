@@ -40,7 +40,7 @@ public sealed class GrammarOptionTests : IDisposable
     [Theory]
     [InlineData(new[] { "--grammar", "root ::= (\"a\"" }, "--grammar: grammar error at line 1, column 14: expected ')' to close the group")]
     [InlineData(new[] { "--grammar-file", "/no/such.gbnf" }, "--grammar-file: no such file '/no/such.gbnf'")]
-    [InlineData(new[] { "--json-schema", "{\"type\":\"string\",\"format\":\"email\"}" }, "--json-schema: string format 'email' (at #) is not supported")]
+    [InlineData(new[] { "--json-schema", "{\"type\":\"string\",\"format\":\"ipv6\"}" }, "--json-schema: string format 'ipv6' (at #) is not supported")]
     [InlineData(new[] { "--json-schema", "{nope" }, "--json-schema is not valid JSON")]
     [InlineData(new[] { "--json-object", "--grammar", "root ::= \"a\"" }, "give only one of --grammar")]
     public void Bad_grammar_options_are_one_clear_error(string[] extra, string message)

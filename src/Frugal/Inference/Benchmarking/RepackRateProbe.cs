@@ -10,10 +10,10 @@ namespace Frugal.Inference.Benchmarking;
 /// in memory, so the file read is not in it (<c>frugal plan</c> adds the disk's or the page cache's rate for that).
 /// Types read straight into place need no repack; <see cref="Repacks"/> says which.
 /// </summary>
-public sealed unsafe class RepackRateProbe : IDisposable
+public sealed class RepackRateProbe : IDisposable
 {
     private readonly byte[] _blocks;   // [rows, RowBytes]: the staging slice, as the file holds the rows
-    private readonly nint _area;
+    private readonly Numerics.Kernels.KernelLayoutBuffer _area;
     private readonly GgmlType _type;
     private readonly int _rows, _cols;
 
@@ -34,7 +34,7 @@ public sealed unsafe class RepackRateProbe : IDisposable
             Quantize.Row(type, row, _blocks.AsSpan((int)(r * rowBytes), (int)rowBytes));
         }
         Repacks = StreamedMatrix.StagingBytes(type, _rows, cols) > 0;
-        _area = (nint)NativeMemory.AlignedAlloc((nuint)StreamedMatrix.Bytes(type, _rows, cols), 64);
+        _area = new Numerics.Kernels.KernelLayoutBuffer(StreamedMatrix.Bytes(type, _rows, cols));
         Fill(); // warm: JIT, first touch
     }
 
@@ -49,7 +49,7 @@ public sealed unsafe class RepackRateProbe : IDisposable
         nint staging = Marshal.UnsafeAddrOfPinnedArrayElement(_blocks, 0);
         // The rows are already in the staging slice (the probe's rows fit one slice): the read is a no-op, the repack
         // is what is timed.
-        StreamedMatrix.Fill(_type, _rows, _cols, _area, (_, _, _) => { }, staging);
+        StreamedMatrix.Fill(_type, _rows, _cols, _area.Address, (_, _, _) => { }, staging);
     }
 
     /// <summary>File bytes/s of the fastest of <paramref name="passes"/> repacks; infinity for a type that is not repacked.</summary>
@@ -67,5 +67,5 @@ public sealed unsafe class RepackRateProbe : IDisposable
         return best;
     }
 
-    public void Dispose() => NativeMemory.AlignedFree((void*)_area);
+    public void Dispose() => _area.Dispose();
 }
