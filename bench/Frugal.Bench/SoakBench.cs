@@ -149,6 +149,10 @@ internal static class SoakBench
             Console.WriteLine($"| KV blocks in use when idle | {used} |");
             Console.WriteLine($"| RSS median of minute 2 / of the last minute / max after minute 1 / end | {second / 1e6:F0} / {last / 1e6:F0} / {Mb(afterMinute.Count > 0 ? afterMinute.Max(r => r.Bytes) : 0)} / {Mb(rssEnd)} MB |");
             Console.WriteLine($"| RSS growth after the first minute (medians) | {drift:P1} |");
+            // The server's own lines for 5xx answers (a client may have gone before it could see the status).
+            lock (serverLog)
+                foreach (string line in serverLog.ToString().Split('\n').Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @" 5\d\d \d") || l.Contains("fail", StringComparison.OrdinalIgnoreCase) || l.Contains("exception", StringComparison.OrdinalIgnoreCase)).Take(20))
+                    Console.WriteLine($"  server: {line}");
             foreach (var (reason, count) in tally.Refusals.OrderByDescending(kv => kv.Value))
                 Console.WriteLine($"  refused x{count}: {reason}");
             Console.WriteLine($"load average at the end: {Load()}");
