@@ -28,6 +28,8 @@ internal static class SoakBench
         public long Tokens;
 
         public void Count(string key) { lock (this) Codes[key] = Codes.GetValueOrDefault(key) + 1; }
+
+        public void Refuse(string reason) { lock (this) Refusals[reason] = Refusals.GetValueOrDefault(reason) + 1; }
     }
 
     /// <summary>
@@ -196,7 +198,7 @@ internal static class SoakBench
                 if (!response.IsSuccessStatusCode)
                 {
                     string error = await response.Content.ReadAsStringAsync();
-                    lock (tally) tally.Refusals[$"{(int)response.StatusCode} kind {kind}: {Message(error)}"] = tally.Refusals.GetValueOrDefault($"{(int)response.StatusCode} kind {kind}: {Message(error)}") + 1;
+                    tally.Refuse($"{(int)response.StatusCode} kind {kind}: {Message(error)}");
                     continue;
                 }
                 if (!stream)

@@ -41,16 +41,17 @@ internal sealed partial class DecoderTransformer
         var cos = new float[moving.Length * half];  // [moves, ropeDims/2] angles of each move's delta
         var sin = new float[moving.Length * half];
         RopeSpec? angles = null;
-        // Layers whose keys carry no RoPE (SmolLM3's NoPE layers) move without turning.
-        var still = (Cos: Enumerable.Repeat(1f, cos.Length).ToArray(), Sin: new float[sin.Length]);
+        (float[] Cos, float[] Sin)? still = null;   // the identity turn, for layers whose keys carry no RoPE (SmolLM3's NoPE layers)
         var scratch = new float[PositionCompaction.ScratchFloats(c.HeadDim)];
         bool kivi = KvElementTypes.IsKivi(store.Types.Keys) || KvElementTypes.IsKivi(store.Types.Values);
         for (int l = 0; l < store.Layers; l++)
         {
             // Each layer's keys turn by the delta in their own RoPE (Gemma 3's local layers have their own base), a pure
             // turn: the magnitude (attention factor, YaRN) is in the keys already. Tables are redone on a change.
-            var (lc, ls) = (still.Cos, still.Sin);
-            if (RopeOf(l) is { } rope)
+            float[] lc, ls;
+            if (RopeOf(l) is not { } rope)
+                (lc, ls) = still ??= (Enumerable.Repeat(1f, cos.Length).ToArray(), new float[sin.Length]);
+            else
             {
                 var turn = rope with { Magnitude = 1f };
                 if (turn != angles)

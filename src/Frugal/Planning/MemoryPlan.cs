@@ -47,8 +47,6 @@ public sealed record MemoryPlan
     {
         var c = shape.Config;
         int context = settings.ContextFor(c.ContextLength);
-        var streamed = residency.StreamedLayers.ToHashSet();
-        var streamedGlobals = residency.StreamedGlobals.ToHashSet();
         var multiplied = shape.MultipliedMatrices().Select(t => t.Name).ToHashSet();
         long ram = 0, repacked = 0;
         foreach (var t in shape.Tensors)
@@ -58,7 +56,7 @@ public sealed record MemoryPlan
                 ram += t.Bytes + t.Rows * t.Cols * 4; // the file's pages and the float copy the model keeps
                 continue;
             }
-            if (t.Layer >= 0 ? streamed.Contains(t.Layer) : streamedGlobals.Contains(t.Name))
+            if (residency.Streams(t.Layer, t.Name))
                 continue;
             long layout = multiplied.Contains(t.Name) && WeightMatrix.RepacksOnLoad
                 ? WeightMatrix.KernelLayoutBytesFor(t.Type, (int)t.Rows, (int)t.Cols)

@@ -73,10 +73,8 @@ public sealed record SpeedPlan
             rate = streamFromPageCache ? machine.PageCacheReadBytesPerSecond : machine.DiskReadBytesPerSecond;
             rate ??= machine.DiskReadBytesPerSecond ?? machine.PageCacheReadBytesPerSecond ?? bw / 10;
             // The read-ahead thread reads each streamed unit (pread), then repacks it into the kernel layout.
-            var streamedLayers = residency.StreamedLayers.ToHashSet();
-            var streamedGlobals = residency.StreamedGlobals.ToHashSet();
             double repack = matrices
-                .Where(t => t.Layer >= 0 ? streamedLayers.Contains(t.Layer) : streamedGlobals.Contains(t.Name))
+                .Where(t => residency.Streams(t.Layer, t.Name))
                 .Sum(t => machine.RepackBytesPerSecond.TryGetValue(t.Type, out double r) ? t.Bytes / r : 0);
             stream = residency.StreamedBytes / rate.Value + repack;
         }

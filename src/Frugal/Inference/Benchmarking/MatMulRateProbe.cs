@@ -27,20 +27,27 @@ public sealed class MatMulRateProbe : IDisposable
         Cols = cols;
         Tokens = tokens;
         var rng = new Random(seed);
-        long rowBytes = GgmlTypeInfo.RowBytes(type, cols);
-        _blocks = GC.AllocateArray<byte>(checked((int)(rowBytes * rows)), pinned: true);
-        var row = new float[cols];
-        for (int r = 0; r < rows; r++)
-        {
-            for (int c = 0; c < cols; c++) row[c] = (float)(rng.NextDouble() * 2 - 1);
-            Quantize.Row(type, row, _blocks.AsSpan((int)(r * rowBytes), (int)rowBytes));
-        }
+        _blocks = RandomRows(type, rows, cols, rng);
         _matrix = new WeightMatrix(type, Marshal.UnsafeAddrOfPinnedArrayElement(_blocks, 0), rows, cols, $"probe {type}");
         _matrix.PrepareKernelLayout();
         _x = new float[tokens * cols];
         for (int i = 0; i < _x.Length; i++) _x[i] = (float)(rng.NextDouble() * 2 - 1);
         _y = new float[tokens * rows];
         _matrix.Multiply(_x, _y, tokens); // warm: JIT, first touch
+    }
+
+    /// <summary>[rows, cols] uniform(-1, 1) weights quantized to <paramref name="type"/>, in a pinned array (the probes' matrix).</summary>
+    internal static byte[] RandomRows(GgmlType type, int rows, int cols, Random rng)
+    {
+        long rowBytes = GgmlTypeInfo.RowBytes(type, cols);
+        var blocks = GC.AllocateArray<byte>(checked((int)(rowBytes * rows)), pinned: true);
+        var row = new float[cols];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < cols; c++) row[c] = (float)(rng.NextDouble() * 2 - 1);
+            Quantize.Row(type, row, blocks.AsSpan((int)(r * rowBytes), (int)rowBytes));
+        }
+        return blocks;
     }
 
     public GgmlType Type { get; }

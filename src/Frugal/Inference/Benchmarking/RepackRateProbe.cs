@@ -23,16 +23,8 @@ public sealed class RepackRateProbe : IDisposable
         _type = type;
         _rows = rows / 16 * 16;
         _cols = cols;
-        long rowBytes = GgmlTypeInfo.RowBytes(type, cols);
-        FileBytes = rowBytes * _rows;
-        _blocks = GC.AllocateArray<byte>(checked((int)FileBytes), pinned: true);
-        var rng = new Random(seed);
-        var row = new float[cols];
-        for (int r = 0; r < _rows; r++)
-        {
-            for (int c = 0; c < cols; c++) row[c] = (float)(rng.NextDouble() * 2 - 1);
-            Quantize.Row(type, row, _blocks.AsSpan((int)(r * rowBytes), (int)rowBytes));
-        }
+        FileBytes = GgmlTypeInfo.RowBytes(type, cols) * _rows;
+        _blocks = MatMulRateProbe.RandomRows(type, _rows, cols, new Random(seed));
         Repacks = StreamedMatrix.StagingBytes(type, _rows, cols) > 0;
         _area = new Numerics.Kernels.KernelLayoutBuffer(StreamedMatrix.Bytes(type, _rows, cols));
         Fill(); // warm: JIT, first touch

@@ -71,6 +71,9 @@ public sealed record WeightResidency
     /// <summary>Non-layer matrices (<c>output</c>, <c>token_embd</c>) that did not fit and are streamed each step.</summary>
     public IReadOnlyList<string> StreamedGlobals { get; init; } = [];
 
+    /// <summary>Whether the tensor <paramref name="name"/> of <paramref name="layer"/> (-1: a global) is read from the file each step.</summary>
+    public bool Streams(int layer, string name) => layer >= 0 ? StreamedLayers.Contains(layer) : StreamedGlobals.Contains(name);
+
     /// <summary>
     /// An untied <c>token_embd</c> that did not fit: neither resident nor streamed whole; each token's row is read from
     /// the file when the forward needs it (a row per token, not counted in <see cref="StreamedBytes"/>).
