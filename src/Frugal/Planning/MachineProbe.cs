@@ -20,8 +20,8 @@ public sealed record MachineProbeOptions
     /// <summary>Most seconds the disk read may take.</summary>
     public double DiskSeconds { get; init; } = 1.0;
 
-    /// <summary>Bytes of the model file read twice through the page cache for the cached read rate.</summary>
-    public long PageCacheSampleBytes { get; init; } = 64L << 20;
+    /// <summary>File bytes per weight type the stream probe reads and repacks per pass (<see cref="StreamFillProbe"/>).</summary>
+    public long StreamSampleBytes { get; init; } = 64L << 20;
 
     /// <summary>Rows of each multiply probe (its columns are the model's embedding width).</summary>
     public int MatMulRows { get; init; } = 1024;
@@ -33,7 +33,7 @@ public sealed record MachineProbeOptions
 /// <summary>
 /// Measures this machine for a plan in a few seconds: memory read bandwidth on the compute team, each weight type's
 /// multiply rate at the prefill batch size, the model file's read rate from the device (O_DIRECT, so the page cache
-/// neither helps nor is disturbed) and from the page cache, free memory and the cgroup limit. Touches no tensor data
+/// neither helps nor is disturbed) and from the page cache as the streaming reader reads and repacks it, free memory and the cgroup limit. Touches no tensor data
 /// but the sampled file ranges, which are read with plain file reads, never through the mapping.
 /// </summary>
 public static class MachineProbe
@@ -48,11 +48,15 @@ public static class MachineProbe
 
         long dataStart = shape.HeaderBytes;
         var disk = FileReadRate.Direct(modelPath, dataStart, options.DiskSampleBytes, options.DiskSeconds);
-        var cached = FileReadRate.PageCache(modelPath, dataStart, Math.Min(options.PageCacheSampleBytes, shape.FileBytes - dataStart));
+        cancellation.ThrowIfCancellationRequested();
+        // The stream's own work on the model's own matrices (the last layers, which stream first): page-cache reads
+        // into the staging slice and the repack into cold memory.
+        var stream = StreamFillProbe.Measure(modelPath,
+            [.. shape.MultipliedMatrices().OrderBy(t => t.Layer).Select(t => new StreamFillTensor(t.Type, t.FileOffset, t.Rows, t.Cols))],
+            options.StreamSampleBytes);
         cancellation.ThrowIfCancellationRequested();
 
         var rates = new Dictionary<GgmlType, double>();
-        var repack = new Dictionary<GgmlType, double>();
         int cols = shape.Config.EmbeddingLength;
         foreach (var type in shape.MultipliedMatrices().Select(t => t.Type).Distinct())
         {
@@ -61,8 +65,6 @@ public static class MachineProbe
             int width = cols % block == 0 ? cols : (int)shape.MultipliedMatrices().First(t => t.Type == type).Cols;
             using var probe = new MatMulRateProbe(type, options.MatMulRows, width, promptTokens);
             rates[type] = probe.MeasureFlopsPerSecond(options.MatMulPasses);
-            using var repackProbe = new RepackRateProbe(type, options.MatMulRows, width);
-            if (repackProbe.Repacks) repack[type] = repackProbe.MeasureBytesPerSecond(options.MatMulPasses);
         }
 
         double read;
@@ -84,9 +86,9 @@ public static class MachineProbe
             Threads = ComputeTeam.Default.ThreadCount,
             MemoryReadBytesPerSecond = read,
             MatMulFlopsPerSecond = rates,
-            RepackBytesPerSecond = repack,
+            RepackBytesPerSecond = stream.RepackBytesPerSecond,
             DiskReadBytesPerSecond = disk?.BytesPerSecond,
-            PageCacheReadBytesPerSecond = cached.Bytes > 0 ? cached.BytesPerSecond : null,
+            PageCacheReadBytesPerSecond = stream.ReadBytesPerSecond > 0 ? stream.ReadBytesPerSecond : null,
             AvailableMemoryBytes = available,
             CgroupLimitBytes = limit,
             CgroupUsageBytes = usage,

@@ -18,15 +18,16 @@ public sealed record MachineProfile
     public required IReadOnlyDictionary<GgmlType, double> MatMulFlopsPerSecond { get; init; }
 
     /// <summary>
-    /// File bytes/s the streaming reader repacks per weight type into this CPU's kernel layout, on its one thread
-    /// (<c>RepackRateProbe</c>); a type absent here is read straight into place (no repack cost).
+    /// File bytes/s the streaming reader repacks per weight type into this CPU's kernel layout, on its one thread, from
+    /// the staging slice into cold memory (<c>StreamFillProbe</c>); a type absent here is read straight into place (no
+    /// repack cost).
     /// </summary>
     public IReadOnlyDictionary<GgmlType, double> RepackBytesPerSecond { get; init; } = new Dictionary<GgmlType, double>();
 
     /// <summary>Sequential read bytes/s of the model file from the device (O_DIRECT); null when it could not be measured.</summary>
     public double? DiskReadBytesPerSecond { get; init; }
 
-    /// <summary>Sequential read bytes/s of the model file when the page cache holds it.</summary>
+    /// <summary>Bytes/s the streaming reader's positioned reads of the model file get when the page cache holds it (<c>StreamFillProbe</c>).</summary>
     public double? PageCacheReadBytesPerSecond { get; init; }
 
     /// <summary>MemAvailable of /proc/meminfo: what can be allocated without swapping or evicting much.</summary>

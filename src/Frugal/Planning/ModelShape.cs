@@ -8,10 +8,10 @@ namespace Frugal.Planning;
 
 /// <summary>
 /// One tensor as a plan sees it: its type, shape ([Rows, Cols], Cols the row length), bytes in the file, and
-/// <paramref name="Residency"/>, the entry the loader's residency policy sizes it by (in-memory bytes: a repacked
+/// where its bytes start in the file, and <paramref name="Residency"/>, the entry the loader's residency policy sizes it by (in-memory bytes: a repacked
 /// layout's, so the plan's resident/streamed split is the loader's).
 /// </summary>
-public readonly record struct ShapeTensor(string Name, GgmlType Type, long Rows, long Cols, long Bytes, int Layer, bool IsVector, WeightTensor Residency);
+public readonly record struct ShapeTensor(string Name, GgmlType Type, long Rows, long Cols, long Bytes, int Layer, bool IsVector, WeightTensor Residency, long FileOffset);
 
 /// <summary>
 /// What the GGUF header says about a model: hyper-parameters and the tensor directory. Built from the header alone
@@ -33,7 +33,7 @@ public sealed record ModelShape(ModelConfig Config, IReadOnlyList<ShapeTensor> T
             long cols = t.Dimensions.Length == 0 ? 1 : t.Dimensions[0];
             long rows = t.Dimensions.Skip(1).Aggregate(1L, (a, d) => a * d);
             var w = WeightTensor.From(t);
-            return new ShapeTensor(t.Name, t.Type, rows, cols, t.ByteSize, w.Layer, w.IsVector, w);
+            return new ShapeTensor(t.Name, t.Type, rows, cols, t.ByteSize, w.Layer, w.IsVector, w, t.FileOffset);
         }).ToList();
         return new ModelShape(config, tensors, file.DataOffset, file.Length) { DecodeWeightBytes = WeightTraffic.BytesPerDecodedToken(file) };
     }
