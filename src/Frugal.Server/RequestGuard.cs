@@ -21,7 +21,7 @@ internal sealed class RequestGuard(ServerState state)
     private async Task RunAsync(HttpContext context, RequestDelegate endpoint, bool needsKey)
     {
         long start = Stopwatch.GetTimestamp();
-        bool aborted = false;
+        bool aborted = false, escaped = false;
         try
         {
             if (needsKey && state.Options.ApiKey is { } key && context.Request.Headers.Authorization.ToString() != "Bearer " + key)
@@ -49,9 +49,16 @@ internal sealed class RequestGuard(ServerState state)
             var error = e as ApiError ?? new ApiError(500, $"the generation failed: {e.Message}", "server_error", code: "generation_failed");
             await CompletionRunner.WriteEventAsync(context, new ErrorBody(new ErrorObject(error.Message, error.Type, error.Param, error.Code)));
         }
+        catch (Exception) when (!context.Response.HasStarted)
+        {
+            // A fault no handler above answers: the framework replies 500 once this rethrows, after the finally
+            // below, so the counter must say 500 (the status still reads 200 here) or /metrics would hide it.
+            escaped = true;
+            throw;
+        }
         finally
         {
-            int status = context.Response.StatusCode;
+            int status = escaped ? 500 : context.Response.StatusCode;
             state.Responses.AddOrUpdate(status, 1, (_, n) => n + 1);
             Log(context, status, Stopwatch.GetElapsedTime(start), aborted);
         }
