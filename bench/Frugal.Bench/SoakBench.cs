@@ -138,7 +138,12 @@ internal static class SoakBench
             double Median(IEnumerable<long> xs) { var v = xs.OrderBy(x => x).ToList(); return v.Count == 0 ? double.NaN : v[v.Count / 2]; }
             double second = Median(rss.Where(r => r.Seconds >= 60 && r.Seconds < 120).Select(r => r.Bytes));
             double last = Median(rss.Where(r => r.Seconds >= seconds - 60).Select(r => r.Bytes));
-            double drift = (last - second) / second;
+            // "Flat" judged by the trend, not by two minutes' medians: a GC heap of ~150 MB swings by more than 5%
+            // between collections, so two medians read +5% or -6% on runs whose end (idle) RSS is below minute 2's.
+            // A leak is a steady rise: the least-squares line over the samples after the first minute, its rise from
+            // minute 1 to the end relative to its value at minute 1.
+            double drift = Trend(afterMinute, 60, seconds);
+            double medianDrift = (last - second) / second;
             Console.WriteLine();
             Console.WriteLine("| figure | value |");
             Console.WriteLine("|---|---:|");
@@ -153,7 +158,8 @@ internal static class SoakBench
             Console.WriteLine($"| completion tokens | {tally.Tokens} ({tally.Tokens / seconds:F1}/s) |");
             Console.WriteLine($"| KV blocks in use when idle | {used} |");
             Console.WriteLine($"| RSS median of minute 2 / of the last minute / max after minute 1 / end | {second / 1e6:F0} / {last / 1e6:F0} / {Mb(afterMinute.Count > 0 ? afterMinute.Max(r => r.Bytes) : 0)} / {Mb(rssEnd)} MB |");
-            Console.WriteLine($"| RSS growth after the first minute (medians) | {drift:P1} |");
+            Console.WriteLine($"| RSS growth after the first minute: fitted trend (medians of minute 2 and the last) | {drift:P1} ({medianDrift:P1}) |");
+            Console.WriteLine($"| RSS per minute (median, MB) | {string.Join(" ", Enumerable.Range(0, (int)Math.Ceiling(seconds / 60)).Select(m => Mb((long)Median(rss.Where(r => r.Seconds >= m * 60 && r.Seconds < m * 60 + 60).Select(r => r.Bytes).DefaultIfEmpty(0)))))} |");
             // The server's own lines for 5xx answers (a client may have gone before it could see the status).
             lock (serverLog)
                 foreach (string line in serverLog.ToString().Split('\n').Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @" 5\d\d \d") || l.Contains("fail", StringComparison.OrdinalIgnoreCase) || l.Contains("exception", StringComparison.OrdinalIgnoreCase)).Take(20))
@@ -295,6 +301,17 @@ internal static class SoakBench
     private static double Metric(string metrics, string name) =>
         metrics.Split('\n').Where(l => name.Contains('{') ? l.StartsWith(name, StringComparison.Ordinal) : l.StartsWith(name + " ", StringComparison.Ordinal) || l.StartsWith(name + "{", StringComparison.Ordinal))
             .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+
+    /// <summary>The least-squares line through (seconds, bytes): its rise from <paramref name="from"/> to <paramref name="to"/> over its value at <paramref name="from"/>.</summary>
+    private static double Trend(IReadOnlyList<(double Seconds, long Bytes)> samples, double from, double to)
+    {
+        if (samples.Count < 2) return 0;
+        double mx = samples.Average(r => r.Seconds), my = samples.Average(r => (double)r.Bytes);
+        double sxx = samples.Sum(r => (r.Seconds - mx) * (r.Seconds - mx)), sxy = samples.Sum(r => (r.Seconds - mx) * (r.Bytes - my));
+        double slope = sxx > 0 ? sxy / sxx : 0;
+        double start = my + slope * (from - mx);
+        return slope * (to - from) / start;
+    }
 
     private static long Rss(int pid)
     {
