@@ -55,5 +55,6 @@ public class VotingSelectionTests
         Assert.True(double.IsPositiveInfinity(t[0]));
         // Decile d: the value with d tenths of the first samples below it (ascending: -0.9 ... -0.0), highest first.
         Assert.Equal(new[] { -0.0, -0.1, -0.2, -0.3, -0.4, -0.5, -0.6, -0.7, -0.8 }, t.Skip(1).Select(x => Math.Round(x, 9)).ToArray());
+        Assert.Equal(new[] { double.PositiveInfinity }, VotingExperiment.ConfidenceThresholds([[S(null)]]));
     }
 }
