@@ -19,8 +19,8 @@ namespace Frugal.Bench;
 /// prompt: the prompt computed once, its KV forked) with seeds fixed by the sample index; every policy is then
 /// replayed over those samples in index order, which is exactly what it draws live (checked for one budget).
 /// Writes a markdown report and a PNG of the curves (ScottPlot).
-/// Usage: Frugal.Bench voting-curves [--model FILE] [--task copy-long] [--items 400] [--dev-items 400] [--temp 1.0]
-/// [--seed 1] [--out DIR]
+/// Usage: Frugal.Bench voting-curves [--model FILE] [--task copy-long] [--items 400] [--dev-items 400] [--temp 1.0 | --temps 0.3,0.5,0.7,1.0]
+/// [--seed 1] [--out DIR]; --temps first sweeps the temperatures on the development split (VotingSweep) and runs the curves at the chosen one
 /// </summary>
 internal static class VotingCurves
 {
@@ -32,11 +32,15 @@ internal static class VotingCurves
     public static int Run(string[] args)
     {
         string model = "models/frugal-main.gguf", taskName = "copy-long", outDir = "bench/voting";
+        string? poolsDir = null;
+        bool sweepOnly = false;
         int items = 400, devItems = 400;
         float temp = 1.0f;
+        float[]? temps = null;
         ulong seed = 1;
         for (int i = 0; i < args.Length; i += 2)
         {
+            if (args[i] == "--sweep-only") { sweepOnly = true; i--; continue; }
             if (i + 1 >= args.Length) return Usage($"{args[i]} needs a value");
             string v = args[i + 1];
             switch (args[i])
@@ -46,8 +50,10 @@ internal static class VotingCurves
                 case "--items": items = int.Parse(v, CultureInfo.InvariantCulture); break;
                 case "--dev-items": devItems = int.Parse(v, CultureInfo.InvariantCulture); break;
                 case "--temp": temp = float.Parse(v, CultureInfo.InvariantCulture); break;
+                case "--temps": temps = v.Split(',').Select(t => float.Parse(t, CultureInfo.InvariantCulture)).ToArray(); break;
                 case "--seed": seed = ulong.Parse(v, CultureInfo.InvariantCulture); break;
                 case "--out": outDir = v; break;
+                case "--pools-dir": poolsDir = v; break;
                 default: return Usage($"unknown option {args[i]}");
             }
         }
@@ -60,17 +66,27 @@ internal static class VotingCurves
         using var engine = new InferenceEngine(lm, Tokenizer.FromGguf(file), new EngineOptions { MaxRunningSequences = Running, MaxQueuedRequests = 1024 });
         // Pools: as many prompts at once as the running slots hold whole groups, so every group's samples fork its prompt.
         const int PoolPrompts = Running / PoolSize;
+        var clock = Stopwatch.StartNew();
+        var dev = new VotingExperiment(engine, task, SamplingOptions.Greedy, seed).Items(TaskSplit.Development, devItems);
+        IReadOnlyList<IReadOnlyList<SampleAnswer>>? devPools = null;
+        string? tempChoice = null;
+        if (temps is not null)
+        {
+            // The temperature is chosen on the development split only; the held-out items are not drawn until after.
+            (temp, devPools) = VotingSweep.Run(engine, task, taskName, dev, temps, seed, PoolSize, PoolPrompts, Running, outDir, model, poolsDir);
+            if (sweepOnly) return 0;
+            tempChoice = $"chosen on the development split by the sweep over {string.Join(", ", temps.Select(t => t.ToString(CultureInfo.InvariantCulture)))} ([{taskName}-temps.md]({taskName}-temps.md))";
+        }
         var sampling = new SamplingOptions { Temperature = temp, TopK = 0, TopP = 1, MinP = 0 };
         var experiment = new VotingExperiment(engine, task, sampling, seed);
-        var clock = Stopwatch.StartNew();
-
-        var dev = experiment.Items(TaskSplit.Development, devItems);
+        devPools ??= VotingPoolCache.Get(poolsDir, model, taskName, TaskSplit.Development, dev.Count, temp, seed,
+            () => experiment.PoolsAsync(dev, PoolSize, PoolPrompts).GetAwaiter().GetResult());
         var test = experiment.Items(TaskSplit.HeldOut, items);
-        var devPools = experiment.PoolsAsync(dev, PoolSize, PoolPrompts).GetAwaiter().GetResult();
         Console.Error.WriteLine($"dev pools: {dev.Count} x {PoolSize} samples in {clock.Elapsed.TotalSeconds:F0} s");
         var testSource = experiment.Source(test);
-        var testPools = RepeatedSampling.RunAsync(test.Count, new UniformPolicy(PoolSize), testSource.Source, PoolPrompts).GetAwaiter().GetResult()
-            .Select(s => s.Samples).ToList();
+        var testPools = VotingPoolCache.Get(poolsDir, model, taskName, TaskSplit.HeldOut, test.Count, temp, seed,
+            () => RepeatedSampling.RunAsync(test.Count, new UniformPolicy(PoolSize), testSource.Source, PoolPrompts).GetAwaiter().GetResult()
+                .Select(s => s.Samples).ToList());
         long poolPromptTokens = testSource.ComputedPromptTokens;
         Console.Error.WriteLine($"held-out pools: {test.Count} x {PoolSize} samples in {clock.Elapsed.TotalSeconds:F0} s");
         var greedySource = experiment.Source(test, SamplingOptions.Greedy);
@@ -109,7 +125,14 @@ internal static class VotingCurves
         Directory.CreateDirectory(outDir);
         string png = Path.Combine(outDir, $"{taskName}-curves.png");
         Plot(points, png, taskName, test.Count, temp);
-        string report = Report(points, recipes, taskName, test.Count, dev.Count, temp, seed, liveMatches, poolPromptTokens, PoolSize * test.Sum(i => (long)engine.Tokenizer.Encode(i.Prompt, addSpecial: true, parseSpecial: false).Length), clock.Elapsed, Path.GetFileName(png));
+        // Paired against greedy, item by item: does voting turn answers greedy misses, or only trade them?
+        var greedyRight = test.Select((item, i) => TaskAnswers.IsCorrect(item, greedy[i].Vote.Answer)).ToArray();
+        string paired = string.Join("; ", new[] { 1, 8, 16 }.Select(k =>
+        {
+            var right = test.Select((item, i) => TaskAnswers.IsCorrect(item, AnswerVote.Majority(testPools[i].Take(k).ToList()).Answer)).ToArray();
+            return $"vote@{k} right where greedy is wrong on {right.Zip(greedyRight).Count(p => p.First && !p.Second)} items, wrong where greedy is right on {right.Zip(greedyRight).Count(p => !p.First && p.Second)}";
+        }));
+        string report = Report(points, recipes, taskName, test.Count, dev.Count, temp, tempChoice, paired, seed, liveMatches, poolPromptTokens, PoolSize * test.Sum(i => (long)engine.Tokenizer.Encode(i.Prompt, addSpecial: true, parseSpecial: false).Length), clock.Elapsed, Path.GetFileName(png));
         File.WriteAllText(Path.Combine(outDir, $"{taskName}-curves.md"), report);
         Console.WriteLine(report);
         return 0;
@@ -147,14 +170,17 @@ internal static class VotingCurves
         plt.SavePng(path, 1000, 650);
     }
 
-    private static string Report(List<Point> points, List<VotingRecipe> recipes, string task, int n, int devN, float temp, ulong seed, bool liveMatches,
+    private static string Report(List<Point> points, List<VotingRecipe> recipes, string task, int n, int devN, float temp, string? tempChoice, string paired, ulong seed, bool liveMatches,
         long poolPromptTokens, long promptTokens, TimeSpan elapsed, string png)
     {
         var sb = new StringBuilder();
         string F(double x) => x.ToString("F1", CultureInfo.InvariantCulture);
         string Acc(AccuracyEstimate e) => $"{F(100 * e.Accuracy)}% [{F(100 * e.Interval.Low)}, {F(100 * e.Interval.High)}]";
-        sb.AppendLine($"task {task}: held-out n = {n}, development n = {devN}, temperature {temp.ToString(CultureInfo.InvariantCulture)} (top-k/top-p/min-p off), sample seed {seed}, {F(elapsed.TotalSeconds)} s");
-        sb.AppendLine($"held-out pools: {n} x {PoolSize} samples, {poolPromptTokens} prompt tokens computed of {promptTokens} in the {n * PoolSize} samples' prompts (the rest forked from each group's first sample or taken from the prefix cache)");
+        sb.AppendLine($"task {task}: held-out n = {n}, development n = {devN}, temperature {temp.ToString(CultureInfo.InvariantCulture)} (top-k/top-p/min-p off{(tempChoice is null ? "" : "; " + tempChoice)}), sample seed {seed}, {F(elapsed.TotalSeconds)} s");
+        if (poolPromptTokens == 0)
+            sb.AppendLine($"held-out pools: {n} x {PoolSize} samples, replayed from a pool store (--pools-dir) drawn by an earlier run of the same model, task, temperature and seed");
+        else
+            sb.AppendLine($"held-out pools: {n} x {PoolSize} samples, {poolPromptTokens} prompt tokens computed of {promptTokens} in the {n * PoolSize} samples' prompts (the rest forked from each group's first sample or taken from the prefix cache)");
         sb.AppendLine($"live allocated + early stop (B=4) on the engine == its replay over the stored samples: {(liveMatches ? "yes" : "NO")}");
         sb.AppendLine();
         sb.AppendLine($"![accuracy vs tokens]({png})");
@@ -180,13 +206,15 @@ internal static class VotingCurves
             ? "not measurable: " + (stopHit is null ? "no early-stop point matched vote@8's accuracy" : "allocation did not match vote@8")
             : $"early stop {stopHit.Label} reaches {Acc(stopHit.Estimate)} at {F(stopHit.TokensPerItem)} tokens/item: {F(100 * (1 - stopHit.TokensPerItem / allocatedHit.TokensPerItem))}% fewer than allocation ({(stopHit.TokensPerItem <= 0.7 * allocatedHit.TokensPerItem ? "met" : "not met")}), {F(100 * (1 - stopHit.TokensPerItem / vote8.TokensPerItem))}% fewer than vote@8";
         sb.AppendLine($"Goal 2 (early stop saves >= 30% more): {second}");
+        sb.AppendLine();
+        sb.AppendLine($"Against greedy, item by item (held-out): {paired}. The goals compare against vote@8, so where vote@8 is no better than greedy they say little about voting itself.");
         return sb.ToString();
     }
 
     private static int Usage(string problem)
     {
         Console.Error.WriteLine($"error: {problem}");
-        Console.Error.WriteLine("usage: Frugal.Bench voting-curves [--model FILE] [--task copy-long] [--items 400] [--dev-items 400] [--temp 1.0] [--seed 1] [--out DIR]");
+        Console.Error.WriteLine("usage: Frugal.Bench voting-curves [--model FILE] [--task copy-long] [--items 400] [--dev-items 400] [--temp 1.0 | --temps 0.3,0.5,0.7,1.0] [--seed 1] [--out DIR] [--pools-dir DIR] [--sweep-only]");
         return 2;
     }
 }

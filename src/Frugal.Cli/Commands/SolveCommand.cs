@@ -123,6 +123,8 @@ internal static class SolveCommand
                         j.WriteEndArray();
                         j.WriteNumber("stop_min_votes", recipe.Stop.MinVotes);
                         j.WriteNumber("stop_min_share", recipe.Stop.MinShare);
+                        if (double.IsFinite(recipe.Stop.MinLogprob)) j.WriteNumber("stop_min_logprob", recipe.Stop.MinLogprob);
+                        else j.WriteNull("stop_min_logprob"); // the confidence stop is off
                     }
                 });
             }

@@ -56,8 +56,9 @@ public sealed class VotingExperiment(InferenceEngine engine, EvalTask task, Samp
     /// <summary>
     /// Fits the allocation mapping at a mean <paramref name="budget"/> of samples per item (the probe count 2-4 and the
     /// extras per agreement level, whichever answers most development items; ties go to fewer probes), then the early-stop
-    /// recipe: over the mappings of every probe count and the stop rules, the cheapest (fewest tokens) whose development
-    /// accuracy is within one point of allocation's.
+    /// recipe: over the mappings of every probe count and the stop rules (votes, share, and a confidence threshold from
+    /// <see cref="ConfidenceThresholds"/>), the cheapest (fewest tokens) whose development accuracy is within one point of
+    /// allocation's.
     /// </summary>
     public static VotingRecipe FitRecipe(IReadOnlyList<EvalItem> devItems, IReadOnlyList<IReadOnlyList<SampleAnswer>> devPools, double budget)
     {
@@ -70,11 +71,13 @@ public sealed class VotingExperiment(InferenceEngine engine, EvalTask task, Samp
         var mapping = fits.OrderByDescending(f => f.Correct).First().Mapping;
         double allocated = Accuracy(devItems, devPools, new AllocatedPolicy(mapping)).Accuracy;
         (AllocationMapping Mapping, EarlyStopRule Rule, double Accuracy, long Tokens)? stop = null;
+        var confidences = ConfidenceThresholds(devPools);
         foreach (var fit in fits)
         foreach (int votes in new[] { 2, 3, 4, 5 })
-        foreach (double share in new[] { 0.5, 0.6, 0.67, 0.75, 0.8, 0.9, 1.0 })
+        foreach (double share in new[] { 0.5, 0.67, 0.75, 1.0 })
+        foreach (double confidence in confidences)
         {
-            var rule = new EarlyStopRule(votes, share);
+            var rule = new EarlyStopRule(votes, share, confidence);
             var (acc, tokens) = Accuracy(devItems, devPools, new AllocatedEarlyStopPolicy(fit.Mapping, rule));
             if (acc + 0.01 + 1e-12 >= allocated && (stop is null || tokens < stop.Value.Tokens))
                 stop = (fit.Mapping, rule, acc, tokens);
@@ -82,6 +85,19 @@ public sealed class VotingExperiment(InferenceEngine engine, EvalTask task, Samp
         // The allocated recipe itself always qualifies with a rule that never fires.
         var s = stop ?? (mapping, new EarlyStopRule(int.MaxValue, 1.0), allocated, 0);
         return new VotingRecipe(budget, mapping, s.Mapping, s.Rule, allocated, s.Accuracy);
+    }
+
+    /// <summary>
+    /// The confidence thresholds early stopping tries: off (+infinity), and the deciles of the first samples' mean
+    /// log-probability over the development pools (so a threshold stops after one sample on 10%, 20%, ... 90% of them).
+    /// </summary>
+    public static IReadOnlyList<double> ConfidenceThresholds(IReadOnlyList<IReadOnlyList<SampleAnswer>> devPools)
+    {
+        var first = devPools.Where(p => p.Count > 0 && p[0].Answer is not null).Select(p => p[0].MeanLogprob).Order().ToArray();
+        var thresholds = new List<double> { double.PositiveInfinity };
+        if (first.Length == 0) return thresholds;
+        for (int d = 9; d >= 1; d--) thresholds.Add(first[Math.Min(first.Length - 1, first.Length * d / 10)]);
+        return thresholds.Distinct().ToList();
     }
 
     /// <summary>Accuracy and generated tokens of a policy replayed over stored pools.</summary>

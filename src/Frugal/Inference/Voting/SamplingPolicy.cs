@@ -54,7 +54,7 @@ public sealed record AllocatedEarlyStopPolicy(AllocationMapping Mapping, EarlySt
 {
     public override int Next(IReadOnlyList<SampleAnswer> drawn)
     {
-        if (drawn.Count > 0 && Stop.IsCertain(AnswerVote.Majority(drawn))) return 0;
+        if (Stop.IsCertain(drawn)) return 0;
         int probe = Mapping.Probe;
         if (drawn.Count < probe) return 1;
         var probes = drawn.Take(probe).ToList();
@@ -69,11 +69,22 @@ public sealed record AllocatedEarlyStopPolicy(AllocationMapping Mapping, EarlySt
 
 /// <summary>
 /// When the answers so far are certain enough to stop: the leading answer has at least <see cref="MinVotes"/> votes
-/// and at least <see cref="MinShare"/> of all samples (abstentions count against it).
+/// and at least <see cref="MinShare"/> of all samples (abstentions count against it); or every sample so far gave
+/// the same answer and the most confident of them has a mean token log-probability of at least
+/// <see cref="MinLogprob"/> (the model's own certainty, which can end a prompt after one sample; off at +infinity).
 /// </summary>
-public sealed record EarlyStopRule(int MinVotes, double MinShare)
+public sealed record EarlyStopRule(int MinVotes, double MinShare, double MinLogprob = double.PositiveInfinity)
 {
-    public bool IsCertain(VoteResult vote) => vote.Answer is not null && vote.LeaderCount >= MinVotes && vote.LeaderShare >= MinShare;
+    public bool IsCertain(IReadOnlyList<SampleAnswer> drawn)
+    {
+        ArgumentNullException.ThrowIfNull(drawn);
+        if (drawn.Count == 0) return false;
+        var vote = AnswerVote.Majority(drawn);
+        if (vote.Answer is null) return false;
+        if (vote.LeaderCount >= MinVotes && vote.LeaderShare >= MinShare) return true;
+        return vote.LeaderCount == drawn.Count && drawn.Max(s => s.MeanLogprob) >= MinLogprob;
+    }
 
-    public override string ToString() => $"leader >= {MinVotes} votes and >= {MinShare:P0}";
+    public override string ToString() =>
+        $"leader >= {MinVotes} votes and >= {MinShare:P0}" + (double.IsPositiveInfinity(MinLogprob) ? "" : $", or unanimous with a sample's mean logprob >= {MinLogprob:F3}");
 }

@@ -1,0 +1,60 @@
+using Frugal.Evaluation;
+using Frugal.Inference.Voting;
+
+namespace Frugal.Tests.Voting;
+
+public class VotingSelectionTests
+{
+    private static SampleAnswer S(string? answer, double logprob = -1, int tokens = 10) => new(answer, tokens, logprob);
+
+    [Fact]
+    public void Temperature_choice_takes_the_best_vote_at_8_then_the_larger_gain_over_greedy_then_the_lower_temperature()
+    {
+        var (chosen, reason) = TemperatureChoice.Pick([
+            new TemperatureTrial(0.3f, 200, 90, 90, 91, 91),
+            new TemperatureTrial(0.7f, 200, 90, 85, 97, 99),
+            new TemperatureTrial(1.0f, 200, 90, 78, 93, 100),
+        ]);
+        Assert.Equal(0.7f, chosen.Temperature);
+        Assert.Contains("best development vote@8 (97/200; next best 93 at temperature 1)", reason);
+
+        // vote@8 tied: the larger vote@16 - greedy gain wins.
+        Assert.Equal(1.0f, TemperatureChoice.Pick([new TemperatureTrial(0.5f, 50, 20, 20, 22, 22), new TemperatureTrial(1.0f, 50, 20, 18, 22, 24)]).Chosen.Temperature);
+        // Both tied: the lower temperature.
+        var tie = TemperatureChoice.Pick([new TemperatureTrial(1.0f, 50, 20, 18, 22, 24), new TemperatureTrial(0.5f, 50, 20, 20, 22, 24)]);
+        Assert.Equal(0.5f, tie.Chosen.Temperature);
+        Assert.Contains("the lower temperature", tie.Reason);
+        Assert.Throws<ArgumentException>(() => TemperatureChoice.Pick([new TemperatureTrial(0.5f, 50, 20, 20, 22, 24), new TemperatureTrial(1f, 40, 20, 20, 22, 24)]));
+        Assert.Throws<ArgumentException>(() => TemperatureChoice.Pick([]));
+    }
+
+    [Fact]
+    public void Early_stop_with_a_confidence_threshold_ends_after_one_sure_sample_but_never_on_disagreement()
+    {
+        var rule = new EarlyStopRule(3, 0.75, MinLogprob: -0.1);
+        Assert.False(rule.IsCertain([]));
+        Assert.True(rule.IsCertain([S("a", -0.05)]));                 // one sample, confident enough
+        Assert.False(rule.IsCertain([S("a", -0.3)]));                 // one sample, not confident
+        Assert.False(rule.IsCertain([S(null, 0)]));                   // no answer is never certain
+        Assert.True(rule.IsCertain([S("a", -0.3), S("a", -0.08)]));   // unanimous, and one of them is sure
+        Assert.False(rule.IsCertain([S("a", -0.01), S("b", -0.5)]));  // a sure sample does not outvote disagreement
+        Assert.True(rule.IsCertain([S("a"), S("a"), S("b"), S("a")])); // the vote rule alone: 3 of 4 = 75%
+
+        var policy = new AllocatedEarlyStopPolicy(new AllocationMapping(2, [2, 2, 0]), rule);
+        Assert.Equal(0, policy.Next([S("a", -0.05)]));
+        Assert.Equal(1, policy.Next([S("a", -0.5)]));
+        Assert.Equal(0, new AllocatedEarlyStopPolicy(new AllocationMapping(2, [2, 2, 0]), new EarlyStopRule(3, 0.75)).Next([S("a", -0.5), S("a", -0.6)])); // cap 2 + 0
+    }
+
+    [Fact]
+    public void Confidence_thresholds_are_off_plus_the_deciles_of_the_first_samples_mean_logprob()
+    {
+        // First samples' mean logprobs -0.0, -0.1, ..., -0.9 (one unanswered pool is left out).
+        var pools = Enumerable.Range(0, 10).Select(i => (IReadOnlyList<SampleAnswer>)[S("a", -0.1 * i), S("b", -5)]).Append([S(null, 0)]).ToList();
+        var t = VotingExperiment.ConfidenceThresholds(pools);
+        Assert.True(double.IsPositiveInfinity(t[0]));
+        // Decile d: the value with d tenths of the first samples below it (ascending: -0.9 ... -0.0), highest first.
+        Assert.Equal(new[] { -0.0, -0.1, -0.2, -0.3, -0.4, -0.5, -0.6, -0.7, -0.8 }, t.Skip(1).Select(x => Math.Round(x, 9)).ToArray());
+        Assert.Equal(new[] { double.PositiveInfinity }, VotingExperiment.ConfidenceThresholds([[S(null)]]));
+    }
+}
