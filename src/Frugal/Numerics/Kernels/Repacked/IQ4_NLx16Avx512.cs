@@ -8,16 +8,17 @@ namespace Frugal.Numerics.Kernels;
 /// <summary>
 /// IQ4_NL rows repacked at load into the <see cref="Q4_0x16"/> layout (the two formats share the 18-byte block: fp16 d,
 /// then 16 nibble bytes, so the repack is Q4_0's, bytes moved, not changed) and the kernel over it: 16 weight rows
-/// against TC (up to 8) Q8_0 activation rows, lane i = row i. Per block, each 8-row half in turn: four 32-byte nibble
-/// loads split and looked up (vpermb) into the levels plus 128, kv + 128 in 1..241, unpacked once for all columns; per
-/// column 8 four-byte activation broadcasts dotted by vpdpbusd (unsigned level × signed activation, exact in int32: the
-/// levels are too wide for vpmaddubsw's int16 pair sums). Σ(kv + 128)·q = Σkv·q + 128·Σq, so per block in f32
-/// acc += dw · (da · S − 128 · da·Σq), the last term from the Q8_0 form's block sums (s = da·Σq / 8).
+/// against TC (up to 8) Q8_0 activation rows, lane i = row i. Per block: eight 32-byte nibble loads (4 chunks × rows
+/// 0..7 and 8..15) split and looked up (vpermb) into the levels plus 128, kv + 128 in 1..241, unpacked once for all
+/// columns; per column 8 four-byte activation broadcasts, each dotted with both row halves by 256-bit vpdpbusd
+/// (unsigned level × signed activation, exact in int32: the levels are too wide for vpmaddubsw's int16 pair sums, and
+/// .NET 10 exposes VNNI at 256 bits only). Σ(kv + 128)·q = Σkv·q + 128·Σq, so per block in f32
+/// y += dw · (da · S − 128 · da·Σq), the last term from the Q8_0 form's block sums (s = da·Σq / 8).
 /// <para>
-/// Why one half at a time: vpdpbusd here is the VEX form (AVX-VNNI; .NET exposes no 512-bit or EVEX VNNI), whose
-/// operands must sit in ymm0..15. One half's eight int32 sums (one per column), its two level vectors and the two
-/// activation broadcasts fit there, so eight columns share each unpacked weight vector; both halves at once would need
-/// sixteen sums and allow four. The lookup is the extra cost per weight over Q4_0, so it is amortized over more columns.
+/// Eight columns rather than four: the lookups are the cost IQ4 adds per weight over Q8_0's kernel, so each unpacked
+/// block serves twice the columns. The 16 int32 chains (8 columns × 2 halves) and the level vectors take most of the
+/// vector registers, so the running f32 sums live in y (a load, an FMA and a store per block and column) rather than
+/// in 8 more registers. One half at a time (8 chains) was tried: twice the activation broadcasts, 15 % slower.
 /// </para>
 /// </summary>
 internal static unsafe class IQ4_NLx16Avx512

@@ -7,8 +7,9 @@ namespace Frugal.Numerics.Kernels;
 
 /// <summary>
 /// Kernel over <see cref="IQ4_XSx16"/> groups: 16 weight rows against TC (up to 8) Q8_K activation rows, lane i = row i.
-/// Per sub-block of 32 (<see cref="IQ4_NLx16Avx512.Block{TC}"/>): eight 32-byte nibble
-/// loads looked up (vpermb) into the levels + 128 (1..241), unpacked once for all columns; per column 8 four-byte activation broadcasts dotted by vpdpbusd, exact in int32:
+/// Per sub-block of 32 (<see cref="IQ4_NLx16Avx512.Block{TC}"/>; <see cref="IQ4_NLx16Avx512"/> says why 8 columns): eight 32-byte nibble loads
+/// looked up (vpermb) into the levels + 128 (1..241), unpacked once for all columns; per column 8 four-byte activation
+/// broadcasts dotted by vpdpbusd, exact in int32:
 /// S_j = Σ(kv + 128)·q = Σkv·q + 128·B_j, with B_j the activation sum of the sub-block (Q8_K bsums). Then in int32
 /// Σ_j (ls_j − 32)·(S_j − 128·B_j), the 6-bit scales of all 16 rows unpacked lane-wise from words 0 and 1, and per
 /// super-block in f32 acc += d·da·Σ: ggml's ggml_vec_dot_iq4_xs_q8_K for 16 rows at once.
