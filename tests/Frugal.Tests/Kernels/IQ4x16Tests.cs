@@ -46,7 +46,7 @@ public sealed unsafe class IQ4x16Tests : IDisposable
     public void Iq4_nl_repacked_kernel_matches_the_scalar_twin_at_tail_sizes(int rows)
     {
         foreach (int blocks in new[] { 1, 31, 33, 97 })
-            foreach (int n in new[] { 1, 3, 4, 13 })
+            foreach (int n in new[] { 1, 3, 4, 7, 13 })
                 RepackedKernelChecks.MatchesScalarTwin(GgmlType.IQ4_NL, rows, blocks * 32, n, seed: rows * 7 + blocks + n,
                     activationSeed: blocks * 3 + n, _team, expectedBytes: null, $"blocks {blocks}");
     }
@@ -57,7 +57,7 @@ public sealed unsafe class IQ4x16Tests : IDisposable
     public void Iq4_xs_repacked_kernel_matches_the_scalar_twin_at_tail_sizes(int rows)
     {
         foreach (int superBlocks in new[] { 1, 3, 13 })
-            foreach (int n in new[] { 1, 3, 4, 13 })
+            foreach (int n in new[] { 1, 3, 4, 7, 13 })
                 RepackedKernelChecks.MatchesScalarTwin(GgmlType.IQ4_XS, rows, superBlocks * 256, n, seed: rows * 7 + superBlocks + n,
                     activationSeed: superBlocks * 3 + n, _team, expectedBytes: null, $"super-blocks {superBlocks}");
     }
