@@ -40,6 +40,8 @@ public sealed unsafe class F16x16Tests : IDisposable
     [InlineData(33, 96, 1)]
     [InlineData(47, 128, 3)]
     [InlineData(64, 128, 8)]
+    [InlineData(48, 64, 6)]
+    [InlineData(33, 40, 7)]
     [InlineData(47, 130, 9)]
     [InlineData(32, 384, 21)]
     [InlineData(80, 128, 1)]
@@ -59,6 +61,8 @@ public sealed unsafe class F16x16Tests : IDisposable
     [Theory]
     [InlineData(1)]
     [InlineData(3)]
+    [InlineData(5)]
+    [InlineData(8)]
     [InlineData(9)]
     public void Subnormal_zero_and_extreme_weights_give_the_bits_of_an_fma_chain_over_widened_weights_when_repacked(int n)
     {

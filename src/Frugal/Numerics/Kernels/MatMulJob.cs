@@ -211,12 +211,22 @@ internal sealed unsafe class MatMulJob : IComputeJob
     /// <summary>
     /// Rows r0 .. r1 (whole groups) of an F16 matrix from its <see cref="F16x16"/> copy, against the scaled activations:
     /// tiles of 4 groups (the last 1-3 alone) by column tiles of 1-4, the columns split evenly (9 = 3 + 3 + 3) so no
-    /// tile is left with one column and one FMA chain per group.
+    /// tile is left with one column and one FMA chain per group; 5-8 columns go in one pass over pairs of groups.
     /// </summary>
     private void F16Rows(int r0, int r1)
     {
         long groupBytes = F16x16.GroupBytes(_cols);
         nint rows = _rows;
+        if (_n is > F16x16.MaxCols and <= 2 * F16x16.MaxCols)
+        {
+            for (int r = r0; r < r1; r += 2 * F16x16.Rows)
+            {
+                var g = (ushort*)(_packed + r / F16x16.Rows * groupBytes);
+                if (r + 2 * F16x16.Rows <= r1) F16Wide<Two>(g, groupBytes, _y + r, rows);
+                else F16Wide<One>(g, groupBytes, _y + r, rows);
+            }
+            return;
+        }
         int tiles = (_n + F16x16.MaxCols - 1) / F16x16.MaxCols;
         for (int r = r0; r < r1; r += F16x16.MaxGroups * F16x16.Rows)
         {
@@ -234,6 +244,17 @@ internal sealed unsafe class MatMulJob : IComputeJob
                     default: F16Tile<Four>(g, groupBytes, c0, c1 - c0, y, rows); break;
                 }
             }
+        }
+    }
+
+    private void F16Wide<TG>(ushort* g, long groupBytes, float* y, nint rows) where TG : struct, ICols
+    {
+        switch (_n)
+        {
+            case 5: F16x16.DotWide<TG, Five>(g, groupBytes, _cols, _packedX, _cols, 0, y, rows); break;
+            case 6: F16x16.DotWide<TG, Six>(g, groupBytes, _cols, _packedX, _cols, 0, y, rows); break;
+            case 7: F16x16.DotWide<TG, Seven>(g, groupBytes, _cols, _packedX, _cols, 0, y, rows); break;
+            default: F16x16.DotWide<TG, Eight>(g, groupBytes, _cols, _packedX, _cols, 0, y, rows); break;
         }
     }
 

@@ -136,6 +136,48 @@ internal static unsafe class F16x16
         if (n > 3) Store<TG>(y + 3 * yStride, a30, a31, a32, a33);
     }
 
+    /// <summary>
+    /// Two groups (or one) against 5-8 columns: a step of 5-8 rows in one pass, each converted weight vector feeding
+    /// every column, where two 4-column tiles would convert it twice and leave a short tile latency-bound. Same
+    /// layout, operands and per-output FMA chain as <see cref="Dot{TG, TC}"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void DotWide<TG, TC>(ushort* group, long groupBytes, int cols, float* x, nint xStride, int col, float* y, nint yStride)
+        where TG : struct, ICols where TC : struct, ICols
+    {
+        int groups = TG.Count, n = TC.Count;
+        if (groups > 2 || n > 8) throw new ArgumentOutOfRangeException(nameof(TC), "a wide tile holds at most 2 groups and 8 columns");
+        ushort* h0 = group, h1 = groups > 1 ? group + (nint)(groupBytes / 2) : group;
+        float* x0 = x + col * xStride;
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
+        for (int k = 0; k < cols; k++)
+        {
+            nint o = k * Rows;
+            var w = Bits(h0 + o);
+            var u = groups > 1 ? Bits(h1 + o) : w;
+            float* xk = x0 + k;
+            var v = Vector512.Create(xk[0]);
+            a0 = Avx512F.FusedMultiplyAdd(w, v, a0);
+            if (groups > 1) b0 = Avx512F.FusedMultiplyAdd(u, v, b0);
+            if (n > 1) { v = Vector512.Create(xk[xStride]); a1 = Avx512F.FusedMultiplyAdd(w, v, a1); if (groups > 1) b1 = Avx512F.FusedMultiplyAdd(u, v, b1); }
+            if (n > 2) { v = Vector512.Create(xk[2 * xStride]); a2 = Avx512F.FusedMultiplyAdd(w, v, a2); if (groups > 1) b2 = Avx512F.FusedMultiplyAdd(u, v, b2); }
+            if (n > 3) { v = Vector512.Create(xk[3 * xStride]); a3 = Avx512F.FusedMultiplyAdd(w, v, a3); if (groups > 1) b3 = Avx512F.FusedMultiplyAdd(u, v, b3); }
+            if (n > 4) { v = Vector512.Create(xk[4 * xStride]); a4 = Avx512F.FusedMultiplyAdd(w, v, a4); if (groups > 1) b4 = Avx512F.FusedMultiplyAdd(u, v, b4); }
+            if (n > 5) { v = Vector512.Create(xk[5 * xStride]); a5 = Avx512F.FusedMultiplyAdd(w, v, a5); if (groups > 1) b5 = Avx512F.FusedMultiplyAdd(u, v, b5); }
+            if (n > 6) { v = Vector512.Create(xk[6 * xStride]); a6 = Avx512F.FusedMultiplyAdd(w, v, a6); if (groups > 1) b6 = Avx512F.FusedMultiplyAdd(u, v, b6); }
+            if (n > 7) { v = Vector512.Create(xk[7 * xStride]); a7 = Avx512F.FusedMultiplyAdd(w, v, a7); if (groups > 1) b7 = Avx512F.FusedMultiplyAdd(u, v, b7); }
+        }
+        Store<TG>(y, a0, b0, default, default);
+        if (n > 1) Store<TG>(y + yStride, a1, b1, default, default);
+        if (n > 2) Store<TG>(y + 2 * yStride, a2, b2, default, default);
+        if (n > 3) Store<TG>(y + 3 * yStride, a3, b3, default, default);
+        if (n > 4) Store<TG>(y + 4 * yStride, a4, b4, default, default);
+        if (n > 5) Store<TG>(y + 5 * yStride, a5, b5, default, default);
+        if (n > 6) Store<TG>(y + 6 * yStride, a6, b6, default, default);
+        if (n > 7) Store<TG>(y + 7 * yStride, a7, b7, default, default);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store<TG>(float* y, Vector512<float> g0, Vector512<float> g1, Vector512<float> g2, Vector512<float> g3)
         where TG : struct, ICols
