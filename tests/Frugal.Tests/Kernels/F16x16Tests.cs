@@ -40,6 +40,8 @@ public sealed unsafe class F16x16Tests : IDisposable
     [InlineData(33, 96, 1)]
     [InlineData(47, 128, 3)]
     [InlineData(64, 128, 8)]
+    [InlineData(48, 64, 6)]
+    [InlineData(33, 40, 7)]
     [InlineData(47, 130, 9)]
     [InlineData(32, 384, 21)]
     [InlineData(80, 128, 1)]
@@ -55,4 +57,45 @@ public sealed unsafe class F16x16Tests : IDisposable
     [InlineData(113, 64, 9)]
     public void A_column_gives_the_same_bits_alone_and_in_a_batch(int rows, int cols, int n) =>
         RepackedKernelChecks.BatchedEqualsOneAtATime(GgmlType.F16, rows, cols, n, _team);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(5)]
+    [InlineData(8)]
+    [InlineData(9)]
+    public void Subnormal_zero_and_extreme_weights_give_the_bits_of_an_fma_chain_over_widened_weights_when_repacked(int n)
+    {
+        // The kernel reads each weight as w * 2^-112 and scales the activations by 2^112; both are exact, so every
+        // output must equal the chain fma(w_k, x_k, acc) over the exactly widened weights and fp16-rounded activations.
+        const int rows = 48, cols = 40;
+        ushort[] special = [0x0001, 0x8001, 0x03FF, 0x83FF, 0x0000, 0x8000, 0x0400, 0x7BFF, 0xFBFF, 0x3C00, 0xB555];
+        var rng = new Random(11);
+        var w = new Half[rows * cols];
+        for (int i = 0; i < w.Length; i++)
+            w[i] = i % 3 == 0 ? BitConverter.UInt16BitsToHalf(special[rng.Next(special.Length)]) : (Half)(rng.NextSingle() * 2 - 1);
+        var x = new float[n * cols];
+        for (int i = 0; i < x.Length; i++) x[i] = i % 7 == 0 ? 6e-6f * (i % 2 == 0 ? 1 : -1) : (rng.NextSingle() * 4 - 2);
+        var y = new float[n * rows];
+        fixed (Half* wp = w)
+        {
+            using var m = new WeightMatrix(GgmlType.F16, (nint)wp, rows, cols, "special");
+            m.PrepareKernelLayout();
+            m.Multiply(x, y, n, _team, KernelDispatch.Best);
+        }
+        for (int c = 0; c < n; c++)
+            for (int r = 0; r < rows; r++)
+            {
+                float acc = 0, mag = 0;
+                for (int k = 0; k < cols; k++)
+                {
+                    acc = MathF.FusedMultiplyAdd((float)w[r * cols + k], (float)(Half)x[c * cols + k], acc);
+                    mag += Math.Abs((float)w[r * cols + k] * (float)(Half)x[c * cols + k]);
+                }
+                if (Repacks)
+                    Assert.True(BitConverter.SingleToInt32Bits(acc) == BitConverter.SingleToInt32Bits(y[c * rows + r]), $"column {c} row {r}: {y[c * rows + r]} != {acc}");
+                else // the row kernels of the other paths sum in their own lane order
+                    Assert.True(Math.Abs(acc - y[c * rows + r]) <= 1e-6f * (1 + mag), $"column {c} row {r}: {y[c * rows + r]} vs {acc}");
+            }
+    }
 }

@@ -52,8 +52,10 @@ public class SpeculativeEngineTests
         var spec = new SpeculationOptions { AdaptToClock = false, Mode = SpeculationMode.Lookup, DraftMax = 6, CrowdedStep = 8 };
         using var engine = new InferenceEngine(BuiltInPair.Main, BuiltInPair.Tokenizer,
             new EngineOptions { MaxRunningSequences = 16, ContextLength = 256, Speculation = spec });
-        // Sixteen copies of a copy prompt: lookup would always draft, but fifteen others share every step.
-        await RunAll(engine, [.. Enumerable.Repeat(prompts[6], 16)], 8);
+        // Sixteen samples of a copy prompt, queued as one group (so none can start decoding before the others are
+        // admitted, however fast a step is): lookup would always draft, but fifteen others share every step.
+        var streams = engine.Submit(Enumerable.Range(0, 16).Select(_ => Request(prompts[6], 8)).ToArray());
+        await Task.WhenAll(streams.Select(s => s.CompleteAsync()));
         Assert.Equal(0, engine.Metrics.SpeculativeDrafted);
     }
 

@@ -74,6 +74,22 @@ public class SpeculativeGreedyTests
     }
 
     [Fact]
+    public void Measured_step_costs_replace_the_linear_prior_for_the_lengths_that_were_timed()
+    {
+        var controller = new SpeculationController(maxDraft: 8, costPerToken: 0.12);
+        for (int i = 0; i < 20; i++) { int k = Math.Max(1, controller.NextLength()); controller.Record(k, k); }
+        Assert.Equal(8, controller.NextLength());
+        // Steps of 5-8 drafted tokens measured 3x a plain step (a kernel tile boundary), 4 measured 1.6x: 4 wins.
+        for (int k = 5; k <= 8; k++) controller.ObserveCost(k, 3.0);
+        controller.ObserveCost(4, 1.6);
+        Assert.Equal(4, controller.NextLength());
+        // Every length measured, again and again (a moving average), slower than it could yield: no drafting.
+        for (int i = 0; i < 40; i++)
+            for (int k = 1; k <= 8; k++) controller.ObserveCost(k, 20.0);
+        Assert.Equal(0, controller.NextLength());
+    }
+
+    [Fact]
     public void A_draft_model_with_another_vocabulary_is_refused_with_a_clear_error()
     {
         using var other = Frugal.Models.ModelLoader.Load(Engine.ServingModels.Tiny);

@@ -51,6 +51,7 @@ public sealed class SequenceSpeculator
     // (a model small enough to be overhead-bound verifies k tokens for nearly k times the cost of one).
     private double _plainSeconds, _draftSeconds;
     private int _steps, _sincePlain;
+    private SpeculationController? _lastSource;   // the controller whose draft the last proposed step carried
     private const int MeasurePlainEvery = 32;
     private const double ClockSmoothing = 0.2;
 
@@ -58,6 +59,8 @@ public sealed class SequenceSpeculator
     public void ObserveStep(int drafted, int produced, double seconds)
     {
         if (produced <= 0 || seconds <= 0) return;
+        // The step's cost relative to a plain step, per draft length, for the controller that drafted it.
+        if (drafted > 0 && _options.AdaptToClock && _plainSeconds > 0) _lastSource?.ObserveCost(drafted, seconds / _plainSeconds);
         double perToken = seconds / produced;
         ref double average = ref drafted == 0 ? ref _plainSeconds : ref _draftSeconds;
         average = average == 0 ? perToken : average + ClockSmoothing * (perToken - average);
@@ -84,6 +87,7 @@ public sealed class SequenceSpeculator
     /// <param name="room">most tokens the draft may hold (the token limit and the context left).</param>
     public Draft Propose(ReadOnlySpan<int> history, int others, int room)
     {
+        _lastSource = null;
         if (others >= _options.CrowdedStep || room <= 0 || ClockSaysPlain()) return Draft.None;
         if (_lookup is not null)
         {
@@ -92,7 +96,11 @@ public sealed class SequenceSpeculator
             {
                 var tokens = new int[k];
                 int n = PromptLookupDrafter.Draft(history, tokens);
-                if (n > 0) return new Draft(tokens[..n], [], false);
+                if (n > 0)
+                {
+                    _lastSource = _lookup;
+                    return new Draft(tokens[..n], [], false);
+                }
             }
         }
         if (_drafter is not null)
@@ -103,7 +111,11 @@ public sealed class SequenceSpeculator
                 var tokens = new int[k];
                 var q = _greedy ? [] : new float[k * _vocab];
                 int n = _drafter.Value.Draft(history, tokens, q);
-                if (n > 0) return new Draft(tokens[..n], _greedy ? [] : q[..(n * _vocab)], true);
+                if (n > 0)
+                {
+                    _lastSource = _draftController;
+                    return new Draft(tokens[..n], _greedy ? [] : q[..(n * _vocab)], true);
+                }
             }
         }
         return Draft.None;

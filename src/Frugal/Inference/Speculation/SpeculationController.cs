@@ -6,6 +6,12 @@ namespace Frugal.Inference.Speculation;
 /// (c: the cost of one drafted token, drafting and verifying, relative to a decode step); the length that maximizes
 /// their ratio is used, and none when no length beats plain decoding. While off, a one-token probe every
 /// <see cref="ProbeEvery"/> steps lets a sequence whose text turned predictable start again.
+/// <para>
+/// The linear cost is only the prior: once a step with k drafted tokens has been timed (<see cref="ObserveCost"/>),
+/// its measured cost replaces 1 + c·k. Verify cost is not linear in k: a small model in cache is bound by the
+/// arithmetic and its matmul kernel serves rows in tiles of 4, so 4 rows cost well under twice 2 rows, and 5 rows
+/// clearly more than 4 (bench/speculative.md).
+/// </para>
 /// </summary>
 public sealed class SpeculationController(int maxDraft, double costPerToken)
 {
@@ -14,6 +20,8 @@ public sealed class SpeculationController(int maxDraft, double costPerToken)
 
     private double _rate = 0.6;  // estimated chance that a drafted token is accepted (an optimistic start)
     private int _idle;
+    private readonly double[] _measured = new double[maxDraft + 1];   // [k] step cost with k drafted tokens / plain step; 0: not timed yet
+    private const double CostSmoothing = 0.2;
 
     public double AcceptanceRate => _rate;
 
@@ -27,11 +35,23 @@ public sealed class SpeculationController(int maxDraft, double costPerToken)
         {
             power *= _rate;
             yield += power;
-            double gain = yield / (1 + costPerToken * k);
+            double cost = _measured[k] > 0 ? _measured[k] : 1 + costPerToken * k;
+            double gain = yield / cost;
             if (gain > bestGain * 1.02) { bestGain = gain; best = k; }
         }
         if (best > 0) { _idle = 0; return best; }
         return ++_idle % ProbeEvery == 0 ? 1 : 0;
+    }
+
+    /// <summary>
+    /// Records the measured cost of a step with <paramref name="drafted"/> tokens drafted (drafting and verifying),
+    /// relative to a plain step, as a moving average per length.
+    /// </summary>
+    public void ObserveCost(int drafted, double relative)
+    {
+        if ((uint)drafted >= (uint)_measured.Length || drafted == 0 || !(relative > 0) || double.IsInfinity(relative)) return;
+        ref double m = ref _measured[drafted];
+        m = m == 0 ? relative : m + CostSmoothing * (relative - m);
     }
 
     /// <summary>Records a verified draft: <paramref name="accepted"/> of <paramref name="drafted"/> tokens accepted.</summary>

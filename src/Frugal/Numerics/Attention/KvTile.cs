@@ -42,17 +42,13 @@ public static unsafe class KvTile
         if (KvElementTypes.IsKivi(layer.Types.Keys))
         {
             var tile = (Half*)(layer.ResidualKeySegment(OpenSlot(layer, block), head) + (long)(slot / Positions) * Positions * hd * 2);
-            int j = slot % Positions;
-            for (int d = 0; d < hd; d++)
-                tile[d * Positions + j] = (Half)src[d];
+            ScatterHalves(src[..hd], tile + slot % Positions);
         }
         else if (layer.Types.Keys == KvElementType.F16)
         {
             // Dimension-major inside the tile: element d of tile slot j at [d·16 + j].
             var tile = (Half*)(seg + (long)(slot / Positions) * Positions * layer.KeyHeadBytes);
-            int j = slot % Positions;
-            for (int d = 0; d < hd; d++)
-                tile[d * Positions + j] = (Half)src[d];
+            ScatterHalves(src[..hd], tile + slot % Positions);
         }
         else if (layer.Types.Keys == KvElementType.F32)
         {
@@ -63,6 +59,18 @@ public static unsafe class KvTile
         }
         else
             KvBlockTile.StoreKey(layer.Types.Keys, seg + (long)(slot / Positions) * Positions * layer.KeyHeadBytes, slot % Positions, src[..hd]);
+    }
+
+    /// <summary>
+    /// <paramref name="src"/> as fp16 at dst[d·16] (one key's column of a dimension-major tile): converted as one vector
+    /// span (the same rounding as a cast per element, at a fraction of the cost), then scattered.
+    /// </summary>
+    private static void ScatterHalves(ReadOnlySpan<float> src, Half* dst)
+    {
+        Span<Half> halves = stackalloc Half[src.Length];
+        TensorPrimitives.ConvertToHalf(src, halves);
+        for (int d = 0; d < halves.Length; d++)
+            dst[d * Positions] = halves[d];
     }
 
     /// <summary>Stores the value head row <paramref name="src"/> [headDim] of the position in <paramref name="slot"/> of a block.</summary>

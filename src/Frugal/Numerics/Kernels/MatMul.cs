@@ -63,7 +63,7 @@ internal static unsafe class MatMul
     {
         var kind = weight.Activation;
         if (kind == ActivationKind.F16)
-            return (long)n * cols * sizeof(float);
+            return (repacked ? 2L : 1L) * n * cols * sizeof(float); // rounded, then (repacked) scaled for F16x16
         if (kind == ActivationKind.None)
             return 0;
         long rowBytesA = kind == ActivationKind.Q8_0 ? QuantizedRows.Q8_0RowBytes(cols) : QuantizedRows.Q8_KRowBytes(cols);
@@ -82,6 +82,7 @@ internal static unsafe class MatMul
         float* x, float* y, int n, byte* packed, byte* s)
     {
         var kind = weight.Activation;
+        float* packedX = null;
         if (kind == ActivationKind.F16)
         {
             // Rounded once per multiply into the team's scratch (the caller's activations stay as they are).
@@ -89,6 +90,13 @@ internal static unsafe class MatMul
             HalfConversion.RoundToHalf(x, rounded, (long)n * cols);
             x = rounded;
             kind = ActivationKind.None;
+            if (packed != null)
+            {
+                // The F16x16 kernel's operand: scaled here once rather than each weight per use (exact: a power of 2).
+                packedX = rounded + (long)n * cols;
+                var all = (int)((long)n * cols);
+                System.Numerics.Tensors.TensorPrimitives.Multiply(new ReadOnlySpan<float>(rounded, all), F16x16.ActivationScale, new Span<float>(packedX, all));
+            }
         }
         if (kind != ActivationKind.None)
             Observer?.Invoke(weight.Type, n, cols, new ReadOnlySpan<float>(x, n * cols));
@@ -109,7 +117,7 @@ internal static unsafe class MatMul
         }
         int colBlock = (int)Math.Clamp(ColumnBlockBytes / perCol / ColTile.MaxWide * ColTile.MaxWide, ColTile.MaxWide, 1 << 20);
         byte* offsetQs = unsignedQs ? (byte*)a.Qs + perCol * n : null;
-        job.Set(weight, path, w, rowBytes, rows, cols, x, y, n, a, colBlock, packed, offsetQs);
+        job.Set(weight, path, w, rowBytes, rows, cols, x, y, n, a, colBlock, packed, offsetQs, packedX);
         return kind != ActivationKind.None;
     }
 }

@@ -24,11 +24,12 @@ internal sealed unsafe class MatMulJob : IComputeJob
     private byte* _packed;     // [rows / 16 groups] Q4_0x16, Q4_Kx16, Q6_Kx16 or Q8_0x16 copy of the whole groups of rows, or null
     private int _packedRows;   // rows covered by _packed (a multiple of 16)
     private byte* _offsetQs;   // [n, QsStride] the activation quants + 128 (the Q8_0x16 kernel's operand), or null
+    private float* _packedX;   // [n, cols] the activations times F16x16.ActivationScale (the F16x16 kernel's operand), or null
 
     public Step Phase;
 
     public void Set(WeightType weight, KernelPath path, byte* w, long rowBytes, int rows, int cols,
-        float* x, float* y, int n, QuantizedRows a, int colBlock, byte* packed = null, byte* offsetQs = null)
+        float* x, float* y, int n, QuantizedRows a, int colBlock, byte* packed = null, byte* offsetQs = null, float* packedX = null)
     {
         _weight = weight;
         _path = path;
@@ -44,6 +45,7 @@ internal sealed unsafe class MatMulJob : IComputeJob
         _nextChunk = 0;
         _packed = packed;
         _offsetQs = offsetQs;
+        _packedX = packedX;
         _packedRows = packed == null ? 0 : RowInterleave.GroupedRows(rows);
         _preScale = weight.PreScale(path);
     }
@@ -52,7 +54,7 @@ internal sealed unsafe class MatMulJob : IComputeJob
     public void Clear()
     {
         _w = _packed = _offsetQs = null;
-        _x = _y = null;
+        _x = _y = _packedX = null;
         _a = default;
     }
 
@@ -207,43 +209,63 @@ internal sealed unsafe class MatMulJob : IComputeJob
     }
 
     /// <summary>
-    /// Rows r0 .. r1 (whole groups) of an F16 matrix from its <see cref="F16x16"/> copy: when more columns than one
-    /// tile are served, each group is widened to f32 once and every tile reads that; otherwise the tile widens as it goes.
+    /// Rows r0 .. r1 (whole groups) of an F16 matrix from its <see cref="F16x16"/> copy, against the scaled activations:
+    /// tiles of 4 groups (the last 1-3 alone) by column tiles of 1-4, the columns split evenly (9 = 3 + 3 + 3) so no
+    /// tile is left with one column and one FMA chain per group; 5-8 columns go in one pass over pairs of groups.
     /// </summary>
     private void F16Rows(int r0, int r1)
     {
         long groupBytes = F16x16.GroupBytes(_cols);
         nint rows = _rows;
-        bool widen = _n > F16x16.MaxCols;
-        float* wide = widen ? F16x16.WideBuffer(_cols) : null;
-        int r = r0;
-        if (_n <= 2)
-            for (; r + 4 * F16x16.Rows <= r1; r += 4 * F16x16.Rows)
+        if (_n is > F16x16.MaxCols and <= 2 * F16x16.MaxCols)
+        {
+            for (int r = r0; r < r1; r += 2 * F16x16.Rows)
             {
                 var g = (ushort*)(_packed + r / F16x16.Rows * groupBytes);
-                if (_n == 1) F16x16.DotFourGroups<One>(g, groupBytes, _cols, _x, _cols, 0, _y + r, rows);
-                else F16x16.DotFourGroups<Two>(g, groupBytes, _cols, _x, _cols, 0, _y + r, rows);
+                if (r + 2 * F16x16.Rows <= r1) F16Wide<Two>(g, groupBytes, _y + r, rows);
+                else F16Wide<One>(g, groupBytes, _y + r, rows);
             }
-        for (; r < r1; r += F16x16.Rows)
+            return;
+        }
+        int tiles = (_n + F16x16.MaxCols - 1) / F16x16.MaxCols;
+        for (int r = r0; r < r1; r += F16x16.MaxGroups * F16x16.Rows)
         {
-            byte* g = _packed + r / F16x16.Rows * groupBytes;
-            if (widen) F16x16.Widen(g, _cols, wide);
-            ushort* half = widen ? null : (ushort*)g;
-            for (int c = 0; c < _n; c += F16x16.MaxCols)
+            var g = (ushort*)(_packed + r / F16x16.Rows * groupBytes);
+            int groups = Math.Min(F16x16.MaxGroups, (r1 - r) / F16x16.Rows);
+            for (int t = 0; t < tiles; t++)
             {
-                float* y = _y + c * rows + r;
-                switch (Math.Min(F16x16.MaxCols, _n - c))
+                int c0 = _n * t / tiles, c1 = _n * (t + 1) / tiles;
+                float* y = _y + c0 * rows + r;
+                switch (groups)
                 {
-                    case 1: F16x16.Dot<One>(half, wide, _cols, _x, _cols, c, y, rows); break;
-                    case 2: F16x16.Dot<Two>(half, wide, _cols, _x, _cols, c, y, rows); break;
-                    case 3: F16x16.Dot<Three>(half, wide, _cols, _x, _cols, c, y, rows); break;
-                    case 4: F16x16.Dot<Four>(half, wide, _cols, _x, _cols, c, y, rows); break;
-                    case 5: F16x16.Dot<Five>(half, wide, _cols, _x, _cols, c, y, rows); break;
-                    case 6: F16x16.Dot<Six>(half, wide, _cols, _x, _cols, c, y, rows); break;
-                    case 7: F16x16.Dot<Seven>(half, wide, _cols, _x, _cols, c, y, rows); break;
-                    default: F16x16.Dot<Eight>(half, wide, _cols, _x, _cols, c, y, rows); break;
+                    case 1: F16Tile<One>(g, groupBytes, c0, c1 - c0, y, rows); break;
+                    case 2: F16Tile<Two>(g, groupBytes, c0, c1 - c0, y, rows); break;
+                    case 3: F16Tile<Three>(g, groupBytes, c0, c1 - c0, y, rows); break;
+                    default: F16Tile<Four>(g, groupBytes, c0, c1 - c0, y, rows); break;
                 }
             }
+        }
+    }
+
+    private void F16Wide<TG>(ushort* g, long groupBytes, float* y, nint rows) where TG : struct, ICols
+    {
+        switch (_n)
+        {
+            case 5: F16x16.DotWide<TG, Five>(g, groupBytes, _cols, _packedX, _cols, 0, y, rows); break;
+            case 6: F16x16.DotWide<TG, Six>(g, groupBytes, _cols, _packedX, _cols, 0, y, rows); break;
+            case 7: F16x16.DotWide<TG, Seven>(g, groupBytes, _cols, _packedX, _cols, 0, y, rows); break;
+            default: F16x16.DotWide<TG, Eight>(g, groupBytes, _cols, _packedX, _cols, 0, y, rows); break;
+        }
+    }
+
+    private void F16Tile<TG>(ushort* g, long groupBytes, int col, int count, float* y, nint rows) where TG : struct, ICols
+    {
+        switch (count)
+        {
+            case 1: F16x16.Dot<TG, One>(g, groupBytes, _cols, _packedX, _cols, col, y, rows); break;
+            case 2: F16x16.Dot<TG, Two>(g, groupBytes, _cols, _packedX, _cols, col, y, rows); break;
+            case 3: F16x16.Dot<TG, Three>(g, groupBytes, _cols, _packedX, _cols, col, y, rows); break;
+            default: F16x16.Dot<TG, Four>(g, groupBytes, _cols, _packedX, _cols, col, y, rows); break;
         }
     }
 
