@@ -127,7 +127,7 @@ public sealed unsafe class KiviTests
                 var row = new float[Hd];
                 for (int q = 0; q < bs; q++)
                 {
-                    KiviCodec.KeyRow(KvElementTypes.KiviBits(type), Hd, store.Layer(0).View.KeySegment(3, 0), q, store.Layer(0).View.KeyBasis!, q, row);
+                    KiviCodec.KeyRow(KvElementTypes.KiviBits(type), Hd, store.BlockSize, store.Layer(0).View.KeySegment(3, 0), q, store.Layer(0).View.KeyBasis!, q, row);
                     for (int d = 0; d < Hd; d++)
                     {
                         float x = keys[0][q * Hd + d];
@@ -342,7 +342,7 @@ public sealed unsafe class KiviTests
             keys[h] = new float[bs * hd];
             for (int tile = 0; tile < bs / T; tile++)
             {
-                fixed (float* ktp = kt) KiviTile.LoadKeys(KvElementTypes.KiviBits(view.Types.Keys), view.KeySegment(block, h), tile, hd, ktp);
+                fixed (float* ktp = kt) KiviTile.LoadKeys(KvElementTypes.KiviBits(view.Types.Keys), view.KeySegment(block, h), tile, hd, view.BlockSize, ktp);
                 for (int j = 0; j < T; j++)
                     for (int d = 0; d < hd; d++) keys[h][(tile * T + j) * hd + d] = kt[d * T + j];
             }
