@@ -253,19 +253,6 @@ public static unsafe class KiviCodec
         gain = Math.Max(gainLow, gainHigh);
     }
 
-    /// <summary>Overwrites the decoded keys kt[d·16 + j] of tile <paramref name="tile"/> with the segment's exact entries in it.</summary>
-    public static void PatchExactKeys(byte* entries, int count, int tile, float* kt)
-    {
-        var values = (Half*)entries;
-        var index = (ushort*)(values + count);
-        for (int e = 0; e < count; e++)
-        {
-            int i = index[e];
-            if (i / (MaxExactKeyHeadDim * T) == tile)
-                kt[i % MaxExactKeyHeadDim * T + i / MaxExactKeyHeadDim % T] = (float)values[e];
-        }
-    }
-
     [ThreadStatic] private static bool[]? _keptScratch;
 
     private static bool[] KeptScratch(int entries)

@@ -22,7 +22,21 @@ internal static unsafe class KiviTile
     {
         LoadKeyCodes(bits, segment, tile, hd, kt);
         int exact = KiviCodec.ExactKeys(bits, blockSize);
-        if (exact > 0) KiviCodec.PatchExactKeys(segment + KiviCodec.ExactKeysOffset(bits, hd, blockSize), exact, tile, kt);
+        if (exact > 0) PatchExactKeys(segment + KiviCodec.ExactKeysOffset(bits, hd, blockSize), exact, tile, kt);
+    }
+
+    /// <summary>Overwrites the decoded keys kt[d·16 + j] of tile <paramref name="tile"/> with the segment's exact entries in it.</summary>
+    private static void PatchExactKeys(byte* entries, int count, int tile, float* kt)
+    {
+        var values = (ushort*)entries;
+        var index = values + count;
+        for (int e = 0; e < count; e++)   // in position order, unused entries (0xFFFF) last
+        {
+            uint i = index[e], t = i / (KiviCodec.MaxExactKeyHeadDim * T);
+            if (t < tile) continue;
+            if (t > tile) break;
+            kt[i % KiviCodec.MaxExactKeyHeadDim * T + i / KiviCodec.MaxExactKeyHeadDim % T] = HalfToSingle(values[e]);
+        }
     }
 
     private static void LoadKeyCodes(int bits, byte* segment, int tile, int hd, float* kt)
