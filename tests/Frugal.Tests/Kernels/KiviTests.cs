@@ -309,6 +309,9 @@ public sealed unsafe class KiviTests
             Assert.Throws<ArgumentOutOfRangeException>(() => new PagedKvStore(1, 4, 96, 1, 64, new KvCacheTypes(KvElementType.F16, KvElementType.Kivi4))).Message);
         Assert.Equal("KV cache type kivi2 quantizes values in groups of 32 channels; this model's head size is 48. Use f16.",
             Assert.Throws<NotSupportedException>(() => new PagedKvStore(1, 4, 32, 1, 48, types)).Message);
+        Assert.StartsWith("KV cache type kivi2 keeps a few key entries exact, indexed within 256 channels; this model's head size is 288.",
+            Assert.Throws<NotSupportedException>(() => new PagedKvStore(1, 4, 32, 1, 288, types)).Message);
+        _ = new PagedKvStore(1, 4, 32, 1, 288, new KvCacheTypes(KvElementType.Kivi4, KvElementType.Kivi2));   // kivi4 keys keep none
         Assert.Equal((KvElementType.Kivi2, KvElementType.Kivi4), (KvElementTypes.Parse("kivi2"), KvElementTypes.Parse(" KIVI4 ")));
     }
 
