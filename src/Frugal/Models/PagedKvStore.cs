@@ -73,7 +73,7 @@ public sealed class PagedKvStore
     /// <summary>
     /// Bytes of K and V of one position over all layers in the blocks (llama.cpp's KV bytes per token for its types):
     /// layers · kvHeads · (K + V bytes per position). KIVI with b bits: keys headDim·b/8 + 4·headDim/blockSize (codes,
-    /// then an fp16 scale and minimum per channel per block), values headDim·b/8 + 4·headDim/32 (an fp16 scale and
+    /// then an fp16 scale and minimum per channel per block; kivi2 2 more for its exact entries), values headDim·b/8 + 4·headDim/32 (an fp16 scale and
     /// minimum per 32 channels per position). The residual is not in it: see <see cref="ResidualBytes"/>.
     /// </summary>
     public long BytesPerPosition => (long)Layers * Types.BytesPerLayerPosition(KvHeads, HeadDim, BlockSize);

@@ -157,8 +157,9 @@ public sealed class KvCacheTypeOptionTests(ITestOutputHelper output) : IDisposab
     [InlineData("q8_0", "f16", 34 / 32.0, 2.0)]
     [InlineData("f32", "q4_0", 4.0, 18 / 32.0)]
     // KIVI, blocks of 32 (its default) on heads of 32: 2·32/8 code bytes + 4 bytes of fp16 scale and minimum per
-    // channel per block (keys) or per 32 channels per token (values); kivi4 has 4-bit codes.
-    [InlineData("kivi2", "kivi2", 12 / 32.0, 12 / 32.0)]
+    // channel per block (keys) or per 32 channels per token (values); kivi4 has 4-bit codes; kivi2 keys add 16 exact
+    // entries of 4 bytes per block of 32 (2 bytes per position).
+    [InlineData("kivi2", "kivi2", 14 / 32.0, 12 / 32.0)]
     [InlineData("kivi4", "q8_0", 20 / 32.0, 34 / 32.0)]
     public void Bench_json_and_text_report_the_types_and_llama_cpp_bytes_per_token(string k, string v, double kBytes, double vBytes)
     {

@@ -37,10 +37,11 @@ public class EngineKvCacheTypeTests
         var types = new KvCacheTypes(KvElementType.Kivi2, KvElementType.Kivi2);
         using var engine = ServingModels.TinyEngine(new EngineOptions { KvBlocks = 10, ContextLength = 128, KvCacheTypes = types, MaxRunningSequences = 3 });
         Assert.Equal(32, engine.Options.BlockSize);   // KIVI's default: keys are coded per channel over a block
-        // Per KV head of 32: keys 32·2/8 codes + 4·32/32 scale and minimum, values 8 + 4 (f16: 64 each).
-        Assert.Equal(Layers * KvHeads * (12 + 12), engine.KvBytesPerToken);
+        // Per KV head of 32: keys 32·2/8 codes + 4·32/32 scale and minimum + 2 (16 exact entries of 4 bytes per block of
+        // 32), values 8 + 4 (f16: 64 each).
+        Assert.Equal(Layers * KvHeads * (14 + 12), engine.KvBytesPerToken);
         // The f16 residual: one block slot per running sequence, K and V, every layer.
-        Assert.Equal(10 * 32 * Layers * KvHeads * 24 + Layers * 3 * KvHeads * 32 * 32 * 2 * 2, engine.KvBytes);
+        Assert.Equal(10 * 32 * Layers * KvHeads * 26 + Layers * 3 * KvHeads * 32 * 32 * 2 * 2, engine.KvBytes);
 
         using var f16 = ServingModels.TinyEngine(new EngineOptions { KvBlocks = 10, BlockSize = 32, ContextLength = 128 });
         var prompt = engine.Tokenizer.Encode("once upon a time");

@@ -93,6 +93,65 @@ public sealed unsafe class KiviTests
     }
 
     [Theory]
+    [InlineData(32)]
+    [InlineData(64)]
+    public void Kivi2_keys_keep_half_an_entry_per_position_exact_at_their_channels_extremes_and_code_the_rest_over_a_narrower_range(int blockSize)
+    {
+        const int levels = 3;
+        var store = new PagedKvStore(1, 2, blockSize, KvHeads, Hd, new KvCacheTypes(KvElementType.Kivi2, KvElementType.F16));
+        var rng = new Random(41 + blockSize);
+        var k = Keys(rng, blockSize);
+        store.Write(0, [1], 0, blockSize, k, new float[k.Length]);
+        var coded = ReadCodedKeys(store, 1);
+        var basis = store.Layer(0).View.KeyBasis!;
+        Assert.Equal(blockSize / 2, KiviCodec.ExactKeys(2, blockSize));
+        Assert.Equal(0, KiviCodec.ExactKeys(4, blockSize));
+        for (int h = 0; h < KvHeads; h++)
+        {
+            var stored = ToStored(basis, k, h, 0, blockSize);
+            // The segment's entries: blockSize / 2 fp16 values, then their indexes position·256 + channel, in position order.
+            int count = KiviCodec.ExactKeys(2, blockSize);
+            byte* entries = store.Layer(0).View.KeySegment(1, h) + KiviCodec.ExactKeysOffset(2, Hd, blockSize);
+            var index = Enumerable.Range(0, count).Select(e => (int)((ushort*)(entries + 2 * count))[e]).ToArray();
+            Assert.Equal(index.Order(), index);
+            Assert.Equal(count, index.Distinct().Count());
+            var isExact = new bool[blockSize, Hd];
+            for (int e = 0; e < count; e++)
+            {
+                int p = index[e] / KiviCodec.MaxExactKeyHeadDim, d = index[e] % KiviCodec.MaxExactKeyHeadDim;
+                Assert.InRange(p, 0, blockSize - 1);
+                Assert.InRange(d, 0, Hd - 1);
+                isExact[p, d] = true;
+                Assert.Equal((float)((Half*)entries)[e], coded[h][p * Hd + d]);   // read back exactly: the fp16 of the stored key
+                Assert.Equal((float)(Half)stored[p * Hd + d], coded[h][p * Hd + d]);
+            }
+            double squared = 0, plainSquared = 0;
+            for (int d = 0; d < Hd; d++)
+            {
+                var channel = Enumerable.Range(0, blockSize).Select(p => stored[p * Hd + d]).ToArray();
+                var rest = Enumerable.Range(0, blockSize).Where(p => !isExact[p, d]).Select(p => (double)channel[p]).ToArray();
+                for (int p = 0; p < blockSize; p++)
+                {
+                    if (isExact[p, d])
+                    {
+                        // It was its channel's lowest or highest entry when picked: outside the range of the rest.
+                        Assert.True(channel[p] <= rest.Min() || channel[p] >= rest.Max(), $"head {h} channel {d} position {p}: an exact entry inside its channel's range");
+                        continue;
+                    }
+                    // The rest: within half a step of the rest's own range (narrower than the whole channel's).
+                    double step = (rest.Max() - rest.Min()) / levels, e = Math.Abs(coded[h][p * Hd + d] - channel[p]);
+                    Assert.True(e <= 0.5 * step * 1.002 + 1e-3 * rest.Max(Math.Abs), $"head {h} channel {d} position {p}: error {e} > half a step {step / 2}");
+                    squared += e * e;
+                }
+                // Plain KIVI (min/max over the whole channel), for comparison.
+                var (s, m) = KiviCodec.Fit(channel.Min(), channel.Max(), 2);
+                plainSquared += channel.Sum(x => Math.Pow(x - (KiviCodec.Code(x, (float)s, (float)m, 2) * (float)s + (float)m), 2));
+            }
+            Assert.True(squared < 0.9 * plainSquared, $"head {h}: squared error {squared} not below plain min/max coding's {plainSquared}");
+        }
+    }
+
+    [Theory]
     [InlineData(KvElementType.Kivi2)]
     [InlineData(KvElementType.Kivi4)]
     public void Written_one_at_a_time_a_block_stays_f16_until_its_last_position_then_is_coded_and_its_slot_freed(KvElementType type)
@@ -127,7 +186,7 @@ public sealed unsafe class KiviTests
                 var row = new float[Hd];
                 for (int q = 0; q < bs; q++)
                 {
-                    KiviCodec.KeyRow(KvElementTypes.KiviBits(type), Hd, store.Layer(0).View.KeySegment(3, 0), q, store.Layer(0).View.KeyBasis!, q, row);
+                    KiviCodec.KeyRow(KvElementTypes.KiviBits(type), Hd, store.BlockSize, store.Layer(0).View.KeySegment(3, 0), q, store.Layer(0).View.KeyBasis!, q, row);
                     for (int d = 0; d < Hd; d++)
                     {
                         float x = keys[0][q * Hd + d];
@@ -215,13 +274,14 @@ public sealed unsafe class KiviTests
     }
 
     [Theory]
-    [InlineData(KvElementType.Kivi2, 32, 16 + 8, 16 + 4)]
-    [InlineData(KvElementType.Kivi2, 64, 16 + 4, 16 + 4)]
+    [InlineData(KvElementType.Kivi2, 32, 16 + 8 + 2, 16 + 4)]
+    [InlineData(KvElementType.Kivi2, 64, 16 + 4 + 2, 16 + 4)]
     [InlineData(KvElementType.Kivi4, 32, 32 + 8, 32 + 4)]
     [InlineData(KvElementType.Kivi4, 128, 32 + 2, 32 + 4)]
     public void Bytes_per_position_are_the_codes_plus_the_group_scales_and_the_residual_is_counted_apart(KvElementType type, int blockSize, int keyBytes, int valueBytes)
     {
-        // Per KV head of 64: keys 64·b/8 + 4·64/blockSize, values 64·b/8 + 4 (one group of 64); f16 would be 128 each.
+        // Per KV head of 64: keys 64·b/8 + 4·64/blockSize (+ 2: kivi2's blockSize/2 exact entries of 4 bytes per block),
+        // values 64·b/8 + 4 (one group of 64); f16 would be 128 each.
         const int layers = 24, blocks = 8, slots = 3;
         var store = new PagedKvStore(layers, blocks, blockSize, KvHeads, Hd, new KvCacheTypes(type, type), slots);
         Assert.Equal((long)layers * KvHeads * (keyBytes + valueBytes), store.BytesPerPosition);
@@ -249,6 +309,9 @@ public sealed unsafe class KiviTests
             Assert.Throws<ArgumentOutOfRangeException>(() => new PagedKvStore(1, 4, 96, 1, 64, new KvCacheTypes(KvElementType.F16, KvElementType.Kivi4))).Message);
         Assert.Equal("KV cache type kivi2 quantizes values in groups of 32 channels; this model's head size is 48. Use f16.",
             Assert.Throws<NotSupportedException>(() => new PagedKvStore(1, 4, 32, 1, 48, types)).Message);
+        Assert.StartsWith("KV cache type kivi2 keeps a few key entries exact, indexed within 256 channels; this model's head size is 288.",
+            Assert.Throws<NotSupportedException>(() => new PagedKvStore(1, 4, 32, 1, 288, types)).Message);
+        _ = new PagedKvStore(1, 4, 32, 1, 288, new KvCacheTypes(KvElementType.Kivi4, KvElementType.Kivi2));   // kivi4 keys keep none
         Assert.Equal((KvElementType.Kivi2, KvElementType.Kivi4), (KvElementTypes.Parse("kivi2"), KvElementTypes.Parse(" KIVI4 ")));
     }
 
@@ -342,7 +405,7 @@ public sealed unsafe class KiviTests
             keys[h] = new float[bs * hd];
             for (int tile = 0; tile < bs / T; tile++)
             {
-                fixed (float* ktp = kt) KiviTile.LoadKeys(KvElementTypes.KiviBits(view.Types.Keys), view.KeySegment(block, h), tile, hd, ktp);
+                fixed (float* ktp = kt) KiviTile.LoadKeys(KvElementTypes.KiviBits(view.Types.Keys), view.KeySegment(block, h), tile, hd, view.BlockSize, ktp);
                 for (int j = 0; j < T; j++)
                     for (int d = 0; d < hd; d++) keys[h][(tile * T + j) * hd + d] = kt[d * T + j];
             }

@@ -12,10 +12,14 @@ namespace Frugal.Numerics.Attention;
 /// tile, per group of 8/bits channels, 16 bytes: byte j holds position j's codes of those channels, channel c of the
 /// group in bits [c·bits, (c+1)·bits). So one 16-byte load widened to 16 lanes gives, shift by shift, one channel's 16
 /// codes, as the attention tile wants them (keys dimension-major).</para>
+/// <para>kivi2 key segments then keep <see cref="ExactKeys"/> entries exact (dense-and-sparse, KVQuant, Hooper et al.
+/// 2024): [n] fp16 values, then [n] ushort indexes position·256 + channel (0xFFFF: unused), in position order. They are
+/// the entries whose removal narrows their channel's min/max range the most, chosen greedily; the channel's scale and
+/// minimum are fitted to the rest, and a reader overwrites the decoded entry with the exact one.</para>
 /// <para>Value row (one position of one KV head): [groups] fp16 scales, [groups] fp16 minimums, then per run of 32
 /// channels 32·bits/8 bytes: for 4 bits element e in byte e mod 16, nibble e / 16 (ggml's q4_0 order); for 2 bits in
 /// byte e mod 8, bit pair e / 8; so uniform shifts of widened bytes give runs of consecutive elements.</para>
-/// <para>Bytes per position per KV head: keys headDim·bits/8 + 4·headDim/blockSize, values headDim·bits/8 +
+/// <para>Bytes per position per KV head: keys headDim·bits/8 + 4·headDim/blockSize (+ 2 for kivi2's exact entries), values headDim·bits/8 +
 /// 4·headDim/<see cref="ValueGroup"/>; the residual adds blockSize·headDim·2 bytes per KIVI side per KV head per slot.</para>
 /// </summary>
 public static unsafe class KiviCodec
@@ -39,7 +43,23 @@ public static unsafe class KiviCodec
 
     private const int T = KvTile.Positions;
 
-    public static int KeySegmentBytes(int bits, int headDim, int blockSize) => 4 * headDim + blockSize * headDim * bits / 8;
+    /// <summary>
+    /// Entries of a key segment kept exact (fp16 value and a 2-byte index): half an entry per position for 2-bit keys,
+    /// so 2 bytes per position per KV head (16 of a 32×32 block, 1.6%; 0.8% of a head of 64), none for 4-bit keys.
+    /// Measured on the built-in model (bench/kv-cache.md): kivi2 recall 451/500 without them, 467 with them (f16 486).
+    /// </summary>
+    public static int ExactKeys(int bits, int blockSize) => bits == 2 ? blockSize / 2 : 0;
+
+    /// <summary>Channels an exact entry's index can name (position·256 + channel in a ushort).</summary>
+    public const int MaxExactKeyHeadDim = 256;
+
+    private const ushort NoEntry = 0xFFFF;
+
+    public static int KeySegmentBytes(int bits, int headDim, int blockSize) =>
+        4 * headDim + blockSize * headDim * bits / 8 + 4 * ExactKeys(bits, blockSize);
+
+    /// <summary>Where a key segment's exact entries start: after the scales, minimums and codes.</summary>
+    public static int ExactKeysOffset(int bits, int headDim, int blockSize) => 4 * headDim + blockSize * headDim * bits / 8;
 
     public static int ValueRowBytes(int bits, int headDim) => 4 * (headDim / ValueGroup(headDim)) + headDim * bits / 8;
 
@@ -142,16 +162,21 @@ public static unsafe class KiviCodec
                 HalfConversion.ToSingle(residual + t * headDim * T, k + t * headDim * T, headDim * T);
                 basis.ToStored(k + t * headDim * T, firstPosition + t * T);
             }
+        int exact = ExactKeys(bits, blockSize);
+        var kept = KeptScratch(blockSize * headDim);   // [p·headDim + d]: entry kept exact
+        Array.Clear(kept, 0, blockSize * headDim);
+        if (exact > 0) ChooseExact(keys, valid, headDim, exact, kept, segment + ExactKeysOffset(bits, headDim, blockSize));
         for (int d = 0; d < headDim; d++)
         {
             float lo = float.PositiveInfinity, hi = float.NegativeInfinity;
             for (int p = 0; p < valid; p++)
             {
+                if (kept[p * headDim + d]) continue;
                 float x = keys[(p / T) * headDim * T + d * T + p % T];
                 lo = MathF.Min(lo, x);
                 hi = MathF.Max(hi, x);
             }
-            if (valid == 0) lo = hi = 0;
+            if (float.IsInfinity(lo)) lo = hi = 0;
             var (scale, min) = Fit(lo, hi, bits);   // min/max, as KIVI: a key's extremes steer attention (see Fit(ReadOnlySpan))
             scales[d] = scale;
             mins[d] = min;
@@ -159,6 +184,81 @@ public static unsafe class KiviCodec
             for (int p = 0; p < valid; p++)
                 codes[p / T * tileBytes + d / perGroup * T + p % T] |= (byte)(Code(keys[(p / T) * headDim * T + d * T + p % T], (float)scale, (float)min, bits) << shift);
         }
+    }
+
+    /// <summary>
+    /// Picks <paramref name="count"/> entries to keep exact, one at a time: of every channel's lowest and highest
+    /// remaining entry, the one whose removal shrinks its channel's squared range the most (the rounding error of a
+    /// channel's codes grows with it); writes them, in position order, to <paramref name="entries"/> (unused: 0xFFFF).
+    /// </summary>
+    private static void ChooseExact(float[] keys, int valid, int headDim, int count, bool[] kept, byte* entries)
+    {
+        var values = (Half*)entries;
+        var index = (ushort*)(values + count);
+        // Per channel: the lowest and highest remaining entries and the runners-up, refreshed for the channel picked.
+        Span<int> low = stackalloc int[headDim], high = stackalloc int[headDim];
+        Span<double> gain = stackalloc double[headDim];
+        Span<bool> takesLow = stackalloc bool[headDim];
+        for (int d = 0; d < headDim; d++) Extremes(keys, valid, headDim, d, kept, out low[d], out high[d], out gain[d], out takesLow[d]);
+        Span<int> chosen = stackalloc int[count];
+        int n = 0;
+        for (; n < count; n++)
+        {
+            int best = -1;
+            for (int d = 0; d < headDim; d++)
+                if (gain[d] > 0 && (best < 0 || gain[d] > gain[best])) best = d;
+            if (best < 0) break;
+            int p = takesLow[best] ? low[best] : high[best];
+            kept[p * headDim + best] = true;
+            chosen[n] = p * MaxExactKeyHeadDim + best;
+            Extremes(keys, valid, headDim, best, kept, out low[best], out high[best], out gain[best], out takesLow[best]);
+        }
+        chosen[..n].Sort();
+        for (int e = 0; e < count; e++)
+        {
+            if (e < n)
+            {
+                int p = chosen[e] / MaxExactKeyHeadDim, d = chosen[e] % MaxExactKeyHeadDim;
+                values[e] = (Half)keys[(p / T) * headDim * T + d * T + p % T];
+                index[e] = (ushort)chosen[e];
+            }
+            else
+            {
+                values[e] = default;
+                index[e] = NoEntry;
+            }
+        }
+    }
+
+    /// <summary>A channel's lowest and highest entries not kept, and what dropping the better of the two saves of its squared range.</summary>
+    private static void Extremes(float[] keys, int valid, int headDim, int d, bool[] kept, out int low, out int high, out double gain, out bool takesLow)
+    {
+        float lo = float.PositiveInfinity, lo2 = float.PositiveInfinity, hi = float.NegativeInfinity, hi2 = float.NegativeInfinity;
+        low = high = -1;
+        for (int p = 0; p < valid; p++)
+        {
+            if (kept[p * headDim + d]) continue;
+            float x = keys[(p / T) * headDim * T + d * T + p % T];
+            if (x < lo) { lo2 = lo; lo = x; low = p; }
+            else if (x < lo2) lo2 = x;
+            if (x > hi) { hi2 = hi; hi = x; high = p; }
+            else if (x > hi2) hi2 = x;
+        }
+        gain = 0;
+        takesLow = false;
+        if (float.IsInfinity(lo2) || float.IsInfinity(hi2)) return;   // fewer than two entries left
+        double range = hi - lo, withoutLow = hi - lo2, withoutHigh = hi2 - lo;
+        double gainLow = range * range - withoutLow * withoutLow, gainHigh = range * range - withoutHigh * withoutHigh;
+        takesLow = gainLow >= gainHigh;
+        gain = Math.Max(gainLow, gainHigh);
+    }
+
+    [ThreadStatic] private static bool[]? _keptScratch;
+
+    private static bool[] KeptScratch(int entries)
+    {
+        if (_keptScratch is null || _keptScratch.Length < entries) _keptScratch = new bool[entries];
+        return _keptScratch;
     }
 
     [ThreadStatic] private static float[]? _keyScratch;
@@ -196,7 +296,7 @@ public static unsafe class KiviCodec
     /// The scalar twin: the key of position <paramref name="p"/> of a coded segment as the model computed it, decoded
     /// element by element and moved out of <paramref name="basis"/> at sequence position <paramref name="position"/>.
     /// </summary>
-    public static void KeyRow(int bits, int headDim, byte* segment, int p, KiviKeyBasis basis, int position, Span<float> key)
+    public static void KeyRow(int bits, int headDim, int blockSize, byte* segment, int p, KiviKeyBasis basis, int position, Span<float> key)
     {
         var scales = (Half*)segment;
         int perGroup = 8 / bits;
@@ -206,6 +306,11 @@ public static unsafe class KiviCodec
             int code = (b >> (d % perGroup * bits)) & ((1 << bits) - 1);
             key[d] = code * (float)scales[d] + (float)scales[headDim + d];
         }
+        int exact = ExactKeys(bits, blockSize);
+        var values = (Half*)(segment + ExactKeysOffset(bits, headDim, blockSize));
+        var index = (ushort*)(values + exact);
+        for (int e = 0; e < exact; e++)
+            if (index[e] != NoEntry && index[e] / MaxExactKeyHeadDim == p) key[index[e] % MaxExactKeyHeadDim] = (float)values[e];
         basis.ToModelRow(key, position);
     }
 

@@ -175,7 +175,7 @@ internal sealed unsafe class KiviResidual
                     var dst = (Half*)layer.ResidualKeySegment(s, h);
                     for (int k = 0; k < bs / KvTile.Positions; k++)
                     {
-                        KiviTile.LoadKeys(KvElementTypes.KiviBits(layer.Types.Keys), layer.KeySegment(block, h), k, hd, t);
+                        KiviTile.LoadKeys(KvElementTypes.KiviBits(layer.Types.Keys), layer.KeySegment(block, h), k, hd, bs, t);
                         layer.KeyBasis!.ToModel(t, _firstPosition[s] + k * KvTile.Positions);
                         for (int i = 0; i < tile.Length; i++) dst[k * tile.Length + i] = (Half)t[i];
                     }

@@ -17,8 +17,29 @@ internal static unsafe class KiviTile
     private const int T = KvTile.Positions;
     private const float Rebias = 5.192296858534828e33f; // 2^112, as HalfConversion
 
-    /// <summary>kt[d·16 + j] = element d of key j of tile <paramref name="tile"/> of a coded key segment.</summary>
-    public static void LoadKeys(int bits, byte* segment, int tile, int hd, float* kt)
+    /// <summary>kt[d·16 + j] = element d of key j of tile <paramref name="tile"/> of a coded key segment, its exact entries included.</summary>
+    public static void LoadKeys(int bits, byte* segment, int tile, int hd, int blockSize, float* kt)
+    {
+        LoadKeyCodes(bits, segment, tile, hd, kt);
+        int exact = KiviCodec.ExactKeys(bits, blockSize);
+        if (exact > 0) PatchExactKeys(segment + KiviCodec.ExactKeysOffset(bits, hd, blockSize), exact, tile, kt);
+    }
+
+    /// <summary>Overwrites the decoded keys kt[d·16 + j] of tile <paramref name="tile"/> with the segment's exact entries in it.</summary>
+    private static void PatchExactKeys(byte* entries, int count, int tile, float* kt)
+    {
+        var values = (ushort*)entries;
+        var index = values + count;
+        for (int e = 0; e < count; e++)   // in position order, unused entries (0xFFFF) last
+        {
+            uint i = index[e], t = i / (KiviCodec.MaxExactKeyHeadDim * T);
+            if (t < tile) continue;
+            if (t > tile) break;
+            kt[i % KiviCodec.MaxExactKeyHeadDim * T + i / KiviCodec.MaxExactKeyHeadDim % T] = HalfToSingle(values[e]);
+        }
+    }
+
+    private static void LoadKeyCodes(int bits, byte* segment, int tile, int hd, float* kt)
     {
         float* sm = stackalloc float[2 * hd];   // scales, then minimums
         HalfConversion.ToSingle((Half*)segment, sm, 2 * hd);

@@ -144,6 +144,8 @@ public readonly record struct KvCacheTypes(KvElementType Keys, KvElementType Val
     {
         KvElementTypes.CheckHeadDim(Keys, headDim);
         KvElementTypes.CheckHeadDim(Values, headDim);
+        if (KiviCodec.ExactKeys(KvElementTypes.KiviBits(Keys), KiviCodec.DefaultBlockSize) > 0 && headDim > KiviCodec.MaxExactKeyHeadDim)
+            throw new NotSupportedException($"KV cache type {KvElementTypes.Name(Keys)} keeps a few key entries exact, indexed within {KiviCodec.MaxExactKeyHeadDim} channels; this model's head size is {headDim}. Use kivi4 or f16 keys.");
         if (RotateKeys && KvElementTypes.IsKivi(Keys))
             throw new NotSupportedException($"KV cache type {KvElementTypes.Name(Keys)} codes keys rotated already (before RoPE, Walsh-Hadamard rotated; see KiviKeyBasis): --kv-rotate applies to f16, q8_0 and q4_0 keys.");
         if (RotateKeys && !WalshHadamard.Fits(headDim))

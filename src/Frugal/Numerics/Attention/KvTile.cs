@@ -110,7 +110,7 @@ public static unsafe class KvTile
             if (s >= 0) HalfConversion.ToSingle((Half*)(layer.ResidualKeySegment(s, head) + (long)tile * Positions * hd * 2), kt, hd * Positions);
             else
             {
-                KiviTile.LoadKeys(KvElementTypes.KiviBits(layer.Types.Keys), layer.KeySegment(block, head), tile, hd, kt);
+                KiviTile.LoadKeys(KvElementTypes.KiviBits(layer.Types.Keys), layer.KeySegment(block, head), tile, hd, layer.BlockSize, kt);
                 layer.KeyBasis!.ToModel(kt, position - position % Positions);
             }
             return;

@@ -80,7 +80,7 @@ public static unsafe class PagedAttentionReference
         if (KvElementTypes.IsKivi(layer.Types.Keys))
         {
             var row = new float[hd];
-            if (slot < 0) KiviCodec.KeyRow(KvElementTypes.KiviBits(layer.Types.Keys), hd, layer.KeySegment(block, head), p, layer.KeyBasis!, position, row);
+            if (slot < 0) KiviCodec.KeyRow(KvElementTypes.KiviBits(layer.Types.Keys), hd, layer.BlockSize, layer.KeySegment(block, head), p, layer.KeyBasis!, position, row);
             for (int d = 0; d < hd; d++)
                 key[d] = slot >= 0 ? (double)((Half*)layer.ResidualKeySegment(slot, head))[p / T * hd * T + d * T + p % T] : row[d];
         }
