@@ -118,11 +118,57 @@ internal sealed class GrammarAutomaton
         return Dead;
     }
 
+    /// <summary>The answer of <see cref="AfterAny"/> when characters of the class move the state differently.</summary>
+    public const int NotUniform = -3;
+
+    /// <summary>
+    /// The largest character set on top of one of the state's stacks that every stack's set holds all of or none of,
+    /// or null. Every character of such a set C moves the same stacks, and <see cref="Advance"/>'s result depends on
+    /// nothing else, so all of C leads to one state (<see cref="AfterAny"/>): what <see cref="TokenSlice"/> needs.
+    /// </summary>
+    public CodepointSet? UniformSet(int state)
+    {
+        var s = _states[state];
+        if (s.Remaining != 0) return null;
+        CodepointSet? best = null;
+        long bestSize = 0;
+        foreach (int id in s.Stacks)
+        {
+            var c = SetOf(id);
+            long size = c.Size;
+            if (size > bestSize && c.FirstCharacter() >= 0 && IsUniform(s, c)) { best = c; bestSize = size; }
+        }
+        return best;
+    }
+
+    /// <summary>The state after any one character of <paramref name="chars"/> (the same for all of them), or
+    /// <see cref="Dead"/>, or <see cref="NotUniform"/> when some stack holds part of the class and not all of it.
+    /// Walking a character's UTF-8 bytes one by one ends in the same state (the pending states between are alive when
+    /// the end is: a stack holding the character keeps them).</summary>
+    public int AfterAny(int state, CodepointSet chars)
+    {
+        var s = _states[state];
+        if (s.Remaining != 0 || !IsUniform(s, chars)) return NotUniform;
+        return Advance(s, chars.FirstCharacter());
+    }
+
+    private bool IsUniform(State s, CodepointSet chars)
+    {
+        foreach (int id in s.Stacks)
+        {
+            var o = SetOf(id);
+            if (!ReferenceEquals(o, chars) && !o.Covers(chars) && !o.IsDisjoint(chars)) return false;
+        }
+        return true;
+    }
+
+    private CodepointSet SetOf(int stack) => _g.Sets[_g.Elements[_stacks[stack].Pos].Index];
+
     /// <summary>Every stack whose top accepts <paramref name="cp"/> moves past it; the results are expanded to character sets.</summary>
     private int Advance(State s, int cp)
     {
         var stacks = s.Stacks;
-        if (stacks.Length > 64) return AdvanceWhere(stacks, cp, ulong.MaxValue);
+        if (stacks.Length > 64) return AdvanceWhere(stacks, cp, 0);
         // The result depends only on which stacks accept cp: thousands of characters (every CJK character inside a
         // string) share one answer, computed once per stack set.
         ulong accepting = 0;
@@ -136,6 +182,8 @@ internal sealed class GrammarAutomaton
         return result;
     }
 
+    /// <param name="accepting">bit i: stack i accepts <paramref name="cp"/>; 0 when there are more than 64 stacks
+    /// (each is then asked).</param>
     private int AdvanceWhere(int[] stacks, int cp, ulong accepting)
     {
         _scratch.Clear();
@@ -144,7 +192,7 @@ internal sealed class GrammarAutomaton
         for (int i = 0; i < stacks.Length; i++)
         {
             var (pos, next) = _stacks[stacks[i]];
-            if (i < 64 ? (accepting >> i & 1) != 0 : _g.Sets[_g.Elements[pos].Index].Contains(cp))
+            if (accepting != 0 ? (accepting >> i & 1) != 0 : _g.Sets[_g.Elements[pos].Index].Contains(cp))
                 canEnd |= Expand(Push(pos + 1, next));
         }
         if (_scratch.Count == 0 && !canEnd) return Dead;
