@@ -103,6 +103,34 @@ internal sealed class CodepointSet
         return -1;
     }
 
+    /// <summary>[4] bit b: some code point of the set starts with byte b in UTF-8 (a superset for ranges that a lead
+    /// byte only partly covers), so every other first byte is refused without asking the grammar.</summary>
+    public ulong[] LeadBytes => _leadBytes ??= ComputeLeadBytes();
+
+    private ulong[]? _leadBytes;
+
+    private ulong[] ComputeLeadBytes()
+    {
+        var bits = new ulong[4];
+        var r = _ranges;
+        for (int i = 0; i < r.Length; i += 2)
+        {
+            AddLeads(bits, r[i], r[i + 1], 0, 0x7F, cp => cp);
+            AddLeads(bits, r[i], r[i + 1], 0x80, 0x7FF, cp => 0xC0 | (cp >> 6));
+            AddLeads(bits, r[i], r[i + 1], 0x800, 0xFFFF, cp => 0xE0 | (cp >> 12));
+            AddLeads(bits, r[i], r[i + 1], 0x10000, MaxCodepoint, cp => 0xF0 | (cp >> 18));
+        }
+        return bits;
+    }
+
+    private static void AddLeads(ulong[] bits, int lo, int hi, int from, int to, Func<int, int> lead)
+    {
+        lo = Math.Max(lo, from);
+        hi = Math.Min(hi, to);
+        if (lo > hi) return;
+        for (int b = lead(lo); b <= lead(hi); b++) bits[b >> 6] |= 1UL << (b & 63);
+    }
+
     /// <summary>How many code points the set holds.</summary>
     public long Size
     {

@@ -121,6 +121,9 @@ internal sealed class GrammarAutomaton
     /// <summary>The answer of <see cref="AfterAny"/> when characters of the class move the state differently.</summary>
     public const int NotUniform = -3;
 
+    /// <summary>The fewest code points a class needs before <see cref="UniformSet"/> offers it.</summary>
+    public const int MinSliceClass = 16;
+
     /// <summary>
     /// The largest character set on top of one of the state's stacks that every stack's set holds all of or none of,
     /// or null. Every character of such a set C moves the same stacks, and <see cref="Advance"/>'s result depends on
@@ -131,7 +134,9 @@ internal sealed class GrammarAutomaton
         var s = _states[state];
         if (s.Remaining != 0) return null;
         CodepointSet? best = null;
-        long bestSize = 0;
+        // A class of a few characters (a literal's next one, a digit) prunes the trie walk at the first byte anyway,
+        // and few tokens are made of it: a slice would cost a pass over the vocabulary for nothing.
+        long bestSize = MinSliceClass - 1;
         foreach (int id in s.Stacks)
         {
             var c = SetOf(id);
@@ -250,7 +255,28 @@ internal sealed class GrammarAutomaton
         }
         _states.Add(new State(stacks, canEnd, partial, remaining, total));
         _stateIds[key] = id;
+        RefuseImpossibleBytes(id, stacks, remaining);
         return id;
+    }
+
+    /// <summary>
+    /// Marks the bytes that cannot come next as dead in a new state's row at once: any but a continuation byte while
+    /// a character is half written, else any byte that starts no character of any stack's set. A trie walk from a new
+    /// state then asks the grammar only about the few first bytes that may live, not each of the root's ~250.
+    /// </summary>
+    private void RefuseImpossibleBytes(int state, int[] stacks, int remaining)
+    {
+        Span<ulong> lead = stackalloc ulong[4];
+        if (remaining > 0) lead[2] = ulong.MaxValue; // 0x80..0xBF
+        else
+            foreach (int id in stacks)
+            {
+                var b = SetOf(id).LeadBytes;
+                lead[0] |= b[0]; lead[1] |= b[1]; lead[2] |= b[2]; lead[3] |= b[3];
+            }
+        int row = state << 8;
+        for (int b = 0; b < 256; b++)
+            if ((lead[b >> 6] >> (b & 63) & 1) == 0) _next[row | b] = Dead;
     }
 
     /// <param name="Total">byte length of the pending UTF-8 character (0 when none is pending).</param>

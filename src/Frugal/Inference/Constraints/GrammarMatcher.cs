@@ -6,10 +6,12 @@ namespace Frugal.Inference.Constraints;
 
 /// <summary>
 /// One sequence's progress through a grammar, and the token mask of each decoding step: which tokens keep the output
-/// a prefix of a sentence of the grammar. The mask is a walk of the vocabulary's <see cref="TokenTrie"/> against the
-/// grammar's byte automaton (a refused prefix skips its whole subtree), cached per automaton state, since the same
-/// parse states come back again and again (inside a string, between values). End-of-generation tokens are allowed
-/// only where the grammar can end.
+/// a prefix of a sentence of the grammar. Where every character of a class moves the parse state alike (inside a
+/// string), the tokens made of that class come from a precomputed <see cref="TokenSlice"/> and only the rest of each
+/// other token is walked; elsewhere the mask is a walk of the vocabulary's <see cref="TokenTrie"/> against the
+/// grammar's byte automaton (a refused prefix skips its whole subtree). Masks are cached per automaton state, since
+/// the same parse states come back again and again. End-of-generation tokens are allowed only where the grammar can
+/// end.
 /// </summary>
 public sealed class GrammarMatcher
 {
