@@ -69,28 +69,36 @@ internal static class GrammarMaskBench
     private static void Measure(string name, GbnfGrammar grammar, TokenTrie trie, List<string> documents, double compileMs)
     {
         var maskTimes = new List<double>();
+        var cpuTimes = new List<double>();
         var applyTimes = new List<double>();
         var logits = new float[PaddedVocab];
         var rng = new Random(7);
-        foreach (string doc in documents) Steps(grammar, trie, doc, maskTimes, name, logits, rng, applyTimes);
-        maskTimes.Sort();
-        Console.WriteLine($"| {name} | {documents.Count} | {maskTimes.Count:N0} | {maskTimes.Average():F1} | {Pct(maskTimes, 0.5):F1} | {Pct(maskTimes, 0.99):F1} | {maskTimes[^1]:F0} | {applyTimes.Average():F1} | {(double.IsNaN(compileMs) ? "-" : compileMs.ToString("F2", CultureInfo.InvariantCulture))} |");
+        foreach (string doc in documents) Steps(grammar, trie, doc, maskTimes, name, logits, rng, applyTimes, cpuTimes);
+        string compile = double.IsNaN(compileMs) ? "-" : compileMs.ToString("F2", CultureInfo.InvariantCulture);
+        foreach (var (clock, times) in ThreadCpuClock.Available ? new[] { ("wall", maskTimes), ("thread CPU", cpuTimes) } : [("wall", maskTimes)])
+        {
+            times.Sort();
+            Console.WriteLine($"| {name}, {clock} | {documents.Count} | {times.Count:N0} | {times.Average():F1} | {Pct(times, 0.5):F1} | {Pct(times, 0.99):F1} | {times[^1]:F0} | {applyTimes.Average():F1} | {compile} |");
+        }
     }
 
     /// <summary>Writes <paramref name="doc"/> token by token (the longest allowed token each step) under a fresh
     /// matcher, adding each step's mask time (and, with a logits row, the time to apply it).</summary>
     internal static void Steps(GbnfGrammar grammar, TokenTrie trie, string doc, List<double> maskTimes, string name,
-        float[]? logits = null, Random? rng = null, List<double>? applyTimes = null)
+        float[]? logits = null, Random? rng = null, List<double>? applyTimes = null, List<double>? cpuTimes = null)
     {
         var matcher = new GrammarMatcher(grammar, trie);
         byte[] bytes = Encoding.UTF8.GetBytes(doc);
         int at = 0;
         while (true)
         {
+            double c0 = cpuTimes is null ? 0 : ThreadCpuClock.NowMicroseconds();
             long t0 = Stopwatch.GetTimestamp();
             var (bits, _, _) = matcher.AllowedTokens();
             long t1 = Stopwatch.GetTimestamp();
+            cpuTimes?.Add(ThreadCpuClock.NowMicroseconds() - c0);
             maskTimes.Add(Stopwatch.GetElapsedTime(t0, t1).TotalMicroseconds);
+            if (SlowMs > 0 && maskTimes[^1] > SlowMs * 1000) Console.Error.WriteLine($"slow {maskTimes[^1] / 1000:F1} ms cpu {cpuTimes?[^1] / 1000:F1} ms {name} at {at}: class {matcher.SliceClass?.Key} states {matcher.StateCount} '{System.Text.Json.JsonEncodedText.Encode(Encoding.UTF8.GetString(bytes, Math.Max(0, at - 40), Math.Min(at, 40)))}'");
             if (logits is not null)
             {
                 for (int i = 0; i < 64; i++) logits[rng!.Next(logits.Length)] = i; // touch the row as a forward pass would
@@ -106,6 +114,8 @@ internal static class GrammarMaskBench
         }
         if (!matcher.CanEnd) throw new InvalidOperationException($"{name}: the document is not complete under the grammar: {doc}");
     }
+
+    internal static double SlowMs = double.TryParse(Environment.GetEnvironmentVariable("FRUGAL_SLOW_MS"), CultureInfo.InvariantCulture, out double v) ? v : 0;
 
     private static double Pct(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
 

@@ -65,6 +65,88 @@ internal sealed class CodepointSet
         return false;
     }
 
+    /// <summary>Whether every code point of <paramref name="other"/> is in this set.</summary>
+    public bool Covers(CodepointSet other)
+    {
+        var o = other._ranges;
+        for (int i = 0; i < o.Length; i += 2)
+            if (!CoversRange(o[i], o[i + 1])) return false;
+        return true;
+    }
+
+    private bool CoversRange(int lo, int hi)
+    {
+        var r = _ranges;
+        for (int i = 0; i < r.Length; i += 2)
+            if (r[i] <= lo && hi <= r[i + 1]) return true; // ranges are merged, so one range must hold it all
+        return false;
+    }
+
+    /// <summary>Whether the two sets share no code point.</summary>
+    public bool IsDisjoint(CodepointSet other)
+    {
+        var o = other._ranges;
+        for (int i = 0; i < o.Length; i += 2)
+            if (Intersects(o[i], o[i + 1])) return false;
+        return true;
+    }
+
+    /// <summary>The set's lowest code point that is a character (not a surrogate), or -1 when it holds none.</summary>
+    public int FirstCharacter()
+    {
+        var r = _ranges;
+        for (int i = 0; i < r.Length; i += 2)
+        {
+            if (r[i] is < 0xD800 or > 0xDFFF) return r[i];
+            if (r[i + 1] > 0xDFFF) return 0xE000;
+        }
+        return -1;
+    }
+
+    /// <summary>[4] bit b: some code point of the set starts with byte b in UTF-8 (a superset for ranges that a lead
+    /// byte only partly covers), so every other first byte is refused without asking the grammar.</summary>
+    public ulong[] LeadBytes => _leadBytes ??= ComputeLeadBytes();
+
+    private ulong[]? _leadBytes;
+
+    private ulong[] ComputeLeadBytes()
+    {
+        var bits = new ulong[4];
+        var r = _ranges;
+        for (int i = 0; i < r.Length; i += 2)
+        {
+            AddLeads(bits, r[i], r[i + 1], 0, 0x7F, cp => cp);
+            AddLeads(bits, r[i], r[i + 1], 0x80, 0x7FF, cp => 0xC0 | (cp >> 6));
+            AddLeads(bits, r[i], r[i + 1], 0x800, 0xFFFF, cp => 0xE0 | (cp >> 12));
+            AddLeads(bits, r[i], r[i + 1], 0x10000, MaxCodepoint, cp => 0xF0 | (cp >> 18));
+        }
+        return bits;
+    }
+
+    private static void AddLeads(ulong[] bits, int lo, int hi, int from, int to, Func<int, int> lead)
+    {
+        lo = Math.Max(lo, from);
+        hi = Math.Min(hi, to);
+        if (lo > hi) return;
+        for (int b = lead(lo); b <= lead(hi); b++) bits[b >> 6] |= 1UL << (b & 63);
+    }
+
+    /// <summary>How many code points the set holds.</summary>
+    public long Size
+    {
+        get
+        {
+            long n = 0;
+            for (int i = 0; i < _ranges.Length; i += 2) n += _ranges[i + 1] - _ranges[i] + 1;
+            return n;
+        }
+    }
+
+    /// <summary>The ranges as text ("lo-hi,lo-hi"): equal sets of different grammars have equal keys.</summary>
+    public string Key => _key ??= string.Join(',', Enumerable.Range(0, _ranges.Length / 2).Select(i => $"{_ranges[2 * i]:X}-{_ranges[2 * i + 1]:X}"));
+
+    private string? _key;
+
     /// <summary>Whether any code point in [lo, hi] is in the set (a partial UTF-8 character could still complete into it).</summary>
     public bool Intersects(int lo, int hi)
     {

@@ -21,7 +21,11 @@ internal sealed class GrammarAutomaton
 
     // Automaton states: a stack set (sorted stack ids) and a pending UTF-8 prefix.
     private readonly List<State> _states = [];
-    private int[] _next = [];    // [states * 256] transition on each byte: a state id, Dead, or Unknown (not computed yet)
+    // [states / 256][256 * 256] transition on each byte: a state id, Dead, or Unknown (not computed yet). Rows come in
+    // blocks of 256 states, so growing never copies: a doubled flat table (16-64 MB at the octokit schemas' 4-16K
+    // states) cost ~37 ms per resize, 12% of the corpus bench's mask time.
+    private int[][] _blocks = [];
+    private const int BlockShift = 8;
     private readonly Dictionary<StateKey, int> _stateIds = new();
     private readonly Dictionary<int[], Dictionary<ulong, int>> _advances = new(ReferenceEqualityComparer.Instance);
     private readonly List<int> _scratch = [];
@@ -45,14 +49,14 @@ internal sealed class GrammarAutomaton
     /// <summary>The state after one more byte, or <see cref="Dead"/>.</summary>
     public int Next(int state, byte b)
     {
-        int t = _next[(state << 8) | b];
+        int t = _blocks[state >> BlockShift][((state & ((1 << BlockShift) - 1)) << 8) | b];
         return t != Unknown ? t : Fill(state, b);
     }
 
     private int Fill(int state, byte b)
     {
         int t = Compute(_states[state], b);
-        _next[(state << 8) | b] = t;
+        _blocks[state >> BlockShift][((state & ((1 << BlockShift) - 1)) << 8) | b] = t;
         return t;
     }
 
@@ -118,11 +122,62 @@ internal sealed class GrammarAutomaton
         return Dead;
     }
 
+    /// <summary>The answer of <see cref="AfterAny"/> when characters of the class move the state differently.</summary>
+    public const int NotUniform = -3;
+
+    /// <summary>The fewest code points a class needs before <see cref="UniformSet"/> offers it.</summary>
+    public const int MinSliceClass = 16;
+
+    /// <summary>
+    /// The largest character set on top of one of the state's stacks that every stack's set holds all of or none of,
+    /// or null. Every character of such a set C moves the same stacks, and <see cref="Advance"/>'s result depends on
+    /// nothing else, so all of C leads to one state (<see cref="AfterAny"/>): what <see cref="TokenSlice"/> needs.
+    /// </summary>
+    public CodepointSet? UniformSet(int state)
+    {
+        var s = _states[state];
+        if (s.Remaining != 0) return null;
+        CodepointSet? best = null;
+        // A class of a few characters (a literal's next one, a digit) prunes the trie walk at the first byte anyway,
+        // and few tokens are made of it: a slice would cost a pass over the vocabulary for nothing.
+        long bestSize = MinSliceClass - 1;
+        foreach (int id in s.Stacks)
+        {
+            var c = SetOf(id);
+            long size = c.Size;
+            if (size > bestSize && c.FirstCharacter() >= 0 && IsUniform(s, c)) { best = c; bestSize = size; }
+        }
+        return best;
+    }
+
+    /// <summary>The state after any one character of <paramref name="chars"/> (the same for all of them), or
+    /// <see cref="Dead"/>, or <see cref="NotUniform"/> when some stack holds part of the class and not all of it.
+    /// Walking a character's UTF-8 bytes one by one ends in the same state (the pending states between are alive when
+    /// the end is: a stack holding the character keeps them).</summary>
+    public int AfterAny(int state, CodepointSet chars)
+    {
+        var s = _states[state];
+        if (s.Remaining != 0 || !IsUniform(s, chars)) return NotUniform;
+        return Advance(s, chars.FirstCharacter());
+    }
+
+    private bool IsUniform(State s, CodepointSet chars)
+    {
+        foreach (int id in s.Stacks)
+        {
+            var o = SetOf(id);
+            if (!ReferenceEquals(o, chars) && !o.Covers(chars) && !o.IsDisjoint(chars)) return false;
+        }
+        return true;
+    }
+
+    private CodepointSet SetOf(int stack) => _g.Sets[_g.Elements[_stacks[stack].Pos].Index];
+
     /// <summary>Every stack whose top accepts <paramref name="cp"/> moves past it; the results are expanded to character sets.</summary>
     private int Advance(State s, int cp)
     {
         var stacks = s.Stacks;
-        if (stacks.Length > 64) return AdvanceWhere(stacks, cp, ulong.MaxValue);
+        if (stacks.Length > 64) return AdvanceWhere(stacks, cp, 0);
         // The result depends only on which stacks accept cp: thousands of characters (every CJK character inside a
         // string) share one answer, computed once per stack set.
         ulong accepting = 0;
@@ -136,6 +191,8 @@ internal sealed class GrammarAutomaton
         return result;
     }
 
+    /// <param name="accepting">bit i: stack i accepts <paramref name="cp"/>; 0 when there are more than 64 stacks
+    /// (each is then asked).</param>
     private int AdvanceWhere(int[] stacks, int cp, ulong accepting)
     {
         _scratch.Clear();
@@ -144,7 +201,7 @@ internal sealed class GrammarAutomaton
         for (int i = 0; i < stacks.Length; i++)
         {
             var (pos, next) = _stacks[stacks[i]];
-            if (i < 64 ? (accepting >> i & 1) != 0 : _g.Sets[_g.Elements[pos].Index].Contains(cp))
+            if (accepting != 0 ? (accepting >> i & 1) != 0 : _g.Sets[_g.Elements[pos].Index].Contains(cp))
                 canEnd |= Expand(Push(pos + 1, next));
         }
         if (_scratch.Count == 0 && !canEnd) return Dead;
@@ -193,16 +250,38 @@ internal sealed class GrammarAutomaton
         var key = new StateKey(stacks, canEnd, partial, remaining, total);
         if (_stateIds.TryGetValue(key, out int id)) return id;
         id = _states.Count;
-        if ((id + 1) * 256 > _next.Length)
+        if (id >> BlockShift == _blocks.Length)
         {
-            // One flat transition table [states * 256], so the mask walk is one array read per trie node.
-            int old = _next.Length;
-            Array.Resize(ref _next, Math.Max(old * 2, 256 * 64));
-            Array.Fill(_next, Unknown, old, _next.Length - old);
+            var block = new int[256 << BlockShift];
+            Array.Fill(block, Unknown);
+            Array.Resize(ref _blocks, _blocks.Length + 1); // a few hundred references at most
+            _blocks[^1] = block;
         }
         _states.Add(new State(stacks, canEnd, partial, remaining, total));
         _stateIds[key] = id;
+        RefuseImpossibleBytes(id, stacks, remaining);
         return id;
+    }
+
+    /// <summary>
+    /// Marks the bytes that cannot come next as dead in a new state's row at once: any but a continuation byte while
+    /// a character is half written, else any byte that starts no character of any stack's set. A trie walk from a new
+    /// state then asks the grammar only about the few first bytes that may live, not each of the root's ~250.
+    /// </summary>
+    private void RefuseImpossibleBytes(int state, int[] stacks, int remaining)
+    {
+        Span<ulong> lead = stackalloc ulong[4];
+        if (remaining > 0) lead[2] = ulong.MaxValue; // 0x80..0xBF
+        else
+            foreach (int id in stacks)
+            {
+                var b = SetOf(id).LeadBytes;
+                lead[0] |= b[0]; lead[1] |= b[1]; lead[2] |= b[2]; lead[3] |= b[3];
+            }
+        var block = _blocks[state >> BlockShift];
+        int row = (state & ((1 << BlockShift) - 1)) << 8;
+        for (int b = 0; b < 256; b++)
+            if ((lead[b >> 6] >> (b & 63) & 1) == 0) block[row | b] = Dead;
     }
 
     /// <param name="Total">byte length of the pending UTF-8 character (0 when none is pending).</param>

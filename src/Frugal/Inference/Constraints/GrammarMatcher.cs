@@ -6,10 +6,12 @@ namespace Frugal.Inference.Constraints;
 
 /// <summary>
 /// One sequence's progress through a grammar, and the token mask of each decoding step: which tokens keep the output
-/// a prefix of a sentence of the grammar. The mask is a walk of the vocabulary's <see cref="TokenTrie"/> against the
-/// grammar's byte automaton (a refused prefix skips its whole subtree), cached per automaton state, since the same
-/// parse states come back again and again (inside a string, between values). End-of-generation tokens are allowed
-/// only where the grammar can end.
+/// a prefix of a sentence of the grammar. Where every character of a class moves the parse state alike (inside a
+/// string), the tokens made of that class come from a precomputed <see cref="TokenSlice"/> and only the rest of each
+/// other token is walked; elsewhere the mask is a walk of the vocabulary's <see cref="TokenTrie"/> against the
+/// grammar's byte automaton (a refused prefix skips its whole subtree). Masks are cached per automaton state, since
+/// the same parse states come back again and again. End-of-generation tokens are allowed only where the grammar can
+/// end.
 /// </summary>
 public sealed class GrammarMatcher
 {
@@ -18,6 +20,7 @@ public sealed class GrammarMatcher
     private readonly TokenTrie _trie;
     private readonly Dictionary<int, GrammarMask> _masks;
     private readonly int[] _depthState = new int[257]; // [depth] automaton state after the trie path's first d bytes
+    private int[] _chain = new int[64];                 // [run] automaton state after any run characters of a slice's class
     private int _state;
 
     public GrammarMatcher(GbnfGrammar grammar, Tokenizer tokenizer)
@@ -40,6 +43,12 @@ public sealed class GrammarMatcher
     public bool CanEnd
     {
         get { lock (_tables.Gate) return _automaton.CanEnd(_state); }
+    }
+
+    /// <summary>The character class the current state's mask is sliced by, if any (tests).</summary>
+    internal CodepointSet? SliceClass
+    {
+        get { lock (_tables.Gate) return _automaton.UniformSet(_state); }
     }
 
     /// <summary>Automaton states built so far (a measure of the work cached).</summary>
@@ -148,28 +157,19 @@ public sealed class GrammarMatcher
     private GrammarMask Compute(int state)
     {
         var t = _trie;
-        var bits = new ulong[(t.Vocab + 63) / 64];
-        int count = 0, any = -1;
-        var depthState = _depthState;
-        depthState[0] = state;
-        byte[] bytes = t.Bytes, depth = t.Depth;
-        int[] end = t.SubtreeEnd, tokenStart = t.TokenStart, tokens = t.Tokens;
-        int n = bytes.Length;
-        for (int i = 0; i < n;)
+        ulong[] bits;
+        int count;
+        // In a state that moves alike on every character of a class (inside a string), the tokens made only of that
+        // class come from a precomputed set and only the other tokens' remainders are walked.
+        if (_automaton.UniformSet(state) is not CodepointSet chars || TokenSlice.For(t, chars) is not TokenSlice slice
+            || !Sliced(state, chars, slice, out bits, out count))
         {
-            int d = depth[i];
-            int s = _automaton.Next(depthState[d - 1], bytes[i]);
-            if (s == GrammarAutomaton.Dead) { i = end[i]; continue; }
-            depthState[d] = s;
-            for (int k = tokenStart[i]; k < tokenStart[i + 1]; k++)
-            {
-                int id = tokens[k];
-                bits[id >> 6] |= 1UL << (id & 63);
-                count++;
-                any = id;
-            }
-            i++;
+            bits = new ulong[(t.Vocab + 63) / 64];
+            count = Walk(t, state, bits);
         }
+        int any = -1;
+        for (int w = bits.Length - 1; w >= 0 && any < 0; w--)
+            if (bits[w] != 0) any = w * 64 + 63 - BitOperations.LeadingZeroCount(bits[w]);
         int textTokens = count;
         if (_automaton.CanEnd(state))
             foreach (int id in t.EndOfGeneration)
@@ -188,5 +188,61 @@ public sealed class GrammarMatcher
                     list[k++] = w * 64 + BitOperations.TrailingZeroCount(word);
         }
         return new GrammarMask(bits, count, any, textTokens, list);
+    }
+
+    /// <summary>
+    /// The text tokens allowed from <paramref name="state"/> by <paramref name="slice"/>: S_0 = the state, S_L = the
+    /// state after any L characters of the class; a token of L whole characters is allowed when S_L is alive, another
+    /// when its remainder walks from S_L. False when some S_L (L >= 1) moves unlike on the class (the caller walks
+    /// the whole trie).
+    /// </summary>
+    private bool Sliced(int state, CodepointSet chars, TokenSlice slice, out ulong[] bits, out int count)
+    {
+        if (_chain.Length <= slice.MaxRun) _chain = new int[slice.MaxRun + 1];
+        var chain = _chain;
+        chain[0] = state;
+        int alive = 0;
+        for (int run = 1; run <= slice.MaxRun; run++)
+        {
+            // A state that any character of the class leads back to stays: no need to ask again.
+            int next = run >= 2 && chain[run - 1] == chain[run - 2] ? chain[run - 1] : _automaton.AfterAny(chain[run - 1], chars);
+            if (next == GrammarAutomaton.NotUniform) { bits = []; count = 0; return false; }
+            if (next == GrammarAutomaton.Dead) break;
+            chain[run] = next;
+            alive = run;
+        }
+        bits = slice.WholeUpTo(alive);
+        count = slice.WholeCount[alive];
+        for (int run = 0; run <= alive; run++)
+            if (slice.RestAfter(run) is TokenTrie rest) count += Walk(rest, chain[run], bits);
+        return true;
+    }
+
+    /// <summary>Sets the bits of the tokens of <paramref name="trie"/> whose bytes the automaton accepts from
+    /// <paramref name="state"/>; returns how many. One forward pass over the pre-order trie: a refused prefix skips
+    /// its subtree.</summary>
+    private int Walk(TokenTrie trie, int state, ulong[] bits)
+    {
+        int count = 0;
+        var depthState = _depthState;
+        depthState[0] = state;
+        byte[] bytes = trie.Bytes, depth = trie.Depth;
+        int[] end = trie.SubtreeEnd, tokenStart = trie.TokenStart, tokens = trie.Tokens;
+        int n = bytes.Length;
+        for (int i = 0; i < n;)
+        {
+            int d = depth[i];
+            int s = _automaton.Next(depthState[d - 1], bytes[i]);
+            if (s == GrammarAutomaton.Dead) { i = end[i]; continue; }
+            depthState[d] = s;
+            for (int k = tokenStart[i]; k < tokenStart[i + 1]; k++)
+            {
+                int id = tokens[k];
+                bits[id >> 6] |= 1UL << (id & 63);
+                count++;
+            }
+            i++;
+        }
+        return count;
     }
 }

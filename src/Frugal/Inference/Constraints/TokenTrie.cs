@@ -37,17 +37,18 @@ public sealed class TokenTrie
     /// <param name="vocab">token ids are below this.</param>
     /// <param name="textTokens">the tokens a grammar may produce, with their bytes.</param>
     /// <param name="endOfGeneration">ids allowed only where the grammar can end.</param>
-    internal TokenTrie(int vocab, IEnumerable<(byte[] Bytes, int Id)> textTokens, IEnumerable<int> endOfGeneration)
+    /// <param name="keepBytes">whether <see cref="BytesOf"/> answers (a slice's remainder trie needs no [vocab] table).</param>
+    internal TokenTrie(int vocab, IEnumerable<(byte[] Bytes, int Id)> textTokens, IEnumerable<int> endOfGeneration, bool keepBytes = true)
     {
         Vocab = vocab;
         EndOfGeneration = [.. endOfGeneration.Where(t => (uint)t < (uint)Vocab).Distinct().Order()];
-        _bytesOf = new byte[]?[vocab];
+        _bytesOf = keepBytes ? new byte[]?[vocab] : [];
         var entries = new List<(byte[] Bytes, int Id)>();
         foreach (var (b, id) in textTokens)
         {
             if ((uint)id >= (uint)vocab || b.Length is 0 or > 255 || EndOfGeneration.Contains(id)) continue;
             entries.Add((b, id));
-            _bytesOf[id] = b;
+            if (keepBytes) _bytesOf[id] = b;
         }
         entries.Sort((x, y) => x.Bytes.AsSpan().SequenceCompareTo(y.Bytes) is int c && c != 0 ? c : x.Id.CompareTo(y.Id));
 
@@ -105,6 +106,9 @@ public sealed class TokenTrie
 
     /// <summary>The bytes of a token a grammar may produce, or null for control, unused and end-of-generation ids.</summary>
     internal byte[]? BytesOf(int id) => (uint)id < (uint)_bytesOf.Length ? _bytesOf[id] : null;
+
+    /// <summary>Slices of this vocabulary by character class (<see cref="TokenSlice"/>), keyed by the class's ranges.</summary>
+    internal Dictionary<string, TokenSlice> Slices { get; } = new(StringComparer.Ordinal);
 
     internal bool IsEndOfGeneration(int id) => System.Array.BinarySearch(EndOfGeneration, id) >= 0;
 }
