@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 
 namespace Frugal.Inference.Constraints;
 
@@ -43,8 +44,12 @@ public sealed partial class JsonSchemaGrammar
         var extras = new List<JsonElement>(); // additionalProperties schemas of parts without properties
         string? combinator = null;
         var forbidden = new List<string[]>(); // not: {required: [...]}: not all of these at once
+        Bound? lo = null, hi = null;
         foreach (var s in flat)
         {
+            var (l, h) = Bounds(s, path);
+            lo = Tighter(lo, l, lower: true);
+            hi = Tighter(hi, h, lower: false);
             foreach (var p in s.EnumerateObject())
             {
                 switch (p.Name)
@@ -82,10 +87,12 @@ public sealed partial class JsonSchemaGrammar
                         combinator = p.Name;
                         m[p.Name] = JsonNode.Parse(p.Value.GetRawText());
                         break;
-                    case "minItems" or "minLength":
+                    case "minimum" or "maximum" or "exclusiveMinimum" or "exclusiveMaximum":
+                        break; // above, each part's bounds read in its own draft's spelling
+                    case "minItems" or "minLength" or "minProperties":
                         m[p.Name] = Math.Max(p.Value.GetInt32(), m[p.Name]?.GetValue<int>() ?? 0);
                         break;
-                    case "maxItems" or "maxLength":
+                    case "maxItems" or "maxLength" or "maxProperties":
                         m[p.Name] = Math.Min(p.Value.GetInt32(), m[p.Name]?.GetValue<int>() ?? int.MaxValue);
                         break;
                     case "uniqueItems":
@@ -111,6 +118,7 @@ public sealed partial class JsonSchemaGrammar
             m["enum"] = new JsonArray([.. values.Select(x => JsonNode.Parse(x))]);
         }
         if (items.Count > 0) m["items"] = All(items);
+        WriteBounds(m, lo, hi);
 
         // Properties: each part that does not name a property still constrains it through its additionalProperties.
         foreach (string name in required)
@@ -212,6 +220,24 @@ public sealed partial class JsonSchemaGrammar
         foreach (string t in b)
             if (t == "integer" && a.Contains("number")) result.Add("integer");
         return result;
+    }
+
+    /// <summary>The enum/const values that meet the schema's other value constraints: numbers its bounds, strings its
+    /// pattern and length bounds.</summary>
+    private static IEnumerable<JsonElement> Admitted(JsonElement s, IEnumerable<JsonElement> values, string keyword, string path)
+    {
+        var (lo, hi) = Bounds(s, path);
+        Regex? pattern = s.TryGetProperty("pattern", out var p) && p.ValueKind == JsonValueKind.String ? PatternRegex(p.GetString()!, "pattern") : null;
+        int min = Count(s, "minLength", path) ?? 0, max = Count(s, "maxLength", path) ?? int.MaxValue;
+        var kept = values.Where(v => v.ValueKind switch
+        {
+            JsonValueKind.Number => v.TryGetDecimal(out decimal d) ? Within(d, lo, hi) : lo is null && hi is null,
+            JsonValueKind.String => v.GetString() is string text && (pattern?.IsMatch(text) ?? true)
+                && text.EnumerateRunes().Count() is int n && n >= min && n <= max,
+            _ => true,
+        }).ToList();
+        if (kept.Count == 0) throw new JsonSchemaException($"no value of '{keyword}' at {path} meets the schema's other constraints");
+        return kept;
     }
 
     /// <summary>The enum/const values that the schema's type allows (a value of another type would fail the schema).</summary>

@@ -91,12 +91,15 @@ public sealed partial class JsonSchemaGrammar
         if (!s.TryGetProperty("patternProperties", out var patterns)) return found;
         if (patterns.ValueKind != JsonValueKind.Object) throw new JsonSchemaException("'patternProperties' must be an object");
         foreach (var p in patterns.EnumerateObject())
-        {
-            Regex regex;
-            try { regex = new Regex(p.Name, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)); }
-            catch (ArgumentException e) { throw new JsonSchemaException($"'patternProperties' pattern '{p.Name}' is not a regular expression this engine reads: {e.Message}", "patternProperties"); }
-            if (regex.IsMatch(name)) found.Add(p.Value);
-        }
+            if (PatternRegex(p.Name, "patternProperties").IsMatch(name)) found.Add(p.Value);
         return found;
+    }
+
+    /// <summary>An ECMA-262 pattern as .NET's regex engine reads it (the two agree on the patterns schemas use); one
+    /// it cannot read is refused under the keyword.</summary>
+    private static Regex PatternRegex(string pattern, string keyword)
+    {
+        try { return new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)); }
+        catch (ArgumentException e) { throw new JsonSchemaException($"'{keyword}' pattern '{pattern}' is not a regular expression this engine reads: {e.Message}", keyword); }
     }
 }
