@@ -156,7 +156,11 @@ public sealed partial class JsonSchemaGrammar
                 var effective = branches.EnumerateArray()
                     .Select((b, i) => alone ? b : Merge([Without(s, combinator), b], $"{path}/{combinator}/{i}"))
                     .Select((b, i) => (Index: i, Schema: b)).Where(x => x.Schema is not null).Select(x => (x.Index, Schema: x.Schema!.Value)).ToList();
-                if (combinator == "oneOf") RequireDisjoint([.. effective.Select(x => x.Schema)], path);
+                if (combinator == "oneOf")
+                {
+                    var disjoint = RequireDisjoint([.. effective.Select(x => x.Schema)], path);
+                    effective = [.. effective.Select((x, k) => (x.Index, Schema: disjoint[k]))];
+                }
                 var alts = effective.Select(x => Visit(x.Schema, $"{path}/{combinator}/{x.Index}", $"{hint}-{x.Index}")).ToList();
                 if (alts.Count == 0) throw new JsonSchemaException($"no branch of '{combinator}' at {path} fits the constraints next to it");
                 return Rule(hint, string.Join(" | ", alts));
