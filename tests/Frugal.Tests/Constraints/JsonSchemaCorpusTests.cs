@@ -80,8 +80,8 @@ public class JsonSchemaCorpusTests(ITestOutputHelper output)
         output.WriteLine($"{supported} of {files.Count} schemas supported ({100.0 * supported / files.Count:F1}%), {documents} documents validated");
         foreach (var (why, n) in refusals.OrderByDescending(kv => kv.Value)) output.WriteLine($"refused {n}: {why}");
         Assert.True(failures.Count == 0, $"{failures.Count} outputs fail their schema:\n{string.Join("\n", failures.Take(20))}");
-        // The share supported today (248 of 267, 92.9%), kept from sliding back; issue 15's goal is 90%.
-        Assert.True(supported >= 248, $"only {supported} of {files.Count} schemas supported");
+        // The share supported today (253 of 267, 94.8%), kept from sliding back; issue 15's goal is 90%.
+        Assert.True(supported >= 253, $"only {supported} of {files.Count} schemas supported");
     }
 
     /// <summary>The schema as JsonSchema.Net reads it: no $schema (drafts 4 and 7 read as 2020-12, which agrees on every

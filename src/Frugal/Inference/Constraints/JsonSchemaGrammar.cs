@@ -5,13 +5,13 @@ namespace Frugal.Inference.Constraints;
 
 /// <summary>
 /// Compiles a JSON Schema into GBNF, in the spirit of llama.cpp's json-schema-to-grammar: objects (properties in
-/// schema order, optional ones may be left out, required ones may not; additionalProperties only for map-like objects
-/// without declared properties), arrays (items, minItems, maxItems), enum and const, the primitive types, anyOf and
-/// oneOf (as alternatives), allOf of one schema, local $ref into $defs/definitions (recursion allowed), string
-/// minLength/maxLength and the formats date, time, date-time and uuid. Anything else is refused with a
-/// <see cref="JsonSchemaException"/> naming the keyword: the grammar never accepts what the schema refuses.
-/// Where the schema allows more than the grammar produces (extra properties next to declared ones), the grammar is
-/// the narrower one: every output still validates.
+/// schema order, optional ones may be left out, required ones may not; min/maxProperties; additionalProperties only for
+/// map-like objects without declared properties), arrays (items, minItems, maxItems), enum and const, the primitive
+/// types, number ranges, string lengths, patterns and formats, anyOf, oneOf (when its branches are disjoint), allOf,
+/// not (in the forms real schemas use), $ref inside the schema or into a known document (the bundled meta-schemas, a
+/// caller's local schemas). Anything else is refused with a <see cref="JsonSchemaException"/> naming the keyword: the
+/// grammar never accepts what the schema refuses. Where the schema allows more than the grammar produces (extra
+/// properties next to declared ones), the grammar is the narrower one: every output still validates.
 /// </summary>
 public sealed partial class JsonSchemaGrammar
 {
@@ -120,7 +120,7 @@ public sealed partial class JsonSchemaGrammar
             throw new JsonSchemaException($"'items' as an array (a tuple) with 'additionalItems' (at {path}) is not supported", "additionalItems");
 
         // not: {required: [...]} (an object must not have all those properties): the merge leaves one out.
-        if (s.TryGetProperty("not", out _)) return VisitMerged([s], path, hint);
+        if (s.TryGetProperty("not", out var not) && !ExcludedValues(not, out _)) return VisitMerged([s], path, hint);
         if (s.TryGetProperty("$ref", out var reference))
         {
             if (!s.EnumerateObject().Any(p => p.Name != "$ref" && Validates(p.Name))) return Ref(reference, path);
@@ -179,20 +179,28 @@ public sealed partial class JsonSchemaGrammar
         if (Has(s, "items", "minItems", "maxItems")) return Typed(s, "array", path, hint);
         if (Has(s, "minLength", "maxLength", "format", "pattern")) return Typed(s, "string", path, hint);
         if (Has(s, BoundKeywords)) return Typed(s, "number", path, hint);
+        if (Excluded(s).Count > 0) throw new JsonSchemaException($"'not' {{enum}} without a type (at {path}) is not supported", "not");
         return "json-value";
     }
 
-    private string Typed(JsonElement s, string type, string path, string hint) => type switch
+    private string Typed(JsonElement s, string type, string path, string hint)
     {
-        "object" => Object(s, path, hint),
-        "array" => Array(s, path, hint),
-        "string" => String(s, path, hint),
-        "integer" => IntegerValue(s, path, hint),
-        "number" => NumberValue(s, path, hint),
-        "boolean" => "(\"true\" | \"false\") ws",
-        "null" => "\"null\" ws",
-        _ => throw new JsonSchemaException($"unknown type '{type}' at {path}", "type"),
-    };
+        switch (type)
+        {
+            case "object": RequireNoExcluded(s, JsonValueKind.Object, type, path); return Object(s, path, hint);
+            case "array": RequireNoExcluded(s, JsonValueKind.Array, type, path); return Array(s, path, hint);
+            case "string": return String(s, path, hint);
+            case "integer": RequireNoExcluded(s, JsonValueKind.Number, type, path); return IntegerValue(s, path, hint);
+            case "number": RequireNoExcluded(s, JsonValueKind.Number, type, path); return NumberValue(s, path, hint);
+            case "boolean":
+                var excluded = Excluded(s).Select(v => v.ValueKind).ToHashSet();
+                var allowed = ((string[])["true", "false"]).Where(b => !excluded.Contains(b == "true" ? JsonValueKind.True : JsonValueKind.False)).ToList();
+                if (allowed.Count == 0) throw new JsonSchemaException($"'not' at {path} excludes both booleans: no value fits");
+                return $"({string.Join(" | ", allowed.Select(b => $"\"{b}\""))}) ws";
+            case "null": RequireNoExcluded(s, JsonValueKind.Null, type, path); return "\"null\" ws";
+            default: throw new JsonSchemaException($"unknown type '{type}' at {path}", "type");
+        }
+    }
 
     private string Object(JsonElement s, string path, string hint)
     {
@@ -296,6 +304,13 @@ public sealed partial class JsonSchemaGrammar
 
     private string String(JsonElement s, string path, string hint)
     {
+        var excluded = Excluded(s).Where(v => v.ValueKind == JsonValueKind.String).Select(v => v.GetString()!).ToList();
+        if (excluded.Count > 0)
+        {
+            foreach (string other in (string[])["format", "pattern", "minLength", "maxLength"])
+                if (s.TryGetProperty(other, out _)) throw new JsonSchemaException($"'not' next to '{other}' (at {path}) is not supported", "not");
+            return StringOutside(excluded, path, hint);
+        }
         if (s.TryGetProperty("pattern", out var pattern))
         {
             if (pattern.ValueKind != JsonValueKind.String) throw new JsonSchemaException($"'pattern' at {path} must be a string");

@@ -74,6 +74,7 @@ public sealed partial class JsonSchemaGrammar
         // Arrays: when one needs an item, every item would have to match both items schemas.
         if (ta.SetEquals(["array"]) && tb.SetEquals(["array"]) && (MinItems(a) > 0 || MinItems(b) > 0)
             && a.TryGetProperty("items", out var ia) && b.TryGetProperty("items", out var ib)
+            && ia.ValueKind == JsonValueKind.Object && ib.ValueKind == JsonValueKind.Object
             && Merge([ia], "items") is JsonElement xa && Merge([ib], "items") is JsonElement xb && Disjoint(xa, xb, depth + 1)) return true;
         // A schema that is itself anyOf/oneOf: disjoint from the other when each of its branches is.
         foreach (var (s, other) in (ReadOnlySpan<(JsonElement, JsonElement)>)[(a, b), (b, a)])
@@ -110,12 +111,13 @@ public sealed partial class JsonSchemaGrammar
         foreach (string combinator in (string[])["anyOf", "oneOf"])
             if (s.TryGetProperty(combinator, out var any) && any.ValueKind == JsonValueKind.Array && any.EnumerateArray().All(x => Refuses(x, value, depth + 1))) return true;
         if (Values(s) is HashSet<string> values && !values.Contains(Canonical(value))) return true;
+        if (Excluded(s).Any(x => JsonElement.DeepEquals(x, value))) return true;
         if (s.TryGetProperty("type", out _))
         {
             string kind = value.ValueKind switch
             {
                 JsonValueKind.String => "string",
-                JsonValueKind.Number => value.TryGetInt64(out _) ? "integer" : "number",
+                JsonValueKind.Number => value.TryGetDecimal(out decimal d) && d == Math.Floor(d) ? "integer" : "number", // 1.0 is an integer
                 JsonValueKind.True or JsonValueKind.False => "boolean",
                 JsonValueKind.Null => "null",
                 JsonValueKind.Object => "object",
@@ -163,7 +165,22 @@ public sealed partial class JsonSchemaGrammar
 
     /// <summary>The values a declared property may take, when the schema lists them (enum or const, no $ref).</summary>
     private static HashSet<string>? PropertyValues(JsonElement s, string name) =>
-        s.TryGetProperty("properties", out var p) && p.ValueKind == JsonValueKind.Object && p.TryGetProperty(name, out var ps) && ps.ValueKind == JsonValueKind.Object ? Values(ps) : null;
+        s.TryGetProperty("properties", out var p) && p.ValueKind == JsonValueKind.Object && p.TryGetProperty(name, out var ps) ? ValuesOf(ps) : null;
+
+    /// <summary>The values a schema lists, through the allOf a merge writes (the intersection of its parts' lists).</summary>
+    private static HashSet<string>? ValuesOf(JsonElement s)
+    {
+        if (s.ValueKind != JsonValueKind.Object) return null;
+        var values = Values(s);
+        if (s.TryGetProperty("allOf", out var all) && all.ValueKind == JsonValueKind.Array)
+            foreach (var part in all.EnumerateArray())
+                if (ValuesOf(part) is HashSet<string> v)
+                {
+                    if (values is null) values = v;
+                    else values.IntersectWith(v);
+                }
+        return values;
+    }
 
     /// <summary>Whether the schema refuses an object that has this property.</summary>
     private static bool Forbids(JsonElement s, string name) =>
