@@ -67,6 +67,7 @@ internal static class ChatCompletionsEndpoint
 
         CompletionRunner.StartEventStream(context);
         var filters = requests.Select(_ => tools?.Stream()).ToArray();
+        var callDeltas = filters.Select(f => f is null ? null : new ToolCallDeltas(f, tools!.Format)).ToArray();
         for (int i = 0; i < requests.Count; i++)
             await CompletionRunner.WriteEventAsync(context, new ChatCompletionChunk(id, created, served.Id, [new ChatChunkChoice(i, new ChatDelta("assistant", ""), null, null)]));
         var finished = new List<EngineFinished>();
@@ -79,27 +80,30 @@ internal static class ChatCompletionsEndpoint
                     if (text.Length > 0 || logprobs)
                         await CompletionRunner.WriteEventAsync(context, new ChatCompletionChunk(id, created, served.Id,
                             [new ChatChunkChoice(index, new ChatDelta(null, text), logprobs ? new ChatLogprobs([Logprob(t, served.Tokenizer)]) : null, null)]));
+                    if (callDeltas[index]?.Next() is { Count: > 0 } pieces)
+                        await CompletionRunner.WriteEventAsync(context, new ChatCompletionChunk(id, created, served.Id,
+                            [new ChatChunkChoice(index, new ChatDelta(null, null, pieces), null, null)]));
                     break;
                 case EngineFinished f:
                     finished.Add(f);
                     string tail = filters[index]?.Push(f.Text) ?? f.Text;
                     IReadOnlyList<ToolCall> calls = [];
+                    List<ToolCallDelta> rest = [];
                     if (filters[index] is { } filter)
                     {
+                        var deltas = callDeltas[index]!;
                         (string held, calls) = filter.Finish();
-                        tail += held;
+                        // Held text that announced calls is not content too, even when the output broke off mid-call.
+                        if (!deltas.Started) tail += held;
+                        rest = deltas.Finish(calls);
                     }
                     if (tail.Length > 0)
                         await CompletionRunner.WriteEventAsync(context, new ChatCompletionChunk(id, created, served.Id,
                             [new ChatChunkChoice(index, new ChatDelta(null, tail), null, null)]));
-                    // Each call as OpenAI streams one: a first delta with id, type and name, then its arguments.
-                    for (int c = 0; c < calls.Count; c++)
-                    {
+                    // What the pieces did not show yet: the rest of each call's arguments, and calls not announced.
+                    foreach (var d in rest)
                         await CompletionRunner.WriteEventAsync(context, new ChatCompletionChunk(id, created, served.Id,
-                            [new ChatChunkChoice(index, new ChatDelta(null, null, [new ToolCallDelta(c, calls[c].Id, "function", new FunctionCallDelta(calls[c].Name, ""))]), null, null)]));
-                        await CompletionRunner.WriteEventAsync(context, new ChatCompletionChunk(id, created, served.Id,
-                            [new ChatChunkChoice(index, new ChatDelta(null, null, [new ToolCallDelta(c, null, null, new FunctionCallDelta(null, calls[c].Arguments))]), null, null)]));
-                    }
+                            [new ChatChunkChoice(index, new ChatDelta(null, null, [d]), null, null)]));
                     await CompletionRunner.WriteEventAsync(context, new ChatCompletionChunk(id, created, served.Id,
                         [new ChatChunkChoice(index, new ChatDelta(null, null), null, calls.Count > 0 ? ToolCallsFinish : RequestMapping.FinishReason(f.Reason))]));
                     break;

@@ -24,7 +24,7 @@ public class ChatClientGrammarTests
     public async Task Chat_client_refuses_an_unsupported_schema_keyword_by_name()
     {
         using IChatClient client = FrugalChatClient.Load(ServingModels.Tiny);
-        var schema = JsonDocument.Parse("""{"type":"string","pattern":"^a$"}""").RootElement;
+        var schema = JsonDocument.Parse("""{"type":"string","pattern":"^(a)\\1$"}""").RootElement;
         var options = new ChatOptions { ResponseFormat = ChatResponseFormat.ForJsonSchema(schema) };
         var e = await Assert.ThrowsAsync<Frugal.Inference.Constraints.JsonSchemaException>(() => client.GetResponseAsync([new ChatMessage(ChatRole.User, "x")], options));
         Assert.Equal("pattern", e.Keyword);

@@ -69,8 +69,8 @@ public class ServerGrammarTests(GrammarServer shared) : IClassFixture<GrammarSer
     }
 
     [Theory]
-    [InlineData("""{"type":"json_schema","json_schema":{"schema":{"type":"string","pattern":"^x$"}}}""", "'pattern'")]
-    [InlineData("""{"type":"json_schema","json_schema":{"schema":{"type":"integer","minimum":1}}}""", "'minimum'")]
+    [InlineData("""{"type":"json_schema","json_schema":{"schema":{"type":"string","pattern":"^(x)\\1$"}}}""", "'pattern'")]
+    [InlineData("""{"type":"json_schema","json_schema":{"schema":{"type":"integer","multipleOf":2}}}""", "'multipleOf'")]
     [InlineData("""{"type":"json_schema","json_schema":{"name":"x"}}""", "needs a 'schema'")]
     [InlineData("""{"type":"json_schema"}""", "needs a 'json_schema' object")]
     [InlineData("""{"type":"xml"}""", "type 'xml' is not supported")]

@@ -163,7 +163,7 @@ public class ToolCallFormatTests
         Assert.Equal("tool_choice", Assert.Throws<ToolCallingException>(() => ToolCalling.Create(qwen, [f], ToolChoice.Function("g"))).Field);
         Assert.Equal("tool_choice", Assert.Throws<ToolCallingException>(() => ToolCalling.Create(qwen, [], ToolChoice.Required)).Field);
         Assert.Equal("tools", Assert.Throws<ToolCallingException>(() => ToolCalling.Create(qwen, [f, new ToolDefinition("f")], ToolChoice.Auto)).Field);
-        using var pattern = JsonDocument.Parse("""{"type":"object","properties":{"q":{"type":"string","pattern":"^a"}}}""");
+        using var pattern = JsonDocument.Parse("""{"type":"object","properties":{"q":{"type":"string","pattern":"^(a)\\1"}}}""");
         var e = Assert.Throws<ToolCallingException>(() => ToolCalling.Create(qwen, [new ToolDefinition("p", null, pattern.RootElement)], ToolChoice.Required));
         Assert.Contains("pattern", e.Message);
         Assert.Throws<ArgumentException>(() => new ToolDefinition("has space"));

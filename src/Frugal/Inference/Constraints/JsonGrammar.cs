@@ -15,7 +15,9 @@ public static class JsonGrammar
 
     internal const string Integer = """json-int ::= "-"? ([0-9] | [1-9] [0-9]{0,15})""";
 
-    internal const string Number = """json-number ::= json-int ("." [0-9]{1,16})? ([eE] [-+]? [0-9]{1,3})?""";
+    /// <summary>A number; the exponent stays within 12, so every value fits a decimal (|x| &lt; 1e28) as well as a
+    /// double: validators that read numbers as decimals (JsonSchema.Net's uniqueItems, for one) throw on 1e999.</summary>
+    internal const string Number = """json-number ::= json-int ("." [0-9]{1,16})? ([eE] [-+]? ([0-9] | "1" [0-2]))?""";
 
     /// <summary>Any JSON value, then whitespace.</summary>
     internal const string AnyValue = """

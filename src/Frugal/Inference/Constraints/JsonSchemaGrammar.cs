@@ -5,13 +5,13 @@ namespace Frugal.Inference.Constraints;
 
 /// <summary>
 /// Compiles a JSON Schema into GBNF, in the spirit of llama.cpp's json-schema-to-grammar: objects (properties in
-/// schema order, optional ones may be left out, required ones may not; additionalProperties only for map-like objects
-/// without declared properties), arrays (items, minItems, maxItems), enum and const, the primitive types, anyOf and
-/// oneOf (as alternatives), allOf of one schema, local $ref into $defs/definitions (recursion allowed), string
-/// minLength/maxLength and the formats date, time, date-time and uuid. Anything else is refused with a
-/// <see cref="JsonSchemaException"/> naming the keyword: the grammar never accepts what the schema refuses.
-/// Where the schema allows more than the grammar produces (extra properties next to declared ones), the grammar is
-/// the narrower one: every output still validates.
+/// schema order, optional ones may be left out, required ones may not; min/maxProperties; additionalProperties only for
+/// map-like objects without declared properties), arrays (items, minItems, maxItems), enum and const, the primitive
+/// types, number ranges, string lengths, patterns and formats, anyOf, oneOf (when its branches are disjoint), allOf,
+/// not (in the forms real schemas use), $ref inside the schema or into a known document (the bundled meta-schemas, a
+/// caller's local schemas). Anything else is refused with a <see cref="JsonSchemaException"/> naming the keyword: the
+/// grammar never accepts what the schema refuses. Where the schema allows more than the grammar produces (extra
+/// properties next to declared ones), the grammar is the narrower one: every output still validates.
 /// </summary>
 public sealed partial class JsonSchemaGrammar
 {
@@ -23,6 +23,8 @@ public sealed partial class JsonSchemaGrammar
     [
         "type", "properties", "required", "additionalProperties", "items", "minItems", "maxItems", "enum", "const",
         "anyOf", "oneOf", "allOf", "$ref", "minLength", "maxLength", "format", "uniqueItems", "patternProperties", "not",
+        "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "additionalItems", "minProperties", "maxProperties",
+        "pattern",
     ];
 
     /// <summary>Validation keywords of JSON Schema (drafts 4 to 2020-12) this compiler does not implement: a schema
@@ -30,9 +32,8 @@ public sealed partial class JsonSchemaGrammar
     /// tsAdditionalProperties), which validators ignore, so this compiler ignores it too.</summary>
     private static readonly HashSet<string> Refused =
     [
-        "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
-        "if", "then", "else", "dependencies", "dependentRequired", "dependentSchemas", "propertyNames", "minProperties",
-        "maxProperties", "contains", "minContains", "maxContains", "prefixItems", "additionalItems",
+        "multipleOf", "if", "then", "else", "dependencies", "dependentRequired", "dependentSchemas", "propertyNames",
+        "contains", "minContains", "maxContains", "prefixItems",
         "unevaluatedProperties", "unevaluatedItems", "$dynamicRef", "$recursiveRef",
     ];
 
@@ -42,18 +43,26 @@ public sealed partial class JsonSchemaGrammar
     /// <summary>Literals as a model would write them: quotes as \", non-ASCII as itself (not \u escapes).</summary>
     private static readonly JsonSerializerOptions Compact = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private JsonElement _root; // the schema $refs resolve against
+    private JsonElement _root; // the schema local $refs (#/...) resolve against
+    private readonly JsonSchemaDocuments _documents; // what other $refs (http://.../schema#/...) resolve against
     private readonly List<string> _rules = [];
     private readonly HashSet<string> _names = [];
     private readonly Dictionary<string, string> _refs = new(StringComparer.Ordinal);
 
-    private JsonSchemaGrammar(JsonElement root) => _root = root;
+    private JsonSchemaGrammar(JsonElement root, JsonSchemaDocuments? documents)
+    {
+        _root = root;
+        _documents = documents ?? JsonSchemaDocuments.MetaSchemas;
+    }
 
     /// <summary>GBNF text whose root rule matches exactly the JSON documents this generator produces for the schema.</summary>
+    /// <param name="schema">the schema.</param>
+    /// <param name="documents">what references outside the schema resolve against; the bundled meta-schemas when
+    /// null.</param>
     /// <exception cref="JsonSchemaException">an unsupported keyword or a malformed schema.</exception>
-    public static string ToGbnf(JsonElement schema)
+    public static string ToGbnf(JsonElement schema, JsonSchemaDocuments? documents = null)
     {
-        var g = new JsonSchemaGrammar(schema);
+        var g = new JsonSchemaGrammar(schema, documents);
         g._names.Add("root");
         string value = g.Visit(schema, "#", "root");
         g._rules.Insert(0, $"root ::= {value}");
@@ -70,7 +79,7 @@ public sealed partial class JsonSchemaGrammar
     /// schema's index.</exception>
     internal static string ToGbnf(IReadOnlyList<JsonElement> schemas, Func<IReadOnlyList<string>, string> rootRules)
     {
-        var g = new JsonSchemaGrammar(default);
+        var g = new JsonSchemaGrammar(default, null);
         g._names.Add("root");
         var values = new List<string>(schemas.Count);
         for (int i = 0; i < schemas.Count; i++)
@@ -86,7 +95,7 @@ public sealed partial class JsonSchemaGrammar
     }
 
     /// <summary>The compiled grammar of a schema.</summary>
-    public static GbnfGrammar Compile(JsonElement schema) => GbnfGrammar.Parse(ToGbnf(schema));
+    public static GbnfGrammar Compile(JsonElement schema, JsonSchemaDocuments? documents = null) => GbnfGrammar.Parse(ToGbnf(schema, documents));
 
     /// <summary>Returns a GBNF expression matching the schema's values, each followed by whitespace.</summary>
     private string Visit(JsonElement s, string path, string hint)
@@ -105,9 +114,13 @@ public sealed partial class JsonSchemaGrammar
         foreach (var p in s.EnumerateObject())
             if (Refused.Contains(p.Name))
                 throw new JsonSchemaException($"JSON Schema keyword '{p.Name}' (at {path}) is not supported", p.Name);
+        // additionalItems constrains only what follows a tuple of items (items as an array); next to one schema for
+        // every item, or no items, it has no effect.
+        if (s.TryGetProperty("additionalItems", out _) && s.TryGetProperty("items", out var tuple) && tuple.ValueKind == JsonValueKind.Array)
+            throw new JsonSchemaException($"'items' as an array (a tuple) with 'additionalItems' (at {path}) is not supported", "additionalItems");
 
         // not: {required: [...]} (an object must not have all those properties): the merge leaves one out.
-        if (s.TryGetProperty("not", out _)) return VisitMerged([s], path, hint);
+        if (s.TryGetProperty("not", out var not) && !ExcludedValues(not, out _)) return VisitMerged([s], path, hint);
         if (s.TryGetProperty("$ref", out var reference))
         {
             if (!s.EnumerateObject().Any(p => p.Name != "$ref" && Validates(p.Name))) return Ref(reference, path);
@@ -123,12 +136,12 @@ public sealed partial class JsonSchemaGrammar
                 return Visit(all[0], $"{path}/allOf/0", hint);
             return VisitMerged([s], path, hint);
         }
-        if (s.TryGetProperty("const", out var constant)) return Rule(hint, string.Join(" | ", OfType(s, [constant], "const", path).Select(Literal)));
+        if (s.TryGetProperty("const", out var constant)) return Rule(hint, string.Join(" | ", Admitted(s, OfType(s, [constant], "const", path), "const", path).Select(Literal)));
         if (s.TryGetProperty("enum", out var values))
         {
             if (values.ValueKind != JsonValueKind.Array || values.GetArrayLength() == 0)
                 throw new JsonSchemaException($"'enum' at {path} must be a non-empty array");
-            return Rule(hint, string.Join(" | ", OfType(s, [.. values.EnumerateArray()], "enum", path).Select(Literal)));
+            return Rule(hint, string.Join(" | ", Admitted(s, OfType(s, [.. values.EnumerateArray()], "enum", path), "enum", path).Select(Literal)));
         }
         foreach (string combinator in (string[])["anyOf", "oneOf"])
             if (s.TryGetProperty(combinator, out var branches))
@@ -143,7 +156,11 @@ public sealed partial class JsonSchemaGrammar
                 var effective = branches.EnumerateArray()
                     .Select((b, i) => alone ? b : Merge([Without(s, combinator), b], $"{path}/{combinator}/{i}"))
                     .Select((b, i) => (Index: i, Schema: b)).Where(x => x.Schema is not null).Select(x => (x.Index, Schema: x.Schema!.Value)).ToList();
-                if (combinator == "oneOf") RequireDisjoint([.. effective.Select(x => x.Schema)], path);
+                if (combinator == "oneOf")
+                {
+                    var disjoint = RequireDisjoint([.. effective.Select(x => x.Schema)], path);
+                    effective = [.. effective.Select((x, k) => (x.Index, Schema: disjoint[k]))];
+                }
                 var alts = effective.Select(x => Visit(x.Schema, $"{path}/{combinator}/{x.Index}", $"{hint}-{x.Index}")).ToList();
                 if (alts.Count == 0) throw new JsonSchemaException($"no branch of '{combinator}' at {path} fits the constraints next to it");
                 return Rule(hint, string.Join(" | ", alts));
@@ -160,21 +177,30 @@ public sealed partial class JsonSchemaGrammar
         }
         if (Has(s, "properties", "required", "additionalProperties")) return Typed(s, "object", path, hint);
         if (Has(s, "items", "minItems", "maxItems")) return Typed(s, "array", path, hint);
-        if (Has(s, "minLength", "maxLength", "format")) return Typed(s, "string", path, hint);
+        if (Has(s, "minLength", "maxLength", "format", "pattern")) return Typed(s, "string", path, hint);
+        if (Has(s, BoundKeywords)) return Typed(s, "number", path, hint);
+        if (Excluded(s).Count > 0) throw new JsonSchemaException($"'not' {{enum}} without a type (at {path}) is not supported", "not");
         return "json-value";
     }
 
-    private string Typed(JsonElement s, string type, string path, string hint) => type switch
+    private string Typed(JsonElement s, string type, string path, string hint)
     {
-        "object" => Object(s, path, hint),
-        "array" => Array(s, path, hint),
-        "string" => String(s, path, hint),
-        "integer" => "json-int ws",
-        "number" => "json-number ws",
-        "boolean" => "(\"true\" | \"false\") ws",
-        "null" => "\"null\" ws",
-        _ => throw new JsonSchemaException($"unknown type '{type}' at {path}", "type"),
-    };
+        switch (type)
+        {
+            case "object": RequireNoExcluded(s, JsonValueKind.Object, type, path); return Object(s, path, hint);
+            case "array": RequireNoExcluded(s, JsonValueKind.Array, type, path); return Array(s, path, hint);
+            case "string": return String(s, path, hint);
+            case "integer": RequireNoExcluded(s, JsonValueKind.Number, type, path); return IntegerValue(s, path, hint);
+            case "number": RequireNoExcluded(s, JsonValueKind.Number, type, path); return NumberValue(s, path, hint);
+            case "boolean":
+                var excluded = Excluded(s).Select(v => v.ValueKind).ToHashSet();
+                var allowed = ((string[])["true", "false"]).Where(b => !excluded.Contains(b == "true" ? JsonValueKind.True : JsonValueKind.False)).ToList();
+                if (allowed.Count == 0) throw new JsonSchemaException($"'not' at {path} excludes both booleans: no value fits");
+                return $"({string.Join(" | ", allowed.Select(b => $"\"{b}\""))}) ws";
+            case "null": RequireNoExcluded(s, JsonValueKind.Null, type, path); return "\"null\" ws";
+            default: throw new JsonSchemaException($"unknown type '{type}' at {path}", "type");
+        }
+    }
 
     private string Object(JsonElement s, string path, string hint)
     {
@@ -195,10 +221,14 @@ public sealed partial class JsonSchemaGrammar
                 if (!props.Any(p => p.Name == name)) props.Add((name, default)); // required but undeclared: any value
             }
         }
+        int minProps = Count(s, "minProperties", path) ?? 0;
+        int? maxProps = Count(s, "maxProperties", path);
+        if (maxProps < minProps) throw new JsonSchemaException($"maxProperties {maxProps} < minProperties {minProps} at {path}: no object fits");
         if (props.Count == 0 && s.TryGetProperty("patternProperties", out _))
         {
             // Extra keys fall under patterns the grammar cannot spell: write the object without them (narrower).
             PatternSchemas(s, "");
+            if (minProps > 0) throw new JsonSchemaException($"'minProperties' on an object whose keys only patternProperties allow (at {path}) is not supported", "minProperties");
             return "\"{\" ws \"}\" ws";
         }
         if (props.Count == 0)
@@ -207,11 +237,17 @@ public sealed partial class JsonSchemaGrammar
             string value = "json-value";
             if (s.TryGetProperty("additionalProperties", out var extra))
             {
-                if (extra.ValueKind == JsonValueKind.False) return "\"{\" ws \"}\" ws";
+                if (extra.ValueKind == JsonValueKind.False)
+                    return minProps == 0 ? "\"{\" ws \"}\" ws" : throw new JsonSchemaException($"minProperties {minProps} at {path} on an object that allows no properties: no object fits");
                 value = Visit(extra, $"{path}/additionalProperties", $"{hint}-value");
             }
+            // The grammar cannot keep keys apart, and a repeated key counts once: at least one entry is one property,
+            // at least two are not necessarily two.
+            if (minProps > 1) throw new JsonSchemaException($"'minProperties' {minProps} on a map (at {path}) is not supported: the grammar cannot keep its keys distinct", "minProperties");
+            if (maxProps == 0) return "\"{\" ws \"}\" ws";
             string kv = Rule($"{hint}-kv", $"json-string \":\" ws {value}");
-            return Rule(hint, $"\"{{\" ws ( {kv} (\",\" ws {kv})* )? \"}}\" ws");
+            string more = maxProps is int m ? $"(\",\" ws {kv}){{0,{m - 1}}}" : $"(\",\" ws {kv})*";
+            return Rule(hint, minProps == 0 ? $"\"{{\" ws ( {kv} {more} )? \"}}\" ws" : $"\"{{\" ws {kv} {more} \"}}\" ws");
         }
 
         var kvs = props.Select((p, i) =>
@@ -224,21 +260,28 @@ public sealed partial class JsonSchemaGrammar
             string value = schema.ValueKind == JsonValueKind.Undefined ? "json-value" : Visit(schema, $"{path}/properties/{p.Name}", $"{hint}-{p.Name}");
             return Rule($"{hint}-{p.Name}-kv", $"{Literal(JsonSerializer.SerializeToElement(p.Name))} \":\" ws {value}");
         }).ToList();
-        // tail(i, first): the properties from i on; "first" = nothing written yet, so no comma before the next one.
-        var tails = new string?[props.Count + 1, 2];
-        string Tail(int i, bool first)
+        // Tail(i, n): the properties from i on, n of them written so far (counted up to what min/maxProperties need;
+        // n > 0 puts a comma before the next one); null when no choice from here meets minProperties.
+        int cap = Math.Max(Math.Max(minProps, 1), maxProps ?? 0);
+        var tails = new Dictionary<(int, int), string?>();
+        string? Tail(int i, int n)
         {
-            if (i == props.Count) return "";
-            if (tails[i, first ? 1 : 0] is string done) return done;
-            string sep = first ? "" : "\",\" ws ";
-            string take = $"{sep}{kvs[i]} {Tail(i + 1, false)}".TrimEnd();
-            string skip = Tail(i + 1, first);
-            string body = required.Contains(props[i].Name) ? take : skip.Length > 0 ? $"{take} | {skip}" : $"( {take} )?";
-            string name = Rule($"{hint}-rest{i}{(first ? "-first" : "")}", body);
-            tails[i, first ? 1 : 0] = name;
+            if (i == props.Count) return n >= minProps ? "" : null;
+            if (tails.TryGetValue((i, n), out var done)) return done;
+            var alts = new List<string>();
+            if (maxProps is not int most || n < most)
+                if (Tail(i + 1, Math.Min(n + 1, cap)) is string rest)
+                    alts.Add($"{(n == 0 ? "" : "\",\" ws ")}{kvs[i]} {rest}".TrimEnd());
+            if (!required.Contains(props[i].Name) && Tail(i + 1, n) is string skip) alts.Add(skip);
+            string? body = alts.Count == 0 ? null
+                : alts.Contains("") ? (alts.Count == 1 ? "" : $"( {string.Join(" | ", alts.Where(a => a.Length > 0))} )?")
+                : string.Join(" | ", alts);
+            string? name = body is null || body.Length == 0 ? body : Rule($"{hint}-rest{i}-{n}", body);
+            tails[(i, n)] = name;
             return name;
         }
-        return Rule(hint, $"\"{{\" ws {Tail(0, true)} \"}}\" ws");
+        string all = Tail(0, 0) ?? throw new JsonSchemaException($"no object at {path} meets minProperties {minProps} and maxProperties {maxProps} with its required and declared properties");
+        return Rule(hint, $"\"{{\" ws {all} \"}}\" ws");
     }
 
     private string Array(JsonElement s, string path, string hint)
@@ -261,6 +304,21 @@ public sealed partial class JsonSchemaGrammar
 
     private string String(JsonElement s, string path, string hint)
     {
+        var excluded = Excluded(s).Where(v => v.ValueKind == JsonValueKind.String).Select(v => v.GetString()!).ToList();
+        if (excluded.Count > 0)
+        {
+            foreach (string other in (string[])["format", "pattern", "minLength", "maxLength"])
+                if (s.TryGetProperty(other, out _)) throw new JsonSchemaException($"'not' next to '{other}' (at {path}) is not supported", "not");
+            return StringOutside(excluded, path, hint);
+        }
+        if (s.TryGetProperty("pattern", out var pattern))
+        {
+            if (pattern.ValueKind != JsonValueKind.String) throw new JsonSchemaException($"'pattern' at {path} must be a string");
+            foreach (string other in (string[])["format", "minLength", "maxLength"])
+                if (s.TryGetProperty(other, out _)) throw new JsonSchemaException($"'{other}' next to 'pattern' (at {path}) is not supported", other);
+            PatternRegex(pattern.GetString()!, "pattern"); // a pattern .NET cannot read is refused, as validators would
+            return Rule(hint, $"\"\\\"\" {JsonSchemaPattern.ToGbnf(pattern.GetString()!, path)} \"\\\"\" ws");
+        }
         if (s.TryGetProperty("format", out var format))
         {
             if (format.ValueKind != JsonValueKind.String) throw new JsonSchemaException($"'format' at {path} must be a string");
@@ -277,6 +335,8 @@ public sealed partial class JsonSchemaGrammar
                 "email" or "idn-email" => $"[a-z] [a-z0-9]{{0,15}} (\".\" [a-z] [a-z0-9]{{0,15}})? \"@\" {HostText}",
                 "hostname" or "idn-hostname" => HostText,
                 "ipv4" => "[0-9] \".\" [0-9] \".\" [0-9] \".\" [0-9]",
+                // A word is a regular expression (that matches itself).
+                "regex" => "[A-Za-z0-9_]{0,20}",
                 var f => throw new JsonSchemaException($"string format '{f}' (at {path}) is not supported", "format"),
             };
             return Rule(hint, $"\"\\\"\" {inner} \"\\\"\" ws");
@@ -321,12 +381,15 @@ public sealed partial class JsonSchemaGrammar
         return name;
     }
 
-    /// <summary>The schema a local reference (#/json/pointer) points at.</summary>
+    /// <summary>The schema a reference points at: a local one (#/json/pointer) in the schema, another (uri#/pointer)
+    /// in a known document (a bundled meta-schema or a local file).</summary>
     private JsonElement Resolve(string target, string path)
     {
-        if (!target.StartsWith('#')) throw new JsonSchemaException($"'$ref' to '{target}' (at {path}): only references inside the schema (#/...) are supported", "$ref");
+        int hash = target.IndexOf('#');
         var node = _root;
-        foreach (string raw in target[1..].Split('/', StringSplitOptions.RemoveEmptyEntries))
+        if (hash != 0 && !_documents.TryGet(target, out node))
+            throw new JsonSchemaException($"'$ref' to '{target}' (at {path}): only references inside the schema (#/...) or into a bundled meta-schema (drafts 4, 6, 7) or a known local schema are resolved", "$ref");
+        foreach (string raw in (hash < 0 ? "" : target[(hash + 1)..]).Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
             string part = Uri.UnescapeDataString(raw).Replace("~1", "/").Replace("~0", "~");
             if (node.ValueKind != JsonValueKind.Object || !node.TryGetProperty(part, out node))

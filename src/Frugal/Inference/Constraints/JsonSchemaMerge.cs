@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 
 namespace Frugal.Inference.Constraints;
 
@@ -43,8 +44,13 @@ public sealed partial class JsonSchemaGrammar
         var extras = new List<JsonElement>(); // additionalProperties schemas of parts without properties
         string? combinator = null;
         var forbidden = new List<string[]>(); // not: {required: [...]}: not all of these at once
+        Bound? lo = null, hi = null;
+        var outside = new List<JsonElement>(); // not {enum/const}: values left out
         foreach (var s in flat)
         {
+            var (l, h) = Bounds(s, path);
+            lo = Tighter(lo, l, lower: true);
+            hi = Tighter(hi, h, lower: false);
             foreach (var p in s.EnumerateObject())
             {
                 switch (p.Name)
@@ -74,18 +80,29 @@ public sealed partial class JsonSchemaGrammar
                     case "additionalProperties" or "patternProperties":
                         break;
                     case "not":
-                        forbidden.Add(NotRequired(p.Value, path));
-                        break; // below, once every property is known
+                        if (ExcludedValues(p.Value, out var left)) outside.AddRange(left);
+                        else if (ExcludedProperty(p.Value) is var (name, notValues))
+                        {
+                            // The object has the property, outside the values (narrower than "not an object, or...").
+                            if (!required.Contains(name)) required.Add(name);
+                            if (!propertySchemas.TryGetValue(name, out var list)) { propertySchemas[name] = list = []; propertyOrder.Add(name); }
+                            list.Add(NotValues(notValues));
+                            types = types is null ? ["object"] : Intersect(types, ["object"]);
+                        }
+                        else forbidden.Add(NotRequired(p.Value, path)); // below, once every property is known
+                        break;
                     case "anyOf" or "oneOf":
                         if (combinator is not null)
                             throw new JsonSchemaException($"allOf of several anyOf/oneOf (at {path}) is not supported", "allOf");
                         combinator = p.Name;
                         m[p.Name] = JsonNode.Parse(p.Value.GetRawText());
                         break;
-                    case "minItems" or "minLength":
+                    case "minimum" or "maximum" or "exclusiveMinimum" or "exclusiveMaximum":
+                        break; // above, each part's bounds read in its own draft's spelling
+                    case "minItems" or "minLength" or "minProperties":
                         m[p.Name] = Math.Max(p.Value.GetInt32(), m[p.Name]?.GetValue<int>() ?? 0);
                         break;
-                    case "maxItems" or "maxLength":
+                    case "maxItems" or "maxLength" or "maxProperties":
                         m[p.Name] = Math.Min(p.Value.GetInt32(), m[p.Name]?.GetValue<int>() ?? int.MaxValue);
                         break;
                     case "uniqueItems":
@@ -105,12 +122,16 @@ public sealed partial class JsonSchemaGrammar
             if (types.Count == 0) return null;
             m["type"] = new JsonArray([.. types.Select(x => (JsonNode)x!)]);
         }
+        if (values is not null && outside.Count > 0)
+            values = values.Where(v => !outside.Any(x => JsonElement.DeepEquals(x, JsonDocument.Parse(v).RootElement))).ToList();
+        else if (outside.Count > 0) m["not"] = JsonNode.Parse(NotValues(outside).GetProperty("not").GetRawText());
         if (values is not null)
         {
             if (values.Count == 0) return null;
             m["enum"] = new JsonArray([.. values.Select(x => JsonNode.Parse(x))]);
         }
         if (items.Count > 0) m["items"] = All(items);
+        WriteBounds(m, lo, hi);
 
         // Properties: each part that does not name a property still constrains it through its additionalProperties.
         foreach (string name in required)
@@ -193,7 +214,7 @@ public sealed partial class JsonSchemaGrammar
         if (not.ValueKind == JsonValueKind.Object && not.EnumerateObject().All(p => p.Name == "required" || !Validates(p.Name))
             && not.TryGetProperty("required", out var r) && r.ValueKind == JsonValueKind.Array && r.GetArrayLength() > 0)
             return [.. r.EnumerateArray().Select(x => x.GetString() ?? throw new JsonSchemaException($"'required' under 'not' at {path} must list names"))];
-        throw new JsonSchemaException($"'not' (at {path}) is supported only as not: {{required: [...]}}", "not");
+        throw new JsonSchemaException($"'not' (at {path}) is supported only as not {{required: [...]}}, not {{enum/const}} and not {{properties: {{p: {{enum/const}}}}}}", "not");
     }
 
     private static JsonNode All(List<JsonElement> schemas) =>
@@ -212,6 +233,25 @@ public sealed partial class JsonSchemaGrammar
         foreach (string t in b)
             if (t == "integer" && a.Contains("number")) result.Add("integer");
         return result;
+    }
+
+    /// <summary>The enum/const values that meet the schema's other value constraints: numbers its bounds, strings its
+    /// pattern and length bounds.</summary>
+    private static IEnumerable<JsonElement> Admitted(JsonElement s, IEnumerable<JsonElement> values, string keyword, string path)
+    {
+        var (lo, hi) = Bounds(s, path);
+        var outside = Excluded(s);
+        Regex? pattern = s.TryGetProperty("pattern", out var p) && p.ValueKind == JsonValueKind.String ? PatternRegex(p.GetString()!, "pattern") : null;
+        int min = Count(s, "minLength", path) ?? 0, max = Count(s, "maxLength", path) ?? int.MaxValue;
+        var kept = values.Where(v => !outside.Any(x => JsonElement.DeepEquals(x, v))).Where(v => v.ValueKind switch
+        {
+            JsonValueKind.Number => v.TryGetDecimal(out decimal d) ? Within(d, lo, hi) : lo is null && hi is null,
+            JsonValueKind.String => v.GetString() is string text && (pattern?.IsMatch(text) ?? true)
+                && text.EnumerateRunes().Count() is int n && n >= min && n <= max,
+            _ => true,
+        }).ToList();
+        if (kept.Count == 0) throw new JsonSchemaException($"no value of '{keyword}' at {path} meets the schema's other constraints");
+        return kept;
     }
 
     /// <summary>The enum/const values that the schema's type allows (a value of another type would fail the schema).</summary>

@@ -27,6 +27,14 @@ public sealed class ToolCallStream
         return release;
     }
 
+    /// <summary>The calls in the held text so far, the last one possibly unfinished: what a stream can send of them
+    /// before the output ends (names, and arguments as they grow).</summary>
+    public IReadOnlyList<ToolCallProgress> Progress()
+    {
+        var calls = ToolCallProgressReader.Read(_text.ToString(), _released);
+        return _tools.Parallel || calls.Count <= 1 ? calls : calls[..1];
+    }
+
     /// <summary>Ends the output: the calls it holds, and the held text that is content after all.</summary>
     public (string Tail, IReadOnlyList<ToolCall> Calls) Finish()
     {
