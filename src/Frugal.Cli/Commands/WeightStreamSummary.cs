@@ -10,7 +10,7 @@ namespace Frugal.Cli.Commands;
 internal static class WeightStreamSummary
 {
     public static string Line(WeightResidency r, WeightStreamCounters c) => string.Create(CultureInfo.InvariantCulture,
-        $"{Split(r)} | read {c.UnitsRead} units, {c.BytesRead / 1e6:F1} MB; forward waited {c.WaitSeconds:F3} s");
+        $"{Split(r)} | read {c.UnitsRead} units, {c.BytesRead / 1e6:F1} MB; forward waited {c.WaitSeconds:F3} s; the reader read for {c.ReadSeconds:F3} s and repacked for {c.RepackSeconds:F3} s");
 
     /// <summary>The split alone (what <c>serve</c> says when it is ready).</summary>
     public static string Split(WeightResidency r) => string.Create(CultureInfo.InvariantCulture,
@@ -44,6 +44,8 @@ internal static class WeightStreamSummary
             j.WriteNumber("bytes_used", c.BytesUsed);
             j.WriteNumber("embedding_rows_read", c.EmbeddingRowsRead);
             j.WriteNumber("wait_s", c.WaitSeconds);
+            j.WriteNumber("read_s", c.ReadSeconds);
+            j.WriteNumber("repack_s", c.RepackSeconds);
         }
         j.WriteEndObject();
     }

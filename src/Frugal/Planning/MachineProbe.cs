@@ -21,7 +21,7 @@ public sealed record MachineProbeOptions
     public double DiskSeconds { get; init; } = 1.0;
 
     /// <summary>File bytes per weight type the stream probe reads and repacks per pass (<see cref="StreamFillProbe"/>).</summary>
-    public long StreamSampleBytes { get; init; } = 64L << 20;
+    public long StreamSampleBytes { get; init; } = 512L << 20;
 
     /// <summary>Rows of each multiply probe (its columns are the model's embedding width).</summary>
     public int MatMulRows { get; init; } = 1024;

@@ -18,13 +18,16 @@ public sealed record StreamFillRates(double ReadBytesPerSecond, IReadOnlyDiction
 /// into a buffer much larger than the caches), the read and the repack timed apart. A first pass brings the sample into
 /// the page cache; the median of the timed passes counts. Replaces a 64 MiB plain read and a repack of random rows in
 /// cache, which <c>plan-check</c> showed off by -26% and +30% in decode under a budget: the destination buffer is cold
-/// memory in the real stream, and the page cache served the same file at 5 GB/s to one reader and faster to the other.
+/// memory in the real stream. The sample is long (512 MiB a type) because page-cache reads here speed up over a long
+/// read: dd of 64 MiB ran at 5-6 GB/s, of 800 MiB at 11-12, and the stream's own reads at 10.3 GB/s (its counters).
 /// </summary>
 public static unsafe class StreamFillProbe
 {
+    private const long AreaBytes = 160L << 20;
+
     /// <param name="tensors">candidate matrices; per type, the last ones given are read first (the last layers stream first).</param>
     /// <param name="bytesPerType">file bytes read per type and pass, at most (whole groups of 16 rows).</param>
-    public static StreamFillRates Measure(string path, IReadOnlyList<StreamFillTensor> tensors, long bytesPerType = 64L << 20, int passes = 3)
+    public static StreamFillRates Measure(string path, IReadOnlyList<StreamFillTensor> tensors, long bytesPerType = 512L << 20, int passes = 3)
     {
         var samples = new List<StreamFillTensor>();
         foreach (var group in tensors.GroupBy(t => t.Type))
@@ -41,14 +44,17 @@ public static unsafe class StreamFillProbe
         }
         if (samples.Count == 0) return new StreamFillRates(0, new Dictionary<GgmlType, double>());
 
+        // Destinations cycle through an area of about two streamed units (the stream's own buffers), far larger than
+        // the caches, so the repack writes cold memory as the stream's does without the probe holding the whole sample.
         long[] areaOffsets = new long[samples.Count];
-        long areaBytes = 0, stagingBytes = 0;
+        long[] sampleBytes = [.. samples.Select(s => (StreamedMatrix.Bytes(s.Type, (int)s.Rows, (int)s.Cols) + 63) / 64 * 64)];
+        long areaBytes = Math.Max(2 * sampleBytes.Max(), Math.Min(sampleBytes.Sum(), AreaBytes)), next = 0, stagingBytes = 0;
         for (int i = 0; i < samples.Count; i++)
         {
-            var s = samples[i];
-            areaOffsets[i] = areaBytes;
-            areaBytes += (StreamedMatrix.Bytes(s.Type, (int)s.Rows, (int)s.Cols) + 63) / 64 * 64;
-            stagingBytes = Math.Max(stagingBytes, StreamedMatrix.StagingBytes(s.Type, (int)s.Rows, (int)s.Cols));
+            if (next + sampleBytes[i] > areaBytes) next = 0;
+            areaOffsets[i] = next;
+            next += sampleBytes[i];
+            stagingBytes = Math.Max(stagingBytes, StreamedMatrix.StagingBytes(samples[i].Type, (int)samples[i].Rows, (int)samples[i].Cols));
         }
 
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);

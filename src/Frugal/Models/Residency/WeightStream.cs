@@ -11,7 +11,10 @@ namespace Frugal.Models.Residency;
 /// <param name="BytesUsed">their bytes.</param>
 /// <param name="EmbeddingRowsRead">token embedding rows read from the file (a streamed or gathered embedding).</param>
 /// <param name="WaitSeconds">time the forward waited for a unit the read-ahead had not finished.</param>
-public readonly record struct WeightStreamCounters(long UnitsRead, long BytesRead, long UnitsUsed, long BytesUsed, long EmbeddingRowsRead, double WaitSeconds);
+/// <param name="ReadSeconds">time the read-ahead spent in the file reads (pread) of the units it filled.</param>
+/// <param name="RepackSeconds">time the read-ahead spent repacking them into the kernel layout.</param>
+public readonly record struct WeightStreamCounters(long UnitsRead, long BytesRead, long UnitsUsed, long BytesUsed, long EmbeddingRowsRead, double WaitSeconds,
+    double ReadSeconds, double RepackSeconds);
 
 /// <summary>
 /// The weights <see cref="WeightResidency"/> streams: every forward step takes the streamed layers (then the output
@@ -56,7 +59,7 @@ internal sealed class WeightStream : IDisposable
     private bool _holding;
     private bool _stopping;
     private Exception? _failure;
-    private long _unitsRead, _bytesRead, _unitsUsed, _bytesUsed, _embeddingRows, _waitTicks;
+    private long _unitsRead, _bytesRead, _unitsUsed, _bytesUsed, _embeddingRows, _waitTicks, _readTicks, _fillTicks;
 
     public WeightStream(GgufFile file, TransformerWeights weights, WeightResidency residency)
     {
@@ -117,7 +120,10 @@ internal sealed class WeightStream : IDisposable
         get
         {
             lock (_gate)
-                return new(_unitsRead, _bytesRead, _unitsUsed, _bytesUsed, _embeddingRows, _waitTicks / (double)System.Diagnostics.Stopwatch.Frequency);
+            {
+                double f = System.Diagnostics.Stopwatch.Frequency;
+                return new(_unitsRead, _bytesRead, _unitsUsed, _bytesUsed, _embeddingRows, _waitTicks / f, _readTicks / f, (_fillTicks - _readTicks) / f);
+            }
         }
     }
 
@@ -162,12 +168,23 @@ internal sealed class WeightStream : IDisposable
     /// </summary>
     private void Fill(Unit u, int slot)
     {
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp(), readTicks = 0;
         foreach (var p in u.Tensors)
         {
             var m = p.Source;
             long start = p.FileStart;
-            StreamedMatrix.Fill(m.Type, m.Rows, m.Cols, _buffers[slot].Address + (nint)p.Offset,
-                (offset, bytes, dst) => _file.Read(start + offset, bytes, dst), _staging?.Address ?? 0);
+            StreamedMatrix.Fill(m.Type, m.Rows, m.Cols, _buffers[slot].Address + (nint)p.Offset, (offset, bytes, dst) =>
+            {
+                long r0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                _file.Read(start + offset, bytes, dst);
+                readTicks += System.Diagnostics.Stopwatch.GetTimestamp() - r0;
+            }, _staging?.Address ?? 0);
+        }
+        long fill = System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+        lock (_gate)
+        {
+            _readTicks += readTicks;
+            _fillTicks += fill;
         }
     }
 
