@@ -54,6 +54,23 @@ public static unsafe class FileReadRate
         }
     }
 
+    /// <summary>
+    /// Reads <paramref name="bytes"/> of the file at <paramref name="offset"/> into native memory with positioned reads
+    /// (pread, through the page cache), as the streaming reader reads a slice. For probes that time those reads.
+    /// </summary>
+    /// <exception cref="EndOfStreamException">the file ends before the range does (the message names the byte).</exception>
+    public static void ReadInto(Microsoft.Win32.SafeHandles.SafeFileHandle handle, long offset, long bytes, nint destination)
+    {
+        while (bytes > 0)
+        {
+            int n = RandomAccess.Read(handle, new Span<byte>((byte*)destination, (int)Math.Min(bytes, 1 << 30)), offset);
+            if (n <= 0) throw new EndOfStreamException($"the file ended at byte {offset} while reading {bytes} more bytes");
+            destination += n;
+            offset += n;
+            bytes -= n;
+        }
+    }
+
     [DllImport("libc", EntryPoint = "open", SetLastError = true)]
     private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
 

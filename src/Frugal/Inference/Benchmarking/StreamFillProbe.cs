@@ -21,7 +21,7 @@ public sealed record StreamFillRates(double ReadBytesPerSecond, IReadOnlyDiction
 /// memory in the real stream. The sample is long (512 MiB a type) because page-cache reads here speed up over a long
 /// read: dd of 64 MiB ran at 5-6 GB/s, of 800 MiB at 11-12, and the stream's own reads at 10.3 GB/s (its counters).
 /// </summary>
-public static unsafe class StreamFillProbe
+public static class StreamFillProbe
 {
     private const long AreaBytes = 160L << 20;
 
@@ -77,7 +77,7 @@ public static unsafe class StreamFillProbe
                 StreamedMatrix.Fill(s.Type, (int)s.Rows, (int)s.Cols, area.Address + (nint)areaOffsets[i], (offset, bytes, dst) =>
                 {
                     long r0 = Stopwatch.GetTimestamp();
-                    ReadFully(handle, start + offset, bytes, dst);
+                    Gguf.FileReadRate.ReadInto(handle, start + offset, bytes, dst);
                     readTicks += Stopwatch.GetTimestamp() - r0;
                 }, staging?.Address ?? 0);
                 totalTicks[s.Type] += Stopwatch.GetTimestamp() - t0;
@@ -98,17 +98,5 @@ public static unsafe class StreamFillProbe
                 repack[t] = fileBytes[t] / Math.Max(SampleStatistics.Median(repackSeconds[t]), 1e-9);
         }
         return new StreamFillRates(allBytes / Math.Max(SampleStatistics.Median(readSeconds), 1e-9), repack);
-    }
-
-    private static void ReadFully(Microsoft.Win32.SafeHandles.SafeFileHandle handle, long offset, long bytes, nint destination)
-    {
-        while (bytes > 0)
-        {
-            int n = RandomAccess.Read(handle, new Span<byte>((byte*)destination, (int)Math.Min(bytes, 1 << 30)), offset);
-            if (n <= 0) throw new EndOfStreamException($"the model file ended at byte {offset} while the stream probe read it");
-            destination += n;
-            offset += n;
-            bytes -= n;
-        }
     }
 }
