@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Frugal.Numerics.Kernels;
 
 namespace Frugal.Numerics;
@@ -47,26 +48,36 @@ public static unsafe class StreamedMatrix
     /// <summary>
     /// Fills <paramref name="area"/> with the matrix whose rows in block layout <paramref name="read"/> delivers
     /// (offset into the rows, bytes, destination): straight into place, or slice by slice through
-    /// <paramref name="staging"/> (<see cref="StagingBytes"/>) and repacked.
+    /// <paramref name="staging"/> (<see cref="StagingBytes"/>) and repacked. Returns the Stopwatch ticks spent in
+    /// <paramref name="read"/> and in the repack, which the streaming reader counts and the planner's probe times.
     /// </summary>
-    public static void Fill(GgmlType type, int rows, int cols, nint area, Action<long, long, nint> read, nint staging)
+    public static (long ReadTicks, long RepackTicks) Fill(GgmlType type, int rows, int cols, nint area, Action<long, long, nint> read, nint staging)
     {
         var w = TypeOf(type, "");
-        long rowBytes = GgmlTypeInfo.RowBytes(type, cols);
+        long rowBytes = GgmlTypeInfo.RowBytes(type, cols), readTicks = 0, repackTicks = 0;
+        void Read(long offset, long bytes, nint destination)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            read(offset, bytes, destination);
+            readTicks += Stopwatch.GetTimestamp() - t0;
+        }
         if (!Repacks(w, rows, cols))
         {
-            read(0, rows * rowBytes, area);
-            return;
+            Read(0, rows * rowBytes, area);
+            return (readTicks, 0);
         }
         int grouped = rows / 16 * 16;
         long groupBytes = w.RepackedBytes(16, cols);
         for (int r0 = 0; r0 < grouped; r0 += SliceRows)
         {
             int count = Math.Min(SliceRows, grouped - r0);
-            read(r0 * rowBytes, count * rowBytes, staging);
+            Read(r0 * rowBytes, count * rowBytes, staging);
+            long t0 = Stopwatch.GetTimestamp();
             w.Repack((byte*)staging, rowBytes, count, cols, (byte*)area + r0 / 16 * groupBytes);
+            repackTicks += Stopwatch.GetTimestamp() - t0;
         }
         if (grouped < rows)
-            read(grouped * rowBytes, (rows - grouped) * rowBytes, area + (nint)w.RepackedBytes(rows, cols));
+            Read(grouped * rowBytes, (rows - grouped) * rowBytes, area + (nint)w.RepackedBytes(rows, cols));
+        return (readTicks, repackTicks);
     }
 }

@@ -67,26 +67,20 @@ public static class StreamFillProbe
         for (int pass = 0; pass <= passes; pass++)
         {
             long readTicks = 0;
-            var totalTicks = types.ToDictionary(t => t, _ => 0L);
-            var typeReadTicks = types.ToDictionary(t => t, _ => 0L);
+            var repackTicks = types.ToDictionary(t => t, _ => 0L);
             for (int i = 0; i < samples.Count; i++)
             {
                 var s = samples[i];
-                long start = s.FileOffset, before = readTicks;
-                long t0 = Stopwatch.GetTimestamp();
-                StreamedMatrix.Fill(s.Type, (int)s.Rows, (int)s.Cols, area.Address + (nint)areaOffsets[i], (offset, bytes, dst) =>
-                {
-                    long r0 = Stopwatch.GetTimestamp();
-                    Gguf.FileReadRate.ReadInto(handle, start + offset, bytes, dst);
-                    readTicks += Stopwatch.GetTimestamp() - r0;
-                }, staging?.Address ?? 0);
-                totalTicks[s.Type] += Stopwatch.GetTimestamp() - t0;
-                typeReadTicks[s.Type] += readTicks - before;
+                long start = s.FileOffset;
+                var (read, repacking) = StreamedMatrix.Fill(s.Type, (int)s.Rows, (int)s.Cols, area.Address + (nint)areaOffsets[i],
+                    (offset, bytes, dst) => Gguf.FileReadRate.ReadInto(handle, start + offset, bytes, dst), staging?.Address ?? 0);
+                readTicks += read;
+                repackTicks[s.Type] += repacking;
                 if (pass == 0) fileBytes[s.Type] += s.Rows * GgmlTypeInfo.RowBytes(s.Type, (int)s.Cols);
             }
             if (pass == 0) continue; // brought the sample into the page cache (and compiled the code)
             readSeconds.Add(readTicks / (double)Stopwatch.Frequency);
-            foreach (var t in types) repackSeconds[t].Add((totalTicks[t] - typeReadTicks[t]) / (double)Stopwatch.Frequency);
+            foreach (var t in types) repackSeconds[t].Add(repackTicks[t] / (double)Stopwatch.Frequency);
         }
 
         long allBytes = fileBytes.Values.Sum();

@@ -59,7 +59,7 @@ internal sealed class WeightStream : IDisposable
     private bool _holding;
     private bool _stopping;
     private Exception? _failure;
-    private long _unitsRead, _bytesRead, _unitsUsed, _bytesUsed, _embeddingRows, _waitTicks, _readTicks, _fillTicks;
+    private long _unitsRead, _bytesRead, _unitsUsed, _bytesUsed, _embeddingRows, _waitTicks, _readTicks, _repackTicks;
 
     public WeightStream(GgufFile file, TransformerWeights weights, WeightResidency residency)
     {
@@ -122,7 +122,7 @@ internal sealed class WeightStream : IDisposable
             lock (_gate)
             {
                 double f = System.Diagnostics.Stopwatch.Frequency;
-                return new(_unitsRead, _bytesRead, _unitsUsed, _bytesUsed, _embeddingRows, _waitTicks / f, _readTicks / f, (_fillTicks - _readTicks) / f);
+                return new(_unitsRead, _bytesRead, _unitsUsed, _bytesUsed, _embeddingRows, _waitTicks / f, _readTicks / f, _repackTicks / f);
             }
         }
     }
@@ -168,23 +168,20 @@ internal sealed class WeightStream : IDisposable
     /// </summary>
     private void Fill(Unit u, int slot)
     {
-        long t0 = System.Diagnostics.Stopwatch.GetTimestamp(), readTicks = 0;
+        long readTicks = 0, repackTicks = 0;
         foreach (var p in u.Tensors)
         {
             var m = p.Source;
             long start = p.FileStart;
-            StreamedMatrix.Fill(m.Type, m.Rows, m.Cols, _buffers[slot].Address + (nint)p.Offset, (offset, bytes, dst) =>
-            {
-                long r0 = System.Diagnostics.Stopwatch.GetTimestamp();
-                _file.Read(start + offset, bytes, dst);
-                readTicks += System.Diagnostics.Stopwatch.GetTimestamp() - r0;
-            }, _staging?.Address ?? 0);
+            var (read, repack) = StreamedMatrix.Fill(m.Type, m.Rows, m.Cols, _buffers[slot].Address + (nint)p.Offset,
+                (offset, bytes, dst) => _file.Read(start + offset, bytes, dst), _staging?.Address ?? 0);
+            readTicks += read;
+            repackTicks += repack;
         }
-        long fill = System.Diagnostics.Stopwatch.GetTimestamp() - t0;
         lock (_gate)
         {
             _readTicks += readTicks;
-            _fillTicks += fill;
+            _repackTicks += repackTicks;
         }
     }
 
