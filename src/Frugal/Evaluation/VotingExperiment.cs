@@ -57,11 +57,12 @@ public sealed class VotingExperiment(InferenceEngine engine, EvalTask task, Samp
     /// Fits the allocation mapping at a mean <paramref name="budget"/> of samples per item (the probe count 2-4 and the
     /// extras per agreement level, whichever answers most development items; ties go to fewer probes), then the early-stop
     /// recipe: over the mappings of every probe count and the stop rules (votes, share, and a confidence threshold on the
-    /// mean or on the weakest token's log-probability from <see cref="ConfidenceThresholds"/>), the cheapest (fewest tokens) whose development accuracy is within one point of
-    /// allocation's.
+    /// mean or on the weakest token's log-probability from <see cref="ConfidenceThresholds"/>), the cheapest (fewest tokens) whose development accuracy is within
+    /// <paramref name="stopSlack"/> (default one point) of allocation's.
     /// </summary>
-    public static VotingRecipe FitRecipe(IReadOnlyList<EvalItem> devItems, IReadOnlyList<IReadOnlyList<SampleAnswer>> devPools, double budget)
+    public static VotingRecipe FitRecipe(IReadOnlyList<EvalItem> devItems, IReadOnlyList<IReadOnlyList<SampleAnswer>> devPools, double budget, double stopSlack = 0.01)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(stopSlack);
         int poolSize = devPools.Min(p => p.Count);
         var fits = new List<(AllocationMapping Mapping, int Correct)>();
         foreach (int probe in new[] { 2, 3, 4 })
@@ -82,7 +83,7 @@ public sealed class VotingExperiment(InferenceEngine engine, EvalTask task, Samp
         {
             var rule = new EarlyStopRule(votes, share, confidence.Mean, confidence.Weakest);
             var (acc, tokens) = Accuracy(devItems, devPools, new AllocatedEarlyStopPolicy(fit.Mapping, rule));
-            if (acc + 0.01 + 1e-12 >= allocated && (stop is null || tokens < stop.Value.Tokens))
+            if (acc + stopSlack + 1e-12 >= allocated && (stop is null || tokens < stop.Value.Tokens))
                 stop = (fit.Mapping, rule, acc, tokens);
         }
         // The allocated recipe itself always qualifies with a rule that never fires.
