@@ -37,7 +37,8 @@ internal static class VotingCurves
         int items = 400, devItems = 400;
         float temp = 1.0f;
         float[]? temps = null;
-        ulong seed = 1;
+        ulong seed = 1, itemSeed = HeldOutSets.DefaultSeed;
+        double stopSlack = 0.01;
         for (int i = 0; i < args.Length; i += 2)
         {
             if (args[i] == "--sweep-only") { sweepOnly = true; i--; continue; }
@@ -54,6 +55,8 @@ internal static class VotingCurves
                 case "--seed": seed = ulong.Parse(v, CultureInfo.InvariantCulture); break;
                 case "--out": outDir = v; break;
                 case "--pools-dir": poolsDir = v; break;
+                case "--item-seed": itemSeed = ulong.Parse(v, CultureInfo.InvariantCulture); break;
+                case "--stop-slack": stopSlack = double.Parse(v, CultureInfo.InvariantCulture); break;
                 default: return Usage($"unknown option {args[i]}");
             }
         }
@@ -81,10 +84,12 @@ internal static class VotingCurves
         var experiment = new VotingExperiment(engine, task, sampling, seed);
         devPools ??= VotingPoolCache.Get(poolsDir, model, taskName, TaskSplit.Development, dev.Count, temp, seed,
             () => experiment.PoolsAsync(dev, PoolSize, PoolPrompts).GetAwaiter().GetResult());
-        var test = experiment.Items(TaskSplit.HeldOut, items);
+        // Another held-out draw (--item-seed): items no earlier run has looked at, for checking a recipe change afresh.
+        var test = experiment.Items(TaskSplit.HeldOut, items, itemSeed);
+        string heldOutKey = itemSeed == HeldOutSets.DefaultSeed ? taskName : $"{taskName}-i{itemSeed}";
         Console.Error.WriteLine($"dev pools: {dev.Count} x {PoolSize} samples in {clock.Elapsed.TotalSeconds:F0} s");
         var testSource = experiment.Source(test);
-        var testPools = VotingPoolCache.Get(poolsDir, model, taskName, TaskSplit.HeldOut, test.Count, temp, seed,
+        var testPools = VotingPoolCache.Get(poolsDir, model, heldOutKey, TaskSplit.HeldOut, test.Count, temp, seed,
             () => RepeatedSampling.RunAsync(test.Count, new UniformPolicy(PoolSize), testSource.Source, PoolPrompts).GetAwaiter().GetResult()
                 .Select(s => s.Samples).ToList());
         long poolPromptTokens = testSource.ComputedPromptTokens;
@@ -106,7 +111,7 @@ internal static class VotingCurves
         var recipes = new List<VotingRecipe>();
         foreach (double b in Budgets)
         {
-            var recipe = VotingExperiment.FitRecipe(dev, devPools, b);
+            var recipe = VotingExperiment.FitRecipe(dev, devPools, b, stopSlack);
             recipes.Add(recipe);
             var (_, t1, c1) = Replay(test, testPools, new AllocatedPolicy(recipe.Mapping));
             points.Add(new("allocated", $"B={b}", (double)t1 / test.Count, new AccuracyEstimate(c1, test.Count)));
@@ -132,7 +137,8 @@ internal static class VotingCurves
             var right = test.Select((item, i) => TaskAnswers.IsCorrect(item, AnswerVote.Majority(testPools[i].Take(k).ToList()).Answer)).ToArray();
             return $"vote@{k} right where greedy is wrong on {right.Zip(greedyRight).Count(p => p.First && !p.Second)} items, wrong where greedy is right on {right.Zip(greedyRight).Count(p => !p.First && p.Second)}";
         }));
-        string report = Report(points, recipes, taskName, test.Count, dev.Count, temp, tempChoice, paired, seed, liveMatches, poolPromptTokens, PoolSize * test.Sum(i => (long)engine.Tokenizer.Encode(i.Prompt, addSpecial: true, parseSpecial: false).Length), clock.Elapsed, Path.GetFileName(png));
+        string setup = (itemSeed == HeldOutSets.DefaultSeed ? "" : $", held-out item seed {itemSeed}") + (stopSlack == 0.01 ? "" : $", early stop fitted to lose at most {100 * stopSlack:0.##} points of allocation's development accuracy");
+        string report = Report(points, recipes, taskName + setup, test.Count, dev.Count, temp, tempChoice, paired, seed, liveMatches, poolPromptTokens, PoolSize * test.Sum(i => (long)engine.Tokenizer.Encode(i.Prompt, addSpecial: true, parseSpecial: false).Length), clock.Elapsed, Path.GetFileName(png));
         File.WriteAllText(Path.Combine(outDir, $"{taskName}-curves.md"), report);
         Console.WriteLine(report);
         return 0;
@@ -214,7 +220,7 @@ internal static class VotingCurves
     private static int Usage(string problem)
     {
         Console.Error.WriteLine($"error: {problem}");
-        Console.Error.WriteLine("usage: Frugal.Bench voting-curves [--model FILE] [--task copy-long] [--items 400] [--dev-items 400] [--temp 1.0 | --temps 0.3,0.5,0.7,1.0] [--seed 1] [--out DIR] [--pools-dir DIR] [--sweep-only]");
+        Console.Error.WriteLine("usage: Frugal.Bench voting-curves [--model FILE] [--task copy-long] [--items 400] [--dev-items 400] [--temp 1.0 | --temps 0.3,0.5,0.7,1.0] [--seed 1] [--item-seed N] [--stop-slack 0.01] [--out DIR] [--pools-dir DIR] [--sweep-only]");
         return 2;
     }
 }

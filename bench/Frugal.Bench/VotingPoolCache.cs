@@ -18,7 +18,8 @@ internal static class VotingPoolCache
         Func<IReadOnlyList<IReadOnlyList<SampleAnswer>>> draw)
     {
         if (dir is null) return draw();
-        string key = string.Join("-", Path.GetFileNameWithoutExtension(model), new FileInfo(model).Length.ToString(CultureInfo.InvariantCulture), task,
+        // "p2": pools store each sample's weakest-token log-probability; older files lack it and are drawn again.
+        string key = string.Join("-", "p2", Path.GetFileNameWithoutExtension(model), new FileInfo(model).Length.ToString(CultureInfo.InvariantCulture), task,
             split.ToString().ToLowerInvariant(), items.ToString(CultureInfo.InvariantCulture), "t" + temp.ToString(CultureInfo.InvariantCulture),
             "s" + seed.ToString(CultureInfo.InvariantCulture));
         string path = Path.Combine(dir, key + ".json");

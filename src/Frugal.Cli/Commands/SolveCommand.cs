@@ -125,6 +125,8 @@ internal static class SolveCommand
                         j.WriteNumber("stop_min_share", recipe.Stop.MinShare);
                         if (double.IsFinite(recipe.Stop.MinLogprob)) j.WriteNumber("stop_min_logprob", recipe.Stop.MinLogprob);
                         else j.WriteNull("stop_min_logprob"); // the confidence stop is off
+                        if (double.IsFinite(recipe.Stop.MinWeakestLogprob)) j.WriteNumber("stop_min_weakest_logprob", recipe.Stop.MinWeakestLogprob);
+                        else j.WriteNull("stop_min_weakest_logprob");
                     }
                 });
             }

@@ -56,12 +56,13 @@ public sealed class VotingExperiment(InferenceEngine engine, EvalTask task, Samp
     /// <summary>
     /// Fits the allocation mapping at a mean <paramref name="budget"/> of samples per item (the probe count 2-4 and the
     /// extras per agreement level, whichever answers most development items; ties go to fewer probes), then the early-stop
-    /// recipe: over the mappings of every probe count and the stop rules (votes, share, and a confidence threshold from
-    /// <see cref="ConfidenceThresholds"/>), the cheapest (fewest tokens) whose development accuracy is within one point of
-    /// allocation's.
+    /// recipe: over the mappings of every probe count and the stop rules (votes, share, and a confidence threshold on the
+    /// mean or on the weakest token's log-probability from <see cref="ConfidenceThresholds"/>), the cheapest (fewest tokens) whose development accuracy is within
+    /// <paramref name="stopSlack"/> (default one point) of allocation's.
     /// </summary>
-    public static VotingRecipe FitRecipe(IReadOnlyList<EvalItem> devItems, IReadOnlyList<IReadOnlyList<SampleAnswer>> devPools, double budget)
+    public static VotingRecipe FitRecipe(IReadOnlyList<EvalItem> devItems, IReadOnlyList<IReadOnlyList<SampleAnswer>> devPools, double budget, double stopSlack = 0.01)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(stopSlack);
         int poolSize = devPools.Min(p => p.Count);
         var fits = new List<(AllocationMapping Mapping, int Correct)>();
         foreach (int probe in new[] { 2, 3, 4 })
@@ -71,15 +72,18 @@ public sealed class VotingExperiment(InferenceEngine engine, EvalTask task, Samp
         var mapping = fits.OrderByDescending(f => f.Correct).First().Mapping;
         double allocated = Accuracy(devItems, devPools, new AllocatedPolicy(mapping)).Accuracy;
         (AllocationMapping Mapping, EarlyStopRule Rule, double Accuracy, long Tokens)? stop = null;
-        var confidences = ConfidenceThresholds(devPools);
+        // A confidence stop reads one signal: the sample's mean log-probability or its least likely token's.
+        var confidences = ConfidenceThresholds(devPools, s => s.MeanLogprob).Select(t => (Mean: t, Weakest: double.PositiveInfinity))
+            .Concat(ConfidenceThresholds(devPools, s => s.WeakestLogprob).Skip(1).Select(t => (Mean: double.PositiveInfinity, Weakest: t)))
+            .ToList();
         foreach (var fit in fits)
         foreach (int votes in new[] { 2, 3, 4, 5 })
         foreach (double share in new[] { 0.5, 0.67, 0.75, 1.0 })
-        foreach (double confidence in confidences)
+        foreach (var confidence in confidences)
         {
-            var rule = new EarlyStopRule(votes, share, confidence);
+            var rule = new EarlyStopRule(votes, share, confidence.Mean, confidence.Weakest);
             var (acc, tokens) = Accuracy(devItems, devPools, new AllocatedEarlyStopPolicy(fit.Mapping, rule));
-            if (acc + 0.01 + 1e-12 >= allocated && (stop is null || tokens < stop.Value.Tokens))
+            if (acc + stopSlack + 1e-12 >= allocated && (stop is null || tokens < stop.Value.Tokens))
                 stop = (fit.Mapping, rule, acc, tokens);
         }
         // The allocated recipe itself always qualifies with a rule that never fires.
@@ -88,15 +92,18 @@ public sealed class VotingExperiment(InferenceEngine engine, EvalTask task, Samp
     }
 
     /// <summary>
-    /// The confidence thresholds early stopping tries: off (+infinity), and the deciles of the first samples' mean
-    /// log-probability over the development pools (so a threshold stops after one sample on 10%, 20%, ... 90% of them).
+    /// The confidence thresholds early stopping tries on one <paramref name="signal"/> (a sample's mean or weakest-token
+    /// log-probability): off (+infinity), and the 5% quantiles of the first samples' signal over the development pools (so a
+    /// threshold stops after one sample on 5%, 10%, ... 95% of them; deciles were too coarse a step for a rule whose cost
+    /// is mostly how many prompts end after one sample).
     /// </summary>
-    public static IReadOnlyList<double> ConfidenceThresholds(IReadOnlyList<IReadOnlyList<SampleAnswer>> devPools)
+    public static IReadOnlyList<double> ConfidenceThresholds(IReadOnlyList<IReadOnlyList<SampleAnswer>> devPools, Func<SampleAnswer, double> signal)
     {
-        var first = devPools.Where(p => p.Count > 0 && p[0].Answer is not null).Select(p => p[0].MeanLogprob).Order().ToArray();
+        ArgumentNullException.ThrowIfNull(signal);
+        var first = devPools.Where(p => p.Count > 0 && p[0].Answer is not null).Select(p => signal(p[0])).Where(double.IsFinite).Order().ToArray();
         var thresholds = new List<double> { double.PositiveInfinity };
         if (first.Length == 0) return thresholds;
-        for (int d = 9; d >= 1; d--) thresholds.Add(first[Math.Min(first.Length - 1, first.Length * d / 10)]);
+        for (int q = 19; q >= 1; q--) thresholds.Add(first[Math.Min(first.Length - 1, first.Length * q / 20)]);
         return thresholds.Distinct().ToList();
     }
 

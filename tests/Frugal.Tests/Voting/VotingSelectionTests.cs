@@ -47,14 +47,28 @@ public class VotingSelectionTests
     }
 
     [Fact]
-    public void Confidence_thresholds_are_off_plus_the_deciles_of_the_first_samples_mean_logprob()
+    public void Confidence_thresholds_are_off_plus_the_5_percent_quantiles_of_the_first_samples_signal()
     {
-        // First samples' mean logprobs -0.0, -0.1, ..., -0.9 (one unanswered pool is left out).
-        var pools = Enumerable.Range(0, 10).Select(i => (IReadOnlyList<SampleAnswer>)[S("a", -0.1 * i), S("b", -5)]).Append([S(null, 0)]).ToList();
-        var t = VotingExperiment.ConfidenceThresholds(pools);
+        // First samples' mean logprobs -0.00, -0.01, ..., -0.19 (one unanswered pool is left out).
+        var pools = Enumerable.Range(0, 20).Select(i => (IReadOnlyList<SampleAnswer>)[S("a", -0.01 * i), S("b", -5)]).Append([S(null, 0)]).ToList();
+        var t = VotingExperiment.ConfidenceThresholds(pools, s => s.MeanLogprob);
         Assert.True(double.IsPositiveInfinity(t[0]));
-        // Decile d: the value with d tenths of the first samples below it (ascending: -0.9 ... -0.0), highest first.
-        Assert.Equal(new[] { -0.0, -0.1, -0.2, -0.3, -0.4, -0.5, -0.6, -0.7, -0.8 }, t.Skip(1).Select(x => Math.Round(x, 9)).ToArray());
-        Assert.Equal(new[] { double.PositiveInfinity }, VotingExperiment.ConfidenceThresholds([[S(null)]]));
+        // Quantile q/20: the value with q twentieths of the first samples below it (ascending: -0.19 ... -0.00), highest first.
+        Assert.Equal(Enumerable.Range(0, 19).Select(i => -0.01 * i).ToArray(), t.Skip(1).Select(x => Math.Round(x, 9)).ToArray());
+        Assert.Equal(new[] { double.PositiveInfinity }, VotingExperiment.ConfidenceThresholds([[S(null)]], s => s.MeanLogprob));
+        // A sample whose weakest token is unknown (NaN) gives no threshold.
+        Assert.Equal(new[] { double.PositiveInfinity }, VotingExperiment.ConfidenceThresholds([[S("a")]], s => s.WeakestLogprob));
+    }
+
+    [Fact]
+    public void Early_stop_on_the_weakest_token_ends_a_sure_copy_but_not_one_with_a_single_unlikely_token()
+    {
+        var rule = new EarlyStopRule(3, 0.75, MinWeakestLogprob: -0.5);
+        // Same mean (-0.05), but the second sample has one token at -1.0: the skipped-item signature the mean dilutes.
+        Assert.True(rule.IsCertain([new SampleAnswer("a", 20, -0.05, -0.2)]));
+        Assert.False(rule.IsCertain([new SampleAnswer("a", 20, -0.05, -1.0)]));
+        Assert.False(rule.IsCertain([new SampleAnswer("a", 20, -0.05)]));                                    // weakest token unknown
+        Assert.False(rule.IsCertain([new SampleAnswer("a", 20, -0.05, -0.1), new SampleAnswer("b", 20, -0.05, -0.1)])); // disagreement
+        Assert.Contains("least likely token", rule.ToString());
     }
 }

@@ -44,6 +44,7 @@ public sealed class EngineSampleSource(InferenceEngine engine, IReadOnlyList<int
         return done.Select(d => new SampleAnswer(
             extract(d.Text, d.Finished.Reason == EngineFinishReason.Stop),
             d.Finished.CompletionTokens + (d.Finished.Reason == EngineFinishReason.Stop ? 1 : 0), // the end-of-generation token was sampled too
-            d.Tokens.Count == 0 ? 0 : d.Tokens.Average(t => (double)(t.Logprob?.Logprob ?? 0)))).ToList();
+            d.Tokens.Count == 0 ? 0 : d.Tokens.Average(t => (double)(t.Logprob?.Logprob ?? 0)),
+            d.Tokens.Count == 0 ? 0 : d.Tokens.Min(t => (double)(t.Logprob?.Logprob ?? 0)))).ToList();
     }
 }

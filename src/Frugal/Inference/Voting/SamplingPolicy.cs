@@ -70,10 +70,11 @@ public sealed record AllocatedEarlyStopPolicy(AllocationMapping Mapping, EarlySt
 /// <summary>
 /// When the answers so far are certain enough to stop: the leading answer has at least <see cref="MinVotes"/> votes
 /// and at least <see cref="MinShare"/> of all samples (abstentions count against it); or every sample so far gave
-/// the same answer and the most confident of them has a mean token log-probability of at least
-/// <see cref="MinLogprob"/> (the model's own certainty, which can end a prompt after one sample; off at +infinity).
+/// the same answer and one of them is sure of itself: a mean token log-probability of at least
+/// <see cref="MinLogprob"/>, or a least likely token of at least <see cref="MinWeakestLogprob"/> (the model's own
+/// certainty, which can end a prompt after one sample; each off at +infinity).
 /// </summary>
-public sealed record EarlyStopRule(int MinVotes, double MinShare, double MinLogprob = double.PositiveInfinity)
+public sealed record EarlyStopRule(int MinVotes, double MinShare, double MinLogprob = double.PositiveInfinity, double MinWeakestLogprob = double.PositiveInfinity)
 {
     public bool IsCertain(IReadOnlyList<SampleAnswer> drawn)
     {
@@ -82,9 +83,13 @@ public sealed record EarlyStopRule(int MinVotes, double MinShare, double MinLogp
         var vote = AnswerVote.Majority(drawn);
         if (vote.Answer is null) return false;
         if (vote.LeaderCount >= MinVotes && vote.LeaderShare >= MinShare) return true;
-        return vote.LeaderCount == drawn.Count && drawn.Max(s => s.MeanLogprob) >= MinLogprob;
+        if (vote.LeaderCount != drawn.Count) return false;
+        // NaN (a sample whose weakest token is unknown) never clears a threshold.
+        return drawn.Any(s => s.MeanLogprob >= MinLogprob || s.WeakestLogprob >= MinWeakestLogprob);
     }
 
     public override string ToString() =>
-        $"leader >= {MinVotes} votes and >= {MinShare:P0}" + (double.IsPositiveInfinity(MinLogprob) ? "" : $", or unanimous with a sample's mean logprob >= {MinLogprob:F3}");
+        $"leader >= {MinVotes} votes and >= {MinShare:P0}"
+        + (double.IsPositiveInfinity(MinLogprob) ? "" : $", or unanimous with a sample's mean logprob >= {MinLogprob:F3}")
+        + (double.IsPositiveInfinity(MinWeakestLogprob) ? "" : $", or unanimous with a sample whose least likely token has logprob >= {MinWeakestLogprob:F3}");
 }
