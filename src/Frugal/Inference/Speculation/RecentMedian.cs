@@ -8,7 +8,7 @@ namespace Frugal.Inference.Speculation;
 internal struct RecentMedian
 {
     public const int Window = 5;
-    private double _a, _b, _c, _d, _e;   // ring of the last observations; 0 = empty slot
+    private double _a, _b, _c, _d, _e;   // ring of the last observations, the first _count of them filled
     private int _next, _count;
 
     public readonly bool IsEmpty => _count == 0;
