@@ -43,6 +43,7 @@ public sealed unsafe class F16x16Tests : IDisposable
     [InlineData(48, 64, 6)]
     [InlineData(33, 40, 7)]
     [InlineData(47, 130, 9)]
+    [InlineData(49, 128, 13)]
     [InlineData(32, 384, 21)]
     [InlineData(80, 128, 1)]
     [InlineData(113, 64, 2)]
@@ -55,6 +56,8 @@ public sealed unsafe class F16x16Tests : IDisposable
     [InlineData(33, 96, 5)]
     [InlineData(80, 128, 2)]
     [InlineData(113, 64, 9)]
+    [InlineData(80, 128, 12)]   // two wide passes of 6
+    [InlineData(48, 128, 16)]   // two wide passes of 8
     public void A_column_gives_the_same_bits_alone_and_in_a_batch(int rows, int cols, int n) =>
         RepackedKernelChecks.BatchedEqualsOneAtATime(GgmlType.F16, rows, cols, n, _team);
 

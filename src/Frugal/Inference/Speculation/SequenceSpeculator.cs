@@ -46,37 +46,33 @@ public sealed class SequenceSpeculator
 
     public SpeculationCounters Counters { get; private set; }
 
-    // Measured cost: seconds per generated token of plain steps and of drafting steps (drafting, verifying, sampling),
-    // as moving averages. The acceptance model above says what should pay; the clock says what does on this machine
-    // (a model small enough to be overhead-bound verifies k tokens for nearly k times the cost of one).
-    private double _plainSeconds, _draftSeconds;
-    private int _steps, _sincePlain;
+    // Measured cost: seconds of recent plain steps (a median, robust to a step the machine stretched); each drafting
+    // step's seconds relative to it price that draft length in the controller that drafted it, which then drafts only
+    // where the acceptance rate pays for the measured cost (drafting, verifying, sampling).
+    private RecentMedian _plainSeconds;
+    private int _sincePlain;
     private SpeculationController? _lastSource;   // the controller whose draft the last proposed step carried
     private const int MeasurePlainEvery = 32;
-    private const double ClockSmoothing = 0.2;
 
     /// <summary>Records one step of this sequence: tokens drafted (0: a plain step), tokens it produced, and its time.</summary>
     public void ObserveStep(int drafted, int produced, double seconds)
     {
         if (produced <= 0 || seconds <= 0) return;
-        // The step's cost relative to a plain step, per draft length, for the controller that drafted it.
-        if (drafted > 0 && _options.AdaptToClock && _plainSeconds > 0) _lastSource?.ObserveCost(drafted, seconds / _plainSeconds);
-        double perToken = seconds / produced;
-        ref double average = ref drafted == 0 ? ref _plainSeconds : ref _draftSeconds;
-        average = average == 0 ? perToken : average + ClockSmoothing * (perToken - average);
-        if (drafted == 0) _sincePlain = 0;
+        if (drafted == 0)
+        {
+            _plainSeconds.Add(seconds);
+            _sincePlain = 0;
+        }
+        else if (_options.AdaptToClock && !_plainSeconds.IsEmpty)
+            _lastSource?.ObserveCost(drafted, seconds / _plainSeconds.Value);
     }
 
-    /// <summary>Whether this step should be plain for the clock's sake: to measure a plain step now and then, or because drafting measured slower.</summary>
+    /// <summary>Whether this step should be plain so that the plain step time the drafting costs are priced against stays current.</summary>
     private bool ClockSaysPlain()
     {
         if (!_options.AdaptToClock) return false;
-        _steps++;
         _sincePlain++;
-        if (_plainSeconds == 0 || _sincePlain > MeasurePlainEvery) return true;
-        if (_draftSeconds == 0) return false;
-        // Slower than plain: draft only every few steps, to notice when the text turns predictable or the machine quiet.
-        return _draftSeconds > _plainSeconds && _steps % SpeculationController.ProbeEvery != 0;
+        return _plainSeconds.IsEmpty || _sincePlain > MeasurePlainEvery;
     }
 
     /// <summary>

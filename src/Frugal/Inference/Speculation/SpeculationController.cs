@@ -20,8 +20,7 @@ public sealed class SpeculationController(int maxDraft, double costPerToken)
 
     private double _rate = 0.6;  // estimated chance that a drafted token is accepted (an optimistic start)
     private int _idle;
-    private readonly double[] _measured = new double[maxDraft + 1];   // [k] step cost with k drafted tokens / plain step; 0: not timed yet
-    private const double CostSmoothing = 0.2;
+    private readonly RecentMedian[] _measured = new RecentMedian[maxDraft + 1];   // [k] step cost with k drafted tokens / plain step
 
     public double AcceptanceRate => _rate;
 
@@ -35,7 +34,7 @@ public sealed class SpeculationController(int maxDraft, double costPerToken)
         {
             power *= _rate;
             yield += power;
-            double cost = _measured[k] > 0 ? _measured[k] : 1 + costPerToken * k;
+            double cost = _measured[k].IsEmpty ? 1 + costPerToken * k : _measured[k].Value;
             double gain = yield / cost;
             if (gain > bestGain * 1.02) { bestGain = gain; best = k; }
         }
@@ -45,13 +44,13 @@ public sealed class SpeculationController(int maxDraft, double costPerToken)
 
     /// <summary>
     /// Records the measured cost of a step with <paramref name="drafted"/> tokens drafted (drafting and verifying),
-    /// relative to a plain step, as a moving average per length.
+    /// relative to a plain step; each length is priced by the median of its recent steps, so one step stretched by a
+    /// busy machine does not price a good length out for the rest of the generation (it is only re-timed when chosen).
     /// </summary>
     public void ObserveCost(int drafted, double relative)
     {
         if ((uint)drafted >= (uint)_measured.Length || drafted == 0 || !(relative > 0) || double.IsInfinity(relative)) return;
-        ref double m = ref _measured[drafted];
-        m = m == 0 ? relative : m + CostSmoothing * (relative - m);
+        _measured[drafted].Add(relative);
     }
 
     /// <summary>Records a verified draft: <paramref name="accepted"/> of <paramref name="drafted"/> tokens accepted.</summary>

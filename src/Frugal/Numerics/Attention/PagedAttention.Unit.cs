@@ -2,10 +2,17 @@ namespace Frugal.Numerics.Attention;
 
 public sealed unsafe partial class PagedAttention
 {
-    /// <summary>One unit: gather its query rows (scaled, rotated as the keys are), stream its key range tile by tile, write or park the result.</summary>
+    /// <summary>
+    /// One unit: gather its query rows (scaled, rotated as the keys are), stream its key range a chunk of
+    /// <see cref="ChunkPositions"/> at a time, write or park the result. Per chunk: the scores of every row against its
+    /// key tiles, then one softmax update per row (one running-max rescale and two horizontal reductions per chunk, not
+    /// per 16-key tile: at a few rows those per-tile steps were most of the time), then the values tile by tile.
+    /// Chunks are cut at absolute multiples of <see cref="ChunkPositions"/> and masked lanes weigh exactly 0, so a row's
+    /// result does not depend on which other rows share its step (speculative verification must match plain decode).
+    /// </summary>
     private void RunUnit<TVec, TOps>(in Unit u, float* scratch) where TVec : struct where TOps : IFloatLanes<TVec>
     {
-        const int T = KvTile.Positions;
+        const int T = KvTile.Positions, C = ChunkPositions;
         int hd = _headDim, group = _group, qDim = _heads * hd;
         int rows = u.Rows * group;
         var seq = _seqs[u.Seq];
@@ -18,7 +25,7 @@ public sealed unsafe partial class PagedAttention
         float* kt = low + rows;                // [hd, 16]
         float* v = kt + T * hd;                // [16, hd]
         float* row = v + T * hd;               // [hd]
-        float* s = row + hd;                   // [4, 16]
+        float* s = row + hd;                   // [rows + 3, C] scores, then weights, of the chunk (3 rows of slack for the last quad)
         float scale = _scale;
 
         for (int i = 0; i < u.Rows; i++)
@@ -38,35 +45,50 @@ public sealed unsafe partial class PagedAttention
         int bs = _layer.BlockSize;
         int* table = _tables + seq.TableOffset;
         int keyEnd = Math.Min(u.KeyEnd, seq.Start + u.Row0 + u.Rows);
-        for (int p0 = u.KeyStart; p0 < keyEnd; p0 += T)
+        float* spare = acc + rows * hd;
+        for (int c0 = u.KeyStart, c1; c0 < keyEnd; c0 = c1)
         {
-            int block = table[p0 / bs], tile = p0 % bs / T, valid = Math.Min(T, keyEnd - p0);
-            KvTile.LoadKeys(_layer, block, p0, u.KvHead, kt);
-            KvTile.LoadValues(_layer, block, tile, u.KvHead, valid, v);
-            // Rows are ordered by position, so the ones that see this tile are a range [first, last): past their causal
+            c1 = Math.Min((c0 / C + 1) * C, keyEnd);
+            // Rows are ordered by position, so the ones that see this chunk are a range [first, last): past their causal
             // limit before it, past their window's start after it.
             int first = 0, last = rows;
-            while (first < rows && lim[first] < p0) first++;
-            while (last > first && low[last - 1] > p0 + valid - 1) last--;
-            for (int r = first; r < last; r += 4)
+            while (first < rows && lim[first] < c0) first++;
+            while (last > first && low[last - 1] > c1 - 1) last--;
+            if (first == last) continue;
+            int tiles = (c1 - c0 + T - 1) / T;
+
+            for (int t = 0; t < tiles; t++)
             {
-                int r1 = Math.Min(r + 1, last - 1), r2 = Math.Min(r + 2, last - 1), r3 = Math.Min(r + 3, last - 1);
-                AttentionTile.Scores4<TVec, TOps>(qs + r * hd, qs + r1 * hd, qs + r2 * hd, qs + r3 * hd, kt, hd, s);
-                if (_softCap > 0) AttentionTile.SoftCap(s, 4 * T, _softCap);
-                int nMax = 0;
-                for (int k = 0; k < 4; k++)
+                int p0 = c0 + t * T;
+                KvTile.LoadKeys(_layer, table[p0 / bs], p0, u.KvHead, kt);
+                for (int r = first; r < last; r += 4)
                 {
-                    int rr = r + k;
-                    if (rr >= last) { new Span<float>(s + k * T, T).Clear(); continue; }   // a missing row of the last quad weighs nothing
-                    int n = Math.Min(valid, (int)lim[rr] - p0 + 1);
-                    for (int j = 0, j0 = Math.Min(n, (int)low[rr] - p0); j < j0; j++) s[k * T + j] = float.NegativeInfinity;   // before the window
-                    nMax = Math.Max(nMax, n);
-                    AttentionTile.Softmax<TVec, TOps>(s + k * T, n, hd, ref m[rr], ref l[rr], acc + rr * hd);
+                    int r1 = Math.Min(r + 1, last - 1), r2 = Math.Min(r + 2, last - 1), r3 = Math.Min(r + 3, last - 1);
+                    AttentionTile.Scores4<TVec, TOps>(qs + r * hd, qs + r1 * hd, qs + r2 * hd, qs + r3 * hd, kt, hd, s + r * C + t * T, C);
                 }
-                // Rows past the end of the last quad accumulate into the spare row after the unit's accumulators.
-                float* spare = acc + rows * hd;
-                AttentionTile.Accumulate4<TVec, TOps>(s, nMax, v, hd, acc + r * hd,
-                    r + 1 < last ? acc + (r + 1) * hd : spare, r + 2 < last ? acc + (r + 2) * hd : spare, r + 3 < last ? acc + (r + 3) * hd : spare);
+            }
+            for (int r = first; r < last; r++)
+            {
+                float* sr = s + r * C;
+                if (_softCap > 0) AttentionTile.SoftCap(sr, tiles * T, _softCap);
+                int lo = Math.Max(0, (int)low[r] - c0), hi = Math.Min(c1, (int)lim[r] + 1) - c0;
+                AttentionTile.Softmax<TVec, TOps>(sr, tiles * T, lo, hi, hd, ref m[r], ref l[r], acc + r * hd);
+            }
+            for (int t = 0; t < tiles; t++)
+            {
+                int p0 = c0 + t * T, valid = Math.Min(T, c1 - p0);
+                int tf = first, tl = last;
+                while (tf < tl && lim[tf] < p0) tf++;
+                while (tl > tf && low[tl - 1] > p0 + valid - 1) tl--;
+                if (tf == tl) continue;
+                KvTile.LoadValues(_layer, table[p0 / bs], p0 % bs / T, u.KvHead, valid, v);
+                for (int r = tf; r < tl; r += 4)
+                {
+                    // The quad's last row sees the most of the tile; the others' weights past their limit are exactly 0.
+                    int n = Math.Min(valid, (int)lim[Math.Min(r + 3, tl - 1)] - p0 + 1);
+                    AttentionTile.Accumulate4<TVec, TOps>(s + r * C + t * T, C, n, v, hd, acc + r * hd,
+                        r + 1 < tl ? acc + (r + 1) * hd : spare, r + 2 < tl ? acc + (r + 2) * hd : spare, r + 3 < tl ? acc + (r + 3) * hd : spare);
+                }
             }
         }
 

@@ -29,6 +29,9 @@ public sealed unsafe partial class PagedAttention : IComputeJob
     /// <summary>Fewest key tiles a split chunk holds (merging costs a little; tiny chunks do not pay).</summary>
     private const int MinTilesPerSplit = 8;
 
+    /// <summary>Keys per softmax update of a row: the scores of a chunk are kept, so its max, exponentials and sum are taken once.</summary>
+    internal const int ChunkPositions = 8 * KvTile.Positions;
+
 
     private readonly int _heads, _kvHeads, _headDim, _group;
     private readonly float _scale, _softCap;
@@ -175,7 +178,7 @@ public sealed unsafe partial class PagedAttention : IComputeJob
     private int WorkerScratchFloats()
     {
         int rows = _rowsPerUnit * _group, hd = _headDim;
-        // queries, accumulators, m, l, limits, window starts | key tile, value tile, dequantized row | scores of four rows
-        return (2 * rows + 1) * hd + rows * 4 + 2 * KvTile.Positions * hd + hd + 4 * KvTile.Positions + 64;
+        // queries, accumulators, m, l, limits, window starts | key tile, value tile, dequantized row | scores of a chunk
+        return (2 * rows + 1) * hd + rows * 4 + 2 * KvTile.Positions * hd + hd + (rows + 3) * ChunkPositions + 64;
     }
 }

@@ -211,19 +211,26 @@ internal sealed unsafe class MatMulJob : IComputeJob
     /// <summary>
     /// Rows r0 .. r1 (whole groups) of an F16 matrix from its <see cref="F16x16"/> copy, against the scaled activations:
     /// tiles of 4 groups (the last 1-3 alone) by column tiles of 1-4, the columns split evenly (9 = 3 + 3 + 3) so no
-    /// tile is left with one column and one FMA chain per group; 5-8 columns go in one pass over pairs of groups.
+    /// tile is left with one column and one FMA chain per group; 5-16 columns (a step verifying up to 15 drafted tokens)
+    /// go over pairs of groups in one or two wide passes (9 = 4 + 5: 8-10 chains a pass, each weight converted twice,
+    /// where three 4-group tiles of 3 columns converted it three times and made a ninth row cost like two).
     /// </summary>
     private void F16Rows(int r0, int r1)
     {
         long groupBytes = F16x16.GroupBytes(_cols);
         nint rows = _rows;
-        if (_n is > F16x16.MaxCols and <= 2 * F16x16.MaxCols)
+        if (_n is > F16x16.MaxCols and <= 4 * F16x16.MaxCols)
         {
+            int passes = (_n + 2 * F16x16.MaxCols - 1) / (2 * F16x16.MaxCols);
             for (int r = r0; r < r1; r += 2 * F16x16.Rows)
             {
                 var g = (ushort*)(_packed + r / F16x16.Rows * groupBytes);
-                if (r + 2 * F16x16.Rows <= r1) F16Wide<Two>(g, groupBytes, _y + r, rows);
-                else F16Wide<One>(g, groupBytes, _y + r, rows);
+                for (int p = 0; p < passes; p++)
+                {
+                    int c0 = _n * p / passes, c1 = _n * (p + 1) / passes;
+                    if (r + 2 * F16x16.Rows <= r1) F16Wide<Two>(g, groupBytes, c0, c1 - c0, _y + c0 * rows + r, rows);
+                    else F16Wide<One>(g, groupBytes, c0, c1 - c0, _y + c0 * rows + r, rows);
+                }
             }
             return;
         }
@@ -247,14 +254,15 @@ internal sealed unsafe class MatMulJob : IComputeJob
         }
     }
 
-    private void F16Wide<TG>(ushort* g, long groupBytes, float* y, nint rows) where TG : struct, ICols
+    private void F16Wide<TG>(ushort* g, long groupBytes, int col, int count, float* y, nint rows) where TG : struct, ICols
     {
-        switch (_n)
+        switch (count)
         {
-            case 5: F16x16.DotWide<TG, Five>(g, groupBytes, _cols, _packedX, _cols, 0, y, rows); break;
-            case 6: F16x16.DotWide<TG, Six>(g, groupBytes, _cols, _packedX, _cols, 0, y, rows); break;
-            case 7: F16x16.DotWide<TG, Seven>(g, groupBytes, _cols, _packedX, _cols, 0, y, rows); break;
-            default: F16x16.DotWide<TG, Eight>(g, groupBytes, _cols, _packedX, _cols, 0, y, rows); break;
+            case 4: F16x16.DotWide<TG, Four>(g, groupBytes, _cols, _packedX, _cols, col, y, rows); break;
+            case 5: F16x16.DotWide<TG, Five>(g, groupBytes, _cols, _packedX, _cols, col, y, rows); break;
+            case 6: F16x16.DotWide<TG, Six>(g, groupBytes, _cols, _packedX, _cols, col, y, rows); break;
+            case 7: F16x16.DotWide<TG, Seven>(g, groupBytes, _cols, _packedX, _cols, col, y, rows); break;
+            default: F16x16.DotWide<TG, Eight>(g, groupBytes, _cols, _packedX, _cols, col, y, rows); break;
         }
     }
 
