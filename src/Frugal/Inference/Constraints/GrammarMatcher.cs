@@ -188,7 +188,6 @@ public sealed class GrammarMatcher
         for (int w = bits.Length - 1; w >= 0 && any < 0; w--)
             if (bits[w] != 0) any = w * 64 + 63 - BitOperations.LeadingZeroCount(bits[w]);
         if (_automaton.CanEnd(state) && t.EndOfGeneration.Length > 0) any = t.EndOfGeneration[^1];
-        GrammarMask mask;
         if (count < t.Vocab / 8)
         {
             var list = new int[count];
@@ -196,11 +195,12 @@ public sealed class GrammarMatcher
             for (int w = 0; w < bits.Length; w++)
                 for (ulong word = bits[w]; word != 0; word &= word - 1)
                     list[k++] = w * 64 + BitOperations.TrailingZeroCount(word);
-            mask = new GrammarMask(null, count, any, textTokens, list);
+            foreach (int id in list) bits[id >> 6] = 0; // leave the scratch set zero: clearing all 19 KB per mask was 5% of the time
+            return new GrammarMask(null, count, any, textTokens, list);
         }
-        else mask = new GrammarMask((ulong[])bits.Clone(), count, any, textTokens, null);
+        var copy = (ulong[])bits.Clone();
         System.Array.Clear(bits);
-        return mask;
+        return new GrammarMask(copy, count, any, textTokens, null);
     }
 
     /// <summary>
