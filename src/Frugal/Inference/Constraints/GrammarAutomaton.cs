@@ -17,7 +17,7 @@ internal sealed class GrammarAutomaton
 
     // Interned stacks: id 0 is the empty stack (the grammar is complete); id k > 0 is (position, next id).
     private readonly List<(int Pos, int Next)> _stacks = [(-1, 0)];
-    private readonly Dictionary<(int, int), int> _stackIds = new();
+    private readonly Dictionary<long, int> _stackIds = new(); // (pos << 32 | next) -> id: a long hashes faster than a tuple
 
     // Automaton states: a stack set (sorted stack ids) and a pending UTF-8 prefix.
     private readonly List<State> _states = [];
@@ -214,10 +214,11 @@ internal sealed class GrammarAutomaton
     private int Push(int pos, int next)
     {
         if (_g.Elements[pos].Kind == GbnfElementKind.End) return next;
-        if (_stackIds.TryGetValue((pos, next), out int id)) return id;
+        long key = (long)pos << 32 | (uint)next;
+        if (_stackIds.TryGetValue(key, out int id)) return id;
         id = _stacks.Count;
         _stacks.Add((pos, next));
-        _stackIds[(pos, next)] = id;
+        _stackIds[key] = id;
         return id;
     }
 

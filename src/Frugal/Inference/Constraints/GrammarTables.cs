@@ -33,6 +33,9 @@ internal sealed class GrammarTables
     /// <summary>[vocab / 64] the bit set a mask is computed in, all zero between computations (under <see cref="Gate"/>).</summary>
     public ulong[] Scratch(int vocab) => _scratch ??= new ulong[(vocab + 63) / 64];
 
+    /// <summary>Hands the scratch set to a mask that keeps it; the next <see cref="Scratch"/> allocates another.</summary>
+    public void TakeScratch() => _scratch = null;
+
     private ulong[]? _scratch;
 
     public static GrammarTables For(GbnfGrammar grammar, TokenTrie trie)
