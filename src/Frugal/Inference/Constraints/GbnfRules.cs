@@ -74,7 +74,8 @@ internal sealed class CodepointSet
         return true;
     }
 
-    private bool CoversRange(int lo, int hi)
+    /// <summary>Whether every code point in [lo, hi] is in this set.</summary>
+    public bool CoversRange(int lo, int hi)
     {
         var r = _ranges;
         for (int i = 0; i < r.Length; i += 2)

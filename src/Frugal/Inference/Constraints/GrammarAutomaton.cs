@@ -17,7 +17,7 @@ internal sealed class GrammarAutomaton
 
     // Interned stacks: id 0 is the empty stack (the grammar is complete); id k > 0 is (position, next id).
     private readonly List<(int Pos, int Next)> _stacks = [(-1, 0)];
-    private readonly Dictionary<(int, int), int> _stackIds = new();
+    private readonly Dictionary<long, int> _stackIds = new(); // (pos << 32 | next) -> id: a long hashes faster than a tuple
 
     // Automaton states: a stack set (sorted stack ids) and a pending UTF-8 prefix.
     private readonly List<State> _states = [];
@@ -27,7 +27,10 @@ internal sealed class GrammarAutomaton
     private int[][] _blocks = [];
     private const int BlockShift = 8;
     private readonly Dictionary<StateKey, int> _stateIds = new();
-    private readonly Dictionary<int[], Dictionary<ulong, int>> _advances = new(ReferenceEqualityComparer.Instance);
+    // (stack set id, which of its stacks accept a character) -> the state after it; one table, not one per set: a
+    // dictionary per state was an allocation on each of the millions of states the corpus bench builds.
+    private readonly Dictionary<(int, ulong), int> _advances = new();
+    private int _sets;
     private readonly List<int> _scratch = [];
     private readonly HashSet<int> _seen = [];
 
@@ -78,7 +81,7 @@ internal sealed class GrammarAutomaton
         bool canEnd = false;
         foreach (int start in _g.RuleAlternatives[_g.Root])
             canEnd |= Expand(Push(start, 0));
-        return Intern(Sorted(), canEnd, 0, 0, 0);
+        return Intern(Sorted(), _sets++, canEnd, 0, 0, 0);
     }
 
     private int Compute(State s, byte b)
@@ -117,7 +120,7 @@ internal sealed class GrammarAutomaton
         {
             var set = _g.Sets[_g.Elements[_stacks[id].Pos].Index];
             if ((lo < 0xD800 && set.Intersects(lo, Math.Min(hi, 0xD7FF))) || (hi > 0xDFFF && set.Intersects(Math.Max(lo, 0xE000), hi)))
-                return Intern(s.Stacks, false, value, remaining, total);
+                return Intern(s.Stacks, s.SetId, false, value, remaining, total);
         }
         return Dead;
     }
@@ -184,10 +187,9 @@ internal sealed class GrammarAutomaton
         for (int i = 0; i < stacks.Length; i++)
             if (_g.Sets[_g.Elements[_stacks[stacks[i]].Pos].Index].Contains(cp)) accepting |= 1UL << i;
         if (accepting == 0) return Dead;
-        if (!_advances.TryGetValue(stacks, out var byMask)) _advances[stacks] = byMask = new Dictionary<ulong, int>();
-        if (byMask.TryGetValue(accepting, out int known)) return known;
+        if (_advances.TryGetValue((s.SetId, accepting), out int known)) return known;
         int result = AdvanceWhere(stacks, cp, accepting);
-        byMask[accepting] = result;
+        _advances[(s.SetId, accepting)] = result;
         return result;
     }
 
@@ -205,17 +207,18 @@ internal sealed class GrammarAutomaton
                 canEnd |= Expand(Push(pos + 1, next));
         }
         if (_scratch.Count == 0 && !canEnd) return Dead;
-        return Intern(Sorted(), canEnd, 0, 0, 0);
+        return Intern(Sorted(), _sets++, canEnd, 0, 0, 0);
     }
 
     /// <summary>A stack with <paramref name="pos"/> on top of <paramref name="next"/>; an alternative's end is popped at once.</summary>
     private int Push(int pos, int next)
     {
         if (_g.Elements[pos].Kind == GbnfElementKind.End) return next;
-        if (_stackIds.TryGetValue((pos, next), out int id)) return id;
+        long key = (long)pos << 32 | (uint)next;
+        if (_stackIds.TryGetValue(key, out int id)) return id;
         id = _stacks.Count;
         _stacks.Add((pos, next));
-        _stackIds[(pos, next)] = id;
+        _stackIds[key] = id;
         return id;
     }
 
@@ -245,30 +248,31 @@ internal sealed class GrammarAutomaton
         return ids;
     }
 
-    private int Intern(int[] stacks, bool canEnd, int partial, int remaining, int total)
+    /// <param name="set">an id of the stack set: states that share the array (a set and its half-written characters)
+    /// share it.</param>
+    private int Intern(int[] stacks, int set, bool canEnd, int partial, int remaining, int total)
     {
         var key = new StateKey(stacks, canEnd, partial, remaining, total);
         if (_stateIds.TryGetValue(key, out int id)) return id;
         id = _states.Count;
         if (id >> BlockShift == _blocks.Length)
         {
-            var block = new int[256 << BlockShift];
-            Array.Fill(block, Unknown);
-            Array.Resize(ref _blocks, _blocks.Length + 1); // a few hundred references at most
-            _blocks[^1] = block;
+            Array.Resize(ref _blocks, _blocks.Length + 1); // a few thousand references at most
+            _blocks[^1] = GC.AllocateUninitializedArray<int>(256 << BlockShift); // each row is written whole by InitRow
         }
-        _states.Add(new State(stacks, canEnd, partial, remaining, total));
+        _states.Add(new State(stacks, set, canEnd, partial, remaining, total));
         _stateIds[key] = id;
-        RefuseImpossibleBytes(id, stacks, remaining);
+        InitRow(id, stacks, remaining);
         return id;
     }
 
     /// <summary>
-    /// Marks the bytes that cannot come next as dead in a new state's row at once: any but a continuation byte while
-    /// a character is half written, else any byte that starts no character of any stack's set. A trie walk from a new
-    /// state then asks the grammar only about the few first bytes that may live, not each of the root's ~250.
+    /// Writes a new state's row: the bytes that cannot come next are dead at once (any but a continuation byte while
+    /// a character is half written, else any byte that starts no character of any stack's set), the rest unknown. A
+    /// trie walk from a new state then asks the grammar only about the few first bytes that may live, not each of the
+    /// root's ~250.
     /// </summary>
-    private void RefuseImpossibleBytes(int state, int[] stacks, int remaining)
+    private void InitRow(int state, int[] stacks, int remaining)
     {
         Span<ulong> lead = stackalloc ulong[4];
         if (remaining > 0) lead[2] = ulong.MaxValue; // 0x80..0xBF
@@ -281,11 +285,11 @@ internal sealed class GrammarAutomaton
         var block = _blocks[state >> BlockShift];
         int row = (state & ((1 << BlockShift) - 1)) << 8;
         for (int b = 0; b < 256; b++)
-            if ((lead[b >> 6] >> (b & 63) & 1) == 0) block[row | b] = Dead;
+            block[row | b] = (lead[b >> 6] >> (b & 63) & 1) == 0 ? Dead : Unknown;
     }
 
     /// <param name="Total">byte length of the pending UTF-8 character (0 when none is pending).</param>
-    private sealed record State(int[] Stacks, bool CanEnd, int Partial, int Remaining, int Total);
+    private sealed record State(int[] Stacks, int SetId, bool CanEnd, int Partial, int Remaining, int Total);
 
     private readonly struct StateKey(int[] stacks, bool canEnd, int partial, int remaining, int total) : IEquatable<StateKey>
     {

@@ -22,6 +22,8 @@ public sealed class GrammarMatcher
     private readonly int[] _depthState = new int[257]; // [depth] automaton state after the trie path's first d bytes
     private int[] _chain = new int[64];                 // [run] automaton state after any run characters of a slice's class
     private int _state;
+    private ulong[]? _bits;      // [vocab / 64] the mask _bitsOf as a bit set, when the mask keeps only ids
+    private GrammarMask? _bitsOf;
 
     public GrammarMatcher(GbnfGrammar grammar, Tokenizer tokenizer)
         : this(grammar, TokenTrie.For(tokenizer ?? throw new ArgumentNullException(nameof(tokenizer))))
@@ -103,7 +105,18 @@ public sealed class GrammarMatcher
     public (ReadOnlyMemory<ulong> Bits, int Count, int Any) AllowedTokens()
     {
         var m = MaskOf(_state);
-        return (m.Bits, m.Count, m.Any);
+        if (m.Bits is ulong[] bits) return (bits, m.Count, m.Any);
+        // A mask kept as an id list: spread it into this matcher's own bit set (once per mask it meets in a row).
+        if (!ReferenceEquals(_bitsOf, m))
+        {
+            _bits ??= new ulong[(_trie.Vocab + 63) / 64];
+            // Unset the previous mask's ids (a few hundred words at most, where clearing the whole set is 19 KB).
+            if (_bitsOf?.Ids is int[] previous)
+                foreach (int id in previous) _bits[id >> 6] = 0;
+            foreach (int id in m.Ids!) _bits[id >> 6] |= 1UL << (id & 63);
+            _bitsOf = m;
+        }
+        return (_bits!, m.Count, m.Any);
     }
 
     /// <summary>Sets the logits of every refused token to -infinity (<paramref name="logits"/> may be longer than the
@@ -112,7 +125,6 @@ public sealed class GrammarMatcher
     public (int Count, int Any, bool OnlyEnd) Apply(Span<float> logits)
     {
         var m = MaskOf(_state);
-        var bits = m.Bits;
         if (m.Ids is int[] ids)
         {
             // Few allowed (outside a string): keep them, fill the row with -infinity (vectorized), put them back.
@@ -124,6 +136,7 @@ public sealed class GrammarMatcher
         }
         else
         {
+            var bits = m.Bits!;
             for (int w = 0; w * 64 < logits.Length; w++)
             {
                 ulong word = w < bits.Length ? bits[w] : 0;
@@ -157,37 +170,39 @@ public sealed class GrammarMatcher
     private GrammarMask Compute(int state)
     {
         var t = _trie;
-        ulong[] bits;
+        var bits = _tables.Scratch(t.Vocab);
         int count;
         // In a state that moves alike on every character of a class (inside a string), the tokens made only of that
         // class come from a precomputed set and only the other tokens' remainders are walked.
         if (_automaton.UniformSet(state) is not CodepointSet chars || TokenSlice.For(t, chars) is not TokenSlice slice
-            || !Sliced(state, chars, slice, out bits, out count))
+            || !Sliced(state, chars, slice, bits, out count))
         {
-            bits = new ulong[(t.Vocab + 63) / 64];
             count = Walk(t, state, bits);
         }
-        int any = -1;
-        for (int w = bits.Length - 1; w >= 0 && any < 0; w--)
-            if (bits[w] != 0) any = w * 64 + 63 - BitOperations.LeadingZeroCount(bits[w]);
         int textTokens = count;
         if (_automaton.CanEnd(state))
             foreach (int id in t.EndOfGeneration)
             {
                 bits[id >> 6] |= 1UL << (id & 63);
                 count++;
-                any = id;
             }
-        int[]? list = null;
+        int any = -1;
+        for (int w = bits.Length - 1; w >= 0 && any < 0; w--)
+            if (bits[w] != 0) any = w * 64 + 63 - BitOperations.LeadingZeroCount(bits[w]);
+        if (_automaton.CanEnd(state) && t.EndOfGeneration.Length > 0) any = t.EndOfGeneration[^1];
         if (count < t.Vocab / 8)
         {
-            list = new int[count];
+            var list = new int[count];
             int k = 0;
             for (int w = 0; w < bits.Length; w++)
                 for (ulong word = bits[w]; word != 0; word &= word - 1)
                     list[k++] = w * 64 + BitOperations.TrailingZeroCount(word);
+            foreach (int id in list) bits[id >> 6] = 0; // leave the scratch set zero: clearing all 19 KB per mask was 5% of the time
+            return new GrammarMask(null, count, any, textTokens, list);
         }
-        return new GrammarMask(bits, count, any, textTokens, list);
+        // The scratch set becomes the mask's own (the next mask gets a fresh one): no copy, no clear.
+        _tables.TakeScratch();
+        return new GrammarMask(bits, count, any, textTokens, null);
     }
 
     /// <summary>
@@ -196,7 +211,7 @@ public sealed class GrammarMatcher
     /// when its remainder walks from S_L. False when some S_L (L >= 1) moves unlike on the class (the caller walks
     /// the whole trie).
     /// </summary>
-    private bool Sliced(int state, CodepointSet chars, TokenSlice slice, out ulong[] bits, out int count)
+    private bool Sliced(int state, CodepointSet chars, TokenSlice slice, ulong[] bits, out int count)
     {
         if (_chain.Length <= slice.MaxRun) _chain = new int[slice.MaxRun + 1];
         var chain = _chain;
@@ -206,12 +221,12 @@ public sealed class GrammarMatcher
         {
             // A state that any character of the class leads back to stays: no need to ask again.
             int next = run >= 2 && chain[run - 1] == chain[run - 2] ? chain[run - 1] : _automaton.AfterAny(chain[run - 1], chars);
-            if (next == GrammarAutomaton.NotUniform) { bits = []; count = 0; return false; }
+            if (next == GrammarAutomaton.NotUniform) { count = 0; return false; }
             if (next == GrammarAutomaton.Dead) break;
             chain[run] = next;
             alive = run;
         }
-        bits = slice.WholeUpTo(alive);
+        slice.AddWholeUpTo(alive, bits);
         count = slice.WholeCount[alive];
         for (int run = 0; run <= alive; run++)
             if (slice.RestAfter(run) is TokenTrie rest) count += Walk(rest, chain[run], bits);

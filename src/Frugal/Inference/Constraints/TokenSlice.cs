@@ -49,14 +49,13 @@ internal sealed class TokenSlice
     /// <summary>[maxL + 1] how many whole tokens have at most L characters.</summary>
     public int[] WholeCount { get; }
 
-    /// <summary>A new bit set of the whole tokens of at most <paramref name="run"/> characters.</summary>
-    public ulong[] WholeUpTo(int run)
+    /// <summary>Adds the whole tokens of at most <paramref name="run"/> characters to <paramref name="bits"/> (all zero).</summary>
+    public void AddWholeUpTo(int run, ulong[] bits)
     {
-        if (run >= MaxRun) return (ulong[])_all.Clone();
-        if (run < _upTo.Length) return (ulong[])_upTo[run].Clone();
-        var bits = (ulong[])_upTo[^1].Clone();
+        if (run >= MaxRun) { _all.CopyTo(bits, 0); return; }
+        if (run < _upTo.Length) { _upTo[run].CopyTo(bits, 0); return; }
+        _upTo[^1].CopyTo(bits, 0);
         for (int l = _upTo.Length; l <= run; l++) Set(bits, _wholeOf[l]);
-        return bits;
     }
 
     /// <summary>The remainders (bytes after exactly <paramref name="run"/> leading characters of C) and their tokens;
@@ -98,11 +97,49 @@ internal sealed class TokenSlice
                 at += n;
                 run++;
             }
+            // A token that ends inside a character every completion of which is in C is allowed exactly when one more
+            // character of C is: it counts as a whole token of run + 1 (so the walk never builds the half-written
+            // character's states, one per byte prefix and state). One that can complete to no character at all
+            // (a surrogate, past U+10FFFF) is never allowed.
+            var cut = at == b.Length ? Cut.None : CutCharacter(b.AsSpan(at), chars);
+            if (cut == Cut.Never) continue;
+            if (cut == Cut.InClass) run++;
             while (whole.Count <= run) { whole.Add([]); rest.Add([]); }
-            if (at == b.Length) whole[run].Add(id);
+            if (at == b.Length || cut == Cut.InClass) whole[run].Add(id);
             else rest[run].Add((b[at..], id));
         }
         return new TokenSlice(trie.Vocab, [.. whole], [.. rest]);
+    }
+
+    private enum Cut { None, InClass, Never, Other }
+
+    /// <summary>Whether <paramref name="tail"/> is one character cut short whose every completion lies in
+    /// <paramref name="chars"/> (<see cref="Cut.InClass"/>) or that completes to no character
+    /// (<see cref="Cut.Never"/>); the completions are what <see cref="GrammarAutomaton"/> keeps a half-written
+    /// character for: not overlong, not a surrogate, at most U+10FFFF.</summary>
+    private static Cut CutCharacter(ReadOnlySpan<byte> tail, CodepointSet chars)
+    {
+        byte lead = tail[0];
+        int total, value;
+        if (lead is >= 0xC2 and < 0xE0) { total = 2; value = lead & 0x1F; }
+        else if (lead is >= 0xE0 and < 0xF0) { total = 3; value = lead & 0x0F; }
+        else if (lead is >= 0xF0 and < 0xF5) { total = 4; value = lead & 0x07; }
+        else return Cut.Other;
+        if (tail.Length >= total) return Cut.Other;
+        for (int k = 1; k < tail.Length; k++)
+        {
+            if ((tail[k] & 0xC0) != 0x80) return Cut.Other;
+            value = (value << 6) | (tail[k] & 0x3F);
+        }
+        int remaining = total - tail.Length;
+        int lo = value << (6 * remaining), hi = lo | ((1 << (6 * remaining)) - 1);
+        lo = Math.Max(lo, total switch { 2 => 0x80, 3 => 0x800, _ => 0x10000 });
+        hi = Math.Min(hi, CodepointSet.MaxCodepoint);
+        bool below = lo <= hi && lo < 0xD800, above = lo <= hi && hi > 0xDFFF;
+        if (!below && !above) return Cut.Never;
+        if (below && !chars.CoversRange(lo, Math.Min(hi, 0xD7FF))) return Cut.Other;
+        if (above && !chars.CoversRange(Math.Max(lo, 0xE000), hi)) return Cut.Other;
+        return Cut.InClass;
     }
 
     /// <summary>The length of the well-formed UTF-8 character at <paramref name="at"/> (its code point in
