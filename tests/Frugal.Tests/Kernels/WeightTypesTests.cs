@@ -13,8 +13,8 @@ public sealed class WeightTypesTests
         {
             var repacked = Enum.GetValues<GgmlType>().Where(t => WeightTypes.Find(t)?.Repacks(path) == true).Order().ToArray();
             GgmlType[] expected = path != KernelPath.Avx512 ? []
-                : Q8_0x16.IsSupported ? [GgmlType.F16, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS]
-                : [GgmlType.F16, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K];
+                : Q8_0x16.IsSupported ? [GgmlType.F16, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS]
+                : [GgmlType.F16, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
             Assert.Equal(expected.Order(), repacked);
         }
     }
@@ -32,7 +32,8 @@ public sealed class WeightTypesTests
         Assert.Equal(F16x16.Bytes(rows, cols), WeightTypes.Find(GgmlType.F16)!.RepackedBytes(rows, cols)); // the same bytes, regrouped
         Assert.Equal(Q4_0x16.Bytes(rows, cols), WeightTypes.Find(GgmlType.IQ4_NL)!.RepackedBytes(rows, cols)); // Q4_0's layout
         Assert.Equal(IQ4_XSx16.Bytes(rows, cols), WeightTypes.Find(GgmlType.IQ4_XS)!.RepackedBytes(rows, cols));
-        Assert.Equal(0, WeightTypes.Find(GgmlType.Q5_K)!.RepackedBytes(rows, cols));
+        Assert.Equal(Q5_Kx16.Bytes(rows, cols), WeightTypes.Find(GgmlType.Q5_K)!.RepackedBytes(rows, cols));
+        Assert.Equal(0, WeightTypes.Find(GgmlType.Q3_K)!.RepackedBytes(rows, cols));
         Assert.Equal(0, WeightTypes.Find(GgmlType.BF16)!.RepackedBytes(rows, cols));
     }
 
