@@ -111,12 +111,15 @@ internal static unsafe class IQ4_NLx16Avx512
         s7 = i7l.ToVector512Unsafe().WithUpper(i7h);
     }
 
-    /// <summary>y[0..16) += dw · (da · S − 128 · da·Σq), lanes = rows; <paramref name="s"/>[0] = da, s[2] = da·Σq / 8.</summary>
+    /// <summary>
+    /// y[0..16) += dw · (da · S − 128 · da·Σq), lanes = rows; <paramref name="s"/>[0] = da, s[2] = −128·da·Σq (the Q8_0
+    /// form's da·Σq / 8 pre-scaled by <see cref="IQ4_NLx16Kernel.SumPreScale"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Column(float* y, Vector512<float> dw, float* s, Vector512<int> sum)
     {
         var f = Avx512F.ConvertToVector512Single(sum);
-        Vector512.FusedMultiplyAdd(dw, Vector512.FusedMultiplyAdd(f, Vector512.Create(s[0]), Vector512.Create(s[2] * -1024f)), Vector512.Load(y))
+        Vector512.FusedMultiplyAdd(dw, Vector512.FusedMultiplyAdd(f, Vector512.Create(s[0]), Vector512.Create(s[2])), Vector512.Load(y))
             .Store(y);
     }
 
@@ -153,6 +156,9 @@ internal readonly unsafe struct IQ4_NLx16Kernel : IPackedKernel
     public static bool UnsignedActivations => false;
 
     public static int MaxCols => IQ4_NLx16Avx512.MaxCols;
+
+    /// <summary>The kernel's −128·da·Σq from the Q8_0 form's da·Σq / 8.</summary>
+    public static float SumPreScale => -1024;
 
     public static long GroupBytes(int cols) => Q4_0x16.GroupBytes(cols / 32);
 
