@@ -21,8 +21,8 @@ namespace Frugal.Numerics.Kernels;
 /// in 8 more registers. One half at a time (8 chains) was tried: twice the activation broadcasts, 15 % slower.
 /// </para>
 /// <para>
-/// Registers: the JIT gives each vpdpbusd's accumulator one of ymm0..ymm15 only (AvxVnni's VEX form; the sources may
-/// be ymm16..31), so the 16 chains need all sixteen. A hoisted lookup table took ymm0 and pushed a chain to ymm16,
+/// Registers: the JIT gives each AvxVnni vpdpbusd's accumulator one of ymm0..ymm15 only (its sources it takes from
+/// ymm16..31 too), so the 16 chains need all sixteen. A hoisted lookup table took ymm0 and pushed a chain to ymm16,
 /// copied in and out around every vpdpbusd pair, and Vector512.Create(lo, hi) merged into the last block's sums,
 /// keeping 8 more vectors live (spilled): 72 moves and spills per block. So the table is read from memory (one copy
 /// per chunk, which the JIT cannot hoist) and the halves are joined by WithUpper: 5-8 % faster at the model's shapes.
