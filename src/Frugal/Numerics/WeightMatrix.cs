@@ -64,9 +64,9 @@ public sealed unsafe class WeightMatrix : IDisposable
 
     /// <summary>
     /// Repacks the weights into the layout of this CPU's fastest kernel where one exists and pays (the type's row of
-    /// <see cref="WeightTypes"/> says which): today Q4_0, Q4_K, Q6_K and (with VNNI) Q8_0 and Q5_0 (widened to the
+    /// <see cref="WeightTypes"/> says which): today Q4_0, Q4_K, Q5_K, Q6_K and (with VNNI) Q8_0 and Q5_0 (widened to the
     /// Q8_0 layout) on AVX-512, whose 16-row interleaved copies
-    /// (<see cref="Q4_0x16"/>, <see cref="Q4_Kx16"/>, <see cref="Q6_Kx16"/>,
+    /// (<see cref="Q4_0x16"/>, <see cref="Q4_Kx16"/>, <see cref="Q5_Kx16"/>, <see cref="Q6_Kx16"/>,
     /// <see cref="Q8_0x16"/>) run faster than the GGUF blocks. The copy is native memory of the same size as the rows it
     /// covers (Q8_0: 6% more, its block sums; Q5_0: 64% more); the original blocks stay where they
     /// are (the slower paths, <see cref="GetRow"/> and the rows past the last group of 16 read them). Returns the bytes

@@ -66,7 +66,7 @@ internal abstract unsafe class WeightType
 
     /// <summary>
     /// The offset the Q8_0-form activation sums come multiplied by on <paramref name="path"/>, 0 for none: the AVX-512
-    /// kernels of the constant-offset formats (Q4_0, Q5_0) save a multiply per column and block pair with it.
+    /// kernels of the constant-offset formats (Q4_0, Q5_0) and IQ4_NL's 16-row kernel save a multiply per column and block with it.
     /// </summary>
     public float PreScale(KernelPath path) => path == KernelPath.Avx512 ? _preScale : 0;
 
@@ -103,7 +103,7 @@ internal sealed class Block32Weight<TF, TR> : WeightType<TR>
     where TR : struct, IPackedKernel
 {
     public Block32Weight(GgmlType type, RowDequantizer dequantize, RowQuantizer? quantize, RowRepacker? repack = null)
-        : base(type, ActivationKind.Q8_0, dequantize, quantize, repack, Block32Avx512.PreScaledOffset<TF>() ? TF.Offset : 0)
+        : base(type, ActivationKind.Q8_0, dequantize, quantize, repack, Block32Avx512.PreScaledOffset<TF>() ? TF.Offset : TR.SumPreScale)
     {
     }
 

@@ -27,7 +27,7 @@ public sealed unsafe class Q4_0x16Tests : IDisposable
     }
 
     [Fact]
-    public void Only_q4_0_q4_k_q6_k_and_q8_0_on_the_avx512_path_with_a_whole_group_are_repacked()
+    public void Only_the_repacked_types_on_the_avx512_path_with_a_whole_group_are_repacked()
     {
         var q4 = new KernelHarness(GgmlType.Q4_0, rows: 33, 64, seed: 1).Matrix;
         Assert.Equal(Repacks ? 2 * 16 * 2 * 18 : 0, q4.PrepareKernelLayout());
@@ -36,7 +36,8 @@ public sealed unsafe class Q4_0x16Tests : IDisposable
         Assert.Equal(0, new KernelHarness(GgmlType.Q4_0, rows: 15, 64, seed: 2).Matrix.PrepareKernelLayout());
         Assert.Equal(Repacks && Q8_0x16.IsSupported ? 2 * 2 * 576 : 0, new KernelHarness(GgmlType.Q8_0, rows: 33, 64, seed: 3).Matrix.PrepareKernelLayout());
         Assert.Equal(Repacks ? 2 * 16 * 144 : 0, new KernelHarness(GgmlType.Q4_K, rows: 33, 256, seed: 3).Matrix.PrepareKernelLayout());
-        Assert.Equal(0, new KernelHarness(GgmlType.Q5_K, rows: 33, 256, seed: 3).Matrix.PrepareKernelLayout());
+        Assert.Equal(Repacks ? 2 * 16 * 176 : 0, new KernelHarness(GgmlType.Q5_K, rows: 33, 256, seed: 3).Matrix.PrepareKernelLayout());
+        Assert.Equal(0, new KernelHarness(GgmlType.Q3_K, rows: 33, 256, seed: 3).Matrix.PrepareKernelLayout());
         q4.Dispose();
         Assert.Equal(0, q4.KernelLayoutBytes);
     }

@@ -13,8 +13,8 @@ public sealed class WeightTypesTests
         {
             var repacked = Enum.GetValues<GgmlType>().Where(t => WeightTypes.Find(t)?.Repacks(path) == true).Order().ToArray();
             GgmlType[] expected = path != KernelPath.Avx512 ? []
-                : Q8_0x16.IsSupported ? [GgmlType.F16, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS]
-                : [GgmlType.F16, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K];
+                : Q8_0x16.IsSupported ? [GgmlType.F16, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS]
+                : [GgmlType.F16, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
             Assert.Equal(expected.Order(), repacked);
         }
     }
@@ -32,17 +32,24 @@ public sealed class WeightTypesTests
         Assert.Equal(F16x16.Bytes(rows, cols), WeightTypes.Find(GgmlType.F16)!.RepackedBytes(rows, cols)); // the same bytes, regrouped
         Assert.Equal(Q4_0x16.Bytes(rows, cols), WeightTypes.Find(GgmlType.IQ4_NL)!.RepackedBytes(rows, cols)); // Q4_0's layout
         Assert.Equal(IQ4_XSx16.Bytes(rows, cols), WeightTypes.Find(GgmlType.IQ4_XS)!.RepackedBytes(rows, cols));
-        Assert.Equal(0, WeightTypes.Find(GgmlType.Q5_K)!.RepackedBytes(rows, cols));
+        Assert.Equal(Q5_Kx16.Bytes(rows, cols), WeightTypes.Find(GgmlType.Q5_K)!.RepackedBytes(rows, cols));
+        Assert.Equal(0, WeightTypes.Find(GgmlType.Q3_K)!.RepackedBytes(rows, cols));
         Assert.Equal(0, WeightTypes.Find(GgmlType.BF16)!.RepackedBytes(rows, cols));
     }
 
     [Fact]
-    public void Only_the_constant_offset_formats_pre_scale_and_only_on_avx512()
+    public void Only_the_constant_offset_formats_and_iq4_nl_pre_scale_and_only_on_avx512()
     {
         foreach (var type in KernelTestData.QuantTypes.Concat(KernelTestData.FloatTypes))
             foreach (var path in Enum.GetValues<KernelPath>())
             {
-                float expected = path != KernelPath.Avx512 ? 0 : type switch { GgmlType.Q4_0 => -8, GgmlType.Q5_0 => -16, _ => 0 };
+                float expected = path != KernelPath.Avx512 ? 0 : type switch
+                {
+                    GgmlType.Q4_0 => -8,
+                    GgmlType.Q5_0 => -16,
+                    GgmlType.IQ4_NL => -1024, // 16-row kernel's -128·da·Σq (the signed row kernels never read the sums)
+                    _ => 0,
+                };
                 Assert.Equal(expected, WeightTypes.Find(type)!.PreScale(path));
             }
     }

@@ -21,7 +21,7 @@ internal sealed unsafe class MatMulJob : IComputeJob
     private QuantizedRows _a;
     private int _nextChunk;    // next row chunk to hand out in the multiply phase
     private float _preScale;   // offset the activation sums are multiplied by (AVX-512, offset formats), else 0
-    private byte* _packed;     // [rows / 16 groups] Q4_0x16, Q4_Kx16, Q6_Kx16 or Q8_0x16 copy of the whole groups of rows, or null
+    private byte* _packed;     // [rows / 16 groups] Q4_0x16, Q4_Kx16, Q5_Kx16, Q6_Kx16 or Q8_0x16 copy of the whole groups of rows, or null
     private int _packedRows;   // rows covered by _packed (a multiple of 16)
     private byte* _offsetQs;   // [n, QsStride] the activation quants + 128 (the Q8_0x16 kernel's operand), or null
     private float* _packedX;   // [n, cols] the activations times F16x16.ActivationScale (the F16x16 kernel's operand), or null

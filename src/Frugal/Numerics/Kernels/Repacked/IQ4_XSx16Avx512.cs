@@ -33,7 +33,9 @@ internal static unsafe class IQ4_XSx16Avx512
         nint qs = a.QsStride, ss = a.ScaleStride, bs = a.SumStride;
         Vector512<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
         Vector512<float> acc4 = default, acc5 = default, acc6 = default, acc7 = default;
-        var table = Vector256.Create(IQ4Levels.OffsetTable());
+        byte* table = stackalloc byte[128]; // one copy per chunk, read from memory: see IQ4_NLx16Avx512's Registers
+        for (int c = 0; c < 4; c++)
+            Vector256.Create(IQ4Levels.OffsetTable()).Store(table + 32 * c);
         for (int s = 0; s < nsb; s++)
         {
             byte* unit = group + (nint)s * IQ4_XSx16.UnitBytes;

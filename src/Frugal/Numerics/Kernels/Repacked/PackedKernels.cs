@@ -17,6 +17,13 @@ internal unsafe interface IPackedKernel
 
     static abstract int MaxCols { get; }
 
+    /// <summary>
+    /// What the Q8_0-form activation sums (s = da·Σq / 8) come multiplied by for this kernel, 0 for nothing, where the
+    /// format's own offset does not already say (<see cref="Block32Avx512.PreScaledOffset{TF}"/>): a multiply per
+    /// column and block saved. Only the AVX-512 path pre-scales, and the signed formats' row kernels never read s.
+    /// </summary>
+    static virtual float SumPreScale => 0;
+
     /// <summary>Bytes of one 16-row group of a matrix with <paramref name="cols"/> columns.</summary>
     static abstract long GroupBytes(int cols);
 

@@ -136,16 +136,16 @@ internal static unsafe class Q4_Kx16Avx512
 
     /// <summary>Σ_j mn_j·B_j for one column, B_j = bsum[2j] + bsum[2j + 1] (|B_j| ≤ 32·127 fits int16).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Mins(Vector512<short> m01, Vector512<short> m23, Vector512<short> m45, Vector512<short> m67, short* b) =>
+    internal static Vector512<int> Mins(Vector512<short> m01, Vector512<short> m23, Vector512<short> m45, Vector512<short> m67, short* b) =>
         (Avx512BW.MultiplyAddAdjacent(m01, Sums(b)) + Avx512BW.MultiplyAddAdjacent(m23, Sums(b + 4)))
         + (Avx512BW.MultiplyAddAdjacent(m45, Sums(b + 8)) + Avx512BW.MultiplyAddAdjacent(m67, Sums(b + 12)));
 
     /// <summary>(b0 + b1, b2 + b3) as an int16 pair in every lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<short> Sums(short* b) => Vector512.Create((ushort)(b[0] + b[1]) | (b[2] + b[3]) << 16).AsInt16();
+    internal static Vector512<short> Sums(short* b) => Vector512.Create((ushort)(b[0] + b[1]) | (b[2] + b[3]) << 16).AsInt16();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Column(Vector512<float> acc, Vector512<int> isum, Vector512<int> msum,
+    internal static Vector512<float> Column(Vector512<float> acc, Vector512<int> isum, Vector512<int> msum,
         Vector512<float> d, Vector512<float> dmin, float da)
     {
         var t = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(isum), d, -(Avx512F.ConvertToVector512Single(msum) * dmin));
@@ -153,16 +153,16 @@ internal static unsafe class Q4_Kx16Avx512
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<sbyte> Broadcast(sbyte* q) => Vector512.Create(*(int*)q).AsSByte();
+    internal static Vector512<sbyte> Broadcast(sbyte* q) => Vector512.Create(*(int*)q).AsSByte();
 
     /// <summary>Byte k of each lane in both int16 halves of the lane (<paramref name="pick"/> = Pick(k, k)): row i's
     /// scale of one sub-block, ready for vpmaddwd.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<short> Spread(Vector512<byte> v, Vector512<byte> pick) => Avx512BW.Shuffle(v, pick).AsInt16();
+    internal static Vector512<short> Spread(Vector512<byte> v, Vector512<byte> pick) => Avx512BW.Shuffle(v, pick).AsInt16();
 
     /// <summary>vpshufb index: lane bytes k0 and k1, each zero-extended to an int16.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<byte> Pick(int k0, int k1) => Vector512.Create(Vector128.Create(
+    internal static Vector512<byte> Pick(int k0, int k1) => Vector512.Create(Vector128.Create(
         (byte)k0, 0x80, (byte)k1, 0x80, (byte)(4 + k0), 0x80, (byte)(4 + k1), 0x80,
         (byte)(8 + k0), 0x80, (byte)(8 + k1), 0x80, (byte)(12 + k0), 0x80, (byte)(12 + k1), 0x80));
 }

@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 namespace Frugal.Numerics.Kernels;
 
 /// <summary>
-/// What the 16-row interleaved layouts (<see cref="Q4_0x16"/>, <see cref="Q4_Kx16"/>, <see cref="Q6_Kx16"/>,
+/// What the 16-row interleaved layouts (<see cref="Q4_0x16"/>, <see cref="Q4_Kx16"/>, <see cref="Q5_Kx16"/>, <see cref="Q6_Kx16"/>,
 /// <see cref="Q8_0x16"/>) share: the move that builds them (the same 4 bytes of 16 rows into one 64-byte vector, lane i
 /// = row i) and the fp16 conversion their kernels apply to 16 rows' scales at once.
 /// </summary>
