@@ -38,7 +38,7 @@ public sealed class SequenceSpeculator
             _lookup = new SpeculationController(options.DraftMax, LookupCost);
         if (options.Mode is SpeculationMode.Draft or SpeculationMode.Auto && options.DraftModel is { } model)
         {
-            _draftController = new SpeculationController(options.DraftMax, DraftModelCost);
+            _draftController = new SpeculationController(options.DraftMax, DraftModelCost, backOff: true);
             // Made on first use: a sequence that never drafts (crowded steps) never pays for the draft model's cache.
             _drafter = new Lazy<DraftModelDrafter>(() => new DraftModelDrafter(model, sampling, context));
         }

@@ -5,7 +5,10 @@ namespace Frugal.Inference.Speculation;
 /// tokens yield 1 + a + ... + a^k tokens per step (Leviathan et al. 2023) for a step that costs 1 + c·k decode steps
 /// (c: the cost of one drafted token, drafting and verifying, relative to a decode step); the length that maximizes
 /// their ratio is used, and none when no length beats plain decoding. While off, a one-token probe every
-/// <see cref="ProbeEvery"/> steps lets a sequence whose text turned predictable start again.
+/// <see cref="ProbeEvery"/> steps lets a sequence whose text turned predictable start again; with
+/// <c>backOff</c> each probe that leaves drafting off doubles the wait for the next (up to
+/// <see cref="MaxProbeEvery"/>), for a source whose probe is dear (the draft model first catches up on every token
+/// since its last draft).
 /// <para>
 /// The linear cost is only the prior: once a step with k drafted tokens has been timed (<see cref="ObserveCost"/>),
 /// its measured cost replaces 1 + c·k. Verify cost is not linear in k: a small model in cache is bound by the
@@ -13,13 +16,15 @@ namespace Frugal.Inference.Speculation;
 /// clearly more than 4 (bench/speculative.md).
 /// </para>
 /// </summary>
-public sealed class SpeculationController(int maxDraft, double costPerToken)
+public sealed class SpeculationController(int maxDraft, double costPerToken, bool backOff = false)
 {
     public const int ProbeEvery = 16;
+    public const int MaxProbeEvery = 256;
     private const double Smoothing = 0.15; // weight of each new trial in the moving average
 
     private double _rate = 0.6;  // estimated chance that a drafted token is accepted (an optimistic start)
     private int _idle;
+    private int _probeEvery = ProbeEvery;
     private readonly RecentMedian[] _measured = new RecentMedian[maxDraft + 1];   // [k] step cost with k drafted tokens / plain step
 
     public double AcceptanceRate => _rate;
@@ -38,8 +43,11 @@ public sealed class SpeculationController(int maxDraft, double costPerToken)
             double gain = yield / cost;
             if (gain > bestGain * 1.02) { bestGain = gain; best = k; }
         }
-        if (best > 0) { _idle = 0; return best; }
-        return ++_idle % ProbeEvery == 0 ? 1 : 0;
+        if (best > 0) { _idle = 0; _probeEvery = ProbeEvery; return best; }
+        if (++_idle < _probeEvery) return 0;
+        _idle = 0;
+        if (backOff) _probeEvery = Math.Min(2 * _probeEvery, MaxProbeEvery);
+        return 1;
     }
 
     /// <summary>
