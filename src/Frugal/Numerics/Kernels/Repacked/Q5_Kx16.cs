@@ -28,19 +28,9 @@ internal static unsafe class Q5_Kx16
     public static void Repack(byte* src, long rowBytes, int rows, int cols, byte* dst) =>
         RowInterleave.Build(src, rowBytes, rows, cols / 256, BlockBytes, UnitBytes, dst, &Fill);
 
-    private static void Fill(byte* block, long rowBytes, byte* unit)
-    {
-        for (int k = 0; k < BlockBytes / 4; k++)
-            RowInterleave.Gather(block + 4 * k, rowBytes, (int*)(unit + 64 * k));
-    }
+    private static void Fill(byte* block, long rowBytes, byte* unit) => RowInterleave.TransposeWords(block, rowBytes, unit, BlockBytes);
 
     /// <summary>Rebuilds the 176-byte block_q5_K <paramref name="superBlock"/> of row <paramref name="row"/> of a group (the inverse; tests).</summary>
-    public static void Unpack(byte* group, int superBlocks, int row, int superBlock, byte* dst)
-    {
-        if ((uint)row >= Rows || (uint)superBlock >= (uint)superBlocks)
-            throw new ArgumentOutOfRangeException(nameof(superBlock));
-        byte* unit = group + (long)superBlock * UnitBytes;
-        for (int k = 0; k < BlockBytes / 4; k++)
-            *(int*)(dst + 4 * k) = ((int*)(unit + 64 * k))[row];
-    }
+    public static void Unpack(byte* group, int superBlocks, int row, int superBlock, byte* dst) =>
+        RowInterleave.UntransposeWords(group, superBlocks, row, superBlock, BlockBytes, dst);
 }

@@ -51,6 +51,30 @@ internal static unsafe class RowInterleave
         }
     }
 
+    /// <summary>
+    /// Fills a unit of a word-transposed layout (<see cref="Q4_Kx16"/>, <see cref="Q5_Kx16"/>, <see cref="IQ4_XSx16"/>):
+    /// word k of row i of the <paramref name="blockBytes"/>-byte blocks at <paramref name="block"/> goes to byte
+    /// 64k + 4i of <paramref name="unit"/>, so lane i is row i throughout.
+    /// </summary>
+    public static void TransposeWords(byte* block, long rowBytes, byte* unit, int blockBytes)
+    {
+        for (int k = 0; k < blockBytes / 4; k++)
+            Gather(block + 4 * k, rowBytes, (int*)(unit + 64 * k));
+    }
+
+    /// <summary>
+    /// The inverse of <see cref="TransposeWords"/> for one row (tests): rebuilds block <paramref name="superBlock"/> of row
+    /// <paramref name="row"/> of a group of <paramref name="superBlocks"/> units into <paramref name="dst"/>.
+    /// </summary>
+    public static void UntransposeWords(byte* group, int superBlocks, int row, int superBlock, int blockBytes, byte* dst)
+    {
+        if ((uint)row >= Rows || (uint)superBlock >= (uint)superBlocks)
+            throw new ArgumentOutOfRangeException(nameof(superBlock));
+        byte* unit = group + (long)superBlock * Rows * blockBytes;
+        for (int k = 0; k < blockBytes / 4; k++)
+            *(int*)(dst + 4 * k) = ((int*)(unit + 64 * k))[row];
+    }
+
     /// <summary>16 fp16 bit patterns (the low 16 bits of each lane) as f32, exact for normal and subnormal values (see <see cref="Block32Bits.Half"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> HalfToSingle(Vector512<uint> h) =>
