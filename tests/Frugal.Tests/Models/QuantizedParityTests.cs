@@ -45,15 +45,38 @@ public class QuantizedParityTests(ITestOutputHelper output)
         var spec = SyntheticModelSpec.Tiny(family, GgmlType.F32) with { EmbeddingLength = 256, HeadDim = 64, FeedForwardLength = 512 };
         string path = SyntheticFixtures.NewPath($"{spec.Name}-{type}");
         LlamaCppModel.Quantize(SyntheticFixtures.PathOf(spec), path, type);
-        var prompt = LlamaCppParityTests.Prompt(spec.VocabSize, seed: 21);
+        AssertMatchesLlamaCpp(spec, path, type.ToString());
+    }
 
+    /// <summary>
+    /// A Q5_K_M file keeps enough Q5_K matrices that a 300-token prompt (one batch) runs them through the 16-row
+    /// repacked kernel on AVX-512 (<c>Q5_Kx16Avx512</c>); the three mixes above hold few or none.
+    /// </summary>
+    [Fact]
+    public void Logits_of_a_llama_cpp_q5_k_m_file_match_llama_cpp()
+    {
+        var spec = SyntheticModelSpec.Tiny(SyntheticFamily.Llama3, GgmlType.F32) with { EmbeddingLength = 256, HeadDim = 64, FeedForwardLength = 512 };
+        string path = SyntheticFixtures.NewPath($"{spec.Name}-q5_k_m");
+        LlamaCppModel.Quantize(SyntheticFixtures.PathOf(spec), path, LLamaFtype.MOSTLY_Q5_K_M);
+        using (var file = Frugal.Gguf.GgufFile.Open(path))
+        {
+            int count = file.Tensors.Count(t => t.Type == GgmlType.Q5_K && t.Name.StartsWith("blk.", StringComparison.Ordinal));
+            Assert.True(count >= 8, $"only {count} layer tensors are Q5_K");
+        }
+        AssertMatchesLlamaCpp(spec, path, "Q5_K_M");
+    }
+
+    /// <summary>Both engines' logits of the 300-token prompt over <paramref name="path"/>: per-position cosine and argmax bars.</summary>
+    private void AssertMatchesLlamaCpp(SyntheticModelSpec spec, string path, string label)
+    {
+        var prompt = LlamaCppParityTests.Prompt(spec.VocabSize, seed: 21);
         float[] expected;
         using (var oracle = LlamaCppModel.Load(path))
             expected = oracle.Logits(prompt);
         var actual = LlamaCppParityTests.Evaluate(path, prompt);
 
         double worst = LogitComparison.AssertClose(expected, actual, spec.VocabSize, minCosine: 0.999, margin: ArgMaxMargin);
-        output.WriteLine($"{spec.Name} {type}: worst cosine {worst:F6}, max |diff| {LogitComparison.MaxAbsDiff(expected, actual):G3}");
+        output.WriteLine($"{spec.Name} {label}: worst cosine {worst:F6}, max |diff| {LogitComparison.MaxAbsDiff(expected, actual):G3}");
     }
 
     public static TheoryData<SyntheticFamily, GgmlType> OwnQuantizerCases()
