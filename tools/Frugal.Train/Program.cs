@@ -9,7 +9,7 @@ using Frugal.Train.Training;
 
 // Frugal.Train: builds the shipped models from nothing (see models/README.md).
 //   tokenizer --out models/tokenizer.json [--vocab 2048]
-//   train --config main|draft|FILE.json --tokenizer models/tokenizer.json --out models/frugal-main.gguf [--steps N] [--stop-at N]
+//   train --config main-base|main|draft|FILE.json --tokenizer models/tokenizer.json --out models/frugal-main.gguf [--steps N] [--stop-at N]
 //   eval --model models/frugal-main.gguf --tokenizer models/tokenizer.json [--n 200]
 //   validate --model models/frugal-main.gguf --tokenizer models/tokenizer.json [--n 200] [--seed 1]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -40,6 +40,7 @@ switch (args[0])
         var config = Opt("config") switch
         {
             "main" => TrainConfig.MainModel(tok.VocabSize),
+            "main-base" => TrainConfig.MainBaseModel(tok.VocabSize),
             "draft" => TrainConfig.DraftModel(tok.VocabSize),
             var file => TrainConfig.FromJson(File.ReadAllText(file), file),
         };
@@ -133,7 +134,7 @@ switch (args[0])
     case "bench":
     {
         var tok = BpeTokenizer.Load(Opt("tokenizer"));
-        var config = Opt("config") == "draft" ? TrainConfig.DraftModel(tok.VocabSize) : TrainConfig.MainModel(tok.VocabSize);
+        var config = Opt("config") == "draft" ? TrainConfig.DraftModel(tok.VocabSize) : TrainConfig.MainBaseModel(tok.VocabSize);
         var lengths = HeldOutSets.Items(EvalTask.Recall, 50).Select(item =>
         {
             int total = 1 + tok.Encode(item.Prompt).Count;

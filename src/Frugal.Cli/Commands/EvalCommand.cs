@@ -7,7 +7,7 @@ using Frugal.Numerics.Attention;
 namespace Frugal.Cli.Commands;
 
 /// <summary>
-/// <c>frugal eval [MODEL] --task arithmetic|recall|copy|copy-long [--n 500] [--seed S] [-t N] [-ctk T] [-ctv T] [--json]</c>: greedy accuracy on
+/// <c>frugal eval [MODEL] --task arithmetic|recall|copy|copy-long|chain [--n 500] [--seed S] [-t N] [-ctk T] [-ctv T] [--json]</c>: greedy accuracy on
 /// a held-out task set with its 95% Wilson interval (see <see cref="GreedyTaskEvaluator"/>). Without MODEL it
 /// measures the built-in model, as <c>frugal run</c> does.
 /// </summary>
@@ -16,7 +16,7 @@ internal static class EvalCommand
     public static Command Create(CliContext context)
     {
         var model = new Argument<string?>("MODEL") { Description = HubModels.ModelHelp + " (default: the built-in model)", Arity = ArgumentArity.ZeroOrOne };
-        var task = new Option<string>("--task") { Description = "held-out task: arithmetic (3-digit addition), recall (key 400+ tokens back), copy (3-10 items) or copy-long (11-14 items, the harder family)", Required = true };
+        var task = new Option<string>("--task") { Description = "held-out task: arithmetic (3-digit addition), recall (key 400+ tokens back), copy (3-10 items), copy-long (11-14 items) or chain (sums of 5-7 two-digit numbers worked step by step, the family for voting)", Required = true };
         var count = new Option<int>("--n") { Description = "items to evaluate", DefaultValueFactory = _ => 500 };
         var seed = new Option<ulong>("--seed") { Description = "seed of the held-out set", DefaultValueFactory = _ => HeldOutSets.DefaultSeed };
         var threads = ThreadsOption.Create();

@@ -7,6 +7,7 @@ public enum DocumentKind
     Arithmetic,
     Copy,
     Recall,
+    Chain,
 }
 
 public sealed record CorpusDocument(DocumentKind Kind, string Text);

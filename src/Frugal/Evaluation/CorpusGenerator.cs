@@ -30,13 +30,19 @@ public sealed class CorpusGenerator
         // Mostly full-length documents (the case that is measured), some shorter ones so recall is learnt at every distance.
         DocumentKind.Recall when recallFillerChars is int max => new(kind, RecallTask.TrainingDocument(_rng, _rng.Next(0, Math.Max(1, max)))),
         DocumentKind.Recall => new(kind, RecallTask.TrainingDocument(_rng, _rng.Next(4) == 0 ? _rng.Next(100, _recallFillerChars) : _recallFillerChars - 100)),
+        DocumentKind.Chain => new(kind, ChainTask.TrainingDocument(_rng)),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown document kind"),
     };
 
-    /// <summary>Picks a kind by the given weights, then draws a document of it.</summary>
+    /// <summary>
+    /// Picks a kind by the given weights (in <see cref="DocumentKind"/> order; kinds past the end of a shorter list
+    /// weigh 0, so mixes written before a kind existed draw the same stream), then draws a document of it.
+    /// </summary>
     public CorpusDocument Next(ReadOnlySpan<double> weights, int? recallFillerChars = null)
     {
-        if (weights.Length != 4) throw new ArgumentException("expected one weight per DocumentKind (4)", nameof(weights));
+        int kinds = Enum.GetValues<DocumentKind>().Length;
+        if (weights.Length is < 4 || weights.Length > kinds)
+            throw new ArgumentException($"expected 4 to {kinds} weights, one per DocumentKind in order, got {weights.Length}", nameof(weights));
         double total = 0;
         foreach (var w in weights) total += w;
         double x = _rng.NextDouble() * total;

@@ -79,7 +79,7 @@ public sealed class GreedyTaskEvaluator
     {
         ArgumentNullException.ThrowIfNull(item);
         int[] prompt = _tokenizer.Encode(item.Prompt, addSpecial: true, parseSpecial: false);
-        int answer = CountTokens(item.Expected + item.Terminator) + (item.Terminator.Length == 0 ? 1 : 0); // + EOS
+        int answer = CountTokens(item.AnswerText) + (item.Terminator.Length == 0 ? 1 : 0); // + EOS
         var options = new GenerationOptions
         {
             MaxTokens = answer + ExtraTokens,
@@ -97,7 +97,7 @@ public sealed class GreedyTaskEvaluator
     /// <summary>A tokenizer that drops characters it has no token for would make every answer unreachable: refuse it up front.</summary>
     private void CheckSpells(EvalItem item, EvalTask task)
     {
-        foreach (string text in new[] { item.Prompt, item.Expected + item.Terminator })
+        foreach (string text in new[] { item.Prompt, item.AnswerText })
         {
             int[] ids = _tokenizer.Encode(text, addSpecial: false, parseSpecial: false);
             foreach (int id in ids)

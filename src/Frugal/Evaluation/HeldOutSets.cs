@@ -45,6 +45,7 @@ public static class HeldOutSets
                 EvalTask.Recall => RecallTask.Draw(rng, recallFillerChars, heldOut),
                 EvalTask.Copy => CopyTask.Draw(rng, heldOut),
                 EvalTask.CopyLong => CopyTask.Draw(rng, heldOut, CopyTask.LongMinItems, CopyTask.LongMaxItems),
+                EvalTask.Chain => ChainTask.Draw(rng, heldOut),
                 _ => throw new ArgumentOutOfRangeException(nameof(task), task, "unknown task"),
             };
             if (accept == null || accept(item)) items.Add(item);
@@ -67,10 +68,12 @@ public static class HeldOutSets
 
     /// <summary>
     /// True when a greedy continuation answers the item: the expected text, then its terminator (an empty terminator:
-    /// the continuation ended with the end-of-sequence token right after the answer).
+    /// the continuation ended with the end-of-sequence token right after the answer); for a worked item, a
+    /// continuation that ended with end-of-sequence on the expected sum.
     /// </summary>
     public static bool IsCorrect(EvalItem item, string continuation, bool endedWithEos)
     {
+        if (item.Scratchpad != null) return endedWithEos && ChainTask.FinalSum(continuation) == item.Expected;
         if (!continuation.StartsWith(item.Expected, StringComparison.Ordinal)) return false;
         string rest = continuation[item.Expected.Length..];
         return item.Terminator.Length == 0 ? rest.Length == 0 && endedWithEos : rest.StartsWith(item.Terminator, StringComparison.Ordinal);

@@ -3,7 +3,8 @@ namespace Frugal.Evaluation;
 /// <summary>
 /// Reads a sampled continuation's answer for each task family, so samples can be voted on: the text before the first
 /// newline for recall and copying (their terminator), the whole text for arithmetic when generation ended on its
-/// own (its terminator is end-of-generation). An answer is right when it is exactly the item's expected text, which
+/// own (its terminator is end-of-generation), and for chained sums the sum after the scratchpad's last "=" when
+/// generation ended on its own. An answer is right when it is exactly the item's expected text, which
 /// is <see cref="HeldOutSets.IsCorrect"/>'s rule.
 /// </summary>
 public static class TaskAnswers
@@ -13,6 +14,7 @@ public static class TaskAnswers
     {
         ArgumentNullException.ThrowIfNull(text);
         if (task == EvalTask.Arithmetic) return endedWithStop ? text : null;
+        if (task == EvalTask.Chain) return endedWithStop ? ChainTask.FinalSum(text) : null;
         int newline = text.IndexOf('\n', StringComparison.Ordinal);
         return newline < 0 ? null : text[..newline];
     }

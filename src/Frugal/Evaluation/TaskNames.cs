@@ -1,6 +1,6 @@
 namespace Frugal.Evaluation;
 
-/// <summary>The command-line and JSON names of the task families ("arithmetic", "recall", "copy", "copy-long").</summary>
+/// <summary>The command-line and JSON names of the task families ("arithmetic", "recall", "copy", "copy-long", "chain").</summary>
 public static class TaskNames
 {
     private static readonly (string Name, EvalTask Task)[] All =
@@ -9,6 +9,7 @@ public static class TaskNames
         ("recall", EvalTask.Recall),
         ("copy", EvalTask.Copy),
         ("copy-long", EvalTask.CopyLong),
+        ("chain", EvalTask.Chain),
     ];
 
     public static IEnumerable<string> Names => All.Select(t => t.Name);

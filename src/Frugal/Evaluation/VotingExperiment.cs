@@ -43,7 +43,7 @@ public sealed class VotingExperiment(InferenceEngine engine, EvalTask task, Samp
 
     /// <summary>Tokens a sample may generate: the answer's own tokens, its terminator and end-of-generation, and a few more (as <see cref="GreedyTaskEvaluator"/>).</summary>
     public int MaxTokens(EvalItem item) =>
-        engine.Tokenizer.Encode(item.Expected + item.Terminator, addSpecial: false, parseSpecial: false).Length + 1 + GreedyTaskEvaluator.ExtraTokens;
+        engine.Tokenizer.Encode(item.AnswerText, addSpecial: false, parseSpecial: false).Length + 1 + GreedyTaskEvaluator.ExtraTokens;
 
     /// <summary>The first <paramref name="samples"/> samples of every item.</summary>
     public async Task<IReadOnlyList<IReadOnlyList<SampleAnswer>>> PoolsAsync(IReadOnlyList<EvalItem> items, int samples, int maxConcurrentPrompts = 16,

@@ -81,7 +81,7 @@ public sealed partial class EvalCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("--task", "poetry", "--task: unknown task 'poetry' (expected arithmetic, recall, copy, copy-long)")]
+    [InlineData("--task", "poetry", "--task: unknown task 'poetry' (expected arithmetic, recall, copy, copy-long, chain)")]
     [InlineData("--n", "0", "--n: expected at least 1 item, got 0")]
     [InlineData("--seed", "-4", "Cannot parse argument '-4' for option '--seed'")]
     public void Bad_arguments_are_one_line_errors(string option, string value, string expected)

@@ -1,4 +1,5 @@
 using Frugal.Train.Bpe;
+using Frugal.Train.Export;
 using Frugal.Train.Training;
 
 namespace Frugal.Tests.Training;
@@ -45,6 +46,34 @@ public class TrainerTests
     }
 
     [Fact]
+    public void A_run_with_init_starts_from_that_model_and_refuses_another_shape()
+    {
+        var tok = LlamaCppExportTests.SmallTokenizer();
+        var config = TrainConfig.Tiny(tok.VocabSize);
+        var first = new Trainer(config, tok, corpusSeed: 5);
+        for (int i = 0; i < 3; i++) first.TrainStep();
+        string path = Path.Combine(Path.GetTempPath(), $"frugal-init-{Guid.NewGuid():N}.gguf");
+        try
+        {
+            GgufExport.Write(first.Weights, tok, "tiny", path);
+            var saved = GgufExport.Load(path, config.Shape).Values;
+            var second = new Trainer(config with { Init = path }, tok, corpusSeed: 6);
+            Assert.Equal(saved, second.Weights.Values);
+            Assert.NotEqual(new Trainer(config, tok, corpusSeed: 6).Weights.Values, second.Weights.Values);
+            double loss = second.TrainStep();
+            Assert.True(double.IsFinite(loss) && loss < Math.Log(tok.VocabSize), $"a step from the saved model has loss {loss:F3}");
+            var wider = config with { Shape = config.Shape with { Dim = 64 }, Init = path };
+            var error = Assert.Throws<ArgumentException>(() => new Trainer(wider, tok, corpusSeed: 6));
+            Assert.Contains(path, error.Message);
+            Assert.Throws<FileNotFoundException>(() => new Trainer(config with { Init = path + ".missing" }, tok, corpusSeed: 6));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Learning_rate_warms_up_then_decays_to_the_minimum()
     {
         var config = TrainConfig.MainModel(1000);
@@ -57,7 +86,11 @@ public class TrainerTests
     public void The_built_in_recipes_are_the_shipped_configs()
     {
         var tok = BpeTokenizer.Load(Path.Combine(ShippedModels.Directory, "tokenizer.json"));
-        foreach (var (name, config) in new[] { ("frugal-main", TrainConfig.MainModel(tok.VocabSize)), ("frugal-draft", TrainConfig.DraftModel(tok.VocabSize)) })
+        foreach (var (name, config) in new[]
+                 {
+                     ("frugal-main-base", TrainConfig.MainBaseModel(tok.VocabSize)), ("frugal-main", TrainConfig.MainModel(tok.VocabSize)),
+                     ("frugal-draft", TrainConfig.DraftModel(tok.VocabSize)),
+                 })
         {
             string file = Path.Combine(ShippedModels.Directory, name + ".config.json");
             var shipped = TrainConfig.FromJson(File.ReadAllText(file), file);

@@ -20,7 +20,7 @@ public sealed class RowBatcher
     private readonly int _context;
     private readonly bool _answersOnly;
     private readonly float _recallAnswerWeight, _arithmeticAnswerWeight;
-    private readonly int _equals, _question;
+    private readonly int _equals, _question, _newline;
     private readonly HashSet<int> _digits;
     private (int[] Tokens, float[] Weight)? _pending;
 
@@ -48,6 +48,7 @@ public sealed class RowBatcher
         _answersOnly = answersOnly;
         _equals = SingleToken("=");
         _question = SingleToken("?");
+        _newline = SingleToken("\n");
         _digits = [.. "0123456789".Select(c => SingleToken(c.ToString()))];
     }
 
@@ -57,7 +58,8 @@ public sealed class RowBatcher
 
     /// <summary>
     /// The document's tokens and, per token, the loss weight of predicting it (0 = not scored). With answers-only
-    /// scoring, arithmetic is scored from the answer on (after "="); recall everywhere except the random codes inside
+    /// scoring, arithmetic is scored from the answer on (after "="), chained sums from the scratchpad on (after the
+    /// prompt's newline, so the operand each step picks is scored as well as its sum); recall everywhere except the random codes inside
     /// the facts (the filler is story text worth learning, the questions and answers are the task). The code digits
     /// of recall answers weigh <c>recallAnswerWeight</c>, the answer digits of arithmetic <c>arithmeticAnswerWeight</c>.
     /// </summary>
@@ -71,7 +73,7 @@ public sealed class RowBatcher
             bool digit = _digits.Contains(tokens[i]);
             bool scored = !_answersOnly || doc.Kind switch
             {
-                DocumentKind.Arithmetic => afterPrompt,
+                DocumentKind.Arithmetic or DocumentKind.Chain => afterPrompt,
                 DocumentKind.Recall => afterPrompt || !digit,
                 _ => true,
             };
@@ -81,7 +83,7 @@ public sealed class RowBatcher
                 DocumentKind.Arithmetic => _arithmeticAnswerWeight,
                 _ => 1f,
             };
-            if (tokens[i] == (doc.Kind == DocumentKind.Arithmetic ? _equals : _question)) afterPrompt = true;
+            if (tokens[i] == doc.Kind switch { DocumentKind.Arithmetic => _equals, DocumentKind.Chain => _newline, _ => _question }) afterPrompt = true;
         }
         return (tokens, weight);
     }

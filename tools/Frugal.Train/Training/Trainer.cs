@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Numerics.Tensors;
 using Frugal.Evaluation;
 using Frugal.Train.Bpe;
+using Frugal.Train.Export;
 using Frugal.Train.Model;
 
 namespace Frugal.Train.Training;
@@ -24,7 +25,8 @@ public sealed class Trainer
         if (config.Shape.Vocab != tokenizer.VocabSize)
             throw new ArgumentException($"config vocab {config.Shape.Vocab} differs from the tokenizer's {tokenizer.VocabSize}");
         Weights = new Weights(new ParameterLayout(config.Shape));
-        Weights.Initialize(SplitMix64.Derive(config.Seed, "init"));
+        if (config.Init is null) Weights.Initialize(SplitMix64.Derive(config.Seed, "init"));
+        else StartFrom(config.Init, config.Shape);
         _batcher = new RowBatcher(new CorpusGenerator(SplitMix64.Derive(corpusSeed, config.Name)), tokenizer, config.Shape.Context, config.AnswersOnly, config.RecallAnswerWeight,
             config.ArithmeticAnswerWeight);
         int maxRow = config.LongRows > 0 ? config.Shape.Context : config.ShortRowTokens;
@@ -34,6 +36,15 @@ public sealed class Trainer
     }
 
     public Weights Weights { get; }
+
+    private void StartFrom(string path, ModelShape shape)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"init model '{path}' does not exist", path);
+        var found = GgufExport.ReadShape(path);
+        if (found != shape) throw new ArgumentException($"init model '{path}' has shape {found}, the config asks for {shape}");
+        GgufExport.Load(path, shape).Values.CopyTo(Weights.Values, 0);
+        Weights.RefreshTransposes();
+    }
     public int Step { get; private set; }
 
     /// <summary>Runs one optimizer step and returns the mean loss per scored token (nats).</summary>
