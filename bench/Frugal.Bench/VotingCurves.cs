@@ -12,14 +12,14 @@ using Frugal.Tokenization;
 namespace Frugal.Bench;
 
 /// <summary>
-/// Accuracy against generated tokens on a task family (default copy-long, the family where the built-in model's
+/// Accuracy against generated tokens on a task family (default chain, the family where the built-in model's
 /// greedy accuracy is 20-80%): greedy, majority vote over k = 1..16 samples, best-of-k by mean log-probability,
 /// OSCA-style allocation and allocation with an early stop, each allocated point at one mean budget with its recipe
 /// fitted on the development split. Every prompt's 16 samples are drawn once on the engine (a sample group per
 /// prompt: the prompt computed once, its KV forked) with seeds fixed by the sample index; every policy is then
 /// replayed over those samples in index order, which is exactly what it draws live (checked for one budget).
 /// Writes a markdown report and a PNG of the curves (ScottPlot).
-/// Usage: Frugal.Bench voting-curves [--model FILE] [--task copy-long] [--items 400] [--dev-items 400] [--temp 1.0 | --temps 0.3,0.5,0.7,1.0]
+/// Usage: Frugal.Bench voting-curves [--model FILE] [--task chain] [--items 400] [--dev-items 400] [--temp 1.0 | --temps 0.3,0.5,0.7,1.0]
 /// [--seed 1] [--out DIR]; --temps first sweeps the temperatures on the development split (VotingSweep) and runs the curves at the chosen one
 /// </summary>
 internal static class VotingCurves
@@ -31,7 +31,7 @@ internal static class VotingCurves
 
     public static int Run(string[] args)
     {
-        string model = "models/frugal-main.gguf", taskName = "copy-long", outDir = "bench/voting";
+        string model = "models/frugal-main.gguf", taskName = "chain", outDir = "bench/voting";
         string? poolsDir = null;
         bool sweepOnly = false;
         int items = 400, devItems = 400;
@@ -220,7 +220,7 @@ internal static class VotingCurves
     private static int Usage(string problem)
     {
         Console.Error.WriteLine($"error: {problem}");
-        Console.Error.WriteLine("usage: Frugal.Bench voting-curves [--model FILE] [--task copy-long] [--items 400] [--dev-items 400] [--temp 1.0 | --temps 0.3,0.5,0.7,1.0] [--seed 1] [--item-seed N] [--stop-slack 0.01] [--out DIR] [--pools-dir DIR] [--sweep-only]");
+        Console.Error.WriteLine("usage: Frugal.Bench voting-curves [--model FILE] [--task chain] [--items 400] [--dev-items 400] [--temp 1.0 | --temps 0.3,0.5,0.7,1.0] [--seed 1] [--item-seed N] [--stop-slack 0.01] [--out DIR] [--pools-dir DIR] [--sweep-only]");
         return 2;
     }
 }

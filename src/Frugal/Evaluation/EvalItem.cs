@@ -21,8 +21,8 @@ public enum EvalTask
     Copy,
 
     /// <summary>
-    /// Copying lists of 11-14 items, longer than any list in training (3-10): the harder family where the built-in
-    /// model's greedy accuracy sits between 20% and 80%, so repeated sampling and voting have room to show.
+    /// Copying lists of 11-14 items, longer than any list in training (3-10): length generalization. Its misses are
+    /// systematic (samples agree on the same wrong list), so it does not show voting; <see cref="Chain"/> does.
     /// </summary>
     CopyLong,
 

@@ -14,10 +14,11 @@ namespace Frugal.Tests.Evaluation;
 public class ShippedModelAccuracyTests
 {
     [Theory]
-    [InlineData(EvalTask.Arithmetic, 40, 500, 500)]
+    [InlineData(EvalTask.Arithmetic, 40, 499, 500)]
     [InlineData(EvalTask.Copy, 40, 500, 500)]
-    [InlineData(EvalTask.Recall, 24, 486, 500)]
-    [InlineData(EvalTask.CopyLong, 40, 217, 500)] // the harder family: 43.4% [39.1%, 47.8%]
+    [InlineData(EvalTask.Recall, 24, 495, 500)]
+    [InlineData(EvalTask.CopyLong, 40, 307, 500)] // 61.4% [57.1%, 65.6%]
+    [InlineData(EvalTask.Chain, 40, 353, 500)]    // the family for voting: 70.6% [66.5%, 74.4%]
     public void Shipped_model_greedy_accuracy_stays_within_the_confidence_interval_of_its_reference(EvalTask task, int n, int refCorrect, int refTotal)
     {
         string path = Path.Combine(ShippedModels.Directory, "frugal-main.gguf");

@@ -67,7 +67,11 @@ public class SpeculativeEngineTests
         var grammar = Frugal.Inference.Constraints.GbnfGrammar.Parse("root ::= (\"red\" | \" cat\" | \", \")+");
         var prompt = BuiltInPair.Tokenizer.Encode(BuiltInPair.Prompts[6]);
         var r = await engine.Submit(Request(prompt, 12) with { Grammar = grammar }).CompleteAsync();
-        Assert.Matches("^(red| cat|, )+$", r.Text);
+        // 12 tokens may end inside an element (" cat, ,"): what was written is a sentence of the grammar, or a prefix of one at the limit.
+        Assert.NotEmpty(r.Text);
+        Assert.True(r.Finished.Reason == EngineFinishReason.Stop
+            ? Constraints.GrammarText.Accepts(grammar, r.Text)
+            : Constraints.GrammarText.IsPrefix(grammar, System.Text.Encoding.UTF8.GetBytes(r.Text)), r.Text);
         Assert.Equal(0, engine.Metrics.SpeculativeDrafted);
     }
 }

@@ -52,21 +52,21 @@ public class SpeculativeSamplingTests(ITestOutputHelper output)
                     continue;
                 }
                 var (draft, q) = Draft(drafter, produced, k, fromDraftModel);
+                if (produced.Count == 0)
+                {
+                    // The broken rule on the same drafts: every draft of the first step accepted, then the bonus token.
+                    var brokenOutput = new TokenOutput(BuiltInPair.Tokenizer, sampling with { Seed = (ulong)i + 7 }, vocab, 512, _prompt, [], ignoreEos: true);
+                    var broken = draft.ToList();
+                    while (broken.Count < Length) broken.Add(brokenOutput.Next(Row(_main, BuiltInPair.Main, broken)).Token);
+                    var bk = (broken[0], broken[1], broken[2]);
+                    brokenCounts[bk] = brokenCounts.GetValueOrDefault(bk) + 1;
+                }
                 var rows = new float[(k + 1) * vocab];
                 for (int j = 0; j <= k; j++) Row(_main, BuiltInPair.Main, [.. produced, .. draft[..j]]).CopyTo(rows, j * vocab);
                 int ok = output.NextDrafted(rows, draft, q, Length - produced.Count, steps);
                 drafted += k;
                 accepted += ok;
                 produced.AddRange(steps.Select(s => s.Token));
-                if (produced.Count == Length)
-                {
-                    // The broken rule on the same drafts: every draft accepted, then the bonus token.
-                    var brokenOutput = new TokenOutput(BuiltInPair.Tokenizer, sampling with { Seed = (ulong)i + 7 }, vocab, 512, _prompt, [], ignoreEos: true);
-                    var broken = produced.Take(Length - 1 - k).Concat(draft).ToList();
-                    while (broken.Count < Length) broken.Add(brokenOutput.Next(Row(_main, BuiltInPair.Main, broken)).Token);
-                    var bk = (broken[0], broken[1], broken[2]);
-                    brokenCounts[bk] = brokenCounts.GetValueOrDefault(bk) + 1;
-                }
             }
             var key = (produced[0], produced[1], produced[2]);
             Assert.True(expected.ContainsKey(key), $"draw {i} gave {key}, outside the target's support");
