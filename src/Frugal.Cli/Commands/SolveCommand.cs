@@ -121,8 +121,11 @@ internal static class SolveCommand
                         j.WriteStartArray("extra_by_agreement");
                         foreach (int e in used.ExtraByAgreement) j.WriteNumberValue(e);
                         j.WriteEndArray();
-                        j.WriteNumber("stop_min_votes", recipe.Stop.MinVotes);
+                        if (recipe.Stop.MinVotes != int.MaxValue) j.WriteNumber("stop_min_votes", recipe.Stop.MinVotes);
+                        else j.WriteNull("stop_min_votes"); // no count-and-share stop
                         j.WriteNumber("stop_min_share", recipe.Stop.MinShare);
+                        if (recipe.Stop.MinLead != int.MaxValue) j.WriteNumber("stop_min_lead", recipe.Stop.MinLead);
+                        else j.WriteNull("stop_min_lead"); // the margin stop is off
                         if (double.IsFinite(recipe.Stop.MinLogprob)) j.WriteNumber("stop_min_logprob", recipe.Stop.MinLogprob);
                         else j.WriteNull("stop_min_logprob"); // the confidence stop is off
                         if (double.IsFinite(recipe.Stop.MinWeakestLogprob)) j.WriteNumber("stop_min_weakest_logprob", recipe.Stop.MinWeakestLogprob);

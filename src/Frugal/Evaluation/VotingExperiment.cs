@@ -56,7 +56,7 @@ public sealed class VotingExperiment(InferenceEngine engine, EvalTask task, Samp
     /// <summary>
     /// Fits the allocation mapping at a mean <paramref name="budget"/> of samples per item (the probe count 2-4 and the
     /// extras per agreement level, whichever answers most development items; ties go to fewer probes), then the early-stop
-    /// recipe: over the mappings of every probe count and the stop rules (votes, share, and a confidence threshold on the
+    /// recipe: over the mappings of every probe count and the stop rules (votes and share, or a lead over the runner-up; and a confidence threshold on the
     /// mean or on the weakest token's log-probability from <see cref="ConfidenceThresholds"/>), the cheapest (fewest tokens) whose development accuracy is within
     /// <paramref name="stopSlack"/> (default one point) of allocation's.
     /// </summary>
@@ -76,12 +76,15 @@ public sealed class VotingExperiment(InferenceEngine engine, EvalTask task, Samp
         var confidences = ConfidenceThresholds(devPools, s => s.MeanLogprob).Select(t => (Mean: t, Weakest: double.PositiveInfinity))
             .Concat(ConfidenceThresholds(devPools, s => s.WeakestLogprob).Skip(1).Select(t => (Mean: double.PositiveInfinity, Weakest: t)))
             .ToList();
+        // Vote rules: a count and share the leader must hold, or a margin over the runner-up alone.
+        var voteRules = (from votes in new[] { 2, 3, 4, 5 } from share in new[] { 0.5, 0.67, 0.75, 1.0 } select (Votes: votes, Share: share, Lead: int.MaxValue))
+            .Concat(new[] { 2, 3 }.Select(lead => (Votes: int.MaxValue, Share: 1.0, Lead: lead)))
+            .ToList();
         foreach (var fit in fits)
-        foreach (int votes in new[] { 2, 3, 4, 5 })
-        foreach (double share in new[] { 0.5, 0.67, 0.75, 1.0 })
+        foreach (var vr in voteRules)
         foreach (var confidence in confidences)
         {
-            var rule = new EarlyStopRule(votes, share, confidence.Mean, confidence.Weakest);
+            var rule = new EarlyStopRule(vr.Votes, vr.Share, confidence.Mean, confidence.Weakest, vr.Lead);
             var (acc, tokens) = Accuracy(devItems, devPools, new AllocatedEarlyStopPolicy(fit.Mapping, rule));
             if (acc + stopSlack + 1e-12 >= allocated && (stop is null || tokens < stop.Value.Tokens))
                 stop = (fit.Mapping, rule, acc, tokens);

@@ -47,6 +47,21 @@ public class VotingSelectionTests
     }
 
     [Fact]
+    public void Early_stop_on_a_lead_ends_when_the_leader_is_that_far_ahead_of_the_runner_up()
+    {
+        var rule = new EarlyStopRule(int.MaxValue, 1.0, MinLead: 2);
+        Assert.False(rule.IsCertain([S("a")]));                                 // 1 ahead of nothing
+        Assert.True(rule.IsCertain([S("a"), S("a")]));                          // 2 - 0
+        Assert.False(rule.IsCertain([S("a"), S("b"), S("a")]));                 // 2 - 1
+        Assert.True(rule.IsCertain([S("a"), S("b"), S("a"), S("a")]));          // 3 - 1
+        Assert.False(rule.IsCertain([S("a"), S("b"), S("a"), S("b"), S("c")])); // 2 - 2
+        Assert.False(rule.IsCertain([S(null), S(null)]));                       // abstentions are no lead
+        Assert.True(rule.IsCertain([S("a"), S(null), S("a")]));                 // and do not count against one
+        Assert.Equal("leader ahead by >= 2 votes", rule.ToString());
+        Assert.False(new EarlyStopRule(3, 0.75).IsCertain([S("a"), S("a")]));   // off by default
+    }
+
+    [Fact]
     public void Confidence_thresholds_are_off_plus_the_5_percent_quantiles_of_the_first_samples_signal()
     {
         // First samples' mean logprobs -0.00, -0.01, ..., -0.19 (one unanswered pool is left out).

@@ -69,12 +69,15 @@ public sealed record AllocatedEarlyStopPolicy(AllocationMapping Mapping, EarlySt
 
 /// <summary>
 /// When the answers so far are certain enough to stop: the leading answer has at least <see cref="MinVotes"/> votes
-/// and at least <see cref="MinShare"/> of all samples (abstentions count against it); or every sample so far gave
+/// and at least <see cref="MinShare"/> of all samples (abstentions count against it); or it is ahead of the runner-up
+/// by at least <see cref="MinLead"/> votes (a margin rule, as a sequential test would stop: 2 says two agreeing samples
+/// end a prompt, while 2 against 1 draws on; off at int.MaxValue); or every sample so far gave
 /// the same answer and one of them is sure of itself: a mean token log-probability of at least
 /// <see cref="MinLogprob"/>, or a least likely token of at least <see cref="MinWeakestLogprob"/> (the model's own
 /// certainty, which can end a prompt after one sample; each off at +infinity).
 /// </summary>
-public sealed record EarlyStopRule(int MinVotes, double MinShare, double MinLogprob = double.PositiveInfinity, double MinWeakestLogprob = double.PositiveInfinity)
+public sealed record EarlyStopRule(int MinVotes, double MinShare, double MinLogprob = double.PositiveInfinity, double MinWeakestLogprob = double.PositiveInfinity,
+    int MinLead = int.MaxValue)
 {
     public bool IsCertain(IReadOnlyList<SampleAnswer> drawn)
     {
@@ -83,13 +86,15 @@ public sealed record EarlyStopRule(int MinVotes, double MinShare, double MinLogp
         var vote = AnswerVote.Majority(drawn);
         if (vote.Answer is null) return false;
         if (vote.LeaderCount >= MinVotes && vote.LeaderShare >= MinShare) return true;
+        if (vote.LeaderCount - (vote.Counts.Count > 1 ? vote.Counts[1].Count : 0) >= MinLead) return true;
         if (vote.LeaderCount != drawn.Count) return false;
         // NaN (a sample whose weakest token is unknown) never clears a threshold.
         return drawn.Any(s => s.MeanLogprob >= MinLogprob || s.WeakestLogprob >= MinWeakestLogprob);
     }
 
     public override string ToString() =>
-        $"leader >= {MinVotes} votes and >= {MinShare:P0}"
+        (MinLead == int.MaxValue ? $"leader >= {MinVotes} votes and >= {MinShare:P0}"
+            : MinVotes == int.MaxValue ? $"leader ahead by >= {MinLead} votes" : $"leader >= {MinVotes} votes and >= {MinShare:P0}, or ahead by >= {MinLead} votes")
         + (double.IsPositiveInfinity(MinLogprob) ? "" : $", or unanimous with a sample's mean logprob >= {MinLogprob:F3}")
         + (double.IsPositiveInfinity(MinWeakestLogprob) ? "" : $", or unanimous with a sample whose least likely token has logprob >= {MinWeakestLogprob:F3}");
 }
