@@ -71,6 +71,8 @@ internal static class SpeculativeBench
         Console.WriteLine("| workload | mode | plain tok/s | spec tok/s | speedup | accepted/drafted |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|");
         Single(main, draft, tokenizer, o, "copy (1 stream)", copies, SpeculationMode.Lookup);
+        // The copied answer alone: generation stops at the end of its line, as a caller with a stop string would have it.
+        Single(main, draft, tokenizer, o, "copy, answer only (1 stream)", copies, SpeculationMode.Lookup, stop: ["\n"]);
         Single(main, draft, tokenizer, o, "stories (1 stream)", stories, SpeculationMode.Draft);
         Single(main, draft, tokenizer, o, "stories (1 stream)", stories, SpeculationMode.Auto);
         Single(main, draft, tokenizer, o, "random text (1 stream)", salad, SpeculationMode.Auto);
@@ -78,6 +80,7 @@ internal static class SpeculativeBench
         Console.WriteLine();
         VerifyCost(main, "main", o.Rounds);
         SpeculativeBound.Print(main, tokenizer, "copy", copies, o.Tokens);
+        SpeculativeBound.Print(main, tokenizer, "copy, answer only", copies, o.Tokens, stop: ["\n"]);
         if (o.Big is not null)
         {
             using var big = ModelLoader.Load(o.Big);
@@ -87,10 +90,11 @@ internal static class SpeculativeBench
         return 0;
     }
 
-    private static void Single(ILanguageModel main, ILanguageModel draft, Tokenizer tokenizer, Options o, string name, string[] prompts, SpeculationMode mode)
+    private static void Single(ILanguageModel main, ILanguageModel draft, Tokenizer tokenizer, Options o, string name, string[] prompts, SpeculationMode mode,
+        IReadOnlyList<string>? stop = null)
     {
         var generator = new TextGenerator(main, tokenizer);
-        var plainOptions = new GenerationOptions { MaxTokens = o.Tokens, IgnoreEos = true, Sampling = SamplingOptions.Greedy };
+        var plainOptions = new GenerationOptions { MaxTokens = o.Tokens, IgnoreEos = stop is null, StopStrings = stop ?? [], Sampling = SamplingOptions.Greedy };
         var specOptions = plainOptions with { Speculation = new SpeculationOptions { Mode = mode, DraftModel = draft } };
         generator.Generate(prompts[0], plainOptions); // warm up both paths (JIT)
         generator.Generate(prompts[0], specOptions);

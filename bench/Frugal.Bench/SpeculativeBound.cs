@@ -16,11 +16,12 @@ namespace Frugal.Bench;
 /// </summary>
 internal static class SpeculativeBound
 {
-    public static void Print(ILanguageModel model, Tokenizer tokenizer, string name, string[] prompts, int tokens, int draftMax = 8)
+    public static void Print(ILanguageModel model, Tokenizer tokenizer, string name, string[] prompts, int tokens, int draftMax = 8,
+        IReadOnlyList<string>? stop = null)
     {
         double[] cost = StepCosts(model, draftMax + 1);
         var generator = new TextGenerator(model, tokenizer);
-        var options = new GenerationOptions { MaxTokens = tokens, IgnoreEos = true, Sampling = SamplingOptions.Greedy };
+        var options = new GenerationOptions { MaxTokens = tokens, IgnoreEos = stop is null, StopStrings = stop ?? [], Sampling = SamplingOptions.Greedy };
         var runs = prompts.Select(p => (Prompt: tokenizer.Encode(p), Output: generator.Generate(p, options).Tokens.ToArray())).ToArray();
         string Replay(bool oracle)
         {
