@@ -24,7 +24,12 @@ public sealed record TrainConfig(
     [property: JsonPropertyName("recall_answer_weight")] float RecallAnswerWeight = 1f,
     [property: JsonPropertyName("arithmetic_answer_weight")] float ArithmeticAnswerWeight = 1f,
     [property: JsonPropertyName("validate_every")] int ValidateEvery = 0,
-    [property: JsonPropertyName("validate_items")] int ValidateItems = 200)
+    [property: JsonPropertyName("validate_items")] int ValidateItems = 200,
+    [property: JsonPropertyName("teacher")] string? Teacher = null,
+    [property: JsonPropertyName("distill_rows")] int DistillRows = 0,
+    [property: JsonPropertyName("distill_row_tokens")] int DistillRowTokens = 320,
+    [property: JsonPropertyName("distill_mix")] double DistillMix = 0,
+    [property: JsonPropertyName("distill_ban_eos")] double DistillBanEos = 0.5)
 {
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
 
