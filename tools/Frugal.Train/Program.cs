@@ -11,7 +11,7 @@ using Frugal.Train.Training;
 // Frugal.Train: builds the shipped models from nothing (see models/README.md).
 //   tokenizer --out models/tokenizer.json [--vocab 2048]
 //   train --config main|draft|FILE.json --tokenizer models/tokenizer.json --out models/frugal-main.gguf [--steps N] [--stop-at N]
-//   distill --config models/frugal-draft.config.json --teacher models/frugal-main.gguf --tokenizer models/tokenizer.json --out models/frugal-draft.gguf
+//   distill --config draft|FILE.json [--teacher models/frugal-main.gguf] --tokenizer models/tokenizer.json --out models/frugal-draft.gguf
 //   agreement --teacher models/frugal-main.gguf --model models/frugal-draft.gguf --tokenizer models/tokenizer.json [--n 50] [--tokens 280]
 //   eval --model models/frugal-main.gguf --tokenizer models/tokenizer.json [--n 200]
 //   validate --model models/frugal-main.gguf --tokenizer models/tokenizer.json [--n 200] [--seed 1]
@@ -49,12 +49,10 @@ switch (args[0])
         };
         if (opts.TryGetValue("steps", out var steps)) config = config with { Steps = int.Parse(steps, CultureInfo.InvariantCulture) };
         string output = Opt("out");
-        IReadOnlyList<TrainingRow>? teacherRows = null;
-        if (args[0] == "distill")
-        {
-            config = config with { Teacher = Opt("teacher", config.Teacher) };
-            teacherRows = TeacherRows.Generate(config, tok, Console.WriteLine);
-        }
+        // A config that names a teacher (or --teacher) distills: see TeacherRows. `distill` insists on one.
+        if (opts.TryGetValue("teacher", out var teacher)) config = config with { Teacher = teacher };
+        if (args[0] == "distill" && config.Teacher is null) return Usage("distill needs --teacher FILE.gguf or \"teacher\" in the config");
+        var teacherRows = config.Teacher is null ? null : TeacherRows.Generate(config, tok, Console.WriteLine);
         File.WriteAllText(Path.ChangeExtension(output, ".config.json"), config.ToJson());
         var trainer = new Trainer(config, tok, corpusSeed: config.Seed, teacherRows);
         Console.WriteLine($"{config.Name}: {trainer.Weights.Layout.Count:N0} parameters, {config.Steps} steps");
@@ -190,7 +188,7 @@ static string Esc(string s) => s.Replace("\n", "\\n", StringComparison.Ordinal);
 static int Usage(string? problem = null)
 {
     if (problem != null) Console.Error.WriteLine(problem);
-    Console.Error.WriteLine("usage: Frugal.Train tokenizer|train|eval|bench --option value ...");
+    Console.Error.WriteLine("usage: Frugal.Train tokenizer|train|distill|eval|validate|agreement|bench --option value ...");
     return 2;
 }
 

@@ -72,25 +72,35 @@ public sealed class TeacherRows
     }
 
     /// <summary>
-    /// <paramref name="count"/> rows from the training stream of <paramref name="seed"/>: each opens with the first
-    /// 4..16 words of a training-side story (the corpus generator never emits held-out ones); a
-    /// <paramref name="banEosShare"/> of them (every row whose index falls there by a fixed rule) ban EOS.
+    /// <paramref name="count"/> rows from the training stream of <paramref name="seed"/>, one per opening of
+    /// <see cref="Openings"/>; a <paramref name="banEosShare"/> of them (every row whose index falls there by a fixed
+    /// rule) ban EOS. Interleaved by a fixed permutation, so any stretch of the list mixes both kinds.
     /// </summary>
     public IReadOnlyList<TrainingRow> Build(int count, ulong seed, double banEosShare)
     {
+        var openings = Openings(count, seed);
+        var rows = new TrainingRow[count];
+        for (int i = 0; i < count; i++) rows[i] = Continue(openings[i].Opening, banEos: (i + 0.5) / count < banEosShare);
+        var rng = new SplitMix64(SplitMix64.Derive(seed, "distill-order"));
+        var order = Enumerable.Range(0, count).Select(i => (Key: rng.NextDouble(), Index: i)).OrderBy(p => p.Key).Select(p => p.Index);
+        return [.. order.Select(i => rows[i])];
+    }
+
+    /// <summary>
+    /// The first 4..16 words of training-side stories (the corpus generator never emits held-out ones), with the story
+    /// each comes from.
+    /// </summary>
+    public static IReadOnlyList<(string Story, string Opening)> Openings(int count, ulong seed)
+    {
         var corpus = new CorpusGenerator(SplitMix64.Derive(seed, "distill"));
         var rng = new SplitMix64(SplitMix64.Derive(seed, "distill-openings"));
-        var rows = new TrainingRow[count];
+        var openings = new (string, string)[count];
         for (int i = 0; i < count; i++)
         {
             string story = corpus.Next(DocumentKind.Story).Text;
-            string opening = string.Join(' ', story.Split(' ').Take(rng.Next(4, 17)));
-            bool banEos = (i + 0.5) / count < banEosShare;
-            rows[i] = Continue(opening, banEos);
+            openings[i] = (story, string.Join(' ', story.Split(' ').Take(rng.Next(4, 17))));
         }
-        // Interleaved by a fixed permutation so a prefix of the list mixes both kinds.
-        var order = Enumerable.Range(0, count).Select(i => (Key: rng.NextDouble(), Index: i)).OrderBy(p => p.Key).Select(p => p.Index);
-        return [.. order.Select(i => rows[i])];
+        return openings;
     }
 
     /// <summary>
