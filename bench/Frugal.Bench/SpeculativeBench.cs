@@ -79,6 +79,7 @@ internal static class SpeculativeBench
         Busy(main, draft, tokenizer, o, stories.Concat(copies).Take(8).ToArray());
         Console.WriteLine();
         VerifyCost(main, "main", o.Rounds);
+        VerifyCost(draft, "draft " + Path.GetFileName(o.Draft), o.Rounds);
         SpeculativeBound.Print(main, tokenizer, "copy", copies, o.Tokens);
         SpeculativeBound.Print(main, tokenizer, "copy, answer only", copies, o.Tokens, stop: ["\n"]);
         if (o.Big is not null)

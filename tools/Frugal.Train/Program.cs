@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Frugal.Evaluation;
 using Frugal.Train.Bpe;
+using Frugal.Train.Distillation;
 using Frugal.Train.Eval;
 using Frugal.Train.Export;
 using Frugal.Train.Model;
@@ -10,6 +11,8 @@ using Frugal.Train.Training;
 // Frugal.Train: builds the shipped models from nothing (see models/README.md).
 //   tokenizer --out models/tokenizer.json [--vocab 2048]
 //   train --config main-base|main|draft|FILE.json --tokenizer models/tokenizer.json --out models/frugal-main.gguf [--steps N] [--stop-at N]
+//   distill --config draft|FILE.json [--teacher models/frugal-main.gguf] --tokenizer models/tokenizer.json --out models/frugal-draft.gguf
+//   agreement --teacher models/frugal-main.gguf --model models/frugal-draft.gguf --tokenizer models/tokenizer.json [--n 50] [--tokens 280]
 //   eval --model models/frugal-main.gguf --tokenizer models/tokenizer.json [--n 200]
 //   validate --model models/frugal-main.gguf --tokenizer models/tokenizer.json [--n 200] [--seed 1]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -35,6 +38,7 @@ switch (args[0])
         return 0;
     }
     case "train":
+    case "distill":
     {
         var tok = BpeTokenizer.Load(Opt("tokenizer"));
         var config = Opt("config") switch
@@ -46,8 +50,12 @@ switch (args[0])
         };
         if (opts.TryGetValue("steps", out var steps)) config = config with { Steps = int.Parse(steps, CultureInfo.InvariantCulture) };
         string output = Opt("out");
+        // A config that names a teacher (or --teacher) distills: see TeacherRows. `distill` insists on one.
+        if (opts.TryGetValue("teacher", out var teacher)) config = config with { Teacher = teacher };
+        if (args[0] == "distill" && config.Teacher is null) return Usage("distill needs --teacher FILE.gguf or \"teacher\" in the config");
+        var teacherRows = config.Teacher is null ? null : TeacherRows.Generate(config, tok, Console.WriteLine);
         File.WriteAllText(Path.ChangeExtension(output, ".config.json"), config.ToJson());
-        var trainer = new Trainer(config, tok, corpusSeed: config.Seed);
+        var trainer = new Trainer(config, tok, corpusSeed: config.Seed, teacherRows);
         Console.WriteLine($"{config.Name}: {trainer.Weights.Layout.Count:N0} parameters, {config.Steps} steps");
         int? stopAt = opts.TryGetValue("stop-at", out var stop) ? int.Parse(stop, CultureInfo.InvariantCulture) : null;
         void Report(int step, double loss, double seconds) =>
@@ -121,6 +129,19 @@ switch (args[0])
         Console.WriteLine($"{validation.Measure(weights, 0)}  {clock.Elapsed.TotalSeconds:F1}s");
         return 0;
     }
+    case "agreement":
+    {
+        // How often a draft's argmax is the teacher's greedy token on the speculative bench's stories (held-out
+        // openings, EOS banned): the acceptance rate a distillation aims at, without timing noise.
+        var tok = BpeTokenizer.Load(Opt("tokenizer"));
+        Frugal.Numerics.Threading.ComputeTeam.ConfigureDefault(1);
+        using var teacher = Frugal.Models.ModelLoader.Load(Opt("teacher"));
+        using var draft = Frugal.Models.ModelLoader.Load(Opt("model"));
+        var report = DraftAgreement.Measure(teacher, draft, tok, int.Parse(Opt("n", "50"), CultureInfo.InvariantCulture), int.Parse(Opt("tokens", "280"), CultureInfo.InvariantCulture));
+        foreach (var miss in report.Misses) Console.WriteLine($"  miss: {miss}");
+        Console.WriteLine($"agreement {report.Rate:P1} ({report.Agreed}/{report.Total})");
+        return 0;
+    }
     case "reexport":
     {
         // Rewrites a trained model with the current exporter (metadata changes), weights unchanged (F16 -> F16 is exact).
@@ -168,7 +189,7 @@ static string Esc(string s) => s.Replace("\n", "\\n", StringComparison.Ordinal);
 static int Usage(string? problem = null)
 {
     if (problem != null) Console.Error.WriteLine(problem);
-    Console.Error.WriteLine("usage: Frugal.Train tokenizer|train|eval|bench --option value ...");
+    Console.Error.WriteLine("usage: Frugal.Train tokenizer|train|distill|eval|validate|agreement|bench --option value ...");
     return 2;
 }
 

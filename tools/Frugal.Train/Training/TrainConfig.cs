@@ -30,7 +30,12 @@ public sealed record TrainConfig(
     [property: JsonPropertyName("arithmetic_answer_weight")] float ArithmeticAnswerWeight = 1f,
     [property: JsonPropertyName("validate_every")] int ValidateEvery = 0,
     [property: JsonPropertyName("validate_items")] int ValidateItems = 200,
-    [property: JsonPropertyName("init")] string? Init = null)
+    [property: JsonPropertyName("init")] string? Init = null,
+    [property: JsonPropertyName("teacher")] string? Teacher = null,
+    [property: JsonPropertyName("distill_rows")] int DistillRows = 0,
+    [property: JsonPropertyName("distill_row_tokens")] int DistillRowTokens = 320,
+    [property: JsonPropertyName("distill_mix")] double DistillMix = 0,
+    [property: JsonPropertyName("distill_ban_eos")] double DistillBanEos = 0.5)
 {
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
 
@@ -76,11 +81,20 @@ public sealed record TrainConfig(
         ValidateEvery = 0, Init = "models/frugal-main-base.gguf",
     };
 
-    /// <summary>The draft model for speculative decoding: ~0.17M parameters (5.6x smaller), same tokenizer, context and data.</summary>
+    /// <summary>
+    /// The draft model for speculative decoding, distilled from the main model (<see cref="Distillation.TeacherRows"/>):
+    /// ~0.12M parameters, one layer (a draft step costs ~0.14 of a main step; two layers cost ~0.22 for no better
+    /// agreement), same tokenizer and context. Its short rows are 8000 teacher continuations of training-side story
+    /// openings, all with EOS banned (what <c>--ignore-eos</c> generation asks of main; where main may stop, a draft
+    /// that proposes more text costs one rejected draft at the end of the generation), mixed with corpus rows (the
+    /// tasks, whose answers are what main writes). Trained on the corpus alone, a draft agreed with main's greedy
+    /// token 61% of the time on the bench's stories; distilled, 97%.
+    /// </summary>
     public static TrainConfig DraftModel(int vocab) => new(
-        "frugal-draft", new ModelShape(Dim: 64, Layers: 2, Heads: 2, KvHeads: 1, FfnDim: 192, Vocab: vocab, Context: 512),
-        Seed: 2, Steps: 6000, LearningRate: 4e-3f, MinLearningRate: 4e-4f, WarmupSteps: 100,
-        ShortRows: 4, ShortRowTokens: 192, LongRows: 1, ShortMix: [0.1, 0.45, 0.3, 0.15], Threads: 2, AnswersOnly: true);
+        "frugal-draft", new ModelShape(Dim: 64, Layers: 1, Heads: 2, KvHeads: 1, FfnDim: 192, Vocab: vocab, Context: 512),
+        Seed: 2, Steps: 12000, LearningRate: 4e-3f, MinLearningRate: 4e-4f, WarmupSteps: 100,
+        ShortRows: 4, ShortRowTokens: 192, LongRows: 0, ShortMix: [0.1, 0.45, 0.3, 0.15], Threads: 2, AnswersOnly: true,
+        Teacher: "models/frugal-main.gguf", DistillRows: 8000, DistillRowTokens: 320, DistillMix: 0.75, DistillBanEos: 1.0);
 
     /// <summary>A config small enough for a unit test to train in seconds.</summary>
     public static TrainConfig Tiny(int vocab) => new(

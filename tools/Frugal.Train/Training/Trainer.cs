@@ -18,9 +18,18 @@ public sealed class Trainer
     private readonly SequencePass[] _workers;
     private readonly AdamW _adam;
     private readonly float[] _grad;
+    private readonly IReadOnlyList<TrainingRow> _teacherRows;
+    private readonly SplitMix64 _mixRng;
+    private int _nextTeacherRow;
 
-    public Trainer(TrainConfig config, BpeTokenizer tokenizer, ulong corpusSeed)
+    /// <param name="teacherRows">
+    /// distillation rows (<see cref="Distillation.TeacherRows"/>): each short row is one of them, in turn, with
+    /// probability <see cref="TrainConfig.DistillMix"/>, else a corpus row; empty for plain training.
+    /// </param>
+    public Trainer(TrainConfig config, BpeTokenizer tokenizer, ulong corpusSeed, IReadOnlyList<TrainingRow>? teacherRows = null)
     {
+        _teacherRows = teacherRows ?? [];
+        _mixRng = new SplitMix64(SplitMix64.Derive(config.Seed, "distill-mix"));
         _config = config;
         if (config.Shape.Vocab != tokenizer.VocabSize)
             throw new ArgumentException($"config vocab {config.Shape.Vocab} differs from the tokenizer's {tokenizer.VocabSize}");
@@ -29,7 +38,7 @@ public sealed class Trainer
         else StartFrom(config.Init, config.Shape);
         _batcher = new RowBatcher(new CorpusGenerator(SplitMix64.Derive(corpusSeed, config.Name)), tokenizer, config.Shape.Context, config.AnswersOnly, config.RecallAnswerWeight,
             config.ArithmeticAnswerWeight);
-        int maxRow = config.LongRows > 0 ? config.Shape.Context : config.ShortRowTokens;
+        int maxRow = Math.Max(config.LongRows > 0 ? config.Shape.Context : config.ShortRowTokens, _teacherRows.Count > 0 ? _teacherRows.Max(r => r.Tokens.Length) : 0);
         _workers = [.. Enumerable.Range(0, Math.Max(1, config.Threads)).Select(_ => new SequencePass(Weights, maxRow))];
         _adam = new AdamW(Weights.Layout, weightDecay: config.WeightDecay);
         _grad = new float[Weights.Layout.Count];
@@ -52,7 +61,10 @@ public sealed class Trainer
     {
         var rows = new List<TrainingRow>();
         for (int i = 0; i < _config.LongRows; i++) rows.Add(_batcher.LongRow());
-        for (int i = 0; i < _config.ShortRows; i++) rows.Add(_batcher.ShortRow(_config.ShortRowTokens, _config.ShortMix));
+        for (int i = 0; i < _config.ShortRows; i++)
+            rows.Add(_teacherRows.Count > 0 && _mixRng.NextDouble() < _config.DistillMix
+                ? _teacherRows[_nextTeacherRow++ % _teacherRows.Count]
+                : _batcher.ShortRow(_config.ShortRowTokens, _config.ShortMix));
         int scored = rows.Sum(r => r.Scored);
         float scale = 1f / Math.Max(1, scored);
         var losses = new double[_workers.Length];
