@@ -67,12 +67,17 @@ public sealed class SequenceSpeculator
             _lastSource?.ObserveCost(drafted, seconds / _plainSeconds.Value);
     }
 
-    /// <summary>Whether this step should be plain so that the plain step time the drafting costs are priced against stays current.</summary>
+    /// <summary>
+    /// Whether this step should be plain so that the plain step time the drafting costs are priced against stays current:
+    /// after 32 steps without one. A new sequence drafts from its first step on the controllers' prior costs (a short
+    /// answer copied from the prompt is over in a few steps; a plain first step to time the clock cost it 0.2x), and its
+    /// drafting steps are priced from the first plain step on.
+    /// </summary>
     private bool ClockSaysPlain()
     {
         if (!_options.AdaptToClock) return false;
         _sincePlain++;
-        return _plainSeconds.IsEmpty || _sincePlain > MeasurePlainEvery;
+        return _sincePlain > MeasurePlainEvery;
     }
 
     /// <summary>
