@@ -26,7 +26,9 @@ public sealed class InferenceEngine : IDisposable
     private readonly Scheduler _scheduler;
     private readonly KvBlockTables _kv;
     private readonly PagedKvStore _store;
-    private readonly ConcurrentQueue<EngineSequence> _incoming = new();
+    // Whole sample groups: the loop takes a group in one step, so its samples are there when the first one's prompt is
+    // computed and fork it (one sequence at a time, the loop could compute a short prompt before its samples arrived).
+    private readonly ConcurrentQueue<EngineSequence[]> _incoming = new();
     private readonly ConcurrentQueue<long> _cancels = new();
     private readonly Dictionary<long, EngineSequence> _states = [];
     private readonly SemaphoreSlim _wake = new(0);
@@ -147,6 +149,7 @@ public sealed class InferenceEngine : IDisposable
             }
         }
         var streams = new EngineStream[samples.Count];
+        var group = new EngineSequence[samples.Count];
         long parent = 0;
         for (int i = 0; i < samples.Count; i++)
         {
@@ -154,9 +157,10 @@ public sealed class InferenceEngine : IDisposable
                 _model.Config.VocabSize, ContextLength, _speculation) { ForkOf = i == 0 ? null : parent };
             if (i == 0) parent = seq.Id;
             Metrics.Request(samples[i].PromptTokens.Count);
-            _incoming.Enqueue(seq);
+            group[i] = seq;
             streams[i] = new EngineStream(this, seq.Id, seq.Events.Reader, cancellationToken);
         }
+        _incoming.Enqueue(group);
         _wake.Release();
         return streams;
     }
@@ -424,10 +428,13 @@ public sealed class InferenceEngine : IDisposable
     /// <summary>Takes in new requests and cancellations; runs on the loop thread only.</summary>
     private void Drain()
     {
-        while (_incoming.TryDequeue(out var seq))
+        while (_incoming.TryDequeue(out var group))
         {
-            _states[seq.Id] = seq;
-            _scheduler.Add(seq.Id, seq.Request.PromptTokens.ToArray(), seq.MaxTokens, seq.Retention, seq.ForkOf);
+            foreach (var seq in group)
+            {
+                _states[seq.Id] = seq;
+                _scheduler.Add(seq.Id, seq.Request.PromptTokens.ToArray(), seq.MaxTokens, seq.Retention, seq.ForkOf);
+            }
         }
         while (_cancels.TryDequeue(out long id))
         {
@@ -471,6 +478,7 @@ public sealed class InferenceEngine : IDisposable
         foreach (var state in _states.Values) state.Fail(gone);
         while (_embeddings.TryDequeue(out var job)) job.Result.TrySetException(gone);
         _states.Clear();
-        while (_incoming.TryDequeue(out var seq)) seq.Fail(gone);
+        while (_incoming.TryDequeue(out var group))
+            foreach (var seq in group) seq.Fail(gone);
     }
 }
