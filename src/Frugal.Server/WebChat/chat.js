@@ -158,13 +158,15 @@ async function readEvents(body, onEvent) {
     const { value, done } = await reader.read();
     if (done) break;
     buffer += value.replace(/\r\n/g, '\n');
-    let end;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const event = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
+    // One pass over the events a read brought (a fast model sends hundreds at once), then one cut of the rest.
+    let start = 0, end;
+    while ((end = buffer.indexOf('\n\n', start)) >= 0) {
+      const event = buffer.slice(start, end);
+      start = end + 2;
       const data = event.split('\n').filter(l => l.startsWith('data:')).map(l => l.slice(5).replace(/^ /, '')).join('\n');
       if (data) onEvent(data);
     }
+    buffer = buffer.slice(start);
   }
 }
 
@@ -188,6 +190,17 @@ async function generate() {
   setGenerating(true);
   const started = performance.now();
   let first = null, last = null, chunks = 0, usage = null, finish = null, content = '', stopped = false, failure = null;
+  // Text reaches the page once per frame, not once per token: at thousands of tokens a second, a layout per token
+  // (appending, then scrolling) left the page busy long after Stop.
+  let pending = '', frame = 0;
+  const flush = () => {
+    frame = 0;
+    if (!pending) return;
+    const follow = scrolledToBottom();
+    answer.text.appendData(pending);
+    pending = '';
+    if (follow) ui.messages.scrollTop = ui.messages.scrollHeight;
+  };
   try {
     const response = await fetch('/v1/chat/completions', {
       method: 'POST', headers: apiHeaders(), body: JSON.stringify(request), signal: controller.signal,
@@ -202,13 +215,12 @@ async function generate() {
       if (!choice) return;
       const piece = choice.delta && choice.delta.content;
       if (piece) {
-        const follow = scrolledToBottom();
         last = performance.now();
         if (first === null) first = last;
         chunks++;
         content += piece;
-        answer.text.appendData(piece);
-        if (follow) ui.messages.scrollTop = ui.messages.scrollHeight;
+        pending += piece;
+        if (!frame) frame = requestAnimationFrame(flush);
       }
       if (choice.finish_reason) finish = choice.finish_reason;
     });
@@ -216,6 +228,8 @@ async function generate() {
     if (e.name === 'AbortError') stopped = true;
     else failure = e;
   } finally {
+    if (frame) cancelAnimationFrame(frame);
+    flush();
     controller = null;
     answer.row.classList.remove('streaming');
     setGenerating(false);
