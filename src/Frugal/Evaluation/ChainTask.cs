@@ -33,13 +33,16 @@ public static class ChainTask
     private const int OperandWidth = ArithmeticTask.OperandDigits, SumWidth = ArithmeticTask.OperandDigits + 1;
 
     /// <summary>An item of <paramref name="minOperands"/> to <paramref name="maxOperands"/> two-digit operands on the asked side of the split.</summary>
-    public static EvalItem Draw(SplitMix64 rng, bool heldOut, int minOperands = HeldOutMinOperands, int maxOperands = HeldOutMaxOperands)
+    public static EvalItem Draw(SplitMix64 rng, bool heldOut, int minOperands = HeldOutMinOperands, int maxOperands = HeldOutMaxOperands) =>
+        Item(DrawOperands(rng, heldOut, minOperands, maxOperands));
+
+    private static int[] DrawOperands(SplitMix64 rng, bool heldOut, int minOperands, int maxOperands)
     {
         while (true)
         {
             var operands = new int[rng.Next(minOperands, maxOperands + 1)];
             for (int i = 0; i < operands.Length; i++) operands[i] = rng.Next(10, 100);
-            if (HeldOutSplit.IsHeldOut(Canonical(operands)) == heldOut) return Item(operands);
+            if (HeldOutSplit.IsHeldOut(Canonical(operands)) == heldOut) return operands;
         }
     }
 
@@ -50,22 +53,20 @@ public static class ChainTask
         if (operands.Count < 2) throw new ArgumentException($"a chained sum needs at least 2 operands, got {operands.Count}", nameof(operands));
         foreach (int x in operands)
             if (x is < 0 or > 99) throw new ArgumentOutOfRangeException(nameof(operands), x, "operands must be 0..99");
-        string prompt = "Sum: " + string.Join(' ', operands.Select(x => ArithmeticTask.Reverse(x, OperandWidth))) + "\n";
-        string scratchpad = Scratchpad(operands);
-        return new EvalItem(prompt, ArithmeticTask.Reverse(operands.Sum(), SumWidth), Terminator: "", Scratchpad: scratchpad);
+        return new EvalItem(Prompt(operands), ArithmeticTask.Reverse(operands.Sum(), SumWidth), Terminator: "", Scratchpad: Scratchpad(operands));
     }
 
     /// <summary>A training document: the item's prompt, then its operands added in a random order.</summary>
     public static string TrainingDocument(SplitMix64 rng, int minOperands = MinOperands, int maxOperands = MaxOperands)
     {
-        var item = Draw(rng, heldOut: false, minOperands, maxOperands);
-        var operands = Operands(item.Prompt);
+        var operands = DrawOperands(rng, heldOut: false, minOperands, maxOperands);
+        string prompt = Prompt(operands);
         for (int i = operands.Length - 1; i > 0; i--)
         {
             int j = rng.Next(i + 1);
             (operands[i], operands[j]) = (operands[j], operands[i]);
         }
-        return item.Prompt + Scratchpad(operands);
+        return prompt + Scratchpad(operands);
     }
 
     /// <summary>
@@ -85,8 +86,8 @@ public static class ChainTask
     public static string Canonical(IEnumerable<int> operands) =>
         string.Join('+', operands.Order().Select(x => x.ToString(CultureInfo.InvariantCulture)));
 
-    private static int[] Operands(string prompt) =>
-        [.. prompt["Sum: ".Length..].TrimEnd('\n').Split(' ').Select(ArithmeticTask.Read)];
+    private static string Prompt(IEnumerable<int> operands) =>
+        "Sum: " + string.Join(' ', operands.Select(x => ArithmeticTask.Reverse(x, OperandWidth))) + "\n";
 
     private static string Scratchpad(IReadOnlyList<int> order)
     {
