@@ -56,7 +56,7 @@ public sealed class VotingExperiment(InferenceEngine engine, EvalTask task, Samp
     /// <summary>
     /// Fits the allocation mapping at a mean <paramref name="budget"/> of samples per item (the probe count 2-4 and the
     /// extras per agreement level, whichever answers most development items; ties go to fewer probes), then the early-stop
-    /// recipe: over the mappings of every probe count and the stop rules (votes and share, or a lead over the runner-up; and a confidence threshold on the
+    /// recipe: over the caps of those mappings and flat caps (<see cref="FlatCaps"/>, up to the pool size), and the stop rules (votes and share, or a lead over the runner-up; and a confidence threshold on the
     /// mean or on the weakest token's log-probability from <see cref="ConfidenceThresholds"/>), the cheapest (fewest tokens) whose development accuracy is within
     /// <paramref name="stopSlack"/> (default one point) of allocation's.
     /// </summary>
@@ -80,19 +80,29 @@ public sealed class VotingExperiment(InferenceEngine engine, EvalTask task, Samp
         var voteRules = (from votes in new[] { 2, 3, 4, 5 } from share in new[] { 0.5, 0.67, 0.75, 1.0 } select (Votes: votes, Share: share, Lead: int.MaxValue))
             .Concat(new[] { 2, 3 }.Select(lead => (Votes: int.MaxValue, Share: 1.0, Lead: lead)))
             .ToList();
-        foreach (var fit in fits)
+        // Caps: the fitted mappings' (a prompt's probes set how far it may go), and flat caps that only the stop rule
+        // shortens (a sequential test: every prompt draws until its answers agree or the cap is reached).
+        var caps = fits.Select(f => f.Mapping)
+            .Concat(FlatCaps.Where(cap => cap <= poolSize && cap > 2).Select(cap => new AllocationMapping(2, [cap - 2, cap - 2, cap - 2])))
+            .ToList();
+        var prefixes = new PoolPrefixes(devPools);
+        foreach (var capMapping in caps)
         foreach (var vr in voteRules)
         foreach (var confidence in confidences)
         {
             var rule = new EarlyStopRule(vr.Votes, vr.Share, confidence.Mean, confidence.Weakest, vr.Lead);
-            var (acc, tokens) = Accuracy(devItems, devPools, new AllocatedEarlyStopPolicy(fit.Mapping, rule));
+            var (right, tokens) = prefixes.EarlyStop(capMapping, rule, (i, a) => TaskAnswers.IsCorrect(devItems[i], a));
+            double acc = (double)right / devItems.Count;
             if (acc + stopSlack + 1e-12 >= allocated && (stop is null || tokens < stop.Value.Tokens))
-                stop = (fit.Mapping, rule, acc, tokens);
+                stop = (capMapping, rule, acc, tokens);
         }
         // The allocated recipe itself always qualifies with a rule that never fires.
         var s = stop ?? (mapping, new EarlyStopRule(int.MaxValue, 1.0), allocated, 0);
         return new VotingRecipe(budget, mapping, s.Mapping, s.Rule, allocated, s.Accuracy);
     }
+
+    /// <summary>Flat caps (most samples per prompt) the early-stop fit tries beside the fitted mappings' caps.</summary>
+    public static readonly IReadOnlyList<int> FlatCaps = [6, 8, 10, 12, 16];
 
     /// <summary>
     /// The confidence thresholds early stopping tries on one <paramref name="signal"/> (a sample's mean or weakest-token

@@ -86,4 +86,36 @@ public class VotingSelectionTests
         Assert.False(rule.IsCertain([new SampleAnswer("a", 20, -0.05, -0.1), new SampleAnswer("b", 20, -0.05, -0.1)])); // disagreement
         Assert.Contains("least likely token", rule.ToString());
     }
+
+    [Fact]
+    public async Task Pool_prefixes_end_every_prompt_where_replaying_the_early_stop_policy_ends_it()
+    {
+        // Random pools of 12 samples over 3 answers, some unanswered, logprobs with NaN weakest tokens mixed in.
+        var rng = new Random(11);
+        var pools = Enumerable.Range(0, 60).Select(_ => (IReadOnlyList<SampleAnswer>)Enumerable.Range(0, 12).Select(_ =>
+            new SampleAnswer(rng.Next(7) switch { 0 => null, < 4 => "a", 4 or 5 => "b", _ => "c" }, 5 + rng.Next(20), -rng.NextDouble(),
+                rng.Next(3) == 0 ? double.NaN : -2 * rng.NextDouble())).ToList()).ToList();
+        bool IsRight(int p, string? a) => a == (p % 2 == 0 ? "a" : "b");
+        var prefixes = new PoolPrefixes(pools);
+        Assert.Equal(60, prefixes.Prompts);
+        var mappings = new[] { new AllocationMapping(2, [1, 6, 0]), new AllocationMapping(3, [0, 9, 2, 0]), new AllocationMapping(2, [8, 8, 8]) };
+        var rules = new[]
+        {
+            new EarlyStopRule(2, 0.5), new EarlyStopRule(3, 0.75, MinLogprob: -0.3), new EarlyStopRule(int.MaxValue, 1.0, MinLead: 2),
+            new EarlyStopRule(4, 1.0, MinWeakestLogprob: -0.5), new EarlyStopRule(int.MaxValue, 1.0),
+        };
+        int stoppedEarly = 0;
+        foreach (var mapping in mappings)
+            foreach (var rule in rules)
+            {
+                var policy = new AllocatedEarlyStopPolicy(mapping, rule);
+                var replayed = await RepeatedSampling.RunAsync(pools.Count, policy, RepeatedSampling.Replay(pools), 1);
+                var (correct, tokens) = prefixes.EarlyStop(mapping, rule, IsRight);
+                Assert.Equal(replayed.Count(s => IsRight(s.Prompt, s.Vote.Answer)), correct);
+                Assert.Equal(replayed.Sum(s => (long)s.Tokens), tokens);
+                stoppedEarly += replayed.Count(s => s.Samples.Count < policy.MaxSamples);
+            }
+        Assert.True(stoppedEarly > 100, $"only {stoppedEarly} prompts stopped before their cap: the rules were not exercised");
+        Assert.Equal("flat cap 10", mappings[2].ToString());
+    }
 }

@@ -25,7 +25,9 @@ public sealed record AllocationMapping
     public int Extra(int leaderVotes) => ExtraByAgreement[Math.Clamp(leaderVotes, 0, Probe)];
 
     public override string ToString() =>
-        $"probe {Probe}, extra by agreement [{string.Join(", ", ExtraByAgreement.Select((e, v) => $"{v}/{Probe}: +{e}"))}]";
+        ExtraByAgreement.Distinct().Count() == 1 && ExtraByAgreement[0] > 0
+            ? $"flat cap {Probe + ExtraByAgreement[0]}"
+            : $"probe {Probe}, extra by agreement [{string.Join(", ", ExtraByAgreement.Select((e, v) => $"{v}/{Probe}: +{e}"))}]";
 
     /// <summary>
     /// Learns the mapping at a mean budget of <paramref name="budget"/> samples per prompt from development pools

@@ -83,13 +83,25 @@ public sealed record EarlyStopRule(int MinVotes, double MinShare, double MinLogp
     {
         ArgumentNullException.ThrowIfNull(drawn);
         if (drawn.Count == 0) return false;
-        var vote = AnswerVote.Majority(drawn);
-        if (vote.Answer is null) return false;
+        double mean = double.NegativeInfinity, weakest = double.NegativeInfinity;
+        foreach (var s in drawn)
+        {
+            // NaN (a sample whose weakest token is unknown) never raises the best, so it never clears a threshold.
+            if (s.MeanLogprob > mean) mean = s.MeanLogprob;
+            if (s.WeakestLogprob > weakest) weakest = s.WeakestLogprob;
+        }
+        return IsCertain(AnswerVote.Majority(drawn), mean, weakest);
+    }
+
+    /// <summary>The same decision from the vote over the samples and their highest mean and least-likely-token log-probabilities.</summary>
+    public bool IsCertain(VoteResult vote, double bestMeanLogprob, double bestWeakestLogprob)
+    {
+        ArgumentNullException.ThrowIfNull(vote);
+        if (vote.Samples == 0 || vote.Answer is null) return false;
         if (vote.LeaderCount >= MinVotes && vote.LeaderShare >= MinShare) return true;
         if (vote.LeaderCount - (vote.Counts.Count > 1 ? vote.Counts[1].Count : 0) >= MinLead) return true;
-        if (vote.LeaderCount != drawn.Count) return false;
-        // NaN (a sample whose weakest token is unknown) never clears a threshold.
-        return drawn.Any(s => s.MeanLogprob >= MinLogprob || s.WeakestLogprob >= MinWeakestLogprob);
+        if (vote.LeaderCount != vote.Samples) return false;
+        return bestMeanLogprob >= MinLogprob || bestWeakestLogprob >= MinWeakestLogprob;
     }
 
     public override string ToString() =>
