@@ -77,6 +77,27 @@ public class VotingTests
     }
 
     [Fact]
+    public void Fit_prices_extra_samples_in_tokens_so_short_answers_get_the_budget_long_ones_would_overspend()
+    {
+        SampleAnswer T(string answer, int tokens) => new(answer, tokens, answer == "w" ? -0.5 : -1); // w wins a tie
+        // Probe 3. Easy (4): all right. Long (5, 40 tokens a sample): probes all differ, r leads after 2 more.
+        // Short (4, 10 tokens): probes w w r, r leads after 2 more. Each contested bucket needs 2 extra samples a prompt.
+        var easy = Enumerable.Range(0, 4).Select(_ => (IReadOnlyList<SampleAnswer>)Enumerable.Repeat(T("r", 10), 5).ToList());
+        var longOnes = Enumerable.Range(0, 5).Select(_ => (IReadOnlyList<SampleAnswer>)[T("a", 40), T("b", 40), T("c", 40), T("r", 40), T("r", 40)]);
+        var shortOnes = Enumerable.Range(0, 4).Select(_ => (IReadOnlyList<SampleAnswer>)[T("w", 10), T("w", 10), T("r", 10), T("r", 10), T("r", 10)]);
+        var pools = easy.Concat(longOnes).Concat(shortOnes).ToList();
+        // A budget of 10 extra samples over the 13 prompts: counted in samples it would buy the long bucket (5 right
+        // for 10 samples, 400 tokens); counted in tokens (10 mean samples of 21.5 tokens = 215) only the short one fits.
+        var (mapping, correct) = AllocationMapping.Fit(pools, (_, a) => a == "r", probe: 3, budget: 3 + 10.0 / 13, maxExtra: 2);
+        Assert.Equal(2, mapping.Extra(2));   // the short bucket (w w r: leader 2 of 3)
+        Assert.Equal(0, mapping.Extra(1));   // the long bucket (a b c)
+        Assert.Equal(0, mapping.Extra(3));
+        Assert.Equal(8, correct);
+        // With room for both, both are bought.
+        Assert.Equal(13, AllocationMapping.Fit(pools, (_, a) => a == "r", probe: 3, budget: 5, maxExtra: 2).Correct);
+    }
+
+    [Fact]
     public async Task Replay_draws_samples_in_index_order_and_refuses_to_run_past_the_pool()
     {
         IReadOnlyList<IReadOnlyList<SampleAnswer>> pools = [[S("a", tokens: 3), S("b", tokens: 4), S("b", tokens: 5)]];

@@ -34,7 +34,10 @@ public sealed record AllocationMapping
     /// (each prompt's samples in drawing order, at least <paramref name="probe"/> + <paramref name="maxExtra"/> of
     /// them): prompts are bucketed by their probes' agreement, the accuracy of majority vote at probe + e samples is
     /// counted per bucket for each e in 0, <paramref name="step"/>, ... <paramref name="maxExtra"/>, and a knapsack
-    /// over the buckets picks the extras that answer the most prompts correctly within the budget (ties: fewer samples).
+    /// over the buckets picks the extras that answer the most prompts correctly (ties: fewer tokens). The knapsack
+    /// counts generated tokens, not samples, since tokens are what a sample costs: the budget is the tokens of
+    /// <paramref name="budget"/> average samples per prompt, and a bucket whose samples are short (an easier, shorter
+    /// answer) pays less per extra sample than one whose samples are long.
     /// </summary>
     /// <param name="isCorrect">whether prompt i's voted answer is right.</param>
     public static (AllocationMapping Mapping, int Correct) Fit(IReadOnlyList<IReadOnlyList<SampleAnswer>> pools, Func<int, string?, bool> isCorrect,
@@ -54,39 +57,65 @@ public sealed record AllocationMapping
         for (int v = 0; v <= probe; v++) members[v] = [];
         for (int i = 0; i < pools.Count; i++)
             members[AnswerVote.Majority(pools[i].Take(probe).ToList()).LeaderCount].Add(i);
-        // correct[v][j]: prompts of bucket v answered right by the vote over probe + options[j] samples.
+        // Tokens in units of 1/8 of a mean sample: fine enough to price buckets apart, small enough for the table.
+        double meanTokens = Math.Max(1, pools.Average(p => p.Take(probe + maxExtra).Average(s => (double)Math.Max(1, s.Tokens))));
+        double unit = meanTokens / 8;
+        // correct[v][j] / cost[v][j]: prompts of bucket v answered right by the vote over probe + options[j] samples, and
+        // the units their extra samples take.
         var correct = new int[probe + 1][];
+        var cost = new int[probe + 1][];
         for (int v = 0; v <= probe; v++)
         {
             correct[v] = new int[options.Length];
+            cost[v] = new int[options.Length];
             for (int j = 0; j < options.Length; j++)
+            {
+                long tokens = 0;
                 foreach (int i in members[v])
+                {
                     if (isCorrect(i, AnswerVote.Majority(pools[i].Take(probe + options[j]).ToList()).Answer)) correct[v][j]++;
+                    for (int k = probe; k < probe + options[j]; k++) tokens += Math.Max(1, pools[i][k].Tokens);
+                }
+                cost[v][j] = (int)Math.Round(tokens / unit);
+            }
         }
 
-        // Knapsack over buckets: capacity = extra samples the budget leaves after the probes.
-        int capacity = (int)Math.Floor((budget - probe) * pools.Count + 1e-9);
-        var best = new (int Correct, int Cost, int[] Choice)?[capacity + 1];
-        best[0] = (0, 0, new int[probe + 1]);
+        // Knapsack over buckets: capacity = the units the budget leaves for extras (budget x prompts mean samples, less the probes).
+        int capacity = (int)Math.Floor((budget - probe) * pools.Count * 8 + 1e-9);
+        var best = new int[probe + 2][];   // [v][c]: most prompts right with buckets < v using c units; -1: unreachable
+        var pick = new int[probe + 1][];   // [v][c]: the option bucket v took on the way to best[v + 1][c]
+        best[0] = new int[capacity + 1];
+        Array.Fill(best[0], -1);
+        best[0][0] = 0;
         for (int v = 0; v <= probe; v++)
         {
-            var next = new (int Correct, int Cost, int[] Choice)?[capacity + 1];
+            best[v + 1] = new int[capacity + 1];
+            Array.Fill(best[v + 1], -1);
+            pick[v] = new int[capacity + 1];
             for (int c = 0; c <= capacity; c++)
             {
-                if (best[c] is not { } at) continue;
+                if (best[v][c] < 0) continue;
                 for (int j = 0; j < options.Length; j++)
                 {
-                    int cost = c + members[v].Count * options[j];
-                    if (cost > capacity) break;
-                    var choice = (int[])at.Choice.Clone();
-                    choice[v] = options[j];
-                    var candidate = (at.Correct + correct[v][j], cost, choice);
-                    if (next[cost] is not { } old || candidate.Item1 > old.Correct) next[cost] = candidate;
+                    int next = c + cost[v][j];
+                    if (next > capacity) continue;
+                    int right = best[v][c] + correct[v][j];
+                    if (right > best[v + 1][next]) { best[v + 1][next] = right; pick[v][next] = j; }
                 }
             }
-            best = next;
         }
-        var winner = best.Where(b => b is not null).Select(b => b!.Value).OrderByDescending(b => b.Correct).ThenBy(b => b.Cost).First();
-        return (new AllocationMapping(probe, winner.Choice), winner.Correct);
+        // The most right; ties to the fewest units.
+        int at = 0;
+        for (int c = 1; c <= capacity; c++)
+            if (best[probe + 1][c] > best[probe + 1][at]) at = c;
+        int most = best[probe + 1][at];
+        var choice = new int[probe + 1];
+        for (int v = probe; v >= 0; v--)
+        {
+            int j = pick[v][at];
+            choice[v] = options[j];
+            at -= cost[v][j];
+        }
+        return (new AllocationMapping(probe, choice), most);
     }
 }
