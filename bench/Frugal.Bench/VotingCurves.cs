@@ -109,27 +109,27 @@ internal static class VotingCurves
             points.Add(new("best-of-k (mean logprob)", $"k={k}", (double)tokens / test.Count, Estimate(test, best)));
         }
         var recipes = new List<VotingRecipe>();
+        // A recipe's two points on the held-out pools: allocated, and allocated + early stop.
+        void Score(List<Point> into, VotingRecipe recipe, string suffix)
+        {
+            string label = $"B={recipe.Budget}";
+            var (_, t1, c1) = Replay(test, testPools, new AllocatedPolicy(recipe.Mapping));
+            into.Add(new("allocated" + suffix, label, (double)t1 / test.Count, new AccuracyEstimate(c1, test.Count)));
+            var (_, t2, c2) = Replay(test, testPools, new AllocatedEarlyStopPolicy(recipe.StopMapping, recipe.Stop));
+            into.Add(new("allocated + early stop" + suffix, label, (double)t2 / test.Count, new AccuracyEstimate(c2, test.Count)));
+        }
         foreach (double b in Budgets)
         {
             var recipe = VotingExperiment.FitRecipe(dev, devPools, b, stopSlack);
             recipes.Add(recipe);
-            var (_, t1, c1) = Replay(test, testPools, new AllocatedPolicy(recipe.Mapping));
-            points.Add(new("allocated", $"B={b}", (double)t1 / test.Count, new AccuracyEstimate(c1, test.Count)));
-            var (_, t2, c2) = Replay(test, testPools, new AllocatedEarlyStopPolicy(recipe.StopMapping, recipe.Stop));
-            points.Add(new("allocated + early stop", $"B={b}", (double)t2 / test.Count, new AccuracyEstimate(c2, test.Count)));
+            Score(points, recipe, "");
         }
 
         // Not a result: the same recipe search fitted on the held-out pools themselves, at the budgets around vote@8's
         // accuracy: what the search finds with the answers in hand, which a development fit is not expected to beat.
         var ceiling = new List<Point>();
         foreach (double b in Budgets.Where(b => b is >= 4 and <= 8))
-        {
-            var inSample = VotingExperiment.FitRecipe(test, testPools, b, stopSlack);
-            var (_, t1, c1) = Replay(test, testPools, new AllocatedPolicy(inSample.Mapping));
-            ceiling.Add(new("allocated, fitted in-sample", $"B={b}", (double)t1 / test.Count, new AccuracyEstimate(c1, test.Count)));
-            var (_, t2, c2) = Replay(test, testPools, new AllocatedEarlyStopPolicy(inSample.StopMapping, inSample.Stop));
-            ceiling.Add(new("allocated + early stop, fitted in-sample", $"B={b}", (double)t2 / test.Count, new AccuracyEstimate(c2, test.Count)));
-        }
+            Score(ceiling, VotingExperiment.FitRecipe(test, testPools, b, stopSlack), ", fitted in-sample");
 
         // Live check: one budget's early-stop policy on the engine gives exactly the replayed samples' result.
         var check = recipes.First(r => r.Budget == 4);

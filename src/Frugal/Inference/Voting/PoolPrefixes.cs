@@ -53,28 +53,29 @@ public sealed class PoolPrefixes
         ArgumentNullException.ThrowIfNull(mapping);
         ArgumentNullException.ThrowIfNull(stop);
         ArgumentNullException.ThrowIfNull(isCorrect);
+        var policy = new AllocatedEarlyStopPolicy(mapping, stop);
         int correct = 0;
         long tokens = 0;
         for (int p = 0; p < _votes.Length; p++)
         {
-            int n = Ends(p, mapping, stop);
+            int n = EndsAt(p, policy);
             if (isCorrect(p, _votes[p][n - 1].Answer)) correct++;
             tokens += _tokens[p][n - 1];
         }
         return (correct, tokens);
     }
 
-    /// <summary>The sample count prompt <paramref name="p"/> ends at: the first at which the rule is certain, else the cap its probes give it.</summary>
-    private int Ends(int p, AllocationMapping mapping, EarlyStopRule stop)
+    /// <summary>The sample count prompt <paramref name="p"/> ends at under <paramref name="policy"/>.</summary>
+    private int EndsAt(int p, AllocatedEarlyStopPolicy policy)
     {
         var votes = _votes[p];
-        int probe = mapping.Probe;
+        int probe = policy.Mapping.Probe;
         for (int n = 1; ; n++)
         {
             if (n > votes.Length)
                 throw new InvalidOperationException($"prompt {p} has {votes.Length} stored samples; the policy asked for sample {n - 1}");
-            if (stop.IsCertain(votes[n - 1], _bestMean[p][n - 1], _bestWeakest[p][n - 1])) return n;
-            if (n >= probe && n >= probe + mapping.Extra(votes[probe - 1].LeaderCount)) return n;
+            bool certain = policy.Stop.IsCertain(votes[n - 1], _bestMean[p][n - 1], _bestWeakest[p][n - 1]);
+            if (policy.Ends(n, certain, n < probe ? 0 : votes[probe - 1].LeaderCount)) return n;
         }
     }
 }

@@ -54,13 +54,18 @@ public sealed record AllocatedEarlyStopPolicy(AllocationMapping Mapping, EarlySt
 {
     public override int Next(IReadOnlyList<SampleAnswer> drawn)
     {
-        if (Stop.IsCertain(drawn)) return 0;
         int probe = Mapping.Probe;
-        if (drawn.Count < probe) return 1;
-        var probes = drawn.Take(probe).ToList();
-        int cap = probe + Mapping.Extra(AnswerVote.Majority(probes).LeaderCount);
-        return drawn.Count < cap ? 1 : 0;
+        int probeLeader = drawn.Count < probe ? 0 : AnswerVote.Majority(drawn.Take(probe).ToList()).LeaderCount;
+        return Ends(drawn.Count, Stop.IsCertain(drawn), probeLeader) ? 0 : 1;
     }
+
+    /// <summary>
+    /// Whether a prompt ends after <paramref name="drawn"/> samples: the stop rule is <paramref name="certain"/>, or the
+    /// probes are all drawn and the cap their leader's <paramref name="probeLeaderVotes"/> give is reached
+    /// (<see cref="PoolPrefixes"/> decides with it too).
+    /// </summary>
+    public bool Ends(int drawn, bool certain, int probeLeaderVotes) =>
+        certain || (drawn >= Mapping.Probe && drawn >= Mapping.Probe + Mapping.Extra(probeLeaderVotes));
 
     public override int MaxSamples => Mapping.Probe + Mapping.ExtraByAgreement.Max();
 
