@@ -19,7 +19,7 @@ namespace Frugal.Bench;
 /// prompt: the prompt computed once, its KV forked) with seeds fixed by the sample index; every policy is then
 /// replayed over those samples in index order, which is exactly what it draws live (checked for one budget).
 /// Writes a markdown report and a PNG of the curves (ScottPlot).
-/// Usage: Frugal.Bench voting-curves [--model FILE] [--task chain] [--items 400] [--dev-items 1200] [--temp 1.0 | --temps 0.3,0.5,0.7,1.0]
+/// Usage: Frugal.Bench voting-curves [--model FILE] [--task chain] [--items 400] [--dev-items 1200] [--temp 1.0 | --temps 0.3,0.5,0.7,1.0] [--min-p 0]
 /// [--seed 1] [--out DIR]; --temps first sweeps the temperatures on the development split (VotingSweep) and runs the curves at the chosen one
 /// </summary>
 internal static class VotingCurves
@@ -35,7 +35,7 @@ internal static class VotingCurves
         string? poolsDir = null;
         bool sweepOnly = false;
         int items = 400, devItems = 1200;
-        float temp = 1.0f;
+        float temp = 1.0f, minP = 0;
         float[]? temps = null;
         ulong seed = 1, itemSeed = HeldOutSets.DefaultSeed;
         double stopSlack = 0.01;
@@ -51,6 +51,7 @@ internal static class VotingCurves
                 case "--items": items = int.Parse(v, CultureInfo.InvariantCulture); break;
                 case "--dev-items": devItems = int.Parse(v, CultureInfo.InvariantCulture); break;
                 case "--temp": temp = float.Parse(v, CultureInfo.InvariantCulture); break;
+                case "--min-p": minP = float.Parse(v, CultureInfo.InvariantCulture); break;
                 case "--temps": temps = v.Split(',').Select(t => float.Parse(t, CultureInfo.InvariantCulture)).ToArray(); break;
                 case "--seed": seed = ulong.Parse(v, CultureInfo.InvariantCulture); break;
                 case "--out": outDir = v; break;
@@ -76,20 +77,20 @@ internal static class VotingCurves
         if (temps is not null)
         {
             // The temperature is chosen on the development split only; the held-out items are not drawn until after.
-            (temp, devPools) = VotingSweep.Run(engine, task, taskName, dev, temps, seed, PoolSize, PoolPrompts, Running, outDir, model, poolsDir);
+            (temp, devPools) = VotingSweep.Run(engine, task, taskName, dev, temps, seed, PoolSize, PoolPrompts, Running, outDir, model, poolsDir, minP);
             if (sweepOnly) return 0;
             tempChoice = $"chosen on the development split by the sweep over {string.Join(", ", temps.Select(t => t.ToString(CultureInfo.InvariantCulture)))} ([{taskName}-temps.md]({taskName}-temps.md))";
         }
-        var sampling = new SamplingOptions { Temperature = temp, TopK = 0, TopP = 1, MinP = 0 };
+        var sampling = new SamplingOptions { Temperature = temp, TopK = 0, TopP = 1, MinP = minP };
         var experiment = new VotingExperiment(engine, task, sampling, seed);
-        devPools ??= VotingPoolCache.Get(poolsDir, model, taskName, TaskSplit.Development, dev.Count, temp, seed,
+        devPools ??= VotingPoolCache.Get(poolsDir, model, taskName, TaskSplit.Development, dev.Count, temp, minP, seed,
             () => experiment.PoolsAsync(dev, PoolSize, PoolPrompts).GetAwaiter().GetResult());
         // Another held-out draw (--item-seed): items no earlier run has looked at, for checking a recipe change afresh.
         var test = experiment.Items(TaskSplit.HeldOut, items, itemSeed);
         string heldOutKey = itemSeed == HeldOutSets.DefaultSeed ? taskName : $"{taskName}-i{itemSeed}";
         Console.Error.WriteLine($"dev pools: {dev.Count} x {PoolSize} samples in {clock.Elapsed.TotalSeconds:F0} s");
         var testSource = experiment.Source(test);
-        var testPools = VotingPoolCache.Get(poolsDir, model, heldOutKey, TaskSplit.HeldOut, test.Count, temp, seed,
+        var testPools = VotingPoolCache.Get(poolsDir, model, heldOutKey, TaskSplit.HeldOut, test.Count, temp, minP, seed,
             () => RepeatedSampling.RunAsync(test.Count, new UniformPolicy(PoolSize), testSource.Source, PoolPrompts).GetAwaiter().GetResult()
                 .Select(s => s.Samples).ToList());
         long poolPromptTokens = testSource.ComputedPromptTokens;
@@ -150,7 +151,7 @@ internal static class VotingCurves
             return $"vote@{k} right where greedy is wrong on {right.Zip(greedyRight).Count(p => p.First && !p.Second)} items, wrong where greedy is right on {right.Zip(greedyRight).Count(p => !p.First && p.Second)}";
         }));
         string setup = (itemSeed == HeldOutSets.DefaultSeed ? "" : $", held-out item seed {itemSeed}") + (stopSlack == 0.01 ? "" : $", early stop fitted to lose at most {100 * stopSlack:0.##} points of allocation's development accuracy");
-        string report = Report(points, ceiling, recipes, taskName + setup, test.Count, dev.Count, temp, tempChoice, paired, seed, liveMatches, poolPromptTokens, PoolSize * test.Sum(i => (long)engine.Tokenizer.Encode(i.Prompt, addSpecial: true, parseSpecial: false).Length), clock.Elapsed, Path.GetFileName(png));
+        string report = Report(points, ceiling, recipes, taskName + setup, test.Count, dev.Count, temp, minP, tempChoice, paired, seed, liveMatches, poolPromptTokens, PoolSize * test.Sum(i => (long)engine.Tokenizer.Encode(i.Prompt, addSpecial: true, parseSpecial: false).Length), clock.Elapsed, Path.GetFileName(png));
         File.WriteAllText(Path.Combine(outDir, $"{taskName}-curves.md"), report);
         Console.WriteLine(report);
         return 0;
@@ -188,13 +189,17 @@ internal static class VotingCurves
         plt.SavePng(path, 1000, 650);
     }
 
-    private static string Report(List<Point> points, List<Point> ceiling, List<VotingRecipe> recipes, string task, int n, int devN, float temp, string? tempChoice, string paired, ulong seed, bool liveMatches,
+    /// <summary>The sampling filters of the pools, as the reports state them.</summary>
+    internal static string Filters(float minP) =>
+        minP > 0 ? $"top-k/top-p off, min-p {minP.ToString(CultureInfo.InvariantCulture)}" : "top-k/top-p/min-p off";
+
+    private static string Report(List<Point> points, List<Point> ceiling, List<VotingRecipe> recipes, string task, int n, int devN, float temp, float minP, string? tempChoice, string paired, ulong seed, bool liveMatches,
         long poolPromptTokens, long promptTokens, TimeSpan elapsed, string png)
     {
         var sb = new StringBuilder();
         string F(double x) => x.ToString("F1", CultureInfo.InvariantCulture);
         string Acc(AccuracyEstimate e) => $"{F(100 * e.Accuracy)}% [{F(100 * e.Interval.Low)}, {F(100 * e.Interval.High)}]";
-        sb.AppendLine($"task {task}: held-out n = {n}, development n = {devN}, temperature {temp.ToString(CultureInfo.InvariantCulture)} (top-k/top-p/min-p off{(tempChoice is null ? "" : "; " + tempChoice)}), sample seed {seed}, {F(elapsed.TotalSeconds)} s");
+        sb.AppendLine($"task {task}: held-out n = {n}, development n = {devN}, temperature {temp.ToString(CultureInfo.InvariantCulture)} ({Filters(minP)}{(tempChoice is null ? "" : "; " + tempChoice)}), sample seed {seed}, {F(elapsed.TotalSeconds)} s");
         if (poolPromptTokens == 0)
             sb.AppendLine($"held-out pools: {n} x {PoolSize} samples, replayed from a pool store (--pools-dir) drawn by an earlier run of the same model, task, temperature and seed");
         else
@@ -251,7 +256,7 @@ internal static class VotingCurves
     private static int Usage(string problem)
     {
         Console.Error.WriteLine($"error: {problem}");
-        Console.Error.WriteLine("usage: Frugal.Bench voting-curves [--model FILE] [--task chain] [--items 400] [--dev-items 1200] [--temp 1.0 | --temps 0.3,0.5,0.7,1.0] [--seed 1] [--item-seed N] [--stop-slack 0.01] [--out DIR] [--pools-dir DIR] [--sweep-only]");
+        Console.Error.WriteLine("usage: Frugal.Bench voting-curves [--model FILE] [--task chain] [--items 400] [--dev-items 1200] [--temp 1.0 | --temps 0.3,0.5,0.7,1.0] [--min-p 0] [--seed 1] [--item-seed N] [--stop-slack 0.01] [--out DIR] [--pools-dir DIR] [--sweep-only]");
         return 2;
     }
 }

@@ -9,7 +9,7 @@ namespace Frugal.Bench;
 
 /// <summary>
 /// The temperature sweep of voting-curves (--temps): on the development split only, greedy once and, per temperature,
-/// 16 samples per item (top-k/top-p/min-p off), reporting greedy, vote@1, vote@8, vote@16 and best-of-16 accuracy;
+/// 16 samples per item (top-k/top-p off, min-p off unless --min-p), reporting greedy, vote@1, vote@8, vote@16 and best-of-16 accuracy;
 /// <see cref="TemperatureChoice.Pick"/> chooses the temperature. Writes {task}-temps.md. The chosen temperature's pools
 /// are handed back so the curves fit their recipes on the very samples the choice was made on.
 /// </summary>
@@ -17,7 +17,7 @@ internal static class VotingSweep
 {
     public static (float Temperature, IReadOnlyList<IReadOnlyList<SampleAnswer>> DevPools) Run(InferenceEngine engine, EvalTask task, string taskName,
         IReadOnlyList<EvalItem> dev, IReadOnlyList<float> temps, ulong seed, int poolSize, int poolPrompts, int running, string outDir,
-        string model, string? poolsDir)
+        string model, string? poolsDir, float minP)
     {
         var greedyExperiment = new VotingExperiment(engine, task, SamplingOptions.Greedy, seed);
         var greedy = RepeatedSampling.RunAsync(dev.Count, new UniformPolicy(1), greedyExperiment.Source(dev).Source, running).GetAwaiter().GetResult();
@@ -28,8 +28,8 @@ internal static class VotingSweep
         var pools = new Dictionary<float, IReadOnlyList<IReadOnlyList<SampleAnswer>>>();
         foreach (float t in temps)
         {
-            var experiment = new VotingExperiment(engine, task, new SamplingOptions { Temperature = t, TopK = 0, TopP = 1, MinP = 0 }, seed);
-            var p = VotingPoolCache.Get(poolsDir, model, taskName, TaskSplit.Development, dev.Count, t, seed,
+            var experiment = new VotingExperiment(engine, task, new SamplingOptions { Temperature = t, TopK = 0, TopP = 1, MinP = minP }, seed);
+            var p = VotingPoolCache.Get(poolsDir, model, taskName, TaskSplit.Development, dev.Count, t, minP, seed,
                 () => experiment.PoolsAsync(dev, poolSize, poolPrompts).GetAwaiter().GetResult());
             pools[t] = p;
             int Vote(int k) => dev.Select((item, i) => TaskAnswers.IsCorrect(item, AnswerVote.Majority(p[i].Take(k).ToList()).Answer)).Count(ok => ok);
@@ -41,7 +41,7 @@ internal static class VotingSweep
 
         string F(int c) => $"{(100.0 * c / dev.Count).ToString("F1", CultureInfo.InvariantCulture)}%";
         var sb = new StringBuilder();
-        sb.AppendLine($"task {taskName}: temperature sweep on the development split only (n = {dev.Count}, {poolSize} samples per item, top-k/top-p/min-p off, sample seed {seed})");
+        sb.AppendLine($"task {taskName}: temperature sweep on the development split only (n = {dev.Count}, {poolSize} samples per item, {VotingCurves.Filters(minP)}, sample seed {seed})");
         sb.AppendLine();
         sb.AppendLine("| temperature | greedy | vote@1 | vote@8 | vote@16 | best-of-16 (mean logprob) | vote@16 - greedy |");
         sb.AppendLine("|---|---|---|---|---|---|---|");
