@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Frugal.Numerics.Attention;
+using Frugal.Numerics.Kernels;
 using Frugal.Numerics.Ops;
 using Frugal.Numerics.Threading;
 
@@ -46,7 +47,7 @@ internal sealed partial class DecoderTransformer
         }
         RmsNorm.ApplyRows(s.Projected.AsSpan(0, wanted * dim), _w.OutputNorm, c.RmsNormEpsilon, s.Normed, wanted);
         var output = _stream?.AcquireOutput() ?? _w.Output;
-        output.Multiply(s.Normed.AsSpan(0, wanted * dim), logits[..(wanted * c.VocabSize)], wanted);
+        output.Multiply(s.Normed.AsSpan(0, wanted * dim), logits[..(wanted * c.VocabSize)], wanted, Team, KernelDispatch.Best);
         _stream?.ReleaseOutput();
         if (c.FinalLogitSoftCap > 0) SoftCap.Apply(logits[..(wanted * c.VocabSize)], c.FinalLogitSoftCap);
     }
@@ -101,7 +102,7 @@ internal sealed partial class DecoderTransformer
 
         var s = ScratchFor(n);
         var bs = BatchScratchFor(n);
-        var team = ComputeTeam.Default;
+        var team = Team;
         PlanAttention(batch, store, tableEntries, team.ThreadCount);
         _stream?.BeginStep();
         bool embeddingFromFile = _stream is { EmbeddingFromFile: true };
@@ -122,14 +123,22 @@ internal sealed partial class DecoderTransformer
         }
         if (c.EmbeddingScale != 1.0f) TensorPrimitives.Multiply(s.Residual.AsSpan(0, n * dim), c.EmbeddingScale, s.Residual.AsSpan(0, n * dim));
 
+        if (RowSplitApplies(team, n))
+        {
+            RunLayersSplit(batch, store, n, s, bs, team);
+            return wanted;
+        }
         // Under a memory budget the streamed layers arrive here one at a time from the read-ahead; every token of the
         // step (a whole prefill chunk) is multiplied by each before it is given back, so a layer is read once per step
         // however many tokens the step holds (FlexGen's block schedule).
         for (int l = 0; l < _w.Layers.Length; l++)
         {
             var w = _stream?.AcquireLayer(l) ?? _w.Layers[l];
-            AttentionBlock(w, store, l, batch, n, s, bs, team);
-            FeedForwardBlock(w, n, s);
+            AttentionInput(w, l, 0, n, s, bs, team);
+            WriteKeyValues(store, l, batch, bs);
+            AttentionOf(l).Run(team, store.Layer(l), _tables, s.Queries, s.Attended);
+            AttentionOutput(w, 0, n, s, team);
+            FeedForwardBlock(w, 0, n, s, team);
             _stream?.ReleaseLayer(l);
         }
         return wanted;
@@ -154,39 +163,47 @@ internal sealed partial class DecoderTransformer
             row += b.Tokens.Length;
             offset += blocks;
         }
-        PlanLayerAttention(_attentionSeqs.AsSpan(0, batch.Count), threads);
+        PlanLayerAttention(_attention, _attentionSeqs.AsSpan(0, batch.Count), threads);
     }
 
-    private void AttentionBlock(LayerWeights w, PagedKvStore store, int layer, IReadOnlyList<BatchSequence> batch, int n,
-        ForwardScratch s, BatchScratch bs, ComputeTeam team)
+    /// <summary>RMSNorm, then Q, K and V of rows [<paramref name="r0"/>, r0 + n) (RoPE applied) into the step's buffers.</summary>
+    private void AttentionInput(LayerWeights w, int layer, int r0, int n, ForwardScratch s, BatchScratch bs, ComputeTeam team)
     {
         var c = Config;
         int dim = c.EmbeddingLength, qDim = c.QueryDim, kvDim = c.KvDim;
-        var x = s.Normed.AsSpan(0, n * dim);
-        RmsNorm.ApplyRows(s.Residual, w.AttnNorm, c.RmsNormEpsilon, x, n);
+        var x = s.Normed.AsSpan(r0 * dim, n * dim);
+        RmsNorm.ApplyRows(s.Residual.AsSpan(r0 * dim, n * dim), w.AttnNorm, c.RmsNormEpsilon, x, n);
+        var q = s.Queries.AsSpan(r0 * qDim, n * qDim);   // [n, heads·headDim]
+        var k = bs.Keys.AsSpan(r0 * kvDim, n * kvDim);   // [n, kvDim]: this step's keys, before they go to their blocks
+        var v = bs.Values.AsSpan(r0 * kvDim, n * kvDim); // [n, kvDim]
+        ProjectQueryKeyValue(w, x, q, k, v, r0, n, s, team, localRope: c.SlidingWindowOf(layer) > 0, rotate: _parts.RotatesLayer(layer));
+    }
 
-        var q = s.Queries.AsSpan(0, n * qDim);   // [n, heads·headDim]
-        var k = bs.Keys.AsSpan(0, n * kvDim);    // [n, kvDim]: this step's keys, before they go to their blocks
-        var v = bs.Values.AsSpan(0, n * kvDim);  // [n, kvDim]
-        ProjectQueryKeyValue(w, x, q, k, v, n, s, localRope: c.SlidingWindowOf(layer) > 0, rotate: _parts.RotatesLayer(layer));
-
-        // The step's own keys and values go to the cache first: token i attends to itself as the cache stores it.
-        int row = 0;
+    /// <summary>The step's own keys and values go to the cache before attention: token i attends to itself as the cache stores it.</summary>
+    private void WriteKeyValues(PagedKvStore store, int layer, IReadOnlyList<BatchSequence> batch, BatchScratch bs)
+    {
+        int kvDim = Config.KvDim, row = 0;
         for (int bi = 0; bi < batch.Count; bi++)
         {
             var b = batch[bi];
             int count = b.Tokens.Length;
-            store.Write(layer, b.BlockTable, b.Start, count, k.Slice(row * kvDim, count * kvDim), v.Slice(row * kvDim, count * kvDim));
+            store.Write(layer, b.BlockTable, b.Start, count, bs.Keys.AsSpan(row * kvDim, count * kvDim), bs.Values.AsSpan(row * kvDim, count * kvDim));
             row += count;
         }
-        AttentionOf(layer).Run(team, store.Layer(layer), _tables, s.Queries, s.Attended);
+    }
 
-        var attended = s.Attended.AsSpan(0, n * qDim);
-        var projected = s.Projected.AsSpan(0, n * dim);
-        w.Output.Multiply(attended, projected, n);
+    /// <summary>attn_output of rows [<paramref name="r0"/>, r0 + n) (bias, Gemma's post-norm), added to their residual stream.</summary>
+    private void AttentionOutput(LayerWeights w, int r0, int n, ForwardScratch s, ComputeTeam team)
+    {
+        var c = Config;
+        int dim = c.EmbeddingLength, qDim = c.QueryDim;
+        var attended = s.Attended.AsSpan(r0 * qDim, n * qDim);
+        var projected = s.Projected.AsSpan(r0 * dim, n * dim);
+        w.Output.Multiply(attended, projected, n, team, KernelDispatch.Best);
         AddBias(projected, w.OutputBias, n);
         if (w.AttnPostNorm is not null) RmsNorm.ApplyRows(projected, w.AttnPostNorm, c.RmsNormEpsilon, projected, n);
-        TensorPrimitives.Add(s.Residual.AsSpan(0, n * dim), projected, s.Residual.AsSpan(0, n * dim));
+        var residual = s.Residual.AsSpan(r0 * dim, n * dim);
+        TensorPrimitives.Add(residual, projected, residual);
     }
 
     private BatchScratch BatchScratchFor(int tokens)

@@ -24,10 +24,9 @@ internal sealed partial class DecoderTransformer
         return layers;
     }
 
-    private void PlanLayerAttention(ReadOnlySpan<AttentionSequence> sequences, int threads)
+    private void PlanLayerAttention(PagedAttention[] layers, ReadOnlySpan<AttentionSequence> sequences, int threads)
     {
         var c = Config;
-        var layers = _attention!;
         for (int l = 0; l < layers.Length; l++)
         {
             // Layers sharing a kernel come after the first that planned it.

@@ -1,7 +1,11 @@
+using System.Diagnostics;
 using System.Numerics.Tensors;
 using Frugal.Models.Residency;
+using Frugal.Numerics;
 using Frugal.Numerics.Attention;
+using Frugal.Numerics.Kernels;
 using Frugal.Numerics.Ops;
+using Frugal.Numerics.Threading;
 
 namespace Frugal.Models;
 
@@ -85,14 +89,14 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
     /// Q, K and V of <paramref name="n"/> normed rows: projections, biases (Qwen2), per-head Q/K norms (Qwen3) and
     /// RoPE at the positions whose cos/sin tables <paramref name="s"/> holds.
     /// </summary>
-    private void ProjectQueryKeyValue(LayerWeights w, ReadOnlySpan<float> x, Span<float> q, Span<float> k, Span<float> v, int n, ForwardScratch s,
-        bool localRope = false, bool rotate = true)
+    private void ProjectQueryKeyValue(LayerWeights w, ReadOnlySpan<float> x, Span<float> q, Span<float> k, Span<float> v, int r0, int n, ForwardScratch s,
+        ComputeTeam team, bool localRope = false, bool rotate = true)
     {
         var c = Config;
         int qDim = c.QueryDim, kvDim = c.KvDim, hd = c.HeadDim, half = c.RopeDims / 2;
-        w.Q.Multiply(x, q, n);
-        w.K.Multiply(x, k, n);
-        w.V.Multiply(x, v, n);
+        w.Q.Multiply(x, q, n, team, KernelDispatch.Best);
+        w.K.Multiply(x, k, n, team, KernelDispatch.Best);
+        w.V.Multiply(x, v, n, team, KernelDispatch.Best);
         AddBias(q, w.QBias, n);
         AddBias(k, w.KBias, n);
         AddBias(v, w.VBias, n);
@@ -100,8 +104,8 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
         bool perHead = _parts.QkNormSpan == QkNormSpan.Head;
         for (int i = 0; i < n; i++)
         {
-            var cos = (localRope ? s.CosLocal : s.Cos).AsSpan(i * half, half);
-            var sin = (localRope ? s.SinLocal : s.Sin).AsSpan(i * half, half);
+            var cos = (localRope ? s.CosLocal : s.Cos).AsSpan((r0 + i) * half, half);
+            var sin = (localRope ? s.SinLocal : s.Sin).AsSpan((r0 + i) * half, half);
             if (!perHead && w.QNorm is not null)
             {
                 // OLMoE: one RMSNorm over the whole query (and key) projection, before it is cut into heads.
@@ -123,27 +127,31 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
         }
     }
 
-    private void FeedForwardBlock(LayerWeights w, int n, ForwardScratch s)
+    /// <summary>The feed-forward block of rows [<paramref name="r0"/>, r0 + n) of the step, added to their residual stream.</summary>
+    private void FeedForwardBlock(LayerWeights w, int r0, int n, ForwardScratch s, ComputeTeam team)
     {
         if (w.Experts is { } experts)
         {
+            // Mixture-of-experts steps never split their rows (RowSplitApplies), so they always start at row 0.
+            Debug.Assert(r0 == 0);
             ExpertFeedForwardBlock(w.FfnNorm, experts, n, s);
             return;
         }
         var c = Config;
         int dim = c.EmbeddingLength, ff = c.FeedForwardLength;
-        var x = s.Normed.AsSpan(0, n * dim);
-        RmsNorm.ApplyRows(s.Residual, w.FfnNorm, c.RmsNormEpsilon, x, n);
-        var gate = s.Gate.AsSpan(0, n * ff);
-        var up = s.Up.AsSpan(0, n * ff);
-        w.Gate!.Multiply(x, gate, n);
-        w.Up!.Multiply(x, up, n);
+        var residual = s.Residual.AsSpan(r0 * dim, n * dim);
+        var x = s.Normed.AsSpan(r0 * dim, n * dim);
+        RmsNorm.ApplyRows(residual, w.FfnNorm, c.RmsNormEpsilon, x, n);
+        var gate = s.Gate.AsSpan(r0 * ff, n * ff);
+        var up = s.Up.AsSpan(r0 * ff, n * ff);
+        w.Gate!.Multiply(x, gate, n, team, KernelDispatch.Best);
+        w.Up!.Multiply(x, up, n, team, KernelDispatch.Best);
         if (_parts.Gate == GateActivation.GeluTanh) GeGlu.ApplyInPlace(gate, up);
         else SwiGlu.ApplyInPlace(gate, up);
-        var projected = s.Projected.AsSpan(0, n * dim);
-        w.Down!.Multiply(gate, projected, n);
+        var projected = s.Projected.AsSpan(r0 * dim, n * dim);
+        w.Down!.Multiply(gate, projected, n, team, KernelDispatch.Best);
         if (w.FfnPostNorm is not null) RmsNorm.ApplyRows(projected, w.FfnPostNorm, c.RmsNormEpsilon, projected, n);
-        TensorPrimitives.Add(s.Residual.AsSpan(0, n * dim), projected, s.Residual.AsSpan(0, n * dim));
+        TensorPrimitives.Add(residual, projected, residual);
     }
 
     /// <summary>Adds a [width] bias to each of <paramref name="n"/> rows of [n, width].</summary>
@@ -170,6 +178,7 @@ internal sealed partial class DecoderTransformer : IBatchedLanguageModel
     {
         if (_disposed) return;
         _disposed = true;
+        DisposeSoloTeams();
         _stream?.Dispose();
         _w.ReleaseKernelLayouts();
         _owned?.Dispose();
