@@ -103,7 +103,8 @@ internal sealed partial class DecoderTransformer
         var s = ScratchFor(n);
         var bs = BatchScratchFor(n);
         var team = Team;
-        PlanAttention(batch, store, tableEntries, team.ThreadCount);
+        bool split = RowSplitApplies(team, n);
+        PlanAttention(batch, store, tableEntries, team.ThreadCount, split ? n : 0);
         _stream?.BeginStep();
         bool embeddingFromFile = _stream is { EmbeddingFromFile: true };
         int dim = c.EmbeddingLength, half = c.RopeDims / 2;
@@ -123,7 +124,7 @@ internal sealed partial class DecoderTransformer
         }
         if (c.EmbeddingScale != 1.0f) TensorPrimitives.Multiply(s.Residual.AsSpan(0, n * dim), c.EmbeddingScale, s.Residual.AsSpan(0, n * dim));
 
-        if (RowSplitApplies(team, n))
+        if (split)
         {
             RunLayersSplit(batch, store, n, s, bs, team);
             return wanted;
@@ -144,8 +145,11 @@ internal sealed partial class DecoderTransformer
         return wanted;
     }
 
-    /// <summary>Flattens the block tables and cuts the step's attention into work units, once for all layers.</summary>
-    private void PlanAttention(IReadOnlyList<BatchSequence> batch, PagedKvStore store, int tableEntries, int threads)
+    /// <summary>
+    /// Flattens the block tables and cuts the step's attention into work units, once for all layers: for the whole team,
+    /// or, for a step of <paramref name="splitRows"/> rows split by rows (0: not split), for each member's own rows.
+    /// </summary>
+    private void PlanAttention(IReadOnlyList<BatchSequence> batch, PagedKvStore store, int tableEntries, int threads, int splitRows)
     {
         var c = Config;
         _attention ??= CreateLayerAttention();
@@ -163,7 +167,8 @@ internal sealed partial class DecoderTransformer
             row += b.Tokens.Length;
             offset += blocks;
         }
-        PlanLayerAttention(_attention, _attentionSeqs.AsSpan(0, batch.Count), threads);
+        if (splitRows > 0) PlanWorkers(batch.Count, splitRows, threads);
+        else PlanLayerAttention(_attention, _attentionSeqs.AsSpan(0, batch.Count), threads);
     }
 
     /// <summary>RMSNorm, then Q, K and V of rows [<paramref name="r0"/>, r0 + n) (RoPE applied) into the step's buffers.</summary>

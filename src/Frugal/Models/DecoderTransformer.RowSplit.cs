@@ -69,8 +69,6 @@ internal sealed partial class DecoderTransformer
 
     private void RunLayersSplit(IReadOnlyList<BatchSequence> batch, PagedKvStore store, int n, ForwardScratch s, BatchScratch bs, ComputeTeam team)
     {
-        int workers = team.ThreadCount;
-        PlanWorkers(batch.Count, n, workers);
         var job = _rowSplitJob ??= new RowSplitJob(this);
         RowSplitSteps++;
         job.Begin(store, s, bs, n);
